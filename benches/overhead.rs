@@ -1,0 +1,126 @@
+//! What `#[measure]` costs per call, side by side with its floor (two clock reads) and with
+//! the alternatives users would otherwise pick, all in one run:
+//! `cargo bench --bench overhead`. Figures and machine in BENCHMARKS.md.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tracing_subscriber::layer::SubscriberExt;
+
+#[inline(never)]
+fn empty_plain(x: u64) -> u64 {
+    black_box(x)
+}
+
+#[perfscope::measure]
+#[inline(never)]
+fn empty_measured(x: u64) -> u64 {
+    black_box(x)
+}
+
+#[tracing::instrument(skip_all)]
+#[inline(never)]
+fn empty_instrumented(x: u64) -> u64 {
+    black_box(x)
+}
+
+#[hotpath::measure]
+#[inline(never)]
+fn empty_hotpath(x: u64) -> u64 {
+    black_box(x)
+}
+
+#[inline(never)]
+fn two_clock_reads() -> u64 {
+    let start = perfscope_core::clock::now();
+    black_box(perfscope_core::clock::now()) - start
+}
+
+#[inline(never)]
+async fn empty_async_plain(x: u64) -> u64 {
+    black_box(x)
+}
+
+#[perfscope::measure]
+#[inline(never)]
+async fn empty_async_measured(x: u64) -> u64 {
+    black_box(x)
+}
+
+/// Polls a future that is ready on its first poll: the cheapest possible executor.
+fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(future).poll(&mut cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => unreachable!("benchmark futures are always ready"),
+    }
+}
+
+/// A layer that does nothing: what `#[instrument]` costs with a `Registry` alone.
+struct NoopLayer;
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for NoopLayer {}
+
+fn single_thread(c: &mut Criterion) {
+    let _hotpath = hotpath::HotpathGuardBuilder::new("overhead-bench").build();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(NoopLayer))
+        .expect("the only global subscriber");
+
+    let mut group = c.benchmark_group("sync_call");
+    group.bench_function("empty fn (baseline)", |b| b.iter(|| empty_plain(black_box(1))));
+    group.bench_function("two clock reads (floor)", |b| b.iter(two_clock_reads));
+    group.bench_function("perfscope #[measure]", |b| b.iter(|| empty_measured(black_box(1))));
+    group.bench_function("tracing #[instrument] + Registry + no-op layer", |b| {
+        b.iter(|| empty_instrumented(black_box(1)))
+    });
+    group.bench_function("hotpath #[measure]", |b| b.iter(|| empty_hotpath(black_box(1))));
+    group.finish();
+
+    let mut group = c.benchmark_group("async_call");
+    group.bench_function("empty async fn (baseline)", |b| {
+        b.iter(|| poll_once(empty_async_plain(black_box(1))))
+    });
+    group.bench_function("perfscope #[measure] async", |b| {
+        b.iter(|| poll_once(empty_async_measured(black_box(1))))
+    });
+    group.finish();
+}
+
+/// `threads` threads each make `iters` calls at once; returns the wall time.
+fn run_threads(threads: usize, iters: u64) -> Duration {
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                empty_measured(0); // register the thread's store before the clock starts
+                barrier.wait();
+                for i in 0..iters {
+                    empty_measured(black_box(i));
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    handles.into_iter().for_each(|h| h.join().expect("bench thread"));
+    start.elapsed()
+}
+
+fn threads(c: &mut Criterion) {
+    // Time per *round*, where a round is one call on each thread: with perfect scaling both
+    // rows take the same time, i.e. 2 threads give 2x one thread's throughput.
+    let mut group = c.benchmark_group("throughput");
+    group.bench_function("#[measure], 1 thread", |b| b.iter_custom(|iters| run_threads(1, iters)));
+    group.bench_function("#[measure], 2 threads on the same fn", |b| {
+        b.iter_custom(|iters| run_threads(2, iters))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single_thread, threads);
+criterion_main!(benches);

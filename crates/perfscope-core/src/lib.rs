@@ -1,0 +1,49 @@
+//! perfscope's engine: the clock, callsites, the thread-local frame stack, per-thread stores,
+//! histograms and snapshots.
+//!
+//! Users reach this through the `perfscope` crate (`#[perfscope::measure]`,
+//! `perfscope::report()`); the tracing layer and exporters build on it. Data flows one way:
+//! measured code pushes and pops frames on its thread ([`hot`](crate) module, no locks), frames
+//! record into the thread's store, and [`snapshot()`] merges all stores.
+//!
+//! ```
+//! use perfscope_core::{Callsite, CallsiteName, Kind, enter, snapshot};
+//!
+//! static PARSE: Callsite =
+//!     Callsite::new(CallsiteName::Static("parse"), Kind::Sync, module_path!(), file!(), line!());
+//!
+//! fn parse() {
+//!     let _guard = enter(&PARSE);
+//!     // ... the work being measured ...
+//! }
+//!
+//! for _ in 0..3 {
+//!     parse();
+//! }
+//! let snap = snapshot();
+//! let parse = snap.callsites.iter().find(|c| &*c.info.name == "parse").unwrap();
+//! assert_eq!(parse.calls, 3);
+//! ```
+#![deny(missing_docs)]
+
+mod callsite;
+pub mod clock;
+pub mod histogram;
+mod hot;
+mod measure;
+mod snapshot;
+mod store;
+
+pub use callsite::{
+    Callsite, CallsiteInfo, CallsiteName, Kind, MAX_CALLSITES, OVERFLOW_ID, info as callsite_info,
+    register_dynamic, type_name_of,
+};
+pub use hot::MAX_DEPTH;
+pub use measure::{Instrumented, SyncGuard, enter, instrument};
+pub use snapshot::{CallsiteSnapshot, Snapshot, reset, snapshot};
+pub use store::{EDGES, live_threads};
+
+/// Depth of the calling thread's frame stack (0 outside measured code).
+pub fn current_depth() -> usize {
+    hot::depth()
+}

@@ -1,0 +1,112 @@
+//! Snapshots: every thread's store (live and exited) merged, in nanoseconds, without stopping
+//! any thread. The only door readers (reports, exporters, the CLI) have into the data.
+
+use crate::callsite::{self, CallsiteInfo, Kind};
+use crate::clock::{self, ClockSource};
+use crate::histogram::Histogram;
+use crate::store::{self, Totals};
+
+/// All callsites' merged figures at one moment.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Callsites called at least once (or cancelled), in id order.
+    pub callsites: Vec<CallsiteSnapshot>,
+    /// Time since the first measured call, or since the last [`reset`].
+    pub elapsed_ns: u64,
+    /// The clock the figures come from.
+    pub clock: ClockSource,
+}
+
+/// One callsite's figures, summed over threads. Times in nanoseconds.
+#[derive(Debug, Clone)]
+pub struct CallsiteSnapshot {
+    /// Dense id (stable for the process's lifetime).
+    pub id: u32,
+    /// Name, location and kind.
+    pub info: CallsiteInfo,
+    /// Completed calls (returned, unwound, or — async — completed).
+    pub calls: u64,
+    /// Calls that ended by unwinding.
+    pub panicked: u64,
+    /// Futures dropped before completing.
+    pub cancelled: u64,
+    /// Polls (async callsites).
+    pub polls: u64,
+    /// Inclusive time on a thread: sync call time, or async poll time.
+    pub busy_ns: u64,
+    /// `busy_ns` minus the busy time of measured children.
+    pub self_ns: u64,
+    /// Inclusive latency: equal to `busy_ns` for sync callsites, first poll to completion
+    /// summed over completed calls for async ones.
+    pub wall_ns: u64,
+    /// Longest call latency.
+    pub max_ns: u64,
+    /// Calls made to each child callsite, by child id.
+    pub children: Vec<(u32, u64)>,
+    /// Calls to children past the per-callsite edge table (16 distinct children per thread).
+    pub other_children: u64,
+    /// Latency histogram, in clock ticks; see [`CallsiteSnapshot::quantile_ns`].
+    pub latency: Histogram,
+    nanos_per_tick: f64,
+}
+
+impl CallsiteSnapshot {
+    /// The `q`-quantile of call latency in nanoseconds (1% relative error), capped at the
+    /// maximum; 0 when no call completed.
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        self.latency
+            .quantile(q)
+            .map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
+    }
+
+    /// Mean latency in nanoseconds.
+    pub fn mean_ns(&self) -> u64 {
+        self.wall_ns.checked_div(self.calls).unwrap_or(0)
+    }
+}
+
+/// Takes a snapshot of every thread's figures.
+pub fn snapshot() -> Snapshot {
+    let (totals, since) = store::collect();
+    let now = clock::now();
+    let nanos_per_tick = clock::nanos_per_tick();
+    let ns = |ticks: u64| clock::to_nanos(ticks, nanos_per_tick);
+    let mut callsites: Vec<CallsiteSnapshot> = callsite::with_table(|table| {
+        totals
+            .into_iter()
+            .filter(|(_, t)| t.calls + t.cancelled + t.polls > 0)
+            .filter_map(|(id, t)| {
+                let info = table.get(id as usize)?.clone();
+                let Totals { calls, panicked, cancelled, polls, busy, self_, wall, max, .. } = t;
+                let wall = if info.kind == Kind::Sync { busy } else { wall };
+                Some(CallsiteSnapshot {
+                    id,
+                    info,
+                    calls,
+                    panicked,
+                    cancelled,
+                    polls,
+                    busy_ns: ns(busy),
+                    self_ns: ns(self_),
+                    wall_ns: ns(wall),
+                    max_ns: ns(max),
+                    children: t.children.into_iter().filter(|(_, n)| *n > 0).collect(),
+                    other_children: t.other_children,
+                    latency: t.hist,
+                    nanos_per_tick,
+                })
+            })
+            .collect()
+    });
+    callsites.sort_by_key(|c| c.id);
+    Snapshot {
+        callsites,
+        elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
+        clock: clock::source(),
+    }
+}
+
+/// Clears all figures: live threads' stores (each at its next call) and exited threads'.
+pub fn reset() {
+    store::reset();
+}

@@ -1,0 +1,426 @@
+//! Code generation: the measured function, from what `attr.rs` parsed.
+//!
+//! Generated code only names `::perfscope::__private`, so the logic (and the hot path) stays in
+//! `perfscope-core`, where it is tested and benchmarked.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{
+    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeInfer,
+};
+
+use crate::attr::{FnBody, MeasureArgs, MeasuredFn};
+
+/// The measured function: the user's item with a callsite and a guard or an instrumented
+/// future in its body. Attributes, visibility and signature are emitted as written.
+pub(crate) fn gen_function(args: &MeasureArgs, measured: &MeasuredFn) -> TokenStream {
+    let MeasuredFn { outer_attrs, inner_attrs, vis, sig, body } = measured;
+    let shape = Shape::of(measured);
+    let kind = match shape {
+        Shape::Sync => quote!(Sync),
+        Shape::AsyncFn | Shape::ReturnsFuture(_) => quote!(Async),
+    };
+    let callsite = gen_callsite(args, &kind);
+    let body = match shape {
+        Shape::Sync => {
+            let guard = syn::Ident::new("__perfscope_guard", Span::mixed_site());
+            let block = body_tokens(body);
+            quote! {
+                let #guard = ::perfscope::__private::enter(&__PERFSCOPE_CALLSITE);
+                #block
+            }
+        }
+        Shape::AsyncFn => {
+            // The fake return edge makes the new async block's output the declared return
+            // type from its first statement, so `?` and `return` in the body infer as they
+            // did in the `async fn` itself.
+            let edge = fake_return_edge(&sig.output);
+            let block = body_tokens(body);
+            quote! {
+                ::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE, async move {
+                    #edge
+                    #block
+                })
+                .await
+            }
+        }
+        Shape::ReturnsFuture(block) => {
+            let mut block = block.clone();
+            let output = future_output(&sig.output);
+            InstrumentTail { output }.visit_tail(&mut block);
+            block.into_token_stream()
+        }
+    };
+    quote! {
+        #(#outer_attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            #callsite
+            #body
+        }
+    }
+}
+
+/// The item unchanged, preceded by the error: the error is the only one the user sees, instead
+/// of it and then every use of a function that would have disappeared.
+pub(crate) fn with_error(error: &syn::Error, item: TokenStream) -> TokenStream {
+    let mut out = error.to_compile_error();
+    out.extend(item);
+    out
+}
+
+/// What the body of the measured function looks like, hence what gets measured.
+enum Shape<'a> {
+    /// A plain function: a guard measures the call, until return or unwind.
+    Sync,
+    /// An `async fn`: its body becomes an instrumented `async move` block.
+    AsyncFn,
+    /// A function whose body ends in an `async` block, bare (`-> impl Future`) or in
+    /// `Box::pin(..)` (what `#[async_trait]` generates): that future is instrumented, so
+    /// polls, wall time and cancellation are measured rather than the future's creation.
+    ReturnsFuture(&'a Block),
+}
+
+impl<'a> Shape<'a> {
+    fn of(measured: &'a MeasuredFn) -> Self {
+        if measured.sig.asyncness.is_some() {
+            return Shape::AsyncFn;
+        }
+        match &measured.body {
+            FnBody::Parsed(block) if tail_future(block).is_some() => Shape::ReturnsFuture(block),
+            _ => Shape::Sync,
+        }
+    }
+}
+
+/// The async block a body ends with, bare or as the only argument of `Box::pin`.
+fn tail_future(block: &Block) -> Option<&ExprAsync> {
+    let Some(Stmt::Expr(tail, None)) = block.stmts.last() else {
+        return None;
+    };
+    match tail {
+        Expr::Async(future) => Some(future),
+        Expr::Call(call) if is_box_pin(&call.func) && call.args.len() == 1 => match &call.args[0] {
+            Expr::Async(future) => Some(future),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `Box::pin`, `std::boxed::Box::pin`, `::alloc::boxed::Box::pin`, ...
+fn is_box_pin(func: &Expr) -> bool {
+    let Expr::Path(path) = func else {
+        return false;
+    };
+    let mut segments = path.path.segments.iter().rev();
+    matches!(
+        (segments.next(), segments.next()),
+        (Some(pin), Some(boxed)) if pin.ident == "pin" && boxed.ident == "Box"
+    )
+}
+
+/// Wraps the body's tail future in `instrument` and pins its output type.
+struct InstrumentTail {
+    /// `T` of a `Future<Output = T>` in the return type, if written there.
+    output: Option<Type>,
+}
+
+impl InstrumentTail {
+    fn visit_tail(&mut self, block: &mut Block) {
+        let Some(Stmt::Expr(tail, None)) = block.stmts.last_mut() else {
+            return;
+        };
+        match tail {
+            Expr::Call(call) if is_box_pin(&call.func) => {
+                if let Some(arg) = call.args.first_mut() {
+                    self.instrument(arg);
+                }
+            }
+            tail => self.instrument(tail),
+        }
+    }
+
+    fn instrument(&mut self, expr: &mut Expr) {
+        let Expr::Async(future) = expr else {
+            return;
+        };
+        if let Some(output) = &self.output {
+            // Passing the block to `instrument` hides the expected `Future<Output = T>` from
+            // it, so tell it the output type as the `async fn` expansion does.
+            let edge = fake_return_edge(&ReturnType::Type(
+                Default::default(),
+                Box::new(output.clone()),
+            ));
+            let mut stmts: Vec<Stmt> = vec![Stmt::Expr(Expr::Verbatim(edge), None)];
+            stmts.append(&mut future.block.stmts);
+            future.block.stmts = stmts;
+        }
+        let span = future.span();
+        *expr = Expr::Verbatim(quote_spanned! {span=>
+            ::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE, #future)
+        });
+    }
+}
+
+/// The callsite `static` (and the marker function its name comes from).
+///
+/// The marker is a sibling of the static, not nested in its initializer: an item nested in a
+/// static's initializer has the static in its path, and the name must be the function's.
+fn gen_callsite(args: &MeasureArgs, kind: &TokenStream) -> TokenStream {
+    let (marker, name) = match &args.name {
+        Some(name) => (None, quote!(::perfscope::__private::CallsiteName::Static(#name))),
+        None => (
+            Some(quote! {
+                fn __perfscope_marker() -> &'static str {
+                    ::perfscope::__private::type_name_of(__perfscope_marker)
+                }
+            }),
+            quote!(::perfscope::__private::CallsiteName::TypePath(__perfscope_marker)),
+        ),
+    };
+    quote! {
+        #marker
+        static __PERFSCOPE_CALLSITE: ::perfscope::__private::Callsite =
+            ::perfscope::__private::Callsite::new(
+                #name,
+                ::perfscope::__private::Kind::#kind,
+                ::core::module_path!(),
+                ::core::file!(),
+                ::core::line!(),
+            );
+    }
+}
+
+/// The body as written (braces with their spans, statements), without inner attributes.
+fn body_tokens(body: &FnBody) -> TokenStream {
+    match body {
+        FnBody::Parsed(block) => block.to_token_stream(),
+        FnBody::Tokens { brace, stmts } => {
+            let mut out = TokenStream::new();
+            brace.surround(&mut out, |out| out.extend(stmts.clone()));
+            out
+        }
+    }
+}
+
+/// An unreachable `return` of the declared type, so an `async` block's output is inferred as
+/// that type (`?` conversions, `return` coercions). Empty for `-> !`, which `let` cannot name.
+fn fake_return_edge(output: &ReturnType) -> TokenStream {
+    let (ty, span) = match output {
+        ReturnType::Default => (quote!(()), Span::call_site()),
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => return TokenStream::new(),
+        ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            ImplTraitEraser.visit_type_mut(&mut ty);
+            (ty.to_token_stream(), ty.span())
+        }
+    };
+    quote_spanned! {span=>
+        #[allow(
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::let_unit_value,
+            clippy::unreachable,
+            clippy::needless_return
+        )]
+        if false {
+            let __perfscope_fake_return: #ty = ::core::unreachable!();
+            return __perfscope_fake_return;
+        }
+    }
+}
+
+/// `T` in the first `Future<Output = T>` of a return type: `impl Future<Output = T> + Send`,
+/// `Pin<Box<dyn Future<Output = T> + Send + 'a>>`, ...
+fn future_output(output: &ReturnType) -> Option<Type> {
+    struct Find(Option<Type>);
+    impl VisitMut for Find {
+        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
+            if self.0.is_some() {
+                return;
+            }
+            if segment.ident == "Future" {
+                if let PathArguments::AngleBracketed(args) = &segment.arguments {
+                    for arg in &args.args {
+                        if let GenericArgument::AssocType(assoc) = arg {
+                            if assoc.ident == "Output" {
+                                self.0 = Some(assoc.ty.clone());
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            syn::visit_mut::visit_path_segment_mut(self, segment);
+        }
+    }
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let mut find = Find(None);
+    find.visit_type_mut(&mut ty.as_ref().clone());
+    find.0
+}
+
+/// Replaces `impl Trait` with `_`, so a return type can be written in a `let`.
+struct ImplTraitEraser;
+
+impl VisitMut for ImplTraitEraser {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(TypeInfer { underscore_token: syn::Token![_](impl_trait.span()) });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attr::parse_item;
+
+    /// Expands `#[measure(args)] item` and renders it with no spaces, for substring checks.
+    fn expand(args: TokenStream, item: TokenStream) -> String {
+        let args: MeasureArgs = syn::parse2(args).expect("args");
+        let measured = parse_item(item).expect("item").expect("a function");
+        let out = gen_function(&args, &measured);
+        // Must be valid Rust.
+        syn::parse2::<syn::ItemFn>(out.clone()).expect("the expansion parses as a function");
+        out.to_string().replace(' ', "")
+    }
+
+    #[test]
+    fn sync_fn_gets_a_callsite_and_a_guard_before_its_body() {
+        let out = expand(
+            quote!(),
+            quote! {
+                /// Docs.
+                #[inline]
+                pub(crate) fn add<T: Copy>(a: T, b: T) -> T where T: Default { #![allow(unused)] a }
+            },
+        );
+        let expected = concat!(
+            "#[doc=r\"Docs.\"]#[inline]pub(crate)fnadd<T:Copy>(a:T,b:T)->TwhereT:Default{",
+            "#![allow(unused)]",
+            "fn__perfscope_marker()->&'staticstr{",
+            "::perfscope::__private::type_name_of(__perfscope_marker)}",
+            "static__PERFSCOPE_CALLSITE:::perfscope::__private::Callsite=",
+            "::perfscope::__private::Callsite::new(",
+            "::perfscope::__private::CallsiteName::TypePath(__perfscope_marker),",
+            "::perfscope::__private::Kind::Sync,",
+            "::core::module_path!(),::core::file!(),::core::line!(),);",
+            "let__perfscope_guard=::perfscope::__private::enter(&__PERFSCOPE_CALLSITE);",
+            "{a}}",
+        );
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn a_name_replaces_the_marker() {
+        let out = expand(quote!(name = "db::query"), quote!(fn f() {}));
+        assert!(out.contains("CallsiteName::Static(\"db::query\")"), "{out}");
+        assert!(!out.contains("__perfscope_marker"), "{out}");
+    }
+
+    #[test]
+    fn async_fn_instruments_its_body_as_an_async_block() {
+        let out = expand(quote!(), quote!(async fn get(&self) -> Result<u8, E> { Ok(self.0) }));
+        assert!(out.starts_with("asyncfnget(&self)->Result<u8,E>{"), "{out}");
+        assert!(out.contains("Kind::Async"), "{out}");
+        assert!(
+            out.contains(concat!(
+                "::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE,asyncmove{",
+                "#[allow(unreachable_code,clippy::diverging_sub_expression,",
+                "clippy::let_unit_value,clippy::unreachable,clippy::needless_return)]",
+                "iffalse{let__perfscope_fake_return:Result<u8,E>=::core::unreachable!();",
+                "return__perfscope_fake_return;}",
+                "{Ok(self.0)}}).await}",
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn fake_return_edge_erases_impl_trait_and_skips_never() {
+        let out = expand(quote!(), quote!(async fn f() -> Box<impl Sized> { Box::new(1) }));
+        assert!(out.contains("__perfscope_fake_return:Box<_>="), "{out}");
+        let out = expand(quote!(), quote!(async fn f() -> ! { loop {} }));
+        assert!(!out.contains("__perfscope_fake_return"), "{out}");
+        let out = expand(quote!(), quote!(async fn f() {}));
+        assert!(out.contains("__perfscope_fake_return:()="), "{out}");
+    }
+
+    #[test]
+    fn impl_future_instruments_the_tail_async_block() {
+        let out = expand(
+            quote!(),
+            quote! {
+                fn f(x: u8) -> impl Future<Output = u8> + Send {
+                    let y = x;
+                    async move { y }
+                }
+            },
+        );
+        assert!(out.contains("Kind::Async"), "{out}");
+        assert!(!out.contains("enter("), "{out}");
+        assert!(
+            out.ends_with(concat!(
+                "{lety=x;::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE,asyncmove{",
+                "#[allow(unreachable_code,clippy::diverging_sub_expression,",
+                "clippy::let_unit_value,clippy::unreachable,clippy::needless_return)]",
+                "iffalse{let__perfscope_fake_return:u8=::core::unreachable!();",
+                "return__perfscope_fake_return;}",
+                "y})}}",
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn async_trait_body_instruments_the_pinned_block() {
+        // What `#[async_trait]` turns `async fn m(&self) -> u8 { 1 }` into.
+        let out = expand(
+            quote!(),
+            quote! {
+                fn m<'life0, 'async_trait>(
+                    &'life0 self,
+                ) -> ::core::pin::Pin<Box<
+                    dyn ::core::future::Future<Output = u8> + ::core::marker::Send + 'async_trait,
+                >>
+                where
+                    'life0: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    Box::pin(async move {
+                        let __self = self;
+                        let __ret: u8 = { 1 };
+                        #[allow(unreachable_code)]
+                        __ret
+                    })
+                }
+            },
+        );
+        let callsite = out.find("static__PERFSCOPE_CALLSITE").expect("callsite");
+        let pin = out.find("Box::pin(::perfscope::__private::instrument(").expect("wrapped");
+        assert!(callsite < pin, "the callsite is at the top of the body: {out}");
+        assert!(out.contains("Kind::Async"), "{out}");
+        assert!(out.contains("__perfscope_fake_return:u8="), "{out}");
+        assert!(out.ends_with("#[allow(unreachable_code)]__ret}))}}"), "{out}");
+    }
+
+    #[test]
+    fn other_tails_and_unparsed_bodies_are_measured_as_sync() {
+        let out = expand(quote!(), quote!(fn f() -> Pin<Box<dyn Future<Output = ()>>> { make() }));
+        assert!(out.contains("Kind::Sync") && out.contains("enter("), "{out}");
+        let out = expand(quote!(), quote!(fn f() -> u8 { async {}; 1 }));
+        assert!(out.contains("Kind::Sync"), "{out}");
+
+        let measured = parse_item(quote!(fn f() { let x = ; })).expect("item").expect("a fn");
+        let out = gen_function(&MeasureArgs::default(), &measured).to_string().replace(' ', "");
+        assert!(out.contains("enter(&__PERFSCOPE_CALLSITE);{letx=;}}"), "{out}");
+    }
+}

@@ -1,0 +1,8 @@
+use perfscope::measure;
+
+#[measure(name = "a", name = "b")]
+fn twice() {}
+
+fn main() {
+    twice();
+}

@@ -1,0 +1,60 @@
+//! [`ReportGuard`]: print or save the report when `main` ends.
+
+use std::path::PathBuf;
+
+use crate::report;
+
+/// Prints the hotspot table (to stderr) and/or writes the JSON report when dropped.
+/// Create it first thing in `main`; see [`report_on_exit`].
+#[derive(Debug)]
+#[must_use = "the report is produced when the guard is dropped"]
+pub struct ReportGuard {
+    print_rows: Option<usize>,
+    json_path: Option<PathBuf>,
+}
+
+/// A guard that prints the hotspot table to stderr when dropped (at the end of `main`).
+///
+/// ```
+/// fn main() {
+///     let _report = perfscope::report_on_exit().top(10);
+///     // ... the program ...
+/// }
+/// ```
+pub fn report_on_exit() -> ReportGuard {
+    ReportGuard { print_rows: Some(crate::table::DEFAULT_TOP), json_path: None }
+}
+
+impl ReportGuard {
+    /// Print at most `rows` functions.
+    pub fn top(mut self, rows: usize) -> Self {
+        self.print_rows = Some(rows);
+        self
+    }
+
+    /// Also write the JSON report to `path`.
+    pub fn json(mut self, path: impl Into<PathBuf>) -> Self {
+        self.json_path = Some(path.into());
+        self
+    }
+
+    /// Do not print the table (only write JSON, if set).
+    pub fn quiet(mut self) -> Self {
+        self.print_rows = None;
+        self
+    }
+}
+
+impl Drop for ReportGuard {
+    fn drop(&mut self) {
+        let report = report();
+        if let Some(rows) = self.print_rows {
+            eprintln!("{}", report.table(rows));
+        }
+        if let Some(path) = &self.json_path
+            && let Err(err) = std::fs::write(path, report.to_json())
+        {
+            eprintln!("perfscope: could not write the report to {}: {err}", path.display());
+        }
+    }
+}

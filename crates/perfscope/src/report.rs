@@ -1,0 +1,194 @@
+//! [`Report`]: a snapshot shaped for people and tools (serde, versioned schema; see
+//! `docs/report-schema.md`).
+
+use perfscope_core::{Kind, Snapshot, clock::ClockSource};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON schema [`Report`] serialises to. Bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Hotspot report: every measured function, sorted by self time (largest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`] of the producer.
+    pub schema: u32,
+    /// Wall time covered: since the first measured call, or since the last `reset()`.
+    pub elapsed_ns: u64,
+    /// The clock behind the figures: `"tsc"` or `"os"`.
+    pub clock: String,
+    /// Per-function figures, by descending `self_ns`.
+    pub functions: Vec<FunctionStats>,
+}
+
+/// What a function entry measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunctionKind {
+    /// A sync function measured per call.
+    Sync,
+    /// An async function (or future) measured per poll and per completion.
+    Async,
+    /// A tracing span.
+    Span,
+}
+
+/// One function's figures. Times in nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionStats {
+    /// Full path, e.g. `my_crate::scan::rsi`, or the `name = ".."` given to `#[measure]`.
+    pub name: String,
+    /// `module_path!()` of the definition.
+    pub module: String,
+    /// Source file and line of the definition.
+    pub file: String,
+    /// Source line.
+    pub line: u32,
+    /// Sync, async or span.
+    pub kind: FunctionKind,
+    /// Completed calls, including panicked ones.
+    pub calls: u64,
+    /// Calls that ended by unwinding.
+    pub panicked: u64,
+    /// Futures dropped before completing (async only; 0 otherwise).
+    pub cancelled: u64,
+    /// Inclusive latency summed over calls: sync call time, or async first poll to completion.
+    pub total_ns: u64,
+    /// Time running on a thread in this function, minus time in measured children.
+    pub self_ns: u64,
+    /// Inclusive time running on a thread (equals `total_ns` for sync functions).
+    pub busy_ns: u64,
+    /// Async only: first poll to completion, summed (equals `total_ns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_ns: Option<u64>,
+    /// Async only: `wall_ns - busy_ns`, time spent waiting between polls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_ns: Option<u64>,
+    /// Async only: number of polls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polls: Option<u64>,
+    /// `total_ns / calls`.
+    pub mean_ns: u64,
+    /// Median latency (1% relative error).
+    pub p50_ns: u64,
+    /// 90th percentile latency.
+    pub p90_ns: u64,
+    /// 99th percentile latency.
+    pub p99_ns: u64,
+    /// Longest call.
+    pub max_ns: u64,
+    /// Measured functions called from this one, by descending calls.
+    pub children: Vec<ChildCalls>,
+}
+
+/// A call edge: how often a child was called from the function holding this entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildCalls {
+    /// The child's [`FunctionStats::name`] (`<other>` sums children past the edge table).
+    pub name: String,
+    /// Calls.
+    pub calls: u64,
+}
+
+/// Errors reading a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Not JSON, or not a report.
+    #[error("not a perfscope report: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Written by an incompatible perfscope.
+    #[error("report schema {found} is not supported (this perfscope reads schema {SCHEMA_VERSION})")]
+    Schema {
+        /// The schema the file declares.
+        found: u32,
+    },
+}
+
+impl Report {
+    /// Builds a report from a snapshot.
+    pub fn from_snapshot(snapshot: &Snapshot) -> Report {
+        let name_of = |id: u32| {
+            snapshot.callsites.iter().find(|c| c.id == id).map(|c| c.info.name.to_string()).or_else(
+                || perfscope_core::callsite_info(id).map(|i| i.name.into()),
+            )
+        };
+        let mut functions: Vec<FunctionStats> = snapshot
+            .callsites
+            .iter()
+            .map(|c| {
+                let is_async = c.info.kind == Kind::Async;
+                let mut children: Vec<ChildCalls> = c
+                    .children
+                    .iter()
+                    .map(|&(id, calls)| ChildCalls {
+                        name: name_of(id).unwrap_or_else(|| format!("<callsite {id}>")),
+                        calls,
+                    })
+                    .collect();
+                if c.other_children > 0 {
+                    children.push(ChildCalls { name: "<other>".into(), calls: c.other_children });
+                }
+                children.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.name.cmp(&b.name)));
+                FunctionStats {
+                    name: c.info.name.to_string(),
+                    module: c.info.module_path.to_string(),
+                    file: c.info.file.to_string(),
+                    line: c.info.line,
+                    kind: match c.info.kind {
+                        Kind::Sync => FunctionKind::Sync,
+                        Kind::Async => FunctionKind::Async,
+                        Kind::Span => FunctionKind::Span,
+                    },
+                    calls: c.calls,
+                    panicked: c.panicked,
+                    cancelled: c.cancelled,
+                    total_ns: c.wall_ns,
+                    self_ns: c.self_ns,
+                    busy_ns: c.busy_ns,
+                    wall_ns: is_async.then_some(c.wall_ns),
+                    idle_ns: is_async.then_some(c.wall_ns.saturating_sub(c.busy_ns)),
+                    polls: is_async.then_some(c.polls),
+                    mean_ns: c.mean_ns(),
+                    p50_ns: c.quantile_ns(0.50),
+                    p90_ns: c.quantile_ns(0.90),
+                    p99_ns: c.quantile_ns(0.99),
+                    max_ns: c.max_ns,
+                    children,
+                }
+            })
+            .collect();
+        functions.sort_by(|a, b| b.self_ns.cmp(&a.self_ns).then_with(|| a.name.cmp(&b.name)));
+        Report {
+            schema: SCHEMA_VERSION,
+            elapsed_ns: snapshot.elapsed_ns,
+            clock: match snapshot.clock {
+                ClockSource::Tsc => "tsc",
+                ClockSource::Os => "os",
+            }
+            .into(),
+            functions,
+        }
+    }
+
+    /// The entry named `name`, if any.
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// Pretty-printed JSON (schema in `docs/report-schema.md`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+
+    /// Reads a report written by [`Report::to_json`], checking the schema version.
+    pub fn from_json(json: &str) -> Result<Report, ReportError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema: u32,
+        }
+        let Version { schema } = serde_json::from_str(json)?;
+        if schema != SCHEMA_VERSION {
+            return Err(ReportError::Schema { found: schema });
+        }
+        Ok(serde_json::from_str(json)?)
+    }
+}
