@@ -69,7 +69,8 @@ struct Symbol {
 
 impl Symbol {
     fn new(index: usize) -> Self {
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (index as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
+        let mut rng =
+            Rng(0x9e37_79b9_7f4a_7c15 ^ (index as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9));
         let price = 20.0 + 200.0 * rng.next_f64();
         Symbol { name: format!("SYM{index:03}"), price, volatility: 0.01, rng, history: Vec::new() }
     }
@@ -169,7 +170,9 @@ fn scan_symbol(prices: &[f64]) -> Vec<Signal> {
     let mut signals = Vec::new();
     let fast = exponential_moving_average(prices, 12);
     let slow = simple_moving_average(prices, 50);
-    if let (Some(f), Some(s)) = (fast.get(fast.len().wrapping_sub(2)..), slow.get(slow.len().wrapping_sub(2)..)) {
+    if let (Some(f), Some(s)) =
+        (fast.get(fast.len().wrapping_sub(2)..), slow.get(slow.len().wrapping_sub(2)..))
+    {
         if f[0] <= s[0] && f[1] > s[1] {
             signals.push(Signal::GoldenCross);
         } else if f[0] >= s[0] && f[1] < s[1] {
@@ -198,8 +201,11 @@ async fn process_symbol(mut symbol: Symbol) -> (Symbol, Vec<Signal>) {
     (symbol, signals)
 }
 
+/// The symbols after a round, and the signals the round found (symbol name, signal).
+type RoundResult = (Vec<Symbol>, Vec<(String, Signal)>);
+
 #[measure]
-async fn scan_round(symbols: Vec<Symbol>) -> anyhow::Result<(Vec<Symbol>, Vec<(String, Signal)>)> {
+async fn scan_round(symbols: Vec<Symbol>) -> anyhow::Result<RoundResult> {
     let tasks: Vec<_> = symbols.into_iter().map(|s| tokio::spawn(process_symbol(s))).collect();
     let mut symbols = Vec::with_capacity(tasks.len());
     let mut signals = Vec::new();

@@ -45,13 +45,18 @@ fn self_time_is_total_minus_measured_children() {
     for _ in 0..3 {
         outer_work();
     }
-    let (outer, inner, leaf) =
-        (stats("::outer_work"), stats("::inner_work"), stats("::leaf_work"));
+    let (outer, inner, leaf) = (stats("::outer_work"), stats("::inner_work"), stats("::leaf_work"));
     assert_eq!((outer.calls, inner.calls, leaf.calls), (3, 6, 6));
     for (parent, children) in [(&outer, &inner), (&inner, &leaf)] {
         let expected = parent.total_ns - children.total_ns;
         let error = (parent.self_ns as f64 - expected as f64).abs() / expected as f64;
-        assert!(error < 0.05, "{}: self {} vs total - children {}", parent.name, parent.self_ns, expected);
+        assert!(
+            error < 0.05,
+            "{}: self {} vs total - children {}",
+            parent.name,
+            parent.self_ns,
+            expected
+        );
     }
     // And the figures match the busy-waits (each at least as long as asked).
     assert!(ms(outer.self_ns) >= 3.0 * 20.0 * 0.95, "{outer:?}");
@@ -70,7 +75,8 @@ async fn sleeps_then_spins() {
 
 #[test]
 fn async_busy_and_wall_time() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
         for _ in 0..2 {
             sleeps_then_spins().await;

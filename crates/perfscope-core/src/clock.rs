@@ -26,11 +26,7 @@ struct Origin {
 /// Reads the clock: raw ticks (TSC cycles, or nanoseconds on the fallback clock).
 #[inline(always)]
 pub fn now() -> u64 {
-    if MODE.load(Relaxed) == TSC {
-        read_tsc()
-    } else {
-        now_slow()
-    }
+    if MODE.load(Relaxed) == TSC { read_tsc() } else { now_slow() }
 }
 
 #[inline(always)]

@@ -79,17 +79,18 @@ pub(crate) fn push(id: u32) -> Entry {
         let depth = local.depth;
         // SAFETY: `local.store` is never dangling (see `Local::store`).
         let store = unsafe { &*local.store };
-        if depth < MAX_DEPTH && !store.stale.load(Relaxed) {
-            if let Some(slot) = store.slot(id) {
-                // SAFETY: `depth < MAX_DEPTH`.
-                let frame = unsafe { local.frames.get_unchecked_mut(depth) };
-                frame.slot = slot;
-                frame.callsite = id;
-                frame.child = 0;
-                local.depth = depth + 1;
-                frame.start = clock::now();
-                return Entry { id, start: 0 };
-            }
+        if depth < MAX_DEPTH
+            && !store.stale.load(Relaxed)
+            && let Some(slot) = store.slot(id)
+        {
+            // SAFETY: `depth < MAX_DEPTH`.
+            let frame = unsafe { local.frames.get_unchecked_mut(depth) };
+            frame.slot = slot;
+            frame.callsite = id;
+            frame.child = 0;
+            local.depth = depth + 1;
+            frame.start = clock::now();
+            return Entry { id, start: 0 };
         }
         push_cold(local, id)
     })

@@ -7,8 +7,8 @@
 //! the registry's retired totals under the registry lock, so nothing is lost.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 use std::ptr;
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -278,9 +278,8 @@ struct Registry {
     since: u64,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
-    Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0 })
-});
+static REGISTRY: LazyLock<Mutex<Registry>> =
+    LazyLock::new(|| Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0 }));
 
 fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())

@@ -76,10 +76,7 @@ pub(crate) enum FnBody {
     Parsed(Block),
     /// The body kept as tokens, because syn could not parse it: either it holds a syntax
     /// error, which rustc then reports at the user's span, or syntax syn does not know yet.
-    Tokens {
-        brace: syn::token::Brace,
-        stmts: TokenStream,
-    },
+    Tokens { brace: syn::token::Brace, stmts: TokenStream },
 }
 
 /// Parses the item `#[measure]` is on.
@@ -90,16 +87,27 @@ pub(crate) fn parse_item(item: TokenStream) -> syn::Result<Option<MeasuredFn>> {
     // Precise parse first: the body's statements are needed to recognise async shapes.
     if let Ok(item_fn) = syn::parse2::<ItemFn>(item.clone()) {
         let ItemFn { attrs, vis, sig, block } = item_fn;
-        let (inner_attrs, outer_attrs) = attrs
-            .into_iter()
-            .partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
-        let measured = MeasuredFn { outer_attrs, inner_attrs, vis, sig, body: FnBody::Parsed(*block) };
+        let (inner_attrs, outer_attrs) =
+            attrs.into_iter().partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
+        let measured =
+            MeasuredFn { outer_attrs, inner_attrs, vis, sig, body: FnBody::Parsed(*block) };
         return check(measured).map(Some);
     }
     // Speculative parse: the signature precisely, the body as tokens.
     match syn::parse2::<FnShell>(item.clone()) {
-        Ok(FnShell { outer_attrs, vis, sig, body: ShellBody::Braced { brace, inner_attrs, stmts } }) => {
-            let measured = MeasuredFn { outer_attrs, inner_attrs, vis, sig, body: FnBody::Tokens { brace, stmts } };
+        Ok(FnShell {
+            outer_attrs,
+            vis,
+            sig,
+            body: ShellBody::Braced { brace, inner_attrs, stmts },
+        }) => {
+            let measured = MeasuredFn {
+                outer_attrs,
+                inner_attrs,
+                vis,
+                sig,
+                body: FnBody::Tokens { brace, stmts },
+            };
             check(measured).map(Some)
         }
         Ok(FnShell { sig, body: ShellBody::Semi(semi), .. }) => {
@@ -248,7 +256,8 @@ mod tests {
 
     #[test]
     fn items_are_parsed_precisely_speculatively_or_rejected() {
-        let parsed = parse_item(quote!(#[inline] pub fn f() { #![allow(unused)] 1 })).expect("ok");
+        let parsed =
+            parse_item(quote! { #[inline] pub fn f() { #![allow(unused)] 1 } }).expect("ok");
         let parsed = parsed.expect("a function");
         assert_eq!(parsed.outer_attrs.len(), 1);
         assert_eq!(parsed.inner_attrs.len(), 1);
@@ -258,9 +267,9 @@ mod tests {
         assert!(matches!(speculative.body, FnBody::Tokens { .. }));
 
         let err = |tokens| parse_item(tokens).err().expect("error").to_string();
-        assert!(err(quote!(const fn f() {})).contains("`const fn`"));
-        assert!(err(quote!(struct S;)).contains("can only be applied to functions"));
-        assert!(err(quote!(fn f(&self);)).contains("needs a function body"));
+        assert!(err(quote! { const fn f() {} }).contains("`const fn`"));
+        assert!(err(quote! { struct S; }).contains("can only be applied to functions"));
+        assert!(err(quote! { fn f(&self); }).contains("needs a function body"));
 
         assert!(parse_item(quote!(fn f(x: ) {})).expect("left to rustc").is_none());
     }

@@ -7,9 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{
-    Block, Expr, ExprAsync, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeInfer,
-};
+use syn::{Block, Expr, ExprAsync, ReturnType, Stmt, Type, TypeInfer};
 
 use crate::attr::{FnBody, MeasureArgs, MeasuredFn};
 
@@ -48,8 +46,7 @@ pub(crate) fn gen_function(args: &MeasureArgs, measured: &MeasuredFn) -> TokenSt
         }
         Shape::ReturnsFuture(block) => {
             let mut block = block.clone();
-            let output = future_output(&sig.output);
-            InstrumentTail { output }.visit_tail(&mut block);
+            instrument_tail(&mut block);
             block.into_token_stream()
         }
     };
@@ -122,45 +119,26 @@ fn is_box_pin(func: &Expr) -> bool {
     )
 }
 
-/// Wraps the body's tail future in `instrument` and pins its output type.
-struct InstrumentTail {
-    /// `T` of a `Future<Output = T>` in the return type, if written there.
-    output: Option<Type>,
-}
-
-impl InstrumentTail {
-    fn visit_tail(&mut self, block: &mut Block) {
-        let Some(Stmt::Expr(tail, None)) = block.stmts.last_mut() else {
-            return;
-        };
-        match tail {
-            Expr::Call(call) if is_box_pin(&call.func) => {
-                if let Some(arg) = call.args.first_mut() {
-                    self.instrument(arg);
-                }
-            }
-            tail => self.instrument(tail),
-        }
-    }
-
-    fn instrument(&mut self, expr: &mut Expr) {
-        let Expr::Async(future) = expr else {
-            return;
-        };
-        if let Some(output) = &self.output {
-            // Passing the block to `instrument` hides the expected `Future<Output = T>` from
-            // it, so tell it the output type as the `async fn` expansion does.
-            let edge = fake_return_edge(&ReturnType::Type(
-                Default::default(),
-                Box::new(output.clone()),
-            ));
-            let mut stmts: Vec<Stmt> = vec![Stmt::Expr(Expr::Verbatim(edge), None)];
-            stmts.append(&mut future.block.stmts);
-            future.block.stmts = stmts;
-        }
-        let span = future.span();
-        *expr = Expr::Verbatim(quote_spanned! {span=>
-            ::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE, #future)
+/// Wraps the body's tail future (bare or in `Box::pin`) in `instrument`.
+///
+/// Unlike the `async fn` case, no fake return edge goes in: a tail `async` block's output is
+/// inferred from its body alone, instrumented or not, so the same code compiles with and
+/// without the `off` feature.
+fn instrument_tail(block: &mut Block) {
+    let Some(Stmt::Expr(tail, None)) = block.stmts.last_mut() else {
+        return;
+    };
+    let future = match tail {
+        Expr::Call(call) if is_box_pin(&call.func) => match call.args.first_mut() {
+            Some(arg) => arg,
+            None => return,
+        },
+        tail => tail,
+    };
+    if let Expr::Async(async_block) = future {
+        let span = async_block.span();
+        *future = Expr::Verbatim(quote_spanned! {span=>
+            ::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE, #async_block)
         });
     }
 }
@@ -233,38 +211,6 @@ fn fake_return_edge(output: &ReturnType) -> TokenStream {
     }
 }
 
-/// `T` in the first `Future<Output = T>` of a return type: `impl Future<Output = T> + Send`,
-/// `Pin<Box<dyn Future<Output = T> + Send + 'a>>`, ...
-fn future_output(output: &ReturnType) -> Option<Type> {
-    struct Find(Option<Type>);
-    impl VisitMut for Find {
-        fn visit_path_segment_mut(&mut self, segment: &mut syn::PathSegment) {
-            if self.0.is_some() {
-                return;
-            }
-            if segment.ident == "Future" {
-                if let PathArguments::AngleBracketed(args) = &segment.arguments {
-                    for arg in &args.args {
-                        if let GenericArgument::AssocType(assoc) = arg {
-                            if assoc.ident == "Output" {
-                                self.0 = Some(assoc.ty.clone());
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-            syn::visit_mut::visit_path_segment_mut(self, segment);
-        }
-    }
-    let ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    let mut find = Find(None);
-    find.visit_type_mut(&mut ty.as_ref().clone());
-    find.0
-}
-
 /// Replaces `impl Trait` with `_`, so a return type can be written in a `let`.
 struct ImplTraitEraser;
 
@@ -321,14 +267,14 @@ mod tests {
 
     #[test]
     fn a_name_replaces_the_marker() {
-        let out = expand(quote!(name = "db::query"), quote!(fn f() {}));
+        let out = expand(quote!(name = "db::query"), quote! { fn f() {} });
         assert!(out.contains("CallsiteName::Static(\"db::query\")"), "{out}");
         assert!(!out.contains("__perfscope_marker"), "{out}");
     }
 
     #[test]
     fn async_fn_instruments_its_body_as_an_async_block() {
-        let out = expand(quote!(), quote!(async fn get(&self) -> Result<u8, E> { Ok(self.0) }));
+        let out = expand(quote!(), quote! { async fn get(&self) -> Result<u8, E> { Ok(self.0) } });
         assert!(out.starts_with("asyncfnget(&self)->Result<u8,E>{"), "{out}");
         assert!(out.contains("Kind::Async"), "{out}");
         assert!(
@@ -346,11 +292,11 @@ mod tests {
 
     #[test]
     fn fake_return_edge_erases_impl_trait_and_skips_never() {
-        let out = expand(quote!(), quote!(async fn f() -> Box<impl Sized> { Box::new(1) }));
+        let out = expand(quote!(), quote! { async fn f() -> Box<impl Sized> { Box::new(1) } });
         assert!(out.contains("__perfscope_fake_return:Box<_>="), "{out}");
-        let out = expand(quote!(), quote!(async fn f() -> ! { loop {} }));
+        let out = expand(quote!(), quote! { async fn f() -> ! { loop {} } });
         assert!(!out.contains("__perfscope_fake_return"), "{out}");
-        let out = expand(quote!(), quote!(async fn f() {}));
+        let out = expand(quote!(), quote! { async fn f() {} });
         assert!(out.contains("__perfscope_fake_return:()="), "{out}");
     }
 
@@ -369,12 +315,8 @@ mod tests {
         assert!(!out.contains("enter("), "{out}");
         assert!(
             out.ends_with(concat!(
-                "{lety=x;::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE,asyncmove{",
-                "#[allow(unreachable_code,clippy::diverging_sub_expression,",
-                "clippy::let_unit_value,clippy::unreachable,clippy::needless_return)]",
-                "iffalse{let__perfscope_fake_return:u8=::core::unreachable!();",
-                "return__perfscope_fake_return;}",
-                "y})}}",
+                "{lety=x;",
+                "::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE,asyncmove{y})}}",
             )),
             "{out}"
         );
@@ -408,15 +350,22 @@ mod tests {
         let pin = out.find("Box::pin(::perfscope::__private::instrument(").expect("wrapped");
         assert!(callsite < pin, "the callsite is at the top of the body: {out}");
         assert!(out.contains("Kind::Async"), "{out}");
-        assert!(out.contains("__perfscope_fake_return:u8="), "{out}");
+        assert!(!out.contains("__perfscope_fake_return"), "{out}");
         assert!(out.ends_with("#[allow(unreachable_code)]__ret}))}}"), "{out}");
     }
 
     #[test]
     fn other_tails_and_unparsed_bodies_are_measured_as_sync() {
-        let out = expand(quote!(), quote!(fn f() -> Pin<Box<dyn Future<Output = ()>>> { make() }));
+        let out = expand(
+            quote!(),
+            quote!(
+                fn f() -> Pin<Box<dyn Future<Output = ()>>> {
+                    make()
+                }
+            ),
+        );
         assert!(out.contains("Kind::Sync") && out.contains("enter("), "{out}");
-        let out = expand(quote!(), quote!(fn f() -> u8 { async {}; 1 }));
+        let out = expand(quote!(), quote! { fn f() -> u8 { async {}; 1 } });
         assert!(out.contains("Kind::Sync"), "{out}");
 
         let measured = parse_item(quote!(fn f() { let x = ; })).expect("item").expect("a fn");

@@ -16,10 +16,9 @@ pub struct ReportGuard {
 /// A guard that prints the hotspot table to stderr when dropped (at the end of `main`).
 ///
 /// ```
-/// fn main() {
-///     let _report = perfscope::report_on_exit().top(10);
-///     // ... the program ...
-/// }
+/// // First thing in `main`:
+/// let _report = perfscope::report_on_exit().top(10).json("target/perfscope-report.json");
+/// // ... the program; the table is printed and the JSON written when `_report` drops.
 /// ```
 pub fn report_on_exit() -> ReportGuard {
     ReportGuard { print_rows: Some(crate::table::DEFAULT_TOP), json_path: None }

@@ -96,7 +96,9 @@ pub enum ReportError {
     #[error("not a perfscope report: {0}")]
     Json(#[from] serde_json::Error),
     /// Written by an incompatible perfscope.
-    #[error("report schema {found} is not supported (this perfscope reads schema {SCHEMA_VERSION})")]
+    #[error(
+        "report schema {found} is not supported (this perfscope reads schema {SCHEMA_VERSION})"
+    )]
     Schema {
         /// The schema the file declares.
         found: u32,
@@ -107,9 +109,12 @@ impl Report {
     /// Builds a report from a snapshot.
     pub fn from_snapshot(snapshot: &Snapshot) -> Report {
         let name_of = |id: u32| {
-            snapshot.callsites.iter().find(|c| c.id == id).map(|c| c.info.name.to_string()).or_else(
-                || perfscope_core::callsite_info(id).map(|i| i.name.into()),
-            )
+            snapshot
+                .callsites
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.info.name.to_string())
+                .or_else(|| perfscope_core::callsite_info(id).map(|i| i.name.into()))
         };
         let mut functions: Vec<FunctionStats> = snapshot
             .callsites

@@ -53,6 +53,15 @@ fn with_items() -> u32 {
     helper()
 }
 
+#[measure]
+fn with_nested_measured() -> u32 {
+    #[measure]
+    fn nested_measured() -> u32 {
+        5
+    }
+    nested_measured() + nested_measured()
+}
+
 #[measure(name = "custom name")]
 fn named() {}
 
@@ -94,6 +103,7 @@ fn main() {
     assert_eq!(recursive(3), 3);
     assert_eq!(outer(), 2);
     assert_eq!(with_items(), 2);
+    assert_eq!(with_nested_measured(), 10);
     named();
     named_trailing_comma();
     nested::in_module();
@@ -113,6 +123,9 @@ fn main() {
     assert!(outer.children.iter().any(|c| c.name == format!("{}::inner", module_path!()) && c.calls == 2));
     assert_eq!(stats("{crate}::inner").calls, 2);
     assert_eq!(stats("{crate}::with_items").calls, 1);
+    let nesting = stats("{crate}::with_nested_measured");
+    assert_eq!(nesting.calls, 1);
+    assert_eq!(stats("{crate}::with_nested_measured::nested_measured").calls, 2);
     assert_eq!(stats("custom name").name, "custom name");
     assert_eq!(stats("trailing comma").calls, 1);
     assert_eq!(stats("{crate}::nested::in_module").calls, 1);
