@@ -179,6 +179,11 @@ impl Report {
         self.functions.iter().find(|f| f.name == name)
     }
 
+    /// The first entry whose name ends with `suffix` (e.g. `"::parse"`), if any.
+    pub fn function_by_suffix(&self, suffix: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| f.name.ends_with(suffix))
+    }
+
     /// Pretty-printed JSON (schema in `docs/report-schema.md`).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serialises")
