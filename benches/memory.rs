@@ -46,10 +46,7 @@ fn run(label: &str, calls: u64, f: impl Fn(u64) -> u64) {
 }
 
 fn main() {
-    let calls = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse::<u64>().ok())
-        .unwrap_or(25_000_000);
+    let calls = std::env::args().skip(1).find_map(|a| a.parse::<u64>().ok()).unwrap_or(25_000_000);
     run("perfscope", calls, measured_by_perfscope);
     let calls_seen =
         perfscope::report().function_by_suffix("::measured_by_perfscope").map_or(0, |f| f.calls);
