@@ -16,6 +16,16 @@ pub struct Report {
     pub elapsed_ns: u64,
     /// The clock behind the figures: `"tsc"` or `"os"`.
     pub clock: String,
+    /// Whether `perfscope::CountingAlloc` is the global allocator: without it every
+    /// allocation field is zero and `heap_in_use` is absent.
+    #[serde(default)]
+    pub alloc_tracking: bool,
+    /// Bytes allocated and not yet freed, process-wide (needs `CountingAlloc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_in_use: Option<u64>,
+    /// Spans created after the span-name cap was reached, counted under `<overflow>`.
+    #[serde(default)]
+    pub overflowed_spans: u64,
     /// Per-function figures, by descending `self_ns`.
     pub functions: Vec<FunctionStats>,
 }
@@ -76,6 +86,35 @@ pub struct FunctionStats {
     pub p99_ns: u64,
     /// Longest call.
     pub max_ns: u64,
+    /// Allocations made in this function itself (not in measured children).
+    #[serde(default)]
+    pub alloc_count: u64,
+    /// Bytes allocated in this function itself (a `realloc` counts its new size here and its
+    /// old size in `dealloc_bytes`).
+    #[serde(default)]
+    pub alloc_bytes: u64,
+    /// Deallocations made in this function itself.
+    #[serde(default)]
+    pub dealloc_count: u64,
+    /// Bytes freed in this function itself.
+    #[serde(default)]
+    pub dealloc_bytes: u64,
+    /// Reallocations made in this function itself (each is also one allocation and one
+    /// deallocation above).
+    #[serde(default)]
+    pub realloc_count: u64,
+    /// `alloc_count` including measured children.
+    #[serde(default)]
+    pub total_alloc_count: u64,
+    /// `alloc_bytes` including measured children.
+    #[serde(default)]
+    pub total_alloc_bytes: u64,
+    /// `dealloc_count` including measured children.
+    #[serde(default)]
+    pub total_dealloc_count: u64,
+    /// `dealloc_bytes` including measured children.
+    #[serde(default)]
+    pub total_dealloc_bytes: u64,
     /// Measured functions called from this one, by descending calls.
     pub children: Vec<ChildCalls>,
 }
@@ -87,6 +126,12 @@ pub struct ChildCalls {
     pub name: String,
     /// Calls.
     pub calls: u64,
+    /// Time running in the child (inclusive of its own children) when called from here.
+    #[serde(default)]
+    pub busy_ns: u64,
+    /// Bytes the child allocated (inclusive) when called from here.
+    #[serde(default)]
+    pub alloc_bytes: u64,
 }
 
 /// Errors reading a report.
@@ -127,10 +172,17 @@ impl Report {
                     .map(|&(id, calls)| ChildCalls {
                         name: name_of(id).unwrap_or_else(|| format!("<callsite {id}>")),
                         calls,
+                        busy_ns: 0,
+                        alloc_bytes: 0,
                     })
                     .collect();
                 if c.other_children > 0 {
-                    children.push(ChildCalls { name: "<other>".into(), calls: c.other_children });
+                    children.push(ChildCalls {
+                        name: "<other>".into(),
+                        calls: c.other_children,
+                        busy_ns: 0,
+                        alloc_bytes: 0,
+                    });
                 }
                 children.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.name.cmp(&b.name)));
                 FunctionStats {
@@ -157,6 +209,15 @@ impl Report {
                     p90_ns: c.quantile_ns(0.90),
                     p99_ns: c.quantile_ns(0.99),
                     max_ns: c.max_ns,
+                    alloc_count: 0,
+                    alloc_bytes: 0,
+                    dealloc_count: 0,
+                    dealloc_bytes: 0,
+                    realloc_count: 0,
+                    total_alloc_count: 0,
+                    total_alloc_bytes: 0,
+                    total_dealloc_count: 0,
+                    total_dealloc_bytes: 0,
                     children,
                 }
             })
@@ -170,6 +231,9 @@ impl Report {
                 ClockSource::Os => "os",
             }
             .into(),
+            alloc_tracking: false,
+            heap_in_use: None,
+            overflowed_spans: 0,
             functions,
         }
     }
