@@ -3,7 +3,7 @@
 //!
 //! After the first call the hot path only does one relaxed load of the id: no lock, no hashing.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, RwLock};
 
 /// The most callsites one process can register; later ones share [`OVERFLOW_ID`].
@@ -71,6 +71,7 @@ impl Callsite {
     #[cold]
     #[inline(never)]
     fn register(&'static self) -> u32 {
+        let _own = crate::alloc::suspend();
         let _lock = REGISTER.lock().unwrap_or_else(|e| e.into_inner());
         let id = self.id.load(Ordering::Relaxed);
         if id != 0 {
@@ -127,6 +128,7 @@ fn table() -> &'static RwLock<Vec<CallsiteInfo>> {
 /// Registers a callsite that has no `static` (e.g. a tracing span's), returning its id.
 /// Callers are expected to cache the id; past [`MAX_CALLSITES`] this returns [`OVERFLOW_ID`].
 pub fn register_dynamic(info: CallsiteInfo) -> u32 {
+    let _own = crate::alloc::suspend();
     let _lock = REGISTER.lock().unwrap_or_else(|e| e.into_inner());
     push(info)
 }
@@ -138,6 +140,19 @@ fn push(info: CallsiteInfo) -> u32 {
     }
     table.push(info);
     (table.len() - 1) as u32
+}
+
+static OVERFLOWED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one call (e.g. a tracing span) sent to [`OVERFLOW_ID`] because a cardinality cap was
+/// reached; reports show the total as a warning.
+pub fn count_overflow() {
+    OVERFLOWED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Calls counted by [`count_overflow`] since start-up.
+pub fn overflowed() -> u64 {
+    OVERFLOWED.load(Ordering::Relaxed)
 }
 
 /// Information on the callsite with id `id`, if registered.

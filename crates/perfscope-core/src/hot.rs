@@ -16,6 +16,7 @@ use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
+use crate::alloc::{self, AllocCounts};
 use crate::clock;
 use crate::store::{self, EMPTY_STORE, Slot, ThreadStore, add};
 
@@ -25,9 +26,25 @@ pub const MAX_DEPTH: usize = 256;
 #[derive(Clone, Copy)]
 struct Frame {
     slot: *const Slot,
-    callsite: u32,
+    /// 0 for a `#[measure]` call or poll; a tracing span's id for an entered span.
+    tag: u64,
     start: u64,
+    /// Busy time of finished children.
     child: u64,
+    callsite: u32,
+    /// Calls the parent's edge to this frame gains when it is popped (spans: 1 on first exit).
+    edge_calls: u32,
+    /// `allocs[depth]` holds this frame's allocation counters.
+    alloc_tracked: bool,
+}
+
+/// Allocation counters of a frame, kept beside the frames so the untracked path never touches
+/// them.
+#[derive(Clone, Copy)]
+struct AllocFrame {
+    at_entry: AllocCounts,
+    /// Inclusive allocations of finished children.
+    child: AllocCounts,
 }
 
 struct Local {
@@ -38,12 +55,30 @@ struct Local {
     dead: bool,
     depth: usize,
     frames: [Frame; MAX_DEPTH],
+    allocs: [AllocFrame; MAX_DEPTH],
 }
 
 impl Local {
     const fn new() -> Self {
-        const EMPTY: Frame = Frame { slot: ptr::null(), callsite: 0, start: 0, child: 0 };
-        Local { store: &EMPTY_STORE, dead: false, depth: 0, frames: [EMPTY; MAX_DEPTH] }
+        const EMPTY: Frame = Frame {
+            slot: ptr::null(),
+            tag: 0,
+            start: 0,
+            child: 0,
+            callsite: 0,
+            edge_calls: 0,
+            alloc_tracked: false,
+        };
+        const ZERO: AllocCounts =
+            AllocCounts { allocs: 0, alloc_bytes: 0, frees: 0, freed_bytes: 0, reallocs: 0 };
+        const NO_ALLOC: AllocFrame = AllocFrame { at_entry: ZERO, child: ZERO };
+        Local {
+            store: &EMPTY_STORE,
+            dead: false,
+            depth: 0,
+            frames: [EMPTY; MAX_DEPTH],
+            allocs: [NO_ALLOC; MAX_DEPTH],
+        }
     }
 }
 
@@ -60,7 +95,8 @@ fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
     // crates into the measured function (a closure doing the work did not).
     let local = LOCAL.with(UnsafeCell::get);
     // SAFETY: `Local` is only borrowed inside this module, by one `with_local` at a time: none of
-    // the functions below calls back into user code or into `with_local` while it holds it.
+    // the functions below calls back into user code or into `with_local` while it holds it. The
+    // allocator's counters live in another thread-local, so allocating here does not alias it.
     f(unsafe { &mut *local })
 }
 
@@ -72,7 +108,7 @@ pub(crate) struct Entry {
     pub start: u64,
 }
 
-/// Pushes a frame for callsite `id`; the clock is read last.
+/// Pushes a frame for callsite `id` (`tag` 0: a `#[measure]` call); the clock is read last.
 #[inline(always)]
 pub(crate) fn push(id: u32) -> Entry {
     with_local(|local| {
@@ -83,34 +119,54 @@ pub(crate) fn push(id: u32) -> Entry {
             && !store.stale.load(Relaxed)
             && let Some(slot) = store.slot(id)
         {
+            let tracked = alloc::is_installed();
             // SAFETY: `depth < MAX_DEPTH`.
             let frame = unsafe { local.frames.get_unchecked_mut(depth) };
             frame.slot = slot;
+            frame.tag = 0;
             frame.callsite = id;
             frame.child = 0;
+            frame.alloc_tracked = tracked;
+            if tracked {
+                start_alloc(local, depth);
+            }
             local.depth = depth + 1;
-            frame.start = clock::now();
+            // SAFETY: as above.
+            unsafe { local.frames.get_unchecked_mut(depth) }.start = clock::now();
             return Entry { id, start: 0 };
         }
-        push_cold(local, id)
+        match push_cold(local, id, 0, 0) {
+            true => Entry { id, start: 0 },
+            false => Entry { id, start: clock::now() },
+        }
     })
 }
 
+#[inline(never)]
+fn start_alloc(local: &mut Local, depth: usize) {
+    local.allocs[depth] = AllocFrame { at_entry: alloc::thread_counts(), child: AllocCounts::default() };
+}
+
+/// Pushes a frame when the fast path cannot (first call on the thread or of the callsite, full
+/// stack, thread exiting); `false` when no frame could be pushed.
 #[cold]
 #[inline(never)]
-fn push_cold(local: &mut Local, id: u32) -> Entry {
-    let Some(store) = live_store(local) else {
-        return Entry { id, start: clock::now() };
-    };
+fn push_cold(local: &mut Local, id: u32, tag: u64, edge_calls: u32) -> bool {
+    let Some(store) = live_store(local) else { return false };
     let slot = store.slot_or_insert(id);
-    if local.depth >= MAX_DEPTH {
-        return Entry { id, start: clock::now() };
+    let depth = local.depth;
+    if depth >= MAX_DEPTH {
+        return false;
     }
-    local.frames[local.depth] = Frame { slot, callsite: id, start: 0, child: 0 };
-    local.depth += 1;
-    let start = clock::now();
-    local.frames[local.depth - 1].start = start;
-    Entry { id, start: 0 }
+    let alloc_tracked = alloc::is_installed();
+    local.frames[depth] =
+        Frame { slot, tag, start: 0, child: 0, callsite: id, edge_calls, alloc_tracked };
+    if alloc_tracked {
+        start_alloc(local, depth);
+    }
+    local.depth = depth + 1;
+    local.frames[depth].start = clock::now();
+    true
 }
 
 /// The thread's store, created on first use and cleared after a reset; `None` once the thread
@@ -135,6 +191,58 @@ fn live_store(local: &mut Local) -> Option<&'static ThreadStore> {
     Some(store)
 }
 
+/// Records a frame that has just left the stack (it was at index `depth`): busy and self time
+/// and allocations into its slot, its time into the parent frame, and the parent's edge to it.
+
+#[inline(always)]
+fn settle(local: &mut Local, frame: &Frame, depth: usize, end: u64, is_poll: bool, calls: u64) {
+    let elapsed = end.saturating_sub(frame.start);
+    // SAFETY: slots live as long as the store, which outlives every frame on its thread.
+    let slot = unsafe { &*frame.slot };
+    add(&slot.busy, elapsed);
+    add(&slot.self_, elapsed.saturating_sub(frame.child));
+    if is_poll {
+        add(&slot.polls, 1);
+    }
+    let bytes = if frame.alloc_tracked { settle_alloc(local, slot, depth) } else { 0 };
+    if let Some(parent) = depth.checked_sub(1) {
+        let parent = &mut local.frames[parent];
+        parent.child += elapsed;
+        // SAFETY: as above.
+        unsafe { &*parent.slot }.record_edge(frame.callsite, calls, elapsed, bytes);
+    }
+}
+
+/// The allocation part of [`settle`]; returns the bytes the frame allocated (inclusive).
+#[inline(never)]
+fn settle_alloc(local: &mut Local, slot: &Slot, depth: usize) -> u64 {
+    let AllocFrame { at_entry, child } = local.allocs[depth];
+    let inclusive = alloc::thread_counts().since(at_entry);
+    slot.alloc_total.add(inclusive);
+    slot.alloc_self.add(inclusive.since(child));
+    if let Some(parent) = depth.checked_sub(1)
+        && local.frames[parent].alloc_tracked
+    {
+        let parent = &mut local.allocs[parent];
+        parent.child = parent.child.plus(inclusive);
+    }
+    inclusive.alloc_bytes
+}
+
+/// Takes the frame at index `at` out of the stack (frames above it move down one place) and
+/// settles it.
+#[cold]
+#[inline(never)]
+fn remove_frame(local: &mut Local, at: usize, end: u64, is_poll: bool, calls: u64) -> Frame {
+    let frame = local.frames[at];
+    let depth = local.depth;
+    local.frames.copy_within(at + 1..depth, at);
+    local.allocs.copy_within(at + 1..depth, at);
+    local.depth = depth - 1;
+    settle(local, &frame, at, end, is_poll, calls);
+    frame
+}
+
 /// What a popped frame measured.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Exit {
@@ -150,37 +258,28 @@ impl Exit {
     }
 }
 
-/// Pops the frame of `entry` and records its busy and self time; the clock is read first.
-/// Call counts and latency are recorded by the caller ([`record_call`]), since an async
-/// callsite completes only on its last poll.
+/// Pops the frame of `entry` (an async poll) and records its busy and self time; the clock is
+/// read first. `complete`: the poll completed the call (its parent's edge counts one call).
+/// Call counts and latency are recorded by the caller ([`record_call`]).
 #[inline(always)]
-pub(crate) fn pop(entry: Entry, is_poll: bool) -> Exit {
+pub(crate) fn pop_poll(entry: Entry, complete: bool) -> Exit {
     let end = clock::now();
     with_local(|local| {
         if entry.start == 0
             && let Some(depth) = local.depth.checked_sub(1)
+            && local.frames[depth].tag == 0
+            && local.frames[depth].callsite == entry.id
         {
             local.depth = depth;
             let frame = local.frames[depth];
-            let elapsed = end.saturating_sub(frame.start);
-            // SAFETY: slots live as long as the store, which outlives every frame on its thread.
-            let slot = unsafe { &*frame.slot };
-            add(&slot.busy, elapsed);
-            add(&slot.self_, elapsed.saturating_sub(frame.child));
-            if is_poll {
-                add(&slot.polls, 1);
-            }
-            if let Some(parent) = depth.checked_sub(1) {
-                local.frames[parent].child += elapsed;
-            }
+            settle(local, &frame, depth, end, true, u64::from(complete));
             return Exit { start: frame.start, end, slot: Some(frame.slot) };
         }
-        pop_cold(local, entry, end, is_poll)
+        pop_cold(local, entry, end, true, u64::from(complete))
     })
 }
 
-/// Pops a sync call's frame and records everything about the call in one pass: the common
-/// case of [`pop`] followed by [`record_call`].
+/// Pops a sync call's frame and records everything about the call in one pass.
 #[inline(always)]
 pub(crate) fn pop_sync(entry: Entry) {
     let end = clock::now();
@@ -190,23 +289,18 @@ pub(crate) fn pop_sync(entry: Entry) {
             return false;
         }
         let Some(depth) = local.depth.checked_sub(1) else { return false };
-        local.depth = depth;
         let frame = local.frames[depth];
-        let elapsed = end.saturating_sub(frame.start);
-        // SAFETY: as in `pop`.
+        if frame.tag != 0 || frame.callsite != entry.id {
+            return false;
+        }
+        local.depth = depth;
+        // SAFETY: as in `settle`.
         let slot = unsafe { &*frame.slot };
-        add(&slot.busy, elapsed);
-        add(&slot.self_, elapsed.saturating_sub(frame.child));
-        slot.record_latency(elapsed);
+        slot.record_latency(end.saturating_sub(frame.start));
         if panicked {
             add(&slot.panicked, 1);
         }
-        if let Some(parent) = depth.checked_sub(1) {
-            let parent = &mut local.frames[parent];
-            parent.child += elapsed;
-            // SAFETY: as in `pop`.
-            unsafe { &*parent.slot }.record_edge(frame.callsite);
-        }
+        settle(local, &frame, depth, end, false, 1);
         true
     });
     if !done {
@@ -217,15 +311,25 @@ pub(crate) fn pop_sync(entry: Entry) {
 #[cold]
 #[inline(never)]
 fn pop_sync_cold(entry: Entry, end: u64, panicked: bool) {
-    let exit = with_local(|local| pop_cold(local, entry, end, false));
+    let exit = with_local(|local| pop_cold(local, entry, end, false, 1));
     record_call(entry.id, &exit, exit.elapsed(), panicked, false);
 }
 
+/// The frame of `entry` is not on top (a tracing span entered inside it was not exited), is
+/// not on the stack at all (deeper than `MAX_DEPTH`, or the thread is exiting), or was never
+/// pushed.
 #[cold]
 #[inline(never)]
-fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool) -> Exit {
-    // `start == 0` here means the frame was pushed but the stack is empty (unbalanced): count the
-    // call, with no time rather than a bogus one.
+fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64) -> Exit {
+    if entry.start == 0
+        && let Some(at) =
+            (0..local.depth).rev().find(|&i| local.frames[i].tag == 0 && local.frames[i].callsite == entry.id)
+    {
+        let frame = remove_frame(local, at, end, is_poll, calls);
+        return Exit { start: frame.start, end, slot: Some(frame.slot) };
+    }
+    // `start == 0` here means the frame was pushed but is gone (unbalanced): count the call,
+    // with no time rather than a bogus one.
     let start = if entry.start == 0 { end } else { entry.start };
     let elapsed = end - start;
     let exit = Exit { start, end, slot: None };
@@ -243,17 +347,21 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool) -> Exit {
     if is_poll {
         add(&slot.polls, 1);
     }
+    if let Some(parent) = local.depth.checked_sub(1) {
+        local.frames[parent].child += elapsed;
+        // SAFETY: as in `settle`.
+        unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed, 0);
+    }
     Exit { slot: Some(slot), ..exit }
 }
 
-/// Counts one completed call of `exit`'s callsite with the given latency, and the edge from
-/// the frame now on top of the stack (the caller) to it.
+/// Counts one completed call of `exit`'s callsite with the given latency.
 #[inline(always)]
 pub(crate) fn record_call(id: u32, exit: &Exit, latency: u64, panicked: bool, is_async: bool) {
     let Some(slot) = exit.slot else {
         return record_orphan_call(id, latency, panicked, is_async);
     };
-    // SAFETY: as in `pop`.
+    // SAFETY: as in `settle`.
     let slot = unsafe { &*slot };
     slot.record_latency(latency);
     if is_async {
@@ -262,12 +370,6 @@ pub(crate) fn record_call(id: u32, exit: &Exit, latency: u64, panicked: bool, is
     if panicked {
         add(&slot.panicked, 1);
     }
-    with_local(|local| {
-        if let Some(parent) = local.depth.checked_sub(1) {
-            // SAFETY: as in `pop`.
-            unsafe { &*local.frames[parent].slot }.record_edge(id);
-        }
-    })
 }
 
 #[cold]
@@ -288,6 +390,88 @@ pub(crate) fn record_cancelled(id: u32) {
     with_local(|local| match live_store(local) {
         Some(store) => add(&store.slot_or_insert(id).cancelled, 1),
         None => store::record_orphan(id, |t| t.cancelled += 1),
+    })
+}
+
+/// Pushes a frame for an entered tracing span of callsite `id` (`span` is its non-zero id).
+/// `first`: the span's first entry, so its parent's edge counts a call when it exits.
+#[inline]
+pub(crate) fn span_enter(id: u32, span: u64, first: bool) {
+    with_local(|local| {
+        let depth = local.depth;
+        // SAFETY: as in `push`.
+        let store = unsafe { &*local.store };
+        if depth < MAX_DEPTH
+            && !store.stale.load(Relaxed)
+            && let Some(slot) = store.slot(id)
+        {
+            let alloc_tracked = alloc::is_installed();
+            local.frames[depth] = Frame {
+                slot,
+                tag: span,
+                start: 0,
+                child: 0,
+                callsite: id,
+                edge_calls: u32::from(first),
+                alloc_tracked,
+            };
+            if alloc_tracked {
+                start_alloc(local, depth);
+            }
+            local.depth = depth + 1;
+            local.frames[depth].start = clock::now();
+            return;
+        }
+        // Past `MAX_DEPTH` or during thread exit the span's busy time is not measured; its
+        // calls and wall time still are (at close).
+        push_cold(local, id, span, u32::from(first));
+    })
+}
+
+/// Pops the frame of the entered span `span`, wherever it is on the stack (spans may exit out
+/// of order); nothing happens when it is not there.
+#[inline]
+pub(crate) fn span_exit(span: u64) {
+    let end = clock::now();
+    with_local(|local| {
+        if let Some(depth) = local.depth.checked_sub(1)
+            && local.frames[depth].tag == span
+        {
+            local.depth = depth;
+            let frame = local.frames[depth];
+            settle(local, &frame, depth, end, false, u64::from(frame.edge_calls));
+            return;
+        }
+        span_exit_cold(local, span, end);
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn span_exit_cold(local: &mut Local, span: u64, end: u64) {
+    if let Some(at) = (0..local.depth).rev().find(|&i| local.frames[i].tag == span) {
+        let calls = u64::from(local.frames[at].edge_calls);
+        remove_frame(local, at, end, false, calls);
+    }
+}
+
+/// Counts one call of the span callsite `id`, created at clock reading `created` and closed
+/// now, on the closing thread.
+#[inline]
+pub(crate) fn span_close(id: u32, created: u64) {
+    let wall = clock::now().saturating_sub(created);
+    with_local(|local| {
+        // SAFETY: as in `push`.
+        let store = unsafe { &*local.store };
+        let slot = match store.slot(id) {
+            Some(slot) if !store.stale.load(Relaxed) => slot,
+            _ => match live_store(local) {
+                Some(store) => store.slot_or_insert(id),
+                None => return record_orphan_call(id, wall, false, true),
+            },
+        };
+        slot.record_latency(wall);
+        add(&slot.wall, wall);
     })
 }
 

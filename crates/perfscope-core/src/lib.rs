@@ -26,21 +26,24 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alloc;
 mod callsite;
 pub mod clock;
 pub mod histogram;
 mod hot;
 mod measure;
 mod snapshot;
+pub mod span;
 mod store;
 
+pub use alloc::{AllocCounts, CountingAlloc};
 pub use callsite::{
-    Callsite, CallsiteInfo, CallsiteName, Kind, MAX_CALLSITES, OVERFLOW_ID, info as callsite_info,
-    register_dynamic, type_name_of,
+    Callsite, CallsiteInfo, CallsiteName, Kind, MAX_CALLSITES, OVERFLOW_ID, count_overflow,
+    info as callsite_info, register_dynamic, type_name_of,
 };
 pub use hot::MAX_DEPTH;
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
-pub use snapshot::{CallsiteSnapshot, Snapshot, reset, snapshot};
+pub use snapshot::{CallsiteSnapshot, ChildSnapshot, Snapshot, reset, snapshot};
 pub use store::{EDGES, live_threads};
 
 /// Depth of the calling thread's frame stack (0 outside measured code).

@@ -75,7 +75,7 @@ impl Drop for PollGuard<'_> {
 }
 
 fn end_poll(entry: Entry, state: &mut State, complete: bool, panicked: bool) {
-    let exit = hot::pop(entry, true);
+    let exit = hot::pop_poll(entry, complete);
     let first = match *state {
         State::Running(first) => first,
         _ => exit.start,

@@ -1,6 +1,7 @@
 //! Snapshots: every thread's store (live and exited) merged, in nanoseconds, without stopping
 //! any thread. The only door readers (reports, exporters, the CLI) have into the data.
 
+use crate::alloc::{self, AllocCounts};
 use crate::callsite::{self, CallsiteInfo, Kind};
 use crate::clock::{self, ClockSource};
 use crate::histogram::Histogram;
@@ -15,6 +16,26 @@ pub struct Snapshot {
     pub elapsed_ns: u64,
     /// The clock the figures come from.
     pub clock: ClockSource,
+    /// Whether [`CountingAlloc`](crate::CountingAlloc) is the global allocator (otherwise all
+    /// allocation figures are zero).
+    pub alloc_tracking: bool,
+    /// Bytes allocated and not freed, process-wide (with `CountingAlloc` only).
+    pub heap_in_use: Option<u64>,
+    /// Calls sent to an `<overflow>` callsite by a cardinality cap, since start-up.
+    pub overflowed: u64,
+}
+
+/// A call edge from a callsite to one child callsite, summed over threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildSnapshot {
+    /// The child's callsite id.
+    pub id: u32,
+    /// Calls of the child from the parent.
+    pub calls: u64,
+    /// The child's inclusive on-thread time under the parent, in nanoseconds.
+    pub busy_ns: u64,
+    /// Bytes the child allocated (inclusive) under the parent.
+    pub alloc_bytes: u64,
 }
 
 /// One callsite's figures, summed over threads. Times in nanoseconds.
@@ -41,8 +62,12 @@ pub struct CallsiteSnapshot {
     pub wall_ns: u64,
     /// Longest call latency.
     pub max_ns: u64,
+    /// Allocations made by the callsite itself (not by measured children).
+    pub alloc_self: AllocCounts,
+    /// Allocations made by the callsite and its measured children.
+    pub alloc_total: AllocCounts,
     /// Calls made to each child callsite, by child id.
-    pub children: Vec<(u32, u64)>,
+    pub children: Vec<ChildSnapshot>,
     /// Calls to children past the per-callsite edge table (16 distinct children per thread).
     pub other_children: u64,
     /// Latency histogram, in clock ticks; see [`CallsiteSnapshot::quantile_ns`].
@@ -74,10 +99,22 @@ pub fn snapshot() -> Snapshot {
     let mut callsites: Vec<CallsiteSnapshot> = callsite::with_table(|table| {
         totals
             .into_iter()
-            .filter(|(_, t)| t.calls + t.cancelled + t.polls > 0)
+            .filter(|(_, t)| t.calls + t.cancelled + t.polls + t.busy > 0)
             .filter_map(|(id, t)| {
                 let info = table.get(id as usize)?.clone();
-                let Totals { calls, panicked, cancelled, polls, busy, self_, wall, max, .. } = t;
+                let Totals {
+                    calls,
+                    panicked,
+                    cancelled,
+                    polls,
+                    busy,
+                    self_,
+                    wall,
+                    max,
+                    alloc_self,
+                    alloc_total,
+                    ..
+                } = t;
                 let wall = if info.kind == Kind::Sync { busy } else { wall };
                 Some(CallsiteSnapshot {
                     id,
@@ -90,7 +127,19 @@ pub fn snapshot() -> Snapshot {
                     self_ns: ns(self_),
                     wall_ns: ns(wall),
                     max_ns: ns(max),
-                    children: t.children.into_iter().filter(|(_, n)| *n > 0).collect(),
+                    alloc_self,
+                    alloc_total,
+                    children: t
+                        .children
+                        .into_iter()
+                        .filter(|(_, e)| e.calls + e.busy > 0)
+                        .map(|(id, e)| ChildSnapshot {
+                            id,
+                            calls: e.calls,
+                            busy_ns: ns(e.busy),
+                            alloc_bytes: e.bytes,
+                        })
+                        .collect(),
                     other_children: t.other_children,
                     latency: t.hist,
                     nanos_per_tick,
@@ -103,6 +152,9 @@ pub fn snapshot() -> Snapshot {
         callsites,
         elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
         clock: clock::source(),
+        alloc_tracking: alloc::is_installed(),
+        heap_in_use: alloc::heap_in_use(),
+        overflowed: callsite::overflowed(),
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::alloc::{self, AllocCounts};
 use crate::callsite::MAX_CALLSITES;
 use crate::histogram::{AtomicHistogram, Histogram};
 
@@ -27,10 +28,71 @@ pub(crate) fn add(counter: &AtomicU64, value: u64) {
     counter.store(counter.load(Relaxed).wrapping_add(value), Relaxed);
 }
 
-/// One child callsite and how often it was called from the slot's callsite.
+/// One child callsite: how often it was called from the slot's callsite, the time it ran and
+/// the bytes it allocated there (inclusive of its own children).
 pub(crate) struct Edge {
     child: AtomicU32,
     calls: AtomicU64,
+    busy: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Edge {
+    #[inline(always)]
+    fn add(&self, calls: u64, busy: u64, bytes: u64) {
+        add(&self.calls, calls);
+        add(&self.busy, busy);
+        add(&self.bytes, bytes);
+    }
+}
+
+/// Allocation counters of one slot (owning thread writes).
+#[derive(Default)]
+pub(crate) struct AllocSlot {
+    allocs: AtomicU64,
+    alloc_bytes: AtomicU64,
+    frees: AtomicU64,
+    freed_bytes: AtomicU64,
+    reallocs: AtomicU64,
+}
+
+impl AllocSlot {
+    #[inline(always)]
+    pub fn add(&self, c: AllocCounts) {
+        add(&self.allocs, c.allocs);
+        add(&self.alloc_bytes, c.alloc_bytes);
+        add(&self.frees, c.frees);
+        add(&self.freed_bytes, c.freed_bytes);
+        add(&self.reallocs, c.reallocs);
+    }
+
+    fn load(&self) -> AllocCounts {
+        AllocCounts {
+            allocs: self.allocs.load(Relaxed),
+            alloc_bytes: self.alloc_bytes.load(Relaxed),
+            frees: self.frees.load(Relaxed),
+            freed_bytes: self.freed_bytes.load(Relaxed),
+            reallocs: self.reallocs.load(Relaxed),
+        }
+    }
+
+    fn clear(&self) {
+        for c in [&self.allocs, &self.alloc_bytes, &self.frees, &self.freed_bytes, &self.reallocs]
+        {
+            c.store(0, Relaxed);
+        }
+    }
+}
+
+/// A child's figures under one parent, summed over threads. Times in ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EdgeTotals {
+    /// Calls of the child from the parent.
+    pub calls: u64,
+    /// The child's inclusive on-thread time under the parent.
+    pub busy: u64,
+    /// Bytes the child allocated (inclusive) under the parent.
+    pub bytes: u64,
 }
 
 /// The statistics of one callsite on one thread. Durations are in clock ticks.
@@ -49,6 +111,10 @@ pub(crate) struct Slot {
     /// Longest call latency.
     pub max: AtomicU64,
     pub other_children: AtomicU64,
+    /// Allocations made by the callsite itself.
+    pub alloc_self: AllocSlot,
+    /// Allocations made by the callsite and its measured children.
+    pub alloc_total: AllocSlot,
     pub edges: [Edge; EDGES],
     /// Call latency (sync: duration; async: first poll to completion).
     pub hist: AtomicHistogram,
@@ -70,35 +136,36 @@ impl Slot {
         self.hist.record(latency);
     }
 
-    /// Counts one call of `child` made from this callsite (owning thread only).
+    /// Adds `calls` calls of `child` made from this callsite, which ran `busy` ticks and
+    /// allocated `bytes` (owning thread only).
     #[inline(always)]
-    pub fn record_edge(&self, child: u32) {
+    pub fn record_edge(&self, child: u32, calls: u64, busy: u64, bytes: u64) {
         let edge = &self.edges[child as usize % EDGES];
         if edge.child.load(Relaxed) == child {
-            add(&edge.calls, 1);
+            edge.add(calls, busy, bytes);
         } else {
-            self.record_edge_probing(child);
+            self.record_edge_probing(child, calls, busy, bytes);
         }
     }
 
     /// The rest of [`Slot::record_edge`]: linear probing from the child's home entry.
     #[cold]
     #[inline(never)]
-    fn record_edge_probing(&self, child: u32) {
+    fn record_edge_probing(&self, child: u32, calls: u64, busy: u64, bytes: u64) {
         for i in 0..EDGES {
             let edge = &self.edges[(child as usize + i) % EDGES];
             let id = edge.child.load(Relaxed);
             if id == child {
-                add(&edge.calls, 1);
+                edge.add(calls, busy, bytes);
                 return;
             }
             if id == 0 {
-                edge.calls.store(1, Relaxed);
+                edge.add(calls, busy, bytes);
                 edge.child.store(child, Release);
                 return;
             }
         }
-        add(&self.other_children, 1);
+        add(&self.other_children, calls);
     }
 
     fn clear(&self) {
@@ -118,7 +185,11 @@ impl Slot {
         for e in &self.edges {
             e.child.store(0, Relaxed);
             e.calls.store(0, Relaxed);
+            e.busy.store(0, Relaxed);
+            e.bytes.store(0, Relaxed);
         }
+        self.alloc_self.clear();
+        self.alloc_total.clear();
         self.hist.clear();
     }
 
@@ -132,10 +203,15 @@ impl Slot {
         t.wall += self.wall.load(Relaxed);
         t.max = t.max.max(self.max.load(Relaxed));
         t.other_children += self.other_children.load(Relaxed);
+        t.alloc_self = t.alloc_self.plus(self.alloc_self.load());
+        t.alloc_total = t.alloc_total.plus(self.alloc_total.load());
         for e in &self.edges {
             let child = e.child.load(Acquire);
             if child != 0 {
-                *t.children.entry(child).or_default() += e.calls.load(Relaxed);
+                let edge = t.children.entry(child).or_default();
+                edge.calls += e.calls.load(Relaxed);
+                edge.busy += e.busy.load(Relaxed);
+                edge.bytes += e.bytes.load(Relaxed);
             }
         }
         self.hist.add_to(&mut t.hist);
@@ -163,8 +239,12 @@ pub struct Totals {
     pub max: u64,
     /// Calls to children past the per-callsite edge table.
     pub other_children: u64,
-    /// Calls per child callsite id.
-    pub children: BTreeMap<u32, u64>,
+    /// Allocations made by the callsite itself.
+    pub alloc_self: AllocCounts,
+    /// Allocations made by the callsite and its measured children.
+    pub alloc_total: AllocCounts,
+    /// Figures per child callsite id.
+    pub children: BTreeMap<u32, EdgeTotals>,
     /// Latency histogram.
     pub hist: Histogram,
 }
@@ -208,6 +288,7 @@ impl ThreadStore {
     #[cold]
     #[inline(never)]
     pub fn slot_or_insert(&self, id: u32) -> &Slot {
+        let _own = alloc::suspend();
         let page_ptr = &self.pages[id as usize / PAGE];
         let mut page = page_ptr.load(Acquire);
         if page.is_null() {
@@ -287,6 +368,7 @@ fn registry() -> MutexGuard<'static, Registry> {
 
 /// Creates and registers the calling thread's store.
 pub(crate) fn new_thread_store() -> Arc<ThreadStore> {
+    let _own = alloc::suspend();
     let mut reg = registry();
     if reg.since == 0 {
         reg.since = crate::clock::now();
@@ -298,6 +380,7 @@ pub(crate) fn new_thread_store() -> Arc<ThreadStore> {
 
 /// Folds an exiting thread's store into the retired totals and forgets it.
 pub(crate) fn retire(store: &Arc<ThreadStore>) {
+    let _own = alloc::suspend();
     let mut reg = registry();
     let reg = &mut *reg;
     if !store.stale.load(Acquire) {
@@ -308,6 +391,7 @@ pub(crate) fn retire(store: &Arc<ThreadStore>) {
 
 /// Records into the retired totals directly: for calls on a thread whose store is gone.
 pub(crate) fn record_orphan(id: u32, f: impl FnOnce(&mut Totals)) {
+    let _own = alloc::suspend();
     f(registry().retired.entry(id).or_default());
 }
 

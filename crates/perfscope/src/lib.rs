@@ -41,8 +41,10 @@ mod report;
 mod table;
 
 pub use guard::{ReportGuard, report_on_exit};
-pub use perfscope_core::{Snapshot, snapshot};
+pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
 pub use perfscope_macros::measure;
+#[cfg(feature = "tracing")]
+pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer, layer};
 pub use report::{ChildCalls, FunctionKind, FunctionStats, Report, ReportError, SCHEMA_VERSION};
 pub use table::{DEFAULT_TOP, TableView, human_ns};
 

@@ -67,10 +67,12 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// Inclusive time running on a thread (equals `total_ns` for sync functions).
     pub busy_ns: u64,
-    /// Async only: first poll to completion, summed (equals `total_ns`).
+    /// Async and spans only: first poll (span creation) to completion (close), summed (equals
+    /// `total_ns`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall_ns: Option<u64>,
-    /// Async only: `wall_ns - busy_ns`, time spent waiting between polls.
+    /// Async and spans only: `wall_ns - busy_ns`, time spent not running (between polls, or
+    /// while a span was not entered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_ns: Option<u64>,
     /// Async only: number of polls.
@@ -165,15 +167,15 @@ impl Report {
             .callsites
             .iter()
             .map(|c| {
-                let is_async = c.info.kind == Kind::Async;
+                let has_wall = c.info.kind != Kind::Sync;
                 let mut children: Vec<ChildCalls> = c
                     .children
                     .iter()
-                    .map(|&(id, calls)| ChildCalls {
-                        name: name_of(id).unwrap_or_else(|| format!("<callsite {id}>")),
-                        calls,
-                        busy_ns: 0,
-                        alloc_bytes: 0,
+                    .map(|child| ChildCalls {
+                        name: name_of(child.id).unwrap_or_else(|| format!("<callsite {}>", child.id)),
+                        calls: child.calls,
+                        busy_ns: child.busy_ns,
+                        alloc_bytes: child.alloc_bytes,
                     })
                     .collect();
                 if c.other_children > 0 {
@@ -201,23 +203,23 @@ impl Report {
                     total_ns: c.wall_ns,
                     self_ns: c.self_ns,
                     busy_ns: c.busy_ns,
-                    wall_ns: is_async.then_some(c.wall_ns),
-                    idle_ns: is_async.then_some(c.wall_ns.saturating_sub(c.busy_ns)),
-                    polls: is_async.then_some(c.polls),
+                    wall_ns: has_wall.then_some(c.wall_ns),
+                    idle_ns: has_wall.then_some(c.wall_ns.saturating_sub(c.busy_ns)),
+                    polls: (c.info.kind == Kind::Async).then_some(c.polls),
                     mean_ns: c.mean_ns(),
                     p50_ns: c.quantile_ns(0.50),
                     p90_ns: c.quantile_ns(0.90),
                     p99_ns: c.quantile_ns(0.99),
                     max_ns: c.max_ns,
-                    alloc_count: 0,
-                    alloc_bytes: 0,
-                    dealloc_count: 0,
-                    dealloc_bytes: 0,
-                    realloc_count: 0,
-                    total_alloc_count: 0,
-                    total_alloc_bytes: 0,
-                    total_dealloc_count: 0,
-                    total_dealloc_bytes: 0,
+                    alloc_count: c.alloc_self.allocs,
+                    alloc_bytes: c.alloc_self.alloc_bytes,
+                    dealloc_count: c.alloc_self.frees,
+                    dealloc_bytes: c.alloc_self.freed_bytes,
+                    realloc_count: c.alloc_self.reallocs,
+                    total_alloc_count: c.alloc_total.allocs,
+                    total_alloc_bytes: c.alloc_total.alloc_bytes,
+                    total_dealloc_count: c.alloc_total.frees,
+                    total_dealloc_bytes: c.alloc_total.freed_bytes,
                     children,
                 }
             })
@@ -231,9 +233,9 @@ impl Report {
                 ClockSource::Os => "os",
             }
             .into(),
-            alloc_tracking: false,
-            heap_in_use: None,
-            overflowed_spans: 0,
+            alloc_tracking: snapshot.alloc_tracking,
+            heap_in_use: snapshot.heap_in_use,
+            overflowed_spans: snapshot.overflowed,
             functions,
         }
     }
