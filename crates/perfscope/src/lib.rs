@@ -39,14 +39,17 @@
 mod guard;
 mod report;
 mod table;
+mod views;
 
 pub use guard::{ReportGuard, report_on_exit};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
-pub use perfscope_macros::measure;
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer, layer};
+pub use perfscope_macros::measure;
 pub use report::{ChildCalls, FunctionKind, FunctionStats, Report, ReportError, SCHEMA_VERSION};
-pub use table::{DEFAULT_TOP, TableView, human_ns};
+pub use table::{DEFAULT_TOP, TableView, human_bytes, human_ns};
+#[cfg(feature = "flamegraph")]
+pub use views::FlameError;
 
 /// The report of everything measured so far (all threads, live and exited).
 pub fn report() -> Report {

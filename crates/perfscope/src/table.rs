@@ -47,10 +47,15 @@ impl fmt::Display for TableView<'_> {
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Disabled);
-        table.set_header([
+        let mut header = vec![
             "function", "calls", "self", "self %", "total", "mean", "p50", "p90", "p99", "max",
-            "notes",
-        ]);
+        ];
+        if report.alloc_tracking {
+            header.extend(["allocs", "alloc bytes", "net bytes"]);
+        }
+        header.push("notes");
+        let right_aligned = header.len() - 1;
+        table.set_header(header);
         for func in report.functions.iter().take(self.rows) {
             let share = if report.elapsed_ns > 0 {
                 format!("{:.1}%", 100.0 * func.self_ns as f64 / report.elapsed_ns as f64)
@@ -67,7 +72,10 @@ impl fmt::Display for TableView<'_> {
             if func.cancelled > 0 {
                 notes.push(format!("{} cancelled", func.cancelled));
             }
-            table.add_row([
+            if func.kind == FunctionKind::Span {
+                notes.push(format!("span, idle {}", human_ns(func.idle_ns.unwrap_or(0))));
+            }
+            let mut row = vec![
                 func.name.clone(),
                 func.calls.to_string(),
                 human_ns(func.self_ns),
@@ -78,10 +86,23 @@ impl fmt::Display for TableView<'_> {
                 human_ns(func.p90_ns),
                 human_ns(func.p99_ns),
                 human_ns(func.max_ns),
-                notes.join("; "),
-            ]);
+            ];
+            if report.alloc_tracking {
+                let net = func.alloc_bytes as i128 - func.dealloc_bytes as i128;
+                row.extend([
+                    func.alloc_count.to_string(),
+                    human_bytes(func.alloc_bytes),
+                    format!(
+                        "{}{}",
+                        if net < 0 { "-" } else { "" },
+                        human_bytes(net.unsigned_abs() as u64)
+                    ),
+                ]);
+            }
+            row.push(notes.join("; "));
+            table.add_row(row);
         }
-        for col in 1..10 {
+        for col in 1..right_aligned {
             if let Some(column) = table.column_mut(col) {
                 column.set_cell_alignment(CellAlignment::Right);
             }
@@ -98,13 +119,51 @@ impl fmt::Display for TableView<'_> {
                 String::new()
             }
         )?;
-        write!(f, "{table}")
+        write!(f, "{table}")?;
+        match report.heap_in_use {
+            Some(heap) if report.alloc_tracking => write!(
+                f,
+                "\nallocations: self figures per function (children excluded); heap in use {}",
+                human_bytes(heap)
+            )?,
+            _ => write!(
+                f,
+                "\nallocations: not tracked (install perfscope::CountingAlloc as the global \
+                 allocator)"
+            )?,
+        }
+        if report.overflowed_spans > 0 {
+            write!(
+                f,
+                "\nwarning: {} spans past the span-name cap were counted under <overflow>",
+                report.overflowed_spans
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A byte count in human units: `512 B`, `12.0 KiB`, `3.07 MiB`, `1.52 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.2} MiB", b / 1_048_576.0),
+        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::human_ns;
+    use super::{human_bytes, human_ns};
+
+    #[test]
+    fn byte_units_switch_at_each_kibi() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(12 * 1024), "12.0 KiB");
+        assert_eq!(human_bytes(3 * 1_048_576), "3.00 MiB");
+    }
 
     #[test]
     fn units_switch_at_each_thousand() {
