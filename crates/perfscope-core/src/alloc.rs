@@ -356,13 +356,7 @@ mod tests {
         let d = thread_counts().since(before);
         assert_eq!(
             d,
-            AllocCounts {
-                allocs: 2,
-                alloc_bytes: 4000,
-                frees: 2,
-                freed_bytes: 4000,
-                reallocs: 1
-            }
+            AllocCounts { allocs: 2, alloc_bytes: 4000, frees: 2, freed_bytes: 4000, reallocs: 1 }
         );
         assert!(is_installed());
         assert!(heap_in_use().is_some());

@@ -144,7 +144,8 @@ pub(crate) fn push(id: u32) -> Entry {
 
 #[inline(never)]
 fn start_alloc(local: &mut Local, depth: usize) {
-    local.allocs[depth] = AllocFrame { at_entry: alloc::thread_counts(), child: AllocCounts::default() };
+    local.allocs[depth] =
+        AllocFrame { at_entry: alloc::thread_counts(), child: AllocCounts::default() };
 }
 
 /// Pushes a frame when the fast path cannot (first call on the thread or of the callsite, full
@@ -322,8 +323,9 @@ fn pop_sync_cold(entry: Entry, end: u64, panicked: bool) {
 #[inline(never)]
 fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64) -> Exit {
     if entry.start == 0
-        && let Some(at) =
-            (0..local.depth).rev().find(|&i| local.frames[i].tag == 0 && local.frames[i].callsite == entry.id)
+        && let Some(at) = (0..local.depth)
+            .rev()
+            .find(|&i| local.frames[i].tag == 0 && local.frames[i].callsite == entry.id)
     {
         let frame = remove_frame(local, at, end, is_poll, calls);
         return Exit { start: frame.start, end, slot: Some(frame.slot) };

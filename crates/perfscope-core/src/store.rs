@@ -77,8 +77,7 @@ impl AllocSlot {
     }
 
     fn clear(&self) {
-        for c in [&self.allocs, &self.alloc_bytes, &self.frees, &self.freed_bytes, &self.reallocs]
-        {
+        for c in [&self.allocs, &self.alloc_bytes, &self.frees, &self.freed_bytes, &self.reallocs] {
             c.store(0, Relaxed);
         }
     }

@@ -172,7 +172,8 @@ impl Report {
                     .children
                     .iter()
                     .map(|child| ChildCalls {
-                        name: name_of(child.id).unwrap_or_else(|| format!("<callsite {}>", child.id)),
+                        name: name_of(child.id)
+                            .unwrap_or_else(|| format!("<callsite {}>", child.id)),
                         calls: child.calls,
                         busy_ns: child.busy_ns,
                         alloc_bytes: child.alloc_bytes,
