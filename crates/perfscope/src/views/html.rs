@@ -1,0 +1,269 @@
+//! One self-contained HTML page: summary, sortable hotspot table, flame graph, call edges.
+//!
+//! Everything is inline (styles, the sorting script, the SVG): the page loads nothing from
+//! anywhere, so it can be attached to a CI run or mailed. Every string that comes from the
+//! report is escaped.
+
+use std::fmt::Write;
+
+use crate::report::{FunctionKind, FunctionStats, Report};
+use crate::table::{human_bytes, human_ns};
+
+const STYLE: &str = include_str!("html.css");
+const SCRIPT: &str = include_str!("html.js");
+
+impl Report {
+    /// The report as one self-contained HTML page: a summary, the hotspot table (click a
+    /// header to sort; allocation columns when `alloc_tracking` is on), the flame graph of self
+    /// time inline (cargo feature `flamegraph`), and the call edges.
+    ///
+    /// The page references no external resource (no scripts, styles, fonts or images from the
+    /// network) and escapes every function name.
+    pub fn to_html(&self) -> String {
+        let mut out = String::with_capacity(64 * 1024);
+        out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+        out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        out.push_str("<title>perfscope report</title>\n<style>\n");
+        out.push_str(STYLE);
+        out.push_str("</style>\n</head>\n<body>\n");
+        summary(self, &mut out);
+        hotspots(self, &mut out);
+        flame(self, &mut out);
+        edges(self, &mut out);
+        out.push_str("<script>\n");
+        out.push_str(SCRIPT);
+        out.push_str("</script>\n</body>\n</html>\n");
+        out
+    }
+}
+
+/// `s` with the five HTML-significant characters replaced by entities; safe in text and in
+/// quoted attribute values.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn summary(report: &Report, out: &mut String) {
+    let self_sum: u64 = report.functions.iter().map(|f| f.self_ns).sum();
+    let calls: u64 = report.functions.iter().map(|f| f.calls).sum();
+    out.push_str("<header>\n<h1>perfscope report</h1>\n<dl class=\"ps-summary\">\n");
+    let mut item = |term: &str, value: String| {
+        let _ = writeln!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));
+    };
+    item("functions", report.functions.len().to_string());
+    item("calls", calls.to_string());
+    item("wall time", human_ns(report.elapsed_ns));
+    item("measured self time", human_ns(self_sum));
+    item("clock", report.clock.clone());
+    if report.alloc_tracking {
+        let allocated: u64 = report.functions.iter().map(|f| f.alloc_bytes).sum();
+        item("allocated (measured)", human_bytes(allocated));
+        if let Some(heap) = report.heap_in_use {
+            item("heap in use", human_bytes(heap));
+        }
+    } else {
+        item("allocation tracking", "off".into());
+    }
+    if report.overflowed_spans > 0 {
+        item("spans over the name cap", report.overflowed_spans.to_string());
+    }
+    item("schema", report.schema.to_string());
+    out.push_str("</dl>\n</header>\n");
+}
+
+/// A header cell; `numeric` columns sort by their cells' `data-v`.
+fn th(out: &mut String, label: &str, numeric: bool) {
+    if numeric {
+        let _ = write!(out, "<th class=\"num\" data-type=\"num\">{label}</th>");
+    } else {
+        let _ = write!(out, "<th data-type=\"text\">{label}</th>");
+    }
+}
+
+/// A numeric cell showing `text`, sorting by `value`.
+fn td_num(out: &mut String, value: impl std::fmt::Display, text: &str) {
+    let _ = write!(out, "<td class=\"num\" data-v=\"{value}\">{}</td>", escape(text));
+}
+
+fn hotspots(report: &Report, out: &mut String) {
+    out.push_str("<section>\n<h2>Hotspots</h2>\n");
+    out.push_str(
+        "<p class=\"ps-note\">By self time; click a column header to sort. Times are summed \
+         over calls unless per call (mean, quantiles, max).</p>\n",
+    );
+    out.push_str("<table class=\"ps-sortable\" id=\"ps-hotspots\">\n<thead><tr>");
+    th(out, "function", false);
+    for label in ["calls", "self", "self %", "total", "mean", "p50", "p90", "p99", "max"] {
+        th(out, label, true);
+    }
+    if report.alloc_tracking {
+        for label in ["allocs", "alloc self", "alloc total", "freed self"] {
+            th(out, label, true);
+        }
+    }
+    th(out, "notes", false);
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for func in &report.functions {
+        hotspot_row(report, func, out);
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
+    let _ = write!(
+        out,
+        "<tr><td class=\"name\" title=\"{}\">{}</td>",
+        escape(&format!("{}:{} ({})", func.file, func.line, func.module)),
+        escape(&func.name)
+    );
+    td_num(out, func.calls, &func.calls.to_string());
+    td_num(out, func.self_ns, &human_ns(func.self_ns));
+    if report.elapsed_ns > 0 {
+        let share = 100.0 * func.self_ns as f64 / report.elapsed_ns as f64;
+        td_num(out, format!("{share:.3}"), &format!("{share:.1}%"));
+    } else {
+        td_num(out, 0, "-");
+    }
+    for ns in [func.total_ns, func.mean_ns, func.p50_ns, func.p90_ns, func.p99_ns, func.max_ns] {
+        td_num(out, ns, &human_ns(ns));
+    }
+    if report.alloc_tracking {
+        td_num(out, func.alloc_count, &func.alloc_count.to_string());
+        for bytes in [func.alloc_bytes, func.total_alloc_bytes, func.dealloc_bytes] {
+            td_num(out, bytes, &human_bytes(bytes));
+        }
+    }
+    let mut notes = Vec::new();
+    match func.kind {
+        FunctionKind::Async => {
+            notes.push(format!("async, idle {}", human_ns(func.idle_ns.unwrap_or(0))))
+        }
+        FunctionKind::Span => notes.push("span".to_string()),
+        FunctionKind::Sync => {}
+    }
+    if func.panicked > 0 {
+        notes.push(format!("{} panicked", func.panicked));
+    }
+    if func.cancelled > 0 {
+        notes.push(format!("{} cancelled", func.cancelled));
+    }
+    let _ = writeln!(out, "<td>{}</td></tr>", escape(&notes.join("; ")));
+}
+
+#[cfg(feature = "flamegraph")]
+fn flame(report: &Report, out: &mut String) {
+    out.push_str("<section>\n<h2>Flame graph (self time)</h2>\n");
+    out.push_str(
+        "<p class=\"ps-note\">Stacks are rebuilt from per-edge totals: exact for call trees, \
+         proportional for functions called from several places. Click a frame to zoom, \
+         Ctrl-F to search.</p>\n",
+    );
+    match report.flamegraph_svg() {
+        Ok(svg) => {
+            out.push_str("<div class=\"ps-flame\">\n");
+            out.push_str(&inline_svg(&svg));
+            out.push_str("\n</div>\n");
+        }
+        Err(err) => {
+            let _ = writeln!(out, "<p>No flame graph: {}</p>", escape(&err.to_string()));
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// A standalone SVG document made fit for inlining in HTML: no XML declaration or doctype,
+/// and no `xmlns` declarations (the HTML parser puts `<svg>` in the SVG namespace itself).
+#[cfg(feature = "flamegraph")]
+fn inline_svg(svg: &str) -> String {
+    let Some(start) = svg.find("<svg") else {
+        return svg.to_string();
+    };
+    let Some(tag_len) = svg[start..].find('>') else {
+        return svg[start..].to_string();
+    };
+    let tag = &svg[start + "<svg".len()..start + tag_len];
+    let mut out = String::from("<svg");
+    let mut rest = tag.trim_start();
+    // inferno writes plain `name="value"` attributes in its start tag.
+    while let Some(eq) = rest.find("=\"") {
+        let name = &rest[..eq];
+        let Some(value_len) = rest[eq + 2..].find('"') else {
+            break;
+        };
+        let attribute = &rest[..eq + 2 + value_len + 1];
+        if !name.starts_with("xmlns") {
+            out.push(' ');
+            out.push_str(attribute);
+        }
+        rest = rest[attribute.len()..].trim_start();
+    }
+    out.push_str(&svg[start + tag_len..]);
+    out
+}
+
+#[cfg(not(feature = "flamegraph"))]
+fn flame(_report: &Report, out: &mut String) {
+    out.push_str(
+        "<section>\n<h2>Flame graph</h2>\n<p>Not available: perfscope was built without its \
+         <code>flamegraph</code> feature.</p>\n</section>\n",
+    );
+}
+
+fn edges(report: &Report, out: &mut String) {
+    out.push_str("<section>\n<h2>Call edges</h2>\n");
+    out.push_str(
+        "<p class=\"ps-note\">Measured functions called directly from another. Time and bytes \
+         are the callee's, inclusive, when called from that caller. <code>&lt;other&gt;</code> \
+         sums callees past the per-thread edge table.</p>\n",
+    );
+    out.push_str("<table class=\"ps-sortable\" id=\"ps-edges\">\n<thead><tr>");
+    th(out, "caller", false);
+    th(out, "callee", false);
+    th(out, "calls", true);
+    th(out, "time in callee", true);
+    if report.alloc_tracking {
+        th(out, "bytes in callee", true);
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for func in &report.functions {
+        for child in &func.children {
+            let _ = write!(
+                out,
+                "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>",
+                escape(&func.name),
+                escape(&child.name)
+            );
+            td_num(out, child.calls, &child.calls.to_string());
+            td_num(out, child.busy_ns, &human_ns(child.busy_ns));
+            if report.alloc_tracking {
+                td_num(out, child.alloc_bytes, &human_bytes(child.alloc_bytes));
+            }
+            out.push_str("</tr>\n");
+        }
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_covers_text_and_attributes() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
