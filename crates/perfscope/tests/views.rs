@@ -387,6 +387,7 @@ mod html {
     fn html_is_one_self_contained_page() {
         let html = tree().to_html();
         let doc = Html::parse_document(&html);
+        assert_eq!(doc.errors, Vec::<std::borrow::Cow<'static, str>>::new(), "HTML parse errors");
         assert_eq!(external_references(&doc), Vec::<String>::new());
         assert_eq!(select(&doc, "#ps-hotspots tbody tr").len(), 4);
         assert_eq!(select(&doc, "#ps-edges tbody tr").len(), 3);

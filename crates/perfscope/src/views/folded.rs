@@ -36,7 +36,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{FunctionStats, Report};
+use crate::report::{ChildCalls, FunctionStats, Report};
 
 /// Frames deeper than this are not walked: their share is added to the deepest frame.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -55,6 +55,32 @@ pub(crate) enum Weight {
     SelfTime,
     /// Self allocated bytes; edges and roots use inclusive allocated bytes.
     AllocBytes,
+}
+
+impl Weight {
+    /// A function's inclusive figure.
+    fn inclusive(self, f: &FunctionStats) -> u64 {
+        match self {
+            Weight::SelfTime => f.busy_ns,
+            Weight::AllocBytes => f.total_alloc_bytes,
+        }
+    }
+
+    /// A function's self figure.
+    fn own(self, f: &FunctionStats) -> u64 {
+        match self {
+            Weight::SelfTime => f.self_ns,
+            Weight::AllocBytes => f.alloc_bytes,
+        }
+    }
+
+    /// An edge's figure: the child's inclusive figure when called from the parent.
+    fn edge(self, child: &ChildCalls) -> u64 {
+        match self {
+            Weight::SelfTime => child.busy_ns,
+            Weight::AllocBytes => child.alloc_bytes,
+        }
+    }
 }
 
 impl Report {
@@ -127,21 +153,13 @@ struct Graph {
 
 impl Graph {
     fn new(report: &Report, weight: Weight) -> Graph {
-        let (inclusive, own): (fn(&FunctionStats) -> u64, fn(&FunctionStats) -> u64) = match weight
-        {
-            Weight::SelfTime => (|f| f.busy_ns, |f| f.self_ns),
-            Weight::AllocBytes => (|f| f.total_alloc_bytes, |f| f.alloc_bytes),
-        };
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
         for func in &report.functions {
             let node = nodes.entry(frame_name(&func.name)).or_default();
-            node.inclusive = node.inclusive.saturating_add(inclusive(func));
-            node.own = node.own.saturating_add(own(func));
+            node.inclusive = node.inclusive.saturating_add(weight.inclusive(func));
+            node.own = node.own.saturating_add(weight.own(func));
             for child in &func.children {
-                let figure = match weight {
-                    Weight::SelfTime => child.busy_ns,
-                    Weight::AllocBytes => child.alloc_bytes,
-                };
+                let figure = weight.edge(child);
                 // `<other>` is a leaf whatever the report holds under that name.
                 if child.name != OTHER && figure > 0 {
                     let edge = node.edges.entry(frame_name(&child.name)).or_default();

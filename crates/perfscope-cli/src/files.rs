@@ -1,0 +1,40 @@
+//! Reading reports and writing outputs.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use perfscope::Report;
+
+use crate::error::CliError;
+
+/// Reads and checks a report; `-` reads standard input.
+pub fn read_report(path: &Path) -> Result<Report, CliError> {
+    let read_error = |source| CliError::Read { path: path.to_path_buf(), source };
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).map_err(read_error)?;
+        text
+    } else {
+        fs::read_to_string(path).map_err(read_error)?
+    };
+    Report::from_json(&text).map_err(|source| CliError::Report { path: path.to_path_buf(), source })
+}
+
+/// Writes `text` to `path`, or to standard output when there is none. A closed pipe on
+/// standard output (`perfscope report run.json | head`) is not an error.
+pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(path) => fs::write(path, text)
+            .map_err(|source| CliError::Write { path: path.to_path_buf(), source }),
+        None => {
+            let mut stdout = io::stdout().lock();
+            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    Err(CliError::Write { path: PathBuf::from("-"), source: e })
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+}

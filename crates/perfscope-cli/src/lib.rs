@@ -1,0 +1,120 @@
+//! The `perfscope` command line, as a library: it reads saved reports (the JSON of
+//! `perfscope::report().to_json()` or `report_on_exit().json(path)`) and
+//!
+//! - `perfscope report run.json [--format table|html|json|folded|folded-bytes]` renders one,
+//! - `perfscope flame run.json -o out.svg [--bytes]` draws its flame graph,
+//! - `perfscope diff base.json new.json [--fail-above 10%] [--metric self|total|mean|p99|alloc_bytes]`
+//!   compares two runs per function and exits with status 1 when one regressed, for CI.
+//!
+//! The binary only parses the command line and calls [`run`]; tests and other tools can use
+//! [`diff::Diff`] and [`render`] directly:
+//!
+//! ```
+//! use perfscope::Report;
+//! use perfscope_cli::diff::{Diff, DiffOptions, Metric};
+//!
+//! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+//! let read = |name: &str| -> Report {
+//!     let json = std::fs::read_to_string(format!("{dir}/{name}")).expect("a fixture");
+//!     Report::from_json(&json).expect("a report")
+//! };
+//! let (base, slow) = (read("base.json"), read("slow_rsi.json"));
+//! let options = DiffOptions { metric: Metric::SelfTime, fail_above_pct: 10.0, min_change: 1_000 };
+//!
+//! let diff = Diff::new(&base, &slow, options);
+//! assert!(diff.failed());
+//! assert_eq!(diff.rows[0].name, "scanner::rsi");
+//! println!("{}", perfscope_cli::render::markdown(&diff, None));
+//!
+//! assert!(!Diff::new(&base, &base, options).failed());
+//! ```
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod diff;
+pub mod error;
+pub mod files;
+pub mod render;
+
+pub use cli::Cli;
+use cli::{Command, DiffArgs, DiffFormat, FlameArgs, ReportArgs, ReportFormat};
+use diff::{Diff, DiffOptions, Unit};
+pub use error::CliError;
+
+/// Exit status when a diff found a regression.
+pub const EXIT_REGRESSION: u8 = 1;
+/// Exit status on usage, input or output errors (clap uses the same for usage errors).
+pub const EXIT_ERROR: u8 = 2;
+
+/// How a command that ran to the end turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; for `diff`, no regression.
+    Success,
+    /// `diff` found at least one regression.
+    Regressed,
+}
+
+impl Outcome {
+    /// The process exit status: 0 or [`EXIT_REGRESSION`].
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Regressed => EXIT_REGRESSION,
+        }
+    }
+}
+
+/// Runs one command line.
+pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
+    match &cli.command {
+        Command::Report(args) => report(args),
+        Command::Flame(args) => flame(args),
+        Command::Diff(args) => diff(args),
+    }
+}
+
+fn report(args: &ReportArgs) -> Result<Outcome, CliError> {
+    let report = files::read_report(&args.report)?;
+    let text = match args.format {
+        ReportFormat::Table => format!("{}\n", report.table(args.top)),
+        ReportFormat::Html => report.to_html(),
+        ReportFormat::Json => format!("{}\n", report.to_json()),
+        ReportFormat::Folded => report.folded(),
+        ReportFormat::FoldedBytes => report.folded_bytes(),
+    };
+    files::write_output(args.output.as_deref(), &text)?;
+    Ok(Outcome::Success)
+}
+
+fn flame(args: &FlameArgs) -> Result<Outcome, CliError> {
+    let report = files::read_report(&args.report)?;
+    let svg = if args.bytes { report.flamegraph_bytes_svg()? } else { report.flamegraph_svg()? };
+    files::write_output(Some(&args.output), &svg)?;
+    Ok(Outcome::Success)
+}
+
+fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
+    let base = files::read_report(&args.base)?;
+    let new = files::read_report(&args.new)?;
+    let options = DiffOptions {
+        metric: args.metric,
+        fail_above_pct: args.fail_above,
+        min_change: match args.metric.unit() {
+            Unit::Ns => args.min_ns,
+            Unit::Bytes => args.min_bytes,
+        },
+    };
+    let diff = Diff::new(&base, &new, options);
+    let text = match args.format {
+        DiffFormat::Table => render::table(&diff, args.top),
+        DiffFormat::Markdown => render::markdown(&diff, args.top),
+        DiffFormat::Json => render::json(&diff, args.top),
+    };
+    files::write_output(args.output.as_deref(), &text)?;
+    // CI logs always get the verdict, whatever went to the file or to standard output.
+    if args.format == DiffFormat::Json || args.output.is_some() {
+        eprintln!("{}", render::verdict(&diff));
+    }
+    Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
+}
