@@ -1,0 +1,378 @@
+//! The Grafana dashboard for perfscope's Prometheus metrics, built from one definition.
+//!
+//! `dashboards/perfscope.json` is this module's output; regenerate it with
+//!
+//! ```text
+//! cargo run -p perfscope-export --bin perfscope-dashboard > dashboards/perfscope.json
+//! ```
+//!
+//! (a test fails while the committed file differs). Every query selects with the dashboard's
+//! variables `job`, `instance` and `function`, and uses only [`families::FAMILIES`](crate::families::FAMILIES).
+
+use serde_json::{Value, json};
+
+use crate::families::{
+    ALLOC_BYTES, ALLOCATIONS, BUSY_SECONDS, CALLS, DURATION, PANICS, SELF_SECONDS,
+};
+
+/// The dashboard's uid in Grafana.
+pub const UID: &str = "perfscope";
+
+/// The label matchers every query applies.
+const SELECTOR: &str = r#"job=~"$job", instance=~"$instance", function=~"$function""#;
+
+/// Rows kept for the crates that come later; each holds a placeholder text panel.
+const LATER_ROWS: [(&str, &str); 3] = [
+    (
+        "System monitor",
+        "CPU, memory and threads of the measured process: filled by the system monitor's issue.",
+    ),
+    (
+        "Pools & caches",
+        "Pool waits and cache hit rates: filled by the pool and cache instrumentation's issue.",
+    ),
+    ("Queries", "Query latency and rows: filled by the query instrumentation's issue."),
+];
+
+/// `metric{job=~"$job", instance=~"$instance", function=~"$function"}`.
+fn select(metric: &str) -> String {
+    format!("{metric}{{{SELECTOR}}}")
+}
+
+/// `rate(<selected metric>[$__rate_interval])`.
+fn rate(metric: &str) -> String {
+    format!("rate({}[$__rate_interval])", select(metric))
+}
+
+fn target(ref_id: &str, expr: String, legend: &str) -> Value {
+    json!({
+        "datasource": datasource(),
+        "refId": ref_id,
+        "expr": expr,
+        "legendFormat": legend,
+        "range": true,
+    })
+}
+
+fn datasource() -> Value {
+    json!({ "type": "prometheus", "uid": "${datasource}" })
+}
+
+fn grid(x: u32, y: u32, w: u32, h: u32) -> Value {
+    json!({ "x": x, "y": y, "w": w, "h": h })
+}
+
+fn timeseries(
+    title: &str,
+    description: &str,
+    unit: &str,
+    targets: Vec<Value>,
+    pos: Value,
+) -> Value {
+    json!({
+        "type": "timeseries",
+        "title": title,
+        "description": description,
+        "datasource": datasource(),
+        "gridPos": pos,
+        "targets": targets,
+        "fieldConfig": {
+            "defaults": {
+                "unit": unit,
+                "custom": { "drawStyle": "line", "lineWidth": 1, "fillOpacity": 10, "showPoints": "never" },
+            },
+            "overrides": [],
+        },
+        "options": {
+            "legend": { "displayMode": "table", "placement": "right", "calcs": ["mean", "max"] },
+            "tooltip": { "mode": "multi", "sort": "desc" },
+        },
+    })
+}
+
+fn hotspots(pos: Value) -> Value {
+    let expr = format!("topk(20, sum by (function, module) ({}))", rate(SELF_SECONDS));
+    json!({
+        "type": "table",
+        "title": "Hotspots: self time",
+        "description": "Functions by self time per second (1.0 = one core busy in the function itself, callees excluded). Top 20.",
+        "datasource": datasource(),
+        "gridPos": pos,
+        "targets": [{
+            "datasource": datasource(),
+            "refId": "A",
+            "expr": expr,
+            "format": "table",
+            "instant": true,
+            "range": false,
+        }],
+        "transformations": [{
+            "id": "organize",
+            "options": {
+                "excludeByName": { "Time": true },
+                "renameByName": { "Value": "self time (cores)" },
+            },
+        }],
+        "fieldConfig": {
+            "defaults": { "unit": "percentunit", "decimals": 1 },
+            "overrides": [],
+        },
+        "options": { "showHeader": true, "sortBy": [{ "displayName": "self time (cores)", "desc": true }] },
+    })
+}
+
+fn heatmap(pos: Value) -> Value {
+    json!({
+        "type": "heatmap",
+        "title": "Latency distribution",
+        "description": "Calls per second by latency bucket, all selected functions.",
+        "datasource": datasource(),
+        "gridPos": pos,
+        "targets": [{
+            "datasource": datasource(),
+            "refId": "A",
+            "expr": format!("sum by (le) ({})", rate(&format!("{DURATION}_bucket"))),
+            "format": "heatmap",
+            "legendFormat": "{{le}}",
+            "range": true,
+        }],
+        "options": {
+            "calculate": false,
+            "yAxis": { "unit": "s" },
+            "cellGap": 1,
+            "color": { "mode": "scheme", "scheme": "Oranges", "scale": "exponential", "exponent": 0.5 },
+            "tooltip": { "show": true, "yHistogram": true },
+        },
+    })
+}
+
+fn later_row(title: &str, text: &str, y: u32, id: u32) -> Value {
+    json!({
+        "type": "row",
+        "title": title,
+        "collapsed": true,
+        "gridPos": grid(0, y, 24, 1),
+        "id": id,
+        "panels": [{
+            "type": "text",
+            "title": title,
+            "id": id + 1,
+            "gridPos": grid(0, y + 1, 24, 3),
+            "options": { "mode": "markdown", "content": text },
+        }],
+    })
+}
+
+fn variable(name: &str, label: &str, query: String) -> Value {
+    json!({
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": datasource(),
+        "definition": query,
+        "query": { "query": query, "refId": format!("perfscope-{name}") },
+        "refresh": 2,
+        "includeAll": true,
+        "multi": true,
+        "allValue": ".*",
+        "current": { "selected": true, "text": ["All"], "value": ["$__all"] },
+        "sort": 1,
+        "hide": 0,
+    })
+}
+
+/// The dashboard, as Grafana's JSON model.
+pub fn dashboard() -> Value {
+    let by_function = |metric: &str| format!("sum by (function) ({})", rate(metric));
+    let quantile = |q: &str| {
+        format!(
+            "histogram_quantile({q}, sum by (function, le) ({}))",
+            rate(&format!("{DURATION}_bucket"))
+        )
+    };
+    let mut panels = vec![
+        hotspots(grid(0, 0, 12, 10)),
+        heatmap(grid(12, 0, 12, 10)),
+        timeseries(
+            "Calls per second",
+            "Completed calls per second, by function.",
+            "ops",
+            vec![target("A", by_function(CALLS), "{{function}}")],
+            grid(0, 10, 12, 8),
+        ),
+        timeseries(
+            "Latency p50 / p99",
+            "Latency quantiles from the duration histogram, by function.",
+            "s",
+            vec![
+                target("A", quantile("0.5"), "p50 {{function}}"),
+                target("B", quantile("0.99"), "p99 {{function}}"),
+            ],
+            grid(12, 10, 12, 8),
+        ),
+        timeseries(
+            "Self and busy time",
+            "Cores spent in each function: itself only (self), and with its measured callees (busy).",
+            "percentunit",
+            vec![
+                target("A", by_function(SELF_SECONDS), "self {{function}}"),
+                target("B", by_function(BUSY_SECONDS), "busy {{function}}"),
+            ],
+            grid(0, 18, 12, 8),
+        ),
+        timeseries(
+            "Allocation rate",
+            "Bytes allocated per second by each function itself (needs perfscope's counting allocator).",
+            "Bps",
+            vec![target("A", by_function(ALLOC_BYTES), "{{function}}")],
+            grid(12, 18, 6, 8),
+        ),
+        timeseries(
+            "Allocations per second",
+            "Allocations per second made by each function itself.",
+            "ops",
+            vec![target("A", by_function(ALLOCATIONS), "{{function}}")],
+            grid(18, 18, 6, 8),
+        ),
+        timeseries(
+            "Panics",
+            "Calls that ended by unwinding, per interval.",
+            "short",
+            vec![target(
+                "A",
+                format!("sum by (function) (increase({}[$__rate_interval]))", select(PANICS)),
+                "{{function}}",
+            )],
+            grid(0, 26, 24, 6),
+        ),
+    ];
+    for (i, panel) in panels.iter_mut().enumerate() {
+        panel["id"] = json!(i + 1);
+    }
+    let mut y = 32;
+    let mut id = 100;
+    for (title, text) in LATER_ROWS {
+        panels.push(later_row(title, text, y, id));
+        y += 1;
+        id += 10;
+    }
+    let calls = CALLS;
+    json!({
+        "uid": UID,
+        "title": "perfscope",
+        "description": "Per-function hotspots, latency and allocations measured by #[perfscope::measure]. Generated by perfscope-export (do not edit by hand).",
+        "tags": ["perfscope", "profiling"],
+        "editable": true,
+        "graphTooltip": 1,
+        "schemaVersion": 39,
+        "version": 1,
+        "refresh": "10s",
+        "time": { "from": "now-15m", "to": "now" },
+        "timepicker": {},
+        "timezone": "",
+        "annotations": { "list": [] },
+        "links": [],
+        "templating": {
+            "list": [
+                {
+                    "name": "datasource",
+                    "label": "Data source",
+                    "type": "datasource",
+                    "query": "prometheus",
+                    "current": {},
+                    "hide": 0,
+                    "refresh": 1,
+                    "regex": "",
+                    "options": [],
+                },
+                variable("job", "Job", format!("label_values({calls}, job)")),
+                variable("instance", "Instance", format!(r#"label_values({calls}{{job=~"$job"}}, instance)"#)),
+                variable(
+                    "function",
+                    "Function",
+                    format!(r#"label_values({calls}{{job=~"$job", instance=~"$instance"}}, function)"#),
+                ),
+            ],
+        },
+        "panels": panels,
+    })
+}
+
+/// The dashboard as the committed file holds it: pretty JSON and a final newline.
+pub fn dashboard_json() -> String {
+    let mut text = serde_json::to_string_pretty(&dashboard()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Every PromQL expression in a dashboard's panels (nested rows included), in order.
+pub fn panel_exprs(dashboard: &Value) -> Vec<String> {
+    fn walk(panels: &Value, out: &mut Vec<String>) {
+        for panel in panels.as_array().into_iter().flatten() {
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                if let Some(expr) = target["expr"].as_str() {
+                    out.push(expr.to_string());
+                }
+            }
+            walk(&panel["panels"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&dashboard["panels"], &mut out);
+    out
+}
+
+/// The queries of a dashboard's template variables (`label_values(...)`).
+pub fn variable_queries(dashboard: &Value) -> Vec<String> {
+    dashboard["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["definition"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_have_unique_ids_and_queries() {
+        let d = dashboard();
+        let exprs = panel_exprs(&d);
+        assert!(exprs.len() >= 9, "{exprs:?}");
+        assert!(exprs.iter().all(|e| e.contains(r#"function=~"$function""#)), "{exprs:?}");
+        let mut ids = Vec::new();
+        fn collect(panels: &Value, ids: &mut Vec<u64>) {
+            for p in panels.as_array().into_iter().flatten() {
+                ids.push(p["id"].as_u64().expect("every panel has an id"));
+                collect(&p["panels"], ids);
+            }
+        }
+        collect(&d["panels"], &mut ids);
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "duplicate panel ids");
+    }
+
+    #[test]
+    fn later_rows_are_there_and_collapsed() {
+        let d = dashboard();
+        let rows: Vec<&str> = d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["type"] == "row")
+            .map(|p| p["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(rows, ["System monitor", "Pools & caches", "Queries"]);
+        let variables: Vec<&str> = d["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(variables, ["datasource", "job", "instance", "function"]);
+    }
+}

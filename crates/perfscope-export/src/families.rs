@@ -1,0 +1,219 @@
+//! The metric families perfscope exports: names, help texts, units, labels and the latency
+//! histogram's buckets. One definition shared by the Prometheus and OTLP exporters and the
+//! Grafana dashboard.
+
+use metrics::{KeyName, Recorder, SharedString, Unit};
+
+/// Completed calls (returned or unwound; async: completed).
+pub const CALLS: &str = "perfscope_function_calls_total";
+/// Call latency histogram, in seconds.
+pub const DURATION: &str = "perfscope_function_duration_seconds";
+/// Time running in the function itself, excluding measured callees.
+pub const SELF_SECONDS: &str = "perfscope_function_self_seconds_total";
+/// Time running on a thread in the function, callees included (async: the sum of polls).
+pub const BUSY_SECONDS: &str = "perfscope_function_busy_seconds_total";
+/// Bytes allocated by the function itself.
+pub const ALLOC_BYTES: &str = "perfscope_function_alloc_bytes_total";
+/// Allocations made by the function itself.
+pub const ALLOCATIONS: &str = "perfscope_function_allocations_total";
+/// Calls that ended by unwinding.
+pub const PANICS: &str = "perfscope_function_panics_total";
+
+/// Label holding the function's path (`my_crate::scan::rsi`).
+pub const FUNCTION_LABEL: &str = "function";
+/// Label holding the function's `module_path!()`.
+pub const MODULE_LABEL: &str = "module";
+/// `function` and `module` value of the series summing functions past the cardinality cap.
+pub const OTHER: &str = "<other>";
+
+/// How many functions get their own series by default; later ones are summed under [`OTHER`].
+pub const DEFAULT_MAX_FUNCTIONS: usize = 1000;
+
+/// Upper bounds (seconds) of the latency histogram's buckets: 1, 2.5 and 5 per decade from
+/// 1 µs to 10 s (Prometheus adds `+Inf`).
+pub const LATENCY_BUCKETS: [f64; 22] = [
+    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
+    5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A metric family's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FamilyKind {
+    /// A monotonic counter (`_total`).
+    Counter,
+    /// A histogram (`_bucket`, `_sum`, `_count`).
+    Histogram,
+}
+
+/// What a family counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FamilyUnit {
+    /// Seconds.
+    Seconds,
+    /// Bytes.
+    Bytes,
+    /// Events (calls, allocations, panics).
+    Count,
+}
+
+impl FamilyUnit {
+    /// The `metrics` crate's unit.
+    pub fn metrics_unit(self) -> Unit {
+        match self {
+            FamilyUnit::Seconds => Unit::Seconds,
+            FamilyUnit::Bytes => Unit::Bytes,
+            FamilyUnit::Count => Unit::Count,
+        }
+    }
+
+    /// The unit as OpenTelemetry spells it (UCUM).
+    pub fn otel_unit(self) -> &'static str {
+        match self {
+            FamilyUnit::Seconds => "s",
+            FamilyUnit::Bytes => "By",
+            FamilyUnit::Count => "1",
+        }
+    }
+}
+
+/// One exported metric family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Family {
+    /// Name, as Prometheus shows it.
+    pub name: &'static str,
+    /// Counter or histogram.
+    pub kind: FamilyKind,
+    /// Unit.
+    pub unit: FamilyUnit,
+    /// The `# HELP` text.
+    pub help: &'static str,
+}
+
+impl Family {
+    /// The sample names Prometheus stores for this family: the name itself for a counter,
+    /// `_bucket`, `_sum` and `_count` for a histogram.
+    pub fn sample_names(&self) -> Vec<String> {
+        match self.kind {
+            FamilyKind::Counter => vec![self.name.to_string()],
+            FamilyKind::Histogram => ["_bucket", "_sum", "_count"]
+                .iter()
+                .map(|suffix| format!("{}{suffix}", self.name))
+                .collect(),
+        }
+    }
+}
+
+/// Every family perfscope exports, with labels `function` and `module`.
+pub const FAMILIES: [Family; 7] = [
+    Family {
+        name: CALLS,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Count,
+        help: "Completed calls of a function measured by perfscope (returned or unwound; async: completed).",
+    },
+    Family {
+        name: DURATION,
+        kind: FamilyKind::Histogram,
+        unit: FamilyUnit::Seconds,
+        help: "Call latency: entry to return (sync), first poll to completion (async).",
+    },
+    Family {
+        name: SELF_SECONDS,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Seconds,
+        help: "Time running in the function itself, excluding measured callees (whole seconds over a `metrics` recorder).",
+    },
+    Family {
+        name: BUSY_SECONDS,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Seconds,
+        help: "Time running on a thread in the function, callees included; async: the sum of polls (whole seconds over a `metrics` recorder).",
+    },
+    Family {
+        name: ALLOC_BYTES,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Bytes,
+        help: "Bytes allocated by the function itself (needs perfscope's counting allocator).",
+    },
+    Family {
+        name: ALLOCATIONS,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Count,
+        help: "Allocations made by the function itself (needs perfscope's counting allocator).",
+    },
+    Family {
+        name: PANICS,
+        kind: FamilyKind::Counter,
+        unit: FamilyUnit::Count,
+        help: "Calls of the function that ended by unwinding.",
+    },
+];
+
+/// Every sample name the exported families produce (what PromQL may select).
+pub fn sample_names() -> Vec<String> {
+    FAMILIES.iter().flat_map(Family::sample_names).collect()
+}
+
+/// Gives every family its `# HELP` text and unit in `recorder`.
+pub fn describe(recorder: &dyn Recorder) {
+    for family in FAMILIES {
+        let (name, unit, help) = (
+            KeyName::from_const_str(family.name),
+            Some(family.unit.metrics_unit()),
+            SharedString::const_str(family.help),
+        );
+        match family.kind {
+            FamilyKind::Counter => recorder.describe_counter(name, unit, help),
+            FamilyKind::Histogram => recorder.describe_histogram(name, unit, help),
+        }
+    }
+}
+
+/// Checks histogram bucket bounds: non-empty, finite, positive and strictly increasing.
+pub(crate) fn check_buckets(bounds: &[f64]) -> Result<(), String> {
+    if bounds.is_empty() {
+        return Err("no bucket bounds".into());
+    }
+    if let Some(bad) = bounds.iter().find(|b| !b.is_finite() || **b <= 0.0) {
+        return Err(format!("bound {bad} is not a positive finite number of seconds"));
+    }
+    if let Some(pair) = bounds.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(format!("bounds must increase ({} then {})", pair[0], pair[1]));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_buckets_are_valid_and_span_a_microsecond_to_ten_seconds() {
+        check_buckets(&LATENCY_BUCKETS).unwrap();
+        assert_eq!(LATENCY_BUCKETS[0], 1e-6);
+        assert_eq!(LATENCY_BUCKETS[LATENCY_BUCKETS.len() - 1], 10.0);
+    }
+
+    #[test]
+    fn bad_buckets_are_refused() {
+        assert!(check_buckets(&[]).is_err());
+        assert!(check_buckets(&[1.0, 1.0]).is_err());
+        assert!(check_buckets(&[f64::NAN]).is_err());
+        assert!(check_buckets(&[-1.0, 1.0]).is_err());
+    }
+
+    #[test]
+    fn names_follow_prometheus_conventions() {
+        for family in FAMILIES {
+            assert!(family.name.starts_with("perfscope_function_"), "{}", family.name);
+            match family.kind {
+                FamilyKind::Counter => assert!(family.name.ends_with("_total"), "{}", family.name),
+                FamilyKind::Histogram => assert!(!family.name.ends_with("_total")),
+            }
+            if family.unit == FamilyUnit::Seconds {
+                assert!(family.name.contains("_seconds"), "{}", family.name);
+            }
+        }
+        assert_eq!(sample_names().len(), 9);
+    }
+}

@@ -1,0 +1,293 @@
+//! `otlp()` (feature `otlp`): pushes perfscope's figures to an OpenTelemetry collector over
+//! OTLP/HTTP (protobuf), with the same family names and labels as the Prometheus exporter.
+//!
+//! perfscope's increments are added to `opentelemetry` instruments by a sync thread (every
+//! second by default), and the SDK's periodic reader exports cumulative sums and histograms
+//! (every 10 s by default). Time counters keep full precision here (`f64` seconds).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
+use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+
+use crate::ExportError;
+use crate::background::{DEFAULT_SYNC_INTERVAL, SyncThread};
+use crate::families::{
+    self, DEFAULT_MAX_FUNCTIONS, FUNCTION_LABEL, FamilyUnit, LATENCY_BUCKETS, MODULE_LABEL,
+};
+use crate::source::Source;
+use crate::tracker::{Change, Sink, Tracker};
+
+/// Starts configuring the OTLP exporter.
+///
+/// ```no_run
+/// # fn main() -> Result<(), perfscope_export::ExportError> {
+/// let exporter = perfscope_export::otlp()
+///     .endpoint("http://127.0.0.1:4318/v1/metrics")
+///     .service_name("market-scanner")
+///     .install()?;
+/// // ... at the end, push what is left:
+/// exporter.shutdown()?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn otlp() -> OtlpExporterBuilder {
+    OtlpExporterBuilder {
+        endpoint: None,
+        service_name: None,
+        export_every: Duration::from_secs(10),
+        sync_every: DEFAULT_SYNC_INTERVAL,
+        timeout: Duration::from_secs(10),
+        max_functions: DEFAULT_MAX_FUNCTIONS,
+    }
+}
+
+/// Configures the OTLP exporter; made by [`otlp()`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until .install()"]
+pub struct OtlpExporterBuilder {
+    endpoint: Option<String>,
+    service_name: Option<String>,
+    export_every: Duration,
+    sync_every: Duration,
+    timeout: Duration,
+    max_functions: usize,
+}
+
+impl OtlpExporterBuilder {
+    /// The collector's full metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. Default: the
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` environment
+    /// variables, else `http://localhost:4318/v1/metrics`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The `service.name` resource attribute (default: the SDK's, from `OTEL_SERVICE_NAME`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// Time between two pushes to the collector (default 10 s).
+    pub fn export_every(mut self, interval: Duration) -> Self {
+        self.export_every = interval;
+        self
+    }
+
+    /// Time between two syncs of perfscope's figures into the instruments (default 1 s).
+    pub fn sync_every(mut self, interval: Duration) -> Self {
+        self.sync_every = interval;
+        self
+    }
+
+    /// How long one push may take (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many functions get their own series (default 1000); later ones are summed under
+    /// `function="<other>"`.
+    pub fn max_functions(mut self, max: usize) -> Self {
+        self.max_functions = max;
+        self
+    }
+
+    /// Builds the OTLP pipeline and starts syncing and pushing. The meter provider is not
+    /// made global; [`OtlpExporter::meter_provider`] gives it to whoever wants it.
+    ///
+    /// # Errors
+    /// [`ExportError::Otlp`] for a bad endpoint, [`ExportError::Thread`] if the sync thread
+    /// cannot start.
+    pub fn install(self) -> Result<OtlpExporter, ExportError> {
+        let mut exporter = MetricExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpBinary)
+            .with_timeout(self.timeout);
+        if let Some(endpoint) = &self.endpoint {
+            exporter = exporter.with_endpoint(endpoint.clone());
+        }
+        let exporter = exporter.build().map_err(|e| ExportError::Otlp(e.to_string()))?;
+        let reader = PeriodicReader::builder(exporter).with_interval(self.export_every).build();
+        let mut resource = Resource::builder();
+        if let Some(name) = self.service_name {
+            resource = resource.with_service_name(name);
+        }
+        let provider =
+            SdkMeterProvider::builder().with_reader(reader).with_resource(resource.build()).build();
+        let sink = OtelSink::new(&provider);
+        let shared = Arc::new(Shared {
+            provider,
+            state: Mutex::new(State { tracker: Tracker::new(self.max_functions), sink }),
+        });
+        let syncing = Arc::clone(&shared);
+        let thread =
+            SyncThread::spawn("perfscope-export-otlp", self.sync_every, move || syncing.sync())?;
+        Ok(OtlpExporter { shared, thread: Mutex::new(Some(thread)) })
+    }
+}
+
+/// A running OTLP exporter; see [`otlp()`]. Dropping it stops the sync thread; the meter
+/// provider then shuts down, pushing once more, when its last clone is dropped.
+pub struct OtlpExporter {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<SyncThread>>,
+}
+
+struct Shared {
+    provider: SdkMeterProvider,
+    state: Mutex<State>,
+}
+
+struct State {
+    tracker: Tracker,
+    sink: OtelSink,
+}
+
+impl fmt::Debug for OtlpExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OtlpExporter").field("provider", &self.shared.provider).finish()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn sync(&self) {
+        let mut state = lock(&self.state);
+        let source = Source::read();
+        let State { tracker, sink } = &mut *state;
+        tracker.update(source.readings(), source.elapsed_ns(), source.seconds_per_tick(), sink);
+    }
+}
+
+impl OtlpExporter {
+    /// Copies perfscope's latest figures into the instruments now (they are pushed at the
+    /// next export, or by [`flush`](Self::flush)).
+    pub fn sync_now(&self) {
+        self.shared.sync();
+    }
+
+    /// Syncs and pushes to the collector now, waiting for the answer.
+    ///
+    /// # Errors
+    /// [`ExportError::Otlp`] if the push failed (collector unreachable, refused, timeout).
+    pub fn flush(&self) -> Result<(), ExportError> {
+        self.sync_now();
+        self.shared.provider.force_flush().map_err(|e| ExportError::Otlp(e.to_string()))
+    }
+
+    /// The SDK meter provider (e.g. for `opentelemetry::global::set_meter_provider`).
+    pub fn meter_provider(&self) -> &SdkMeterProvider {
+        &self.shared.provider
+    }
+
+    /// Stops syncing, pushes what is left and shuts the pipeline down.
+    ///
+    /// # Errors
+    /// [`ExportError::Otlp`] if the last push failed.
+    pub fn shutdown(&self) -> Result<(), ExportError> {
+        self.stop_thread();
+        self.sync_now();
+        self.shared.provider.shutdown().map_err(|e| ExportError::Otlp(e.to_string()))
+    }
+
+    fn stop_thread(&self) {
+        if let Some(thread) = lock(&self.thread).take() {
+            thread.stop();
+        }
+    }
+}
+
+impl Drop for OtlpExporter {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
+
+/// OpenTelemetry instruments, one per family.
+struct OtelSink {
+    calls: Counter<u64>,
+    panics: Counter<u64>,
+    self_seconds: Counter<f64>,
+    busy_seconds: Counter<f64>,
+    alloc_bytes: Counter<u64>,
+    allocations: Counter<u64>,
+    duration: Histogram<f64>,
+    attributes: Vec<Vec<KeyValue>>,
+}
+
+impl OtelSink {
+    fn new(provider: &SdkMeterProvider) -> Self {
+        let meter = provider.meter("perfscope");
+        let family = |name: &str| {
+            families::FAMILIES
+                .iter()
+                .find(|f| f.name == name)
+                .copied()
+                .unwrap_or(families::FAMILIES[0])
+        };
+        let u64_counter = |name: &'static str| {
+            let f = family(name);
+            meter.u64_counter(name).with_unit(f.unit.otel_unit()).with_description(f.help).build()
+        };
+        let f64_counter = |name: &'static str| {
+            let f = family(name);
+            meter.f64_counter(name).with_unit(f.unit.otel_unit()).with_description(f.help).build()
+        };
+        let duration = family(families::DURATION);
+        OtelSink {
+            calls: u64_counter(families::CALLS),
+            panics: u64_counter(families::PANICS),
+            self_seconds: f64_counter(families::SELF_SECONDS),
+            busy_seconds: f64_counter(families::BUSY_SECONDS),
+            alloc_bytes: u64_counter(families::ALLOC_BYTES),
+            allocations: u64_counter(families::ALLOCATIONS),
+            duration: meter
+                .f64_histogram(families::DURATION)
+                .with_unit(FamilyUnit::Seconds.otel_unit())
+                .with_description(duration.help)
+                .with_boundaries(LATENCY_BUCKETS.to_vec())
+                .build(),
+            attributes: Vec::new(),
+        }
+    }
+}
+
+impl Sink for OtelSink {
+    fn apply(&mut self, change: &Change<'_>) {
+        if self.attributes.len() <= change.index {
+            self.attributes.resize_with(change.index + 1, Vec::new);
+        }
+        let attributes = &mut self.attributes[change.index];
+        if attributes.is_empty() {
+            *attributes = vec![
+                KeyValue::new(FUNCTION_LABEL, change.labels.function.clone()),
+                KeyValue::new(MODULE_LABEL, change.labels.module.clone()),
+            ];
+        }
+        let (a, b) = (&change.after, &change.before);
+        let seconds = |after: u64, before: u64| after.saturating_sub(before) as f64 / 1e9;
+        // Adding 0 still creates the series, so every family shows every function.
+        self.calls.add(a.calls.saturating_sub(b.calls), attributes);
+        self.panics.add(a.panics.saturating_sub(b.panics), attributes);
+        self.self_seconds.add(seconds(a.self_ns, b.self_ns), attributes);
+        self.busy_seconds.add(seconds(a.busy_ns, b.busy_ns), attributes);
+        self.alloc_bytes.add(a.alloc_bytes.saturating_sub(b.alloc_bytes), attributes);
+        self.allocations.add(a.allocations.saturating_sub(b.allocations), attributes);
+        for &(ticks, count) in change.latency {
+            let value = ticks as f64 * change.seconds_per_tick;
+            for _ in 0..count {
+                self.duration.record(value, attributes);
+            }
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! Turns successive readings of perfscope's cumulative figures into increments that only go
+//! up, one series per function (at most `max_series`; the rest share the `<other>` series).
+//!
+//! perfscope keeps its own store and `perfscope::reset()` zeroes it, while an exported counter
+//! must never decrease. The tracker remembers the last reading of every series and hands each
+//! sink what is new since then; when a figure went down (a reset), everything read now is new.
+
+use std::collections::HashMap;
+
+use crate::families::OTHER;
+
+/// Cumulative counters of one series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub calls: u64,
+    pub panics: u64,
+    pub self_ns: u64,
+    pub busy_ns: u64,
+    pub alloc_bytes: u64,
+    pub allocations: u64,
+}
+
+impl Counters {
+    fn fields(&self) -> [u64; 6] {
+        [self.calls, self.panics, self.self_ns, self.busy_ns, self.alloc_bytes, self.allocations]
+    }
+
+    fn from_fields(f: [u64; 6]) -> Self {
+        Counters {
+            calls: f[0],
+            panics: f[1],
+            self_ns: f[2],
+            busy_ns: f[3],
+            alloc_bytes: f[4],
+            allocations: f[5],
+        }
+    }
+
+    fn zip(&self, other: &Counters, op: impl Fn(u64, u64) -> u64) -> Counters {
+        let (a, b) = (self.fields(), other.fields());
+        Counters::from_fields(std::array::from_fn(|i| op(a[i], b[i])))
+    }
+
+    /// Whether any field is below `earlier`'s: the figures were reset in between.
+    fn went_down_from(&self, earlier: &Counters) -> bool {
+        self.fields().iter().zip(earlier.fields()).any(|(now, then)| *now < then)
+    }
+}
+
+/// One bucket of a latency histogram: its lowest value (the bucket's identity), the value a
+/// sample in it is exported as, and how many samples it holds. Values are clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bucket {
+    pub low: u64,
+    pub value: u64,
+    pub count: u64,
+}
+
+/// One function's figures in a reading: cumulative since start or the last reset.
+#[derive(Debug, Clone)]
+pub(crate) struct Reading<'a> {
+    pub function: &'a str,
+    pub module: &'a str,
+    pub counters: Counters,
+    /// Non-empty buckets, by increasing `low`.
+    pub latency: Vec<Bucket>,
+}
+
+/// Label values of one exported series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Labels {
+    pub function: String,
+    pub module: String,
+}
+
+/// What a sink receives for one series in one update.
+#[derive(Debug)]
+pub(crate) struct Change<'a> {
+    /// Dense series index, stable for the tracker's lifetime.
+    pub index: usize,
+    pub labels: &'a Labels,
+    /// Exported totals before and after this update (`after - before` is the increment).
+    pub before: Counters,
+    pub after: Counters,
+    /// New latency samples as `(value in ticks, count)`.
+    pub latency: &'a [(u64, u64)],
+    /// Converts the latency values to seconds.
+    pub seconds_per_tick: f64,
+}
+
+/// Where increments go: a `metrics` recorder, or OpenTelemetry instruments.
+pub(crate) trait Sink {
+    /// Called once per series per update that changed it, and once when a series first
+    /// appears (possibly with nothing new, so that every family shows it).
+    fn apply(&mut self, change: &Change<'_>);
+}
+
+#[derive(Debug)]
+struct Series {
+    labels: Labels,
+    /// The last reading (summed over the functions mapped here).
+    last: Counters,
+    last_latency: Vec<Bucket>,
+    /// What was handed to sinks so far: only ever grows.
+    exported: Counters,
+    announced: bool,
+}
+
+/// Series bookkeeping; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    max_series: usize,
+    /// `module \0 function` → series index (functions past the cap map to the `<other>` one).
+    index: HashMap<String, usize>,
+    series: Vec<Series>,
+    other: Option<usize>,
+    own_series: usize,
+    last_elapsed_ns: u64,
+    key: String,
+}
+
+impl Tracker {
+    pub fn new(max_series: usize) -> Self {
+        Tracker {
+            max_series,
+            index: HashMap::new(),
+            series: Vec::new(),
+            other: None,
+            own_series: 0,
+            last_elapsed_ns: 0,
+            key: String::new(),
+        }
+    }
+
+    /// Number of series so far, `<other>` included.
+    #[cfg(test)]
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    fn series_of(&mut self, function: &str, module: &str) -> usize {
+        self.key.clear();
+        self.key.push_str(module);
+        self.key.push('\0');
+        self.key.push_str(function);
+        if let Some(&i) = self.index.get(self.key.as_str()) {
+            return i;
+        }
+        let i = if self.own_series < self.max_series {
+            self.own_series += 1;
+            self.push(function, module)
+        } else if let Some(other) = self.other {
+            other
+        } else {
+            let other = self.push(OTHER, OTHER);
+            self.other = Some(other);
+            other
+        };
+        self.index.insert(self.key.clone(), i);
+        i
+    }
+
+    fn push(&mut self, function: &str, module: &str) -> usize {
+        self.series.push(Series {
+            labels: Labels { function: function.into(), module: module.into() },
+            last: Counters::default(),
+            last_latency: Vec::new(),
+            exported: Counters::default(),
+            announced: false,
+        });
+        self.series.len() - 1
+    }
+
+    /// Feeds one reading of every function (those absent count as zero) and hands the
+    /// increments to `sink`. `elapsed_ns` is the reading's time since the last reset: if it
+    /// went down, a reset happened even where no figure went down.
+    pub fn update<'a>(
+        &mut self,
+        readings: impl IntoIterator<Item = Reading<'a>>,
+        elapsed_ns: u64,
+        seconds_per_tick: f64,
+        sink: &mut dyn Sink,
+    ) {
+        let mut now: Vec<Option<(Counters, Vec<Bucket>)>> = vec![None; self.series.len()];
+        for reading in readings {
+            let i = self.series_of(reading.function, reading.module);
+            if i >= now.len() {
+                now.resize(i + 1, None);
+            }
+            match &mut now[i] {
+                slot @ None => *slot = Some((reading.counters, reading.latency)),
+                Some((counters, latency)) => {
+                    *counters = counters.zip(&reading.counters, u64::saturating_add);
+                    *latency = merge(latency, &reading.latency);
+                }
+            }
+        }
+        let reset_all = elapsed_ns < self.last_elapsed_ns;
+        self.last_elapsed_ns = elapsed_ns;
+
+        let mut new_samples = Vec::new();
+        for (index, (series, reading)) in self.series.iter_mut().zip(now).enumerate() {
+            let (counters, latency) = reading.unwrap_or_default();
+            new_samples.clear();
+            let reset = reset_all
+                || counters.went_down_from(&series.last)
+                || !latency_diff(&series.last_latency, &latency, &mut new_samples);
+            let delta = if reset {
+                new_samples.clear();
+                new_samples.extend(latency.iter().map(|b| (b.value, b.count)));
+                counters
+            } else {
+                counters.zip(&series.last, u64::wrapping_sub)
+            };
+            series.last = counters;
+            series.last_latency = latency;
+            if series.announced && delta == Counters::default() && new_samples.is_empty() {
+                continue;
+            }
+            series.announced = true;
+            let before = series.exported;
+            series.exported = before.zip(&delta, u64::saturating_add);
+            sink.apply(&Change {
+                index,
+                labels: &series.labels,
+                before,
+                after: series.exported,
+                latency: &new_samples,
+                seconds_per_tick,
+            });
+        }
+    }
+}
+
+/// Sums two bucket lists (both by increasing `low`).
+fn merge(a: &[Bucket], b: &[Bucket]) -> Vec<Bucket> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.low == y.low => {
+                out.push(Bucket { count: x.count.saturating_add(y.count), ..*x });
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x.low < y.low => {
+                out.push(*x);
+                i += 1;
+            }
+            (Some(x), None) => {
+                out.push(*x);
+                i += 1;
+            }
+            (_, Some(y)) => {
+                out.push(*y);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+/// Pushes `now - then` per bucket into `out`; false if any bucket went down (a reset).
+fn latency_diff(then: &[Bucket], now: &[Bucket], out: &mut Vec<(u64, u64)>) -> bool {
+    let mut old = then.iter().peekable();
+    for bucket in now {
+        let before = match old.peek() {
+            // a bucket that held samples is now empty
+            Some(b) if b.low < bucket.low => return false,
+            Some(b) if b.low == bucket.low => {
+                let count = b.count;
+                old.next();
+                count
+            }
+            _ => 0,
+        };
+        if bucket.count < before {
+            return false;
+        }
+        if bucket.count > before {
+            out.push((bucket.value, bucket.count - before));
+        }
+    }
+    old.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Records every change, as the sinks would see it.
+    #[derive(Default)]
+    struct Capture {
+        changes: Vec<(String, Counters, Counters, Vec<(u64, u64)>)>,
+    }
+
+    impl Sink for Capture {
+        fn apply(&mut self, c: &Change<'_>) {
+            self.changes.push((c.labels.function.clone(), c.before, c.after, c.latency.to_vec()));
+        }
+    }
+
+    fn calls(n: u64) -> Counters {
+        Counters { calls: n, self_ns: n * 10, ..Counters::default() }
+    }
+
+    fn reading<'a>(function: &'a str, counters: Counters, latency: &[(u64, u64)]) -> Reading<'a> {
+        let latency =
+            latency.iter().map(|&(low, count)| Bucket { low, value: low, count }).collect();
+        Reading { function, module: "m", counters, latency }
+    }
+
+    #[test]
+    fn increments_are_differences_between_readings() {
+        let (mut t, mut sink) = (Tracker::new(10), Capture::default());
+        t.update([reading("f", calls(3), &[(5, 3)])], 100, 1.0, &mut sink);
+        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 200, 1.0, &mut sink);
+        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 300, 1.0, &mut sink);
+        assert_eq!(
+            sink.changes,
+            vec![
+                ("f".into(), calls(0), calls(3), vec![(5, 3)]),
+                ("f".into(), calls(3), calls(5), vec![(5, 1), (9, 1)]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reset_never_makes_a_counter_go_down() {
+        let (mut t, mut sink) = (Tracker::new(10), Capture::default());
+        t.update([reading("f", calls(10), &[(5, 10)])], 1000, 1.0, &mut sink);
+        // reset, then 2 calls: fewer than before, so a reset
+        t.update([reading("f", calls(2), &[(7, 2)])], 50, 1.0, &mut sink);
+        // reset, then 30 calls: more than before, but elapsed time went down
+        t.update([reading("f", calls(30), &[(7, 30)])], 40, 1.0, &mut sink);
+        let last = sink.changes.last().unwrap();
+        assert_eq!(last.2, calls(42));
+        assert_eq!(last.3, vec![(7, 30)]);
+        assert_eq!(sink.changes[1].3, vec![(7, 2)]);
+    }
+
+    #[test]
+    fn a_function_absent_after_a_reset_restarts_from_zero() {
+        let (mut t, mut sink) = (Tracker::new(10), Capture::default());
+        t.update([reading("f", calls(10), &[])], 1000, 1.0, &mut sink);
+        t.update([], 2000, 1.0, &mut sink); // reset, f not called since
+        t.update([reading("f", calls(4), &[])], 3000, 1.0, &mut sink);
+        assert_eq!(sink.changes.last().unwrap().2, calls(14));
+    }
+
+    #[test]
+    fn functions_past_the_cap_share_the_other_series() {
+        let (mut t, mut sink) = (Tracker::new(2), Capture::default());
+        let names = ["a", "b", "c", "d"];
+        t.update(names.iter().map(|n| reading(n, calls(1), &[(3, 1)])), 1, 1.0, &mut sink);
+        assert_eq!(t.series_count(), 3);
+        let functions: Vec<&str> = sink.changes.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(functions, ["a", "b", OTHER]);
+        assert_eq!(sink.changes[2].2, calls(2));
+        assert_eq!(sink.changes[2].3, vec![(3, 2)]);
+        // a new function later still goes to <other>; known ones keep their series
+        t.update(
+            ["a", "b", "c", "d", "e"].iter().map(|n| reading(n, calls(1), &[(3, 1)])),
+            2,
+            1.0,
+            &mut sink,
+        );
+        assert_eq!(t.series_count(), 3);
+        assert_eq!(sink.changes.last().unwrap().2, calls(3));
+    }
+
+    #[test]
+    fn a_new_series_is_announced_even_without_calls() {
+        let (mut t, mut sink) = (Tracker::new(2), Capture::default());
+        t.update([reading("cancelled_only", Counters::default(), &[])], 1, 1.0, &mut sink);
+        assert_eq!(sink.changes.len(), 1);
+        t.update([reading("cancelled_only", Counters::default(), &[])], 2, 1.0, &mut sink);
+        assert_eq!(sink.changes.len(), 1);
+    }
+
+    #[test]
+    fn merged_buckets_add_up() {
+        let b = |low, count| Bucket { low, value: low, count };
+        assert_eq!(
+            merge(&[b(1, 1), b(4, 2)], &[b(2, 5), b(4, 1), b(9, 1)]),
+            vec![b(1, 1), b(2, 5), b(4, 3), b(9, 1)]
+        );
+    }
+
+    /// One step of a random history: calls with a latency bucket, or a reset.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Calls { n: u64, bucket: u64 },
+        Reset,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (1u64..50, 0u64..6).prop_map(|(n, bucket)| Step::Calls { n, bucket }),
+            1 => Just(Step::Reset),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the history of calls and resets, with a reading after every step, the
+        /// exported totals equal everything that happened, and never go down.
+        #[test]
+        fn exported_totals_equal_all_calls(steps in prop::collection::vec(step(), 1..40)) {
+            let (mut t, mut sink) = (Tracker::new(4), Capture::default());
+            let mut live: Vec<u64> = vec![0; 6]; // per latency bucket, since the last reset
+            let (mut elapsed, mut total_calls, mut total_samples) = (0u64, 0u64, 0u64);
+            for s in steps {
+                match s {
+                    Step::Calls { n, bucket } => {
+                        live[bucket as usize] += n;
+                        total_calls += n;
+                        elapsed += 1;
+                    }
+                    Step::Reset => {
+                        live.iter_mut().for_each(|c| *c = 0);
+                        elapsed = 0;
+                    }
+                }
+                let counts: u64 = live.iter().sum();
+                let latency: Vec<(u64, u64)> = live
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(b, c)| (b as u64, *c))
+                    .collect();
+                let readings = (counts > 0).then(|| reading("f", calls(counts), &latency));
+                t.update(readings, elapsed, 1.0, &mut sink);
+            }
+            let mut last = Counters::default();
+            for (_, before, after, samples) in &sink.changes {
+                prop_assert_eq!(*before, last);
+                prop_assert!(!after.went_down_from(before));
+                total_samples += samples.iter().map(|s| s.1).sum::<u64>();
+                last = *after;
+            }
+            prop_assert_eq!(last.calls, total_calls);
+            prop_assert_eq!(total_samples, total_calls);
+        }
+    }
+}
