@@ -50,6 +50,7 @@ fn percent(pct: Option<f64>) -> String {
     match pct {
         None => "-".into(),
         Some(p) if p.is_infinite() => "+∞%".into(),
+        Some(0.0) => "0.0%".into(),
         Some(p) => format!("{p:+.1}%"),
     }
 }
@@ -263,5 +264,6 @@ mod tests {
         assert_eq!(signed(Unit::Bytes, Some(0.0)), "0 B");
         assert_eq!(percent(Some(100.0)), "+100.0%");
         assert_eq!(percent(Some(f64::INFINITY)), "+∞%");
+        assert_eq!(percent(Some(0.0)), "0.0%");
     }
 }

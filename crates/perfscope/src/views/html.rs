@@ -102,7 +102,9 @@ fn hotspots(report: &Report, out: &mut String) {
         "<p class=\"ps-note\">By self time; click a column header to sort. Times are summed \
          over calls unless per call (mean, quantiles, max).</p>\n",
     );
-    out.push_str("<table class=\"ps-sortable\" id=\"ps-hotspots\">\n<thead><tr>");
+    out.push_str(
+        "<div class=\"ps-scroll\">\n<table class=\"ps-sortable\" id=\"ps-hotspots\">\n<thead><tr>",
+    );
     th(out, "function", false);
     for label in ["calls", "self", "self %", "total", "mean", "p50", "p90", "p99", "max"] {
         th(out, label, true);
@@ -117,7 +119,7 @@ fn hotspots(report: &Report, out: &mut String) {
     for func in &report.functions {
         hotspot_row(report, func, out);
     }
-    out.push_str("</tbody>\n</table>\n</section>\n");
+    out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
@@ -227,7 +229,9 @@ fn edges(report: &Report, out: &mut String) {
          are the callee's, inclusive, when called from that caller. <code>&lt;other&gt;</code> \
          sums callees past the per-thread edge table.</p>\n",
     );
-    out.push_str("<table class=\"ps-sortable\" id=\"ps-edges\">\n<thead><tr>");
+    out.push_str(
+        "<div class=\"ps-scroll\">\n<table class=\"ps-sortable\" id=\"ps-edges\">\n<thead><tr>",
+    );
     th(out, "caller", false);
     th(out, "callee", false);
     th(out, "calls", true);
@@ -252,7 +256,7 @@ fn edges(report: &Report, out: &mut String) {
             out.push_str("</tr>\n");
         }
     }
-    out.push_str("</tbody>\n</table>\n</section>\n");
+    out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
 #[cfg(test)]
