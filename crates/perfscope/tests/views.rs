@@ -464,3 +464,63 @@ mod html {
         }));
     }
 }
+
+mod live {
+    use perfscope::measure;
+
+    #[measure]
+    fn live_outer() -> u64 {
+        (0..20).map(live_inner).fold(0, u64::wrapping_add)
+    }
+
+    #[measure]
+    fn live_inner(seed: u64) -> u64 {
+        (0..2_000u64).fold(seed, |acc, x| acc.wrapping_mul(31).wrapping_add(x))
+    }
+
+    /// End to end: a measured call tree comes out as nested folded stacks.
+    #[test]
+    fn a_measured_call_tree_folds_into_nested_stacks() {
+        std::hint::black_box(live_outer());
+        let report = perfscope::report();
+        let outer = report.function_by_suffix("::live_outer").expect("measured");
+        let inner = report.function_by_suffix("::live_inner").expect("measured");
+        let folded = report.folded();
+        let nested = format!("{};{} ", outer.name, inner.name);
+        assert!(
+            folded.lines().any(|l| l.ends_with(char::is_numeric) && l.contains(&nested)),
+            "no `{nested}` stack in:\n{folded}"
+        );
+        assert!(
+            !folded.lines().any(|l| l.starts_with(&format!("{} ", inner.name))),
+            "all of live_inner's time is under live_outer:\n{folded}"
+        );
+    }
+}
+
+#[test]
+fn absurd_figures_do_not_panic() {
+    let max = u64::MAX;
+    let mut functions = vec![
+        func("a", max, max, &[("b", max), ("a", max), ("<other>", max)]),
+        func("b", max, max, &[("a", max)]),
+        func("", 0, 0, &[("", max)]),
+    ];
+    for f in &mut functions {
+        f.calls = max;
+        f.alloc_bytes = max;
+        f.total_alloc_bytes = max;
+    }
+    let mut r = report(functions);
+    r.alloc_tracking = true;
+    r.elapsed_ns = max;
+    // Every figure is explained by the cycle's edges: no root, nothing to fold, no panic.
+    assert_eq!(r.folded(), "");
+    // Edges carry no bytes: every function is its own root.
+    assert_eq!(r.folded_bytes().lines().count(), 3, "{}", r.folded_bytes());
+    assert!(r.to_html().contains("</html>"));
+    r.functions[0].children.clear();
+    assert_eq!(r.folded().lines().count(), 2, "{}", r.folded());
+    #[cfg(feature = "flamegraph")]
+    assert!(matches!(r.flamegraph_svg(), Err(perfscope::FlameError::TooLarge)));
+}

@@ -14,6 +14,9 @@ pub enum FlameError {
     /// `inferno` refused the folded stacks.
     #[error("flame graph rendering failed: {0}")]
     Render(#[from] std::io::Error),
+    /// The figures add up to more than a flame graph can count (over 2^62: not a real run).
+    #[error("the report's figures are too large to draw (corrupt report?)")]
+    TooLarge,
     /// `inferno` wrote something that is not UTF-8.
     #[error("flame graph rendering produced invalid UTF-8: {0}")]
     Utf8(#[from] std::string::FromUtf8Error),
@@ -44,6 +47,14 @@ pub(crate) fn render(report: &Report, weight: Weight) -> Result<String, FlameErr
             Weight::SelfTime => "self time",
             Weight::AllocBytes => "allocated bytes",
         }));
+    }
+    // inferno adds the weights up in a u64: refuse sums no real run reaches.
+    let total = folded
+        .lines()
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<u64>().ok())
+        .try_fold(0u64, u64::checked_add);
+    if total.is_none_or(|t| t > 1 << 62) {
+        return Err(FlameError::TooLarge);
     }
     let mut options = Options::default();
     // Colours from a hash of the name: the same function keeps its colour across runs.

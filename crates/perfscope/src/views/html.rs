@@ -55,8 +55,11 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 fn summary(report: &Report, out: &mut String) {
-    let self_sum: u64 = report.functions.iter().map(|f| f.self_ns).sum();
-    let calls: u64 = report.functions.iter().map(|f| f.calls).sum();
+    let total = |figure: fn(&FunctionStats) -> u64| {
+        report.functions.iter().map(figure).fold(0u64, u64::saturating_add)
+    };
+    let self_sum = total(|f| f.self_ns);
+    let calls = total(|f| f.calls);
     out.push_str("<header>\n<h1>perfscope report</h1>\n<dl class=\"ps-summary\">\n");
     let mut item = |term: &str, value: String| {
         let _ = writeln!(out, "<dt>{term}</dt><dd>{}</dd>", escape(&value));
@@ -67,7 +70,7 @@ fn summary(report: &Report, out: &mut String) {
     item("measured self time", human_ns(self_sum));
     item("clock", report.clock.clone());
     if report.alloc_tracking {
-        let allocated: u64 = report.functions.iter().map(|f| f.alloc_bytes).sum();
+        let allocated = total(|f| f.alloc_bytes);
         item("allocated (measured)", human_bytes(allocated));
         if let Some(heap) = report.heap_in_use {
             item("heap in use", human_bytes(heap));
