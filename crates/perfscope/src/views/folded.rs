@@ -91,6 +91,28 @@ impl Report {
     /// trees, proportional for callees shared by several callers (see the module docs in
     /// `views/folded.rs`, or `docs/report-schema.md`). The weights add up to the sum of
     /// `self_ns` over all functions, up to rounding.
+    ///
+    /// ```
+    /// use perfscope::measure;
+    ///
+    /// #[measure]
+    /// fn load() -> usize {
+    ///     (0..50).map(checksum).fold(0, usize::wrapping_add)
+    /// }
+    ///
+    /// #[measure]
+    /// fn checksum(i: usize) -> usize {
+    ///     (0..1_000).fold(i, |acc, x| acc.rotate_left(5) ^ x)
+    /// }
+    ///
+    /// # fn main() {
+    /// load();
+    /// let report = perfscope::report();
+    /// // e.g. "rust_out::load;rust_out::checksum 181000"
+    /// let folded = report.folded();
+    /// assert!(folded.lines().any(|l| l.contains("::load;") && l.contains("::checksum ")));
+    /// # }
+    /// ```
     pub fn folded(&self) -> String {
         fold(self, Weight::SelfTime)
     }

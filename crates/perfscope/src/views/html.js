@@ -1,5 +1,12 @@
 (function () {
   "use strict";
+  // The flame graph's script takes Ctrl-F and F3 for its own search; on this page they
+  // belong to the browser's find, which searches the tables too. (Its Search button stays.)
+  window.addEventListener("keydown", function (e) {
+    if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70)) {
+      e.stopImmediatePropagation();
+    }
+  }, true);
   function key(row, col, numeric) {
     var cell = row.cells[col];
     if (!cell) return numeric ? -Infinity : "";

@@ -171,8 +171,8 @@ fn flame(report: &Report, out: &mut String) {
     out.push_str("<section>\n<h2>Flame graph (self time)</h2>\n");
     out.push_str(
         "<p class=\"ps-note\">Stacks are rebuilt from per-edge totals: exact for call trees, \
-         proportional for functions called from several places. Click a frame to zoom, \
-         Ctrl-F to search.</p>\n",
+         proportional for functions called from several places. Click a frame to zoom; \
+         Search (top right) highlights frames.</p>\n",
     );
     match report.flamegraph_svg() {
         Ok(svg) => {
