@@ -9,7 +9,11 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use std::alloc::{GlobalAlloc, Layout, System};
+
 use criterion::{Criterion, criterion_group, criterion_main};
+use perfscope::CountingAlloc;
+use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
 #[inline(never)]
@@ -90,6 +94,57 @@ fn single_thread(c: &mut Criterion) {
     group.finish();
 }
 
+fn layer(c: &mut Criterion) {
+    // Both subscribers are scoped defaults (the same dispatch path), measured side by side.
+    let noop = Dispatch::new(tracing_subscriber::registry().with(NoopLayer));
+    let perfscope = Dispatch::new(tracing_subscriber::registry().with(perfscope::layer()));
+    let mut group = c.benchmark_group("span");
+    group.bench_function("#[instrument] + Registry + no-op layer", |b| {
+        tracing::dispatcher::with_default(&noop, || b.iter(|| empty_instrumented(black_box(1))))
+    });
+    group.bench_function("#[instrument] + Registry + perfscope layer", |b| {
+        tracing::dispatcher::with_default(&perfscope, || {
+            b.iter(|| empty_instrumented(black_box(1)))
+        })
+    });
+    group.finish();
+}
+
+/// One allocation and its deallocation, through `alloc` directly (not the global allocator).
+#[inline(never)]
+fn alloc_and_free(alloc: &impl GlobalAlloc, layout: Layout) {
+    // SAFETY: a non-zero-size layout; the block is freed with the allocator that made it.
+    unsafe {
+        let block = alloc.alloc(layout);
+        black_box(block);
+        alloc.dealloc(block, layout);
+    }
+}
+
+fn allocation(c: &mut Criterion) {
+    static COUNTING: CountingAlloc = CountingAlloc::system();
+    let layout = Layout::from_size_align(64, 8).expect("valid layout");
+    let mut group = c.benchmark_group("alloc_free_pair");
+    group.bench_function("System", |b| b.iter(|| alloc_and_free(&System, layout)));
+    group.bench_function("CountingAlloc<System>", |b| b.iter(|| alloc_and_free(&COUNTING, layout)));
+    group.bench_function("CountingAlloc<System> inside a #[measure] fn", |b| {
+        b.iter(|| measured_alloc_loop(&COUNTING, layout))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("sync_call_alloc_tracking");
+    group.bench_function("two clock reads (floor)", |b| b.iter(two_clock_reads));
+    group.bench_function("perfscope #[measure], allocation tracking on", |b| {
+        b.iter(|| empty_measured(black_box(1)))
+    });
+    group.finish();
+}
+
+#[perfscope::measure]
+#[inline(never)]
+fn measured_alloc_loop(alloc: &CountingAlloc, layout: Layout) {
+    alloc_and_free(alloc, layout);
+}
+
 /// `threads` threads each make `iters` calls at once; returns the wall time.
 fn run_threads(threads: usize, iters: u64) -> Duration {
     let barrier = Arc::new(Barrier::new(threads + 1));
@@ -122,5 +177,7 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_thread, threads);
+// `allocation` runs last: once a `CountingAlloc` has served an allocation, frames also track
+// allocations, which is what its last row measures.
+criterion_group!(benches, single_thread, layer, threads, allocation);
 criterion_main!(benches);

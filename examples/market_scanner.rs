@@ -3,7 +3,9 @@
 //! A deterministic simulated price feed for N symbols is fetched asynchronously (with
 //! simulated network latency) and scanned by indicator functions — moving averages, RSI,
 //! volatility breakouts — on a multi-threaded tokio runtime. Every stage is measured with
-//! `#[perfscope::measure]`; the hotspot table is printed when the run ends.
+//! `#[perfscope::measure]`, spawned tasks and the signal ranking are tracing spans aggregated by
+//! `perfscope::layer()`, and `perfscope::CountingAlloc` attributes allocations; the hotspot
+//! table is printed when the run ends.
 //!
 //! ```text
 //! cargo run --release --example market_scanner -- [--symbols 48] [--rounds 40] [--json report.json]
@@ -13,6 +15,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use perfscope::measure;
+use tracing::Instrument;
+use tracing_subscriber::prelude::*;
+
+#[global_allocator]
+static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 
 /// Run parameters, from the command line.
 struct Config {
@@ -206,7 +213,10 @@ type RoundResult = (Vec<Symbol>, Vec<(String, Signal)>);
 
 #[measure]
 async fn scan_round(symbols: Vec<Symbol>) -> anyhow::Result<RoundResult> {
-    let tasks: Vec<_> = symbols.into_iter().map(|s| tokio::spawn(process_symbol(s))).collect();
+    let tasks: Vec<_> = symbols
+        .into_iter()
+        .map(|s| tokio::spawn(process_symbol(s).instrument(tracing::info_span!("symbol_task"))))
+        .collect();
     let mut symbols = Vec::with_capacity(tasks.len());
     let mut signals = Vec::new();
     for task in tasks {
@@ -228,15 +238,26 @@ async fn run(config: &Config) -> anyhow::Result<std::collections::BTreeMap<Signa
     for _ in 0..config.rounds {
         let (next, signals) = scan_round(symbols).await?;
         symbols = next;
-        for (_, signal) in signals {
-            *counts.entry(signal).or_insert(0) += 1;
+        for (signal, n) in tally_signals(&signals) {
+            *counts.entry(signal).or_insert(0) += n;
         }
     }
     Ok(counts)
 }
 
+/// Signals found in one round, per kind: an `#[instrument]`ed function, measured by the layer.
+#[tracing::instrument(skip_all, fields(found = signals.len()))]
+fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Signal, usize> {
+    let mut tally = std::collections::BTreeMap::new();
+    for (_, signal) in signals {
+        *tally.entry(*signal).or_insert(0) += 1;
+    }
+    tally
+}
+
 fn main() -> anyhow::Result<()> {
     let config = parse_args()?;
+    tracing_subscriber::registry().with(perfscope::layer()).init();
     let mut guard = perfscope::report_on_exit().top(20);
     if let Some(path) = &config.json {
         guard = guard.json(path);

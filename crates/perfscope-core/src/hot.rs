@@ -205,18 +205,20 @@ fn settle(local: &mut Local, frame: &Frame, depth: usize, end: u64, is_poll: boo
     if is_poll {
         add(&slot.polls, 1);
     }
-    let bytes = if frame.alloc_tracked { settle_alloc(local, slot, depth) } else { 0 };
     if let Some(parent) = depth.checked_sub(1) {
         let parent = &mut local.frames[parent];
         parent.child += elapsed;
         // SAFETY: as above.
-        unsafe { &*parent.slot }.record_edge(frame.callsite, calls, elapsed, bytes);
+        unsafe { &*parent.slot }.record_edge(frame.callsite, calls, elapsed);
+    }
+    if frame.alloc_tracked {
+        settle_alloc(local, frame, slot, depth);
     }
 }
 
-/// The allocation part of [`settle`]; returns the bytes the frame allocated (inclusive).
+/// The allocation part of [`settle`].
 #[inline(never)]
-fn settle_alloc(local: &mut Local, slot: &Slot, depth: usize) -> u64 {
+fn settle_alloc(local: &mut Local, frame: &Frame, slot: &Slot, depth: usize) {
     let AllocFrame { at_entry, child } = local.allocs[depth];
     let inclusive = alloc::thread_counts().since(at_entry);
     slot.alloc_total.add(inclusive);
@@ -224,10 +226,12 @@ fn settle_alloc(local: &mut Local, slot: &Slot, depth: usize) -> u64 {
     if let Some(parent) = depth.checked_sub(1)
         && local.frames[parent].alloc_tracked
     {
+        // SAFETY: as in `settle`.
+        unsafe { &*local.frames[parent].slot }
+            .record_edge_bytes(frame.callsite, inclusive.alloc_bytes);
         let parent = &mut local.allocs[parent];
         parent.child = parent.child.plus(inclusive);
     }
-    inclusive.alloc_bytes
 }
 
 /// Takes the frame at index `at` out of the stack (frames above it move down one place) and
@@ -269,7 +273,6 @@ pub(crate) fn pop_poll(entry: Entry, complete: bool) -> Exit {
         if entry.start == 0
             && let Some(depth) = local.depth.checked_sub(1)
             && local.frames[depth].tag == 0
-            && local.frames[depth].callsite == entry.id
         {
             local.depth = depth;
             let frame = local.frames[depth];
@@ -291,7 +294,9 @@ pub(crate) fn pop_sync(entry: Entry) {
         }
         let Some(depth) = local.depth.checked_sub(1) else { return false };
         let frame = local.frames[depth];
-        if frame.tag != 0 || frame.callsite != entry.id {
+        // `#[measure]` frames are balanced by construction (guards, per-poll wrappers); only an
+        // entered tracing span can be left on top of one.
+        if frame.tag != 0 {
             return false;
         }
         local.depth = depth;
@@ -352,7 +357,7 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64
     if let Some(parent) = local.depth.checked_sub(1) {
         local.frames[parent].child += elapsed;
         // SAFETY: as in `settle`.
-        unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed, 0);
+        unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed);
     }
     Exit { slot: Some(slot), ..exit }
 }

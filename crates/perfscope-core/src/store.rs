@@ -39,10 +39,9 @@ pub(crate) struct Edge {
 
 impl Edge {
     #[inline(always)]
-    fn add(&self, calls: u64, busy: u64, bytes: u64) {
+    fn add(&self, calls: u64, busy: u64) {
         add(&self.calls, calls);
         add(&self.busy, busy);
-        add(&self.bytes, bytes);
     }
 }
 
@@ -135,36 +134,50 @@ impl Slot {
         self.hist.record(latency);
     }
 
-    /// Adds `calls` calls of `child` made from this callsite, which ran `busy` ticks and
-    /// allocated `bytes` (owning thread only).
+    /// Adds `calls` calls of `child` made from this callsite, which ran `busy` ticks (owning
+    /// thread only).
     #[inline(always)]
-    pub fn record_edge(&self, child: u32, calls: u64, busy: u64, bytes: u64) {
+    pub fn record_edge(&self, child: u32, calls: u64, busy: u64) {
         let edge = &self.edges[child as usize % EDGES];
         if edge.child.load(Relaxed) == child {
-            edge.add(calls, busy, bytes);
+            edge.add(calls, busy);
         } else {
-            self.record_edge_probing(child, calls, busy, bytes);
+            self.record_edge_probing(child, calls, busy);
         }
     }
 
     /// The rest of [`Slot::record_edge`]: linear probing from the child's home entry.
     #[cold]
     #[inline(never)]
-    fn record_edge_probing(&self, child: u32, calls: u64, busy: u64, bytes: u64) {
+    fn record_edge_probing(&self, child: u32, calls: u64, busy: u64) {
+        if let Some(edge) = self.edge_entry(child) {
+            edge.add(calls, busy);
+        } else {
+            add(&self.other_children, calls);
+        }
+    }
+
+    /// The edge entry of `child`, claimed if new; `None` when the table is full.
+    fn edge_entry(&self, child: u32) -> Option<&Edge> {
         for i in 0..EDGES {
             let edge = &self.edges[(child as usize + i) % EDGES];
             let id = edge.child.load(Relaxed);
             if id == child {
-                edge.add(calls, busy, bytes);
-                return;
+                return Some(edge);
             }
             if id == 0 {
-                edge.add(calls, busy, bytes);
                 edge.child.store(child, Release);
-                return;
+                return Some(edge);
             }
         }
-        add(&self.other_children, calls);
+        None
+    }
+
+    /// Adds the bytes `child` allocated (inclusive) under this callsite (owning thread only).
+    pub fn record_edge_bytes(&self, child: u32, bytes: u64) {
+        if let Some(edge) = self.edge_entry(child) {
+            add(&edge.bytes, bytes);
+        }
     }
 
     fn clear(&self) {

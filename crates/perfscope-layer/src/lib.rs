@@ -101,9 +101,11 @@ impl<S> Layer<S> for PerfscopeLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    #[inline]
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let created = clock::now();
         let callsite = names::callsite_of(attrs.metadata(), self.max_span_names);
+        // Read after the (first-time) name registration, which is perfscope's time, not the span's.
+        let created = clock::now();
         if !self.spans.insert(id.into_u64(), callsite, created) {
             spill(id, &ctx, callsite, created);
         }
@@ -111,6 +113,7 @@ where
 
     fn on_record(&self, _span: &Id, _values: &Record<'_>, _ctx: Context<'_, S>) {}
 
+    #[inline]
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let key = id.into_u64();
         let _ = self.with_state(id, &ctx, |state, _| {
@@ -118,10 +121,12 @@ where
         });
     }
 
+    #[inline]
     fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
         span::exit(id.into_u64());
     }
 
+    #[inline]
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let _ = self.with_state(&id, &ctx, |state, in_table| {
             span::close(state.callsite(), state.created());

@@ -31,18 +31,25 @@ impl SpanState {
         }
     }
 
+    #[inline]
     pub fn callsite(&self) -> u32 {
         self.callsite.load(Relaxed)
     }
 
+    #[inline]
     pub fn created(&self) -> u64 {
         self.created.load(Relaxed)
     }
 
-    /// Marks the span entered; `true` the first time.
+    /// Marks the span entered; `true` the first time. Not a locked swap: a span entered on two
+    /// threads at the very same moment may count its first entry twice (one extra edge call).
     #[inline]
     pub fn first_entry(&self) -> bool {
-        !self.entered.load(Relaxed) && !self.entered.swap(true, Relaxed)
+        if self.entered.load(Relaxed) {
+            return false;
+        }
+        self.entered.store(true, Relaxed);
+        true
     }
 }
 
