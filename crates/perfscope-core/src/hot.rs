@@ -194,7 +194,6 @@ fn live_store(local: &mut Local) -> Option<&'static ThreadStore> {
 
 /// Records a frame that has just left the stack (it was at index `depth`): busy and self time
 /// and allocations into its slot, its time into the parent frame, and the parent's edge to it.
-
 #[inline(always)]
 fn settle(local: &mut Local, frame: &Frame, depth: usize, end: u64, is_poll: bool, calls: u64) {
     let elapsed = end.saturating_sub(frame.start);
