@@ -249,12 +249,9 @@ pub fn dashboard() -> Value {
     for (i, panel) in panels.iter_mut().enumerate() {
         panel["id"] = json!(i + 1);
     }
-    let mut y = 32;
-    let mut id = 100;
-    for (title, text) in LATER_ROWS {
-        panels.push(later_row(title, text, y, id));
-        y += 1;
-        id += 10;
+    // Collapsed rows below everything else, one grid unit high each; ids 100, 110, 120.
+    for (i, (title, text)) in (0u32..).zip(LATER_ROWS) {
+        panels.push(later_row(title, text, 32 + i, 100 + 10 * i));
     }
     let calls = CALLS;
     json!({

@@ -2,7 +2,7 @@
 //! `metrics-exporter-prometheus`, synced every second by a [`Bridge`].
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -148,7 +148,13 @@ impl PrometheusExporterBuilder {
             .set_buckets_for_metric(Matcher::Full(families::DURATION.into()), &self.buckets)
             .map_err(|e| ExportError::Buckets(e.to_string()))?;
         for network in &self.allow {
-            builder = builder.add_allowed_address(network).map_err(|e| {
+            // metrics-exporter-prometheus takes CIDR ranges only: a bare address is a /32 (/128).
+            let cidr = match network.trim().parse::<IpAddr>() {
+                Ok(IpAddr::V4(ip)) => format!("{ip}/32"),
+                Ok(IpAddr::V6(ip)) => format!("{ip}/128"),
+                Err(_) => network.trim().to_string(),
+            };
+            builder = builder.add_allowed_address(cidr).map_err(|e| {
                 ExportError::AllowedAddress { network: network.clone(), reason: e.to_string() }
             })?;
         }

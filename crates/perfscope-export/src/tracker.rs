@@ -290,10 +290,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Records every change, as the sinks would see it.
+    /// One change as a sink sees it: function, totals before and after, new latency samples.
+    type Seen = (String, Counters, Counters, Vec<(u64, u64)>);
+
+    /// Records every change.
     #[derive(Default)]
     struct Capture {
-        changes: Vec<(String, Counters, Counters, Vec<(u64, u64)>)>,
+        changes: Vec<Seen>,
     }
 
     impl Sink for Capture {

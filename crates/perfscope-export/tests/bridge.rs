@@ -1,0 +1,100 @@
+//! The bridge into any `metrics` recorder, checked with metrics-util's `DebuggingRecorder`
+//! (whose snapshots return what was recorded since the previous snapshot).
+
+use std::time::{Duration, Instant};
+
+use metrics::Unit;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use perfscope_export::bridge;
+use perfscope_export::families::{self, FAMILIES};
+
+/// `(name, function label) -> (unit, description, value)` of one snapshot.
+fn find(
+    snapshotter: &Snapshotter,
+    function: &str,
+) -> Vec<(String, Option<Unit>, Option<String>, DebugValue)> {
+    snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| {
+            key.key().labels().any(|l| l.key() == "function" && l.value() == function)
+        })
+        .map(|(key, unit, help, value)| {
+            (key.key().name().to_string(), unit, help.map(|h| h.to_string()), value)
+        })
+        .collect()
+}
+
+fn counter(found: &[(String, Option<Unit>, Option<String>, DebugValue)], name: &str) -> u64 {
+    match found.iter().find(|f| f.0 == name).map(|f| &f.3) {
+        Some(DebugValue::Counter(n)) => *n,
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[perfscope::measure]
+fn lookup(key: u64) -> u64 {
+    key.rotate_left(7)
+}
+
+#[test]
+fn increments_reach_the_recorder_with_units_and_help() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let bridge = bridge().recorder(recorder).build();
+    for key in 0..17 {
+        std::hint::black_box(lookup(key));
+    }
+    bridge.sync_now();
+    let found = find(&snapshotter, "bridge::lookup");
+    assert_eq!(found.len(), FAMILIES.len(), "{found:?}");
+    for family in FAMILIES {
+        let (_, unit, help, _) = found.iter().find(|f| f.0 == family.name).unwrap();
+        assert_eq!(*unit, Some(family.unit.metrics_unit()), "{}", family.name);
+        assert_eq!(help.as_deref(), Some(family.help), "{}", family.name);
+    }
+    assert_eq!(counter(&found, families::CALLS), 17);
+    assert_eq!(counter(&found, families::PANICS), 0);
+    let Some((.., DebugValue::Histogram(samples))) =
+        found.iter().find(|f| f.0 == families::DURATION)
+    else {
+        panic!("no histogram: {found:?}")
+    };
+    assert_eq!(samples.len(), 17);
+    assert!(samples.iter().all(|s| s.0 > 0.0 && s.0 < 1.0), "{samples:?}");
+
+    // Nothing new: nothing recorded. Three more calls: three more.
+    bridge.sync_now();
+    assert_eq!(counter(&find(&snapshotter, "bridge::lookup"), families::CALLS), 0);
+    for key in 0..3 {
+        std::hint::black_box(lookup(key));
+    }
+    bridge.sync_now();
+    assert_eq!(counter(&find(&snapshotter, "bridge::lookup"), families::CALLS), 3);
+}
+
+#[perfscope::measure]
+fn spin(duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
+}
+
+#[test]
+fn time_counters_advance_by_whole_seconds_and_carry_the_rest() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let bridge = bridge().recorder(recorder).build();
+    spin(Duration::from_millis(600));
+    bridge.sync_now();
+    let first = find(&snapshotter, "bridge::spin");
+    assert_eq!(counter(&first, families::SELF_SECONDS), 0);
+    assert_eq!(counter(&first, families::BUSY_SECONDS), 0);
+    spin(Duration::from_millis(600));
+    bridge.sync_now();
+    let second = find(&snapshotter, "bridge::spin");
+    assert_eq!(counter(&second, families::SELF_SECONDS), 1, "1.2 s in, 1 whole second out");
+    assert_eq!(counter(&second, families::BUSY_SECONDS), 1);
+}

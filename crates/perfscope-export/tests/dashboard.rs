@@ -1,0 +1,47 @@
+//! `dashboards/perfscope.json` is what `perfscope-dashboard` prints, and its queries use only
+//! the families perfscope exports. (That every query parses is checked against a real
+//! Prometheus in `prometheus_server.rs`.)
+
+mod common;
+
+use perfscope_export::dashboard::{dashboard, dashboard_json, panel_exprs, variable_queries};
+use perfscope_export::families::sample_names;
+
+const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dashboards/perfscope.json");
+
+#[test]
+fn the_committed_dashboard_is_up_to_date() {
+    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+    assert!(
+        committed == dashboard_json(),
+        "dashboards/perfscope.json is stale: regenerate it with\n  \
+         cargo run -p perfscope-export --bin perfscope-dashboard > dashboards/perfscope.json"
+    );
+}
+
+#[test]
+fn queries_use_only_exported_families() {
+    let board = dashboard();
+    let exported = sample_names();
+    let mut used = Vec::new();
+    let variables =
+        variable_queries(&board).into_iter().map(|q| common::label_values_as_promql(&q));
+    for query in panel_exprs(&board).into_iter().chain(variables) {
+        let names = common::metric_names(&query);
+        assert!(!names.is_empty(), "no metric in {query}");
+        for name in names {
+            assert!(exported.contains(&name), "{query} uses {name}, which is not exported");
+            used.push(name);
+        }
+    }
+    // The panels the issue asks for read these families.
+    for family in [
+        "self_seconds_total",
+        "duration_seconds_bucket",
+        "calls_total",
+        "alloc_bytes_total",
+        "panics_total",
+    ] {
+        assert!(used.iter().any(|n| n.ends_with(family)), "no panel reads *{family}");
+    }
+}

@@ -1,0 +1,190 @@
+//! The Prometheus exporter over real HTTP: what it serves (checked by `promtool`), and how it
+//! behaves with bad input. Exporters here are `start()`ed (not global), each on a free port,
+//! and each test measures functions of its own (tests share perfscope's store).
+
+mod common;
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::{get, promtool_check, sample};
+use perfscope_export::families::{self, FAMILIES, FamilyKind, OTHER};
+use perfscope_export::{ExportError, PrometheusExporter, prometheus};
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().expect("an address")
+}
+
+fn start() -> PrometheusExporter {
+    prometheus().listen(any_port()).start().expect("exporter starts")
+}
+
+#[perfscope::measure]
+fn tokenize(line: &str) -> usize {
+    line.split(',').count()
+}
+
+#[perfscope::measure]
+fn may_panic(x: u32) -> u32 {
+    assert!(x % 2 == 1, "even input");
+    x
+}
+
+#[test]
+fn serves_every_family_with_help_and_exact_counts() {
+    let exporter = start();
+    for _ in 0..250 {
+        std::hint::black_box(tokenize("a,b,c"));
+    }
+    for x in 1..=4 {
+        let _ = std::panic::catch_unwind(|| may_panic(x)); // 2 and 4 panic, as expected
+    }
+    exporter.sync_now();
+
+    let response = get(exporter.address().unwrap(), "/metrics").unwrap();
+    assert_eq!(response.status, 200);
+    let text = response.body;
+    for family in FAMILIES {
+        let kind = match family.kind {
+            FamilyKind::Counter => "counter",
+            FamilyKind::Histogram => "histogram",
+        };
+        assert!(text.contains(&format!("# HELP {} ", family.name)), "no HELP for {}", family.name);
+        assert!(text.contains(&format!("# TYPE {} {kind}\n", family.name)), "{}", family.name);
+    }
+    let tokenize = [("function", "exposition::tokenize"), ("module", "exposition")];
+    assert_eq!(sample(&text, families::CALLS, &tokenize), Some(250.0), "{text}");
+    let count = format!("{}_count", families::DURATION);
+    assert_eq!(sample(&text, &count, &tokenize), Some(250.0));
+    let inf = [tokenize[0], ("le", "+Inf")];
+    assert_eq!(sample(&text, &format!("{}_bucket", families::DURATION), &inf), Some(250.0));
+    let second = [tokenize[0], ("le", "1")];
+    assert_eq!(sample(&text, &format!("{}_bucket", families::DURATION), &second), Some(250.0));
+    let may_panic = [("function", "exposition::may_panic")];
+    assert_eq!(sample(&text, families::CALLS, &may_panic), Some(4.0));
+    assert_eq!(sample(&text, families::PANICS, &may_panic), Some(2.0));
+    assert_eq!(sample(&text, families::SELF_SECONDS, &may_panic), Some(0.0));
+
+    promtool_check(&text);
+    exporter.shutdown();
+}
+
+#[perfscope::measure]
+fn background_work() {}
+
+#[test]
+fn the_background_thread_syncs_without_being_asked() {
+    let exporter =
+        prometheus().listen(any_port()).sync_every(Duration::from_millis(20)).start().unwrap();
+    for _ in 0..7 {
+        background_work();
+    }
+    let address = exporter.address().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let matcher = [("function", "exposition::background_work")];
+    loop {
+        let text = get(address, "/metrics").unwrap().body;
+        if sample(&text, families::CALLS, &matcher) == Some(7.0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never synced:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    exporter.shutdown();
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let error = prometheus().listen(address).start().unwrap_err();
+    assert!(matches!(error, ExportError::Listen { address: a, .. } if a == address), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains(&format!("cannot listen on {address}")), "{message}");
+}
+
+#[test]
+fn bad_networks_and_buckets_are_errors() {
+    let error = prometheus().listen(any_port()).allow("not-an-address").start().unwrap_err();
+    assert!(matches!(error, ExportError::AllowedAddress { .. }), "{error:?}");
+    let error = prometheus().listen(any_port()).buckets(&[0.1, 0.01]).start().unwrap_err();
+    assert!(matches!(error, ExportError::Buckets(_)), "{error:?}");
+    let error = prometheus().listen(any_port()).buckets(&[]).start().unwrap_err();
+    assert!(matches!(error, ExportError::Buckets(_)), "{error:?}");
+}
+
+#[test]
+fn clients_outside_the_allowed_networks_are_refused() {
+    let refused = prometheus().listen(any_port()).allow("10.0.0.0/8").start().unwrap();
+    assert_eq!(get(refused.address().unwrap(), "/metrics").unwrap().status, 403);
+    refused.shutdown();
+    let allowed = prometheus().listen(any_port()).allow("127.0.0.1").start().unwrap();
+    assert_eq!(get(allowed.address().unwrap(), "/metrics").unwrap().status, 200);
+    allowed.shutdown();
+}
+
+#[perfscope::measure]
+fn still_served() {}
+
+#[test]
+fn bad_requests_leave_the_exporter_serving() {
+    let exporter = start();
+    let address = exporter.address().unwrap();
+    for garbage in [&b"\x00\xff\x13garbage\r\n\r\n"[..], b"GET", b"POST /metrics HTTP/9.9\r\n\r\n"]
+    {
+        let mut stream = TcpStream::connect(address).unwrap();
+        let _ = stream.write_all(garbage);
+        drop(stream);
+    }
+    still_served();
+    exporter.sync_now();
+    let text = get(address, "/metrics").unwrap().body;
+    assert_eq!(
+        sample(&text, families::CALLS, &[("function", "exposition::still_served")]),
+        Some(1.0)
+    );
+    exporter.shutdown();
+}
+
+#[perfscope::measure]
+fn capped() {}
+
+#[test]
+fn past_the_cap_functions_are_summed_under_other() {
+    let exporter = prometheus().listen(any_port()).max_functions(0).start().unwrap();
+    for _ in 0..5 {
+        capped();
+    }
+    let text = exporter.render();
+    let calls: Vec<&str> = text.lines().filter(|l| l.starts_with(families::CALLS)).collect();
+    assert_eq!(calls.len(), 1, "{text}");
+    assert!(calls[0].contains(&format!("function=\"{OTHER}\"")), "{text}");
+    let other = sample(&text, families::CALLS, &[("function", OTHER)]).unwrap();
+    assert!(other >= 5.0, "{text}");
+    promtool_check(&text);
+    exporter.shutdown();
+}
+
+#[test]
+fn shutdown_frees_the_port() {
+    let exporter = start();
+    let address = exporter.address().unwrap();
+    assert_eq!(get(address, "/metrics").unwrap().status, 200);
+    exporter.shutdown();
+    TcpListener::bind(address).expect("the port is free again");
+}
+
+#[test]
+fn other_families_join_through_the_exporters_recorder() {
+    let exporter = start();
+    exporter.with_recorder(|| {
+        metrics::describe_gauge!("perfscope_pool_connections", "Open connections, per pool.");
+        metrics::gauge!("perfscope_pool_connections", "pool" => "db").set(12.0);
+    });
+    let text = exporter.render();
+    assert!(text.contains("# HELP perfscope_pool_connections Open connections, per pool."));
+    assert_eq!(sample(&text, "perfscope_pool_connections", &[("pool", "db")]), Some(12.0));
+    promtool_check(&text);
+    exporter.shutdown();
+}

@@ -1,0 +1,159 @@
+//! The OTLP exporter against a small OTLP/HTTP receiver running in this process: a real HTTP
+//! server (tiny_http) accepting `POST /v1/metrics` and decoding the protobuf body with
+//! `opentelemetry-proto`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{Metric, metric, number_data_point};
+use perfscope_export::families::{self, FAMILIES, LATENCY_BUCKETS};
+use perfscope_export::{ExportError, otlp};
+use prost::Message;
+
+/// An OTLP/HTTP receiver: every request is answered, and reported as decoded (or as an error).
+struct Receiver {
+    address: SocketAddr,
+    requests: mpsc::Receiver<Result<ExportMetricsServiceRequest, String>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("the receiver binds");
+        let address = server.server_addr().to_ip().expect("a TCP address");
+        let (send, requests) = mpsc::channel();
+        thread::spawn(move || {
+            for mut request in server.incoming_requests() {
+                let mut body = Vec::new();
+                let read = request.as_reader().read_to_end(&mut body);
+                let content_type = request
+                    .headers()
+                    .iter()
+                    .find(|h| h.field.equiv("Content-Type"))
+                    .map(|h| h.value.to_string());
+                let decoded = if *request.method() != tiny_http::Method::Post
+                    || request.url() != "/v1/metrics"
+                {
+                    Err(format!("unexpected {} {}", request.method(), request.url()))
+                } else if content_type.as_deref() != Some("application/x-protobuf") {
+                    Err(format!("unexpected content type {content_type:?}"))
+                } else {
+                    read.map_err(|e| e.to_string()).and_then(|_| {
+                        ExportMetricsServiceRequest::decode(&body[..]).map_err(|e| e.to_string())
+                    })
+                };
+                let status = if decoded.is_ok() { 200 } else { 400 };
+                let _ = request.respond(tiny_http::Response::empty(status));
+                if send.send(decoded).is_err() {
+                    return;
+                }
+            }
+        });
+        Receiver { address, requests }
+    }
+
+    fn next(&self) -> ExportMetricsServiceRequest {
+        self.requests
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the exporter pushed within 30 s")
+            .expect("a valid OTLP/HTTP metrics request")
+    }
+}
+
+fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    attributes.iter().find(|kv| kv.key == key).and_then(|kv| {
+        match kv.value.as_ref()?.value.as_ref()? {
+            any_value::Value::StringValue(s) => Some(s.as_str()),
+            _ => None,
+        }
+    })
+}
+
+fn metrics(request: &ExportMetricsServiceRequest) -> Vec<&Metric> {
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .collect()
+}
+
+#[perfscope::measure]
+fn encode_order(id: u32) -> u32 {
+    id.wrapping_mul(2_654_435_761)
+}
+
+#[test]
+fn pushes_every_family_with_exact_counts() {
+    let receiver = Receiver::start();
+    let exporter = otlp()
+        .endpoint(format!("http://{}/v1/metrics", receiver.address))
+        .service_name("perfscope-test")
+        .export_every(Duration::from_secs(3600))
+        .install()
+        .unwrap();
+    for id in 0..42 {
+        std::hint::black_box(encode_order(id));
+    }
+    exporter.flush().expect("the push succeeds");
+    let request = receiver.next();
+
+    let resource = request.resource_metrics[0].resource.as_ref().unwrap();
+    assert_eq!(attribute(&resource.attributes, "service.name"), Some("perfscope-test"));
+    let metrics = metrics(&request);
+    for family in FAMILIES {
+        let metric = metrics.iter().find(|m| m.name == family.name);
+        let metric = metric.unwrap_or_else(|| panic!("{} not pushed", family.name));
+        assert_eq!(metric.unit, family.unit.otel_unit());
+        assert_eq!(metric.description, family.help);
+    }
+    let ours = |attributes: &[KeyValue]| {
+        attribute(attributes, "function") == Some("otlp::encode_order")
+            && attribute(attributes, "module") == Some("otlp")
+    };
+    let calls = metrics.iter().find(|m| m.name == families::CALLS).unwrap();
+    let Some(metric::Data::Sum(sum)) = &calls.data else { panic!("calls is not a sum: {calls:?}") };
+    assert!(sum.is_monotonic);
+    let point = sum.data_points.iter().find(|p| ours(&p.attributes)).expect("our function");
+    assert_eq!(point.value, Some(number_data_point::Value::AsInt(42)));
+
+    let duration = metrics.iter().find(|m| m.name == families::DURATION).unwrap();
+    let Some(metric::Data::Histogram(histogram)) = &duration.data else {
+        panic!("duration is not a histogram: {duration:?}")
+    };
+    let point = histogram.data_points.iter().find(|p| ours(&p.attributes)).unwrap();
+    assert_eq!(point.count, 42);
+    assert_eq!(point.explicit_bounds, LATENCY_BUCKETS);
+    assert_eq!(point.bucket_counts.iter().sum::<u64>(), 42);
+    assert!(point.sum.unwrap() > 0.0);
+
+    exporter.shutdown().unwrap();
+}
+
+#[perfscope::measure]
+fn lost_order() {}
+
+#[test]
+fn an_unreachable_collector_is_an_error_not_a_panic() {
+    let port = common::free_port();
+    let exporter = otlp()
+        .endpoint(format!("http://127.0.0.1:{port}/v1/metrics"))
+        .timeout(Duration::from_secs(2))
+        .export_every(Duration::from_secs(3600))
+        .install()
+        .unwrap();
+    lost_order();
+    let error = exporter.flush().unwrap_err();
+    assert!(matches!(error, ExportError::Otlp(_)), "{error:?}");
+}
+
+#[test]
+fn a_bad_endpoint_is_an_error() {
+    let error = otlp().endpoint("not a url").install().unwrap_err();
+    assert!(matches!(error, ExportError::Otlp(_)), "{error:?}");
+}

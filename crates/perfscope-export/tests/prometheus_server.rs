@@ -1,0 +1,217 @@
+//! End to end with a real Prometheus server: measured functions run in this process with the
+//! exporter installed (global recorder, HTTP listener on a free port); a `prometheus` binary
+//! started on 127.0.0.1 scrapes it every second; its HTTP API must answer
+//! `topk(5, rate(perfscope_function_self_seconds_total[1m]))` with our functions, and every
+//! query of the Grafana dashboard must parse and select only families we export.
+//!
+//! Needs `prometheus` and `promtool` on PATH (`.ci/run` installs them): without them the test
+//! fails and says so.
+
+mod common;
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::{encode, get, label_values_as_promql, metric_names, promtool_check, substitute};
+use perfscope_export::dashboard::{dashboard, panel_exprs, variable_queries};
+use perfscope_export::families::sample_names;
+use serde_json::Value;
+
+/// How long Prometheus gets to start, scrape and answer.
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// A Prometheus server in a temporary directory, killed when dropped.
+struct Prometheus {
+    child: Child,
+    address: SocketAddr,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start(target: SocketAddr) -> Prometheus {
+        let binary = common::require_binary("prometheus");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = dir.path().join("prometheus.yml");
+        fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: perfscope\n    static_configs:\n      - targets: [\"{target}\"]\n"
+            ),
+        )
+        .expect("prometheus.yml is written");
+        let address = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
+        let log = dir.path().join("prometheus.log");
+        let child = Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address={address}"))
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&log).expect("the log file"))
+            .stderr(fs::File::create(dir.path().join("stderr.log")).expect("the log file"))
+            .spawn()
+            .expect("prometheus starts");
+        Prometheus { child, address, log, _dir: dir }
+    }
+
+    /// `GET /api/v1/query`: the decoded JSON answer, or why there is none yet.
+    fn query(&self, promql: &str) -> Result<Value, String> {
+        let path = format!("/api/v1/query?query={}", encode(promql));
+        let response = get(self.address, &path).map_err(|e| e.to_string())?;
+        serde_json::from_str(&response.body)
+            .map_err(|e| format!("HTTP {}: {e}: {}", response.status, response.body))
+    }
+
+    fn logs(&self) -> String {
+        let stderr = self.log.with_file_name("stderr.log");
+        format!(
+            "{}{}",
+            fs::read_to_string(&self.log).unwrap_or_default(),
+            fs::read_to_string(stderr).unwrap_or_default()
+        )
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spins for `duration`: self time.
+#[perfscope::measure]
+fn hot_loop(duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
+}
+
+#[perfscope::measure]
+fn checksum(row: &str) -> u64 {
+    row.bytes().map(u64::from).sum()
+}
+
+#[perfscope::measure]
+fn parse_rows(rows: usize) -> u64 {
+    (0..rows).map(|i| checksum(&format!("row {i},{},{}", i * 2, i * 3))).sum()
+}
+
+/// The series of an instant-vector answer, as (function label, value).
+fn series(answer: &Value) -> Vec<(String, f64)> {
+    answer["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let function = s["metric"]["function"].as_str().unwrap_or("").to_string();
+            let value = s["value"][1].as_str().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+            (function, value)
+        })
+        .collect()
+}
+
+#[test]
+fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
+    common::require_binary("promtool");
+    let exporter = perfscope_export::prometheus()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .sync_every(Duration::from_millis(250))
+        .install()
+        .expect("the exporter installs");
+    let target = exporter.address().unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                hot_loop(Duration::from_millis(50));
+                std::hint::black_box(parse_rows(50));
+            }
+        })
+    };
+
+    // What Prometheus will scrape (once the worker completed calls) passes promtool's checks.
+    let started = Instant::now();
+    let scraped = loop {
+        exporter.sync_now();
+        let scraped = get(target, "/metrics").unwrap();
+        assert_eq!(scraped.status, 200);
+        if scraped.body.contains("prometheus_server::parse_rows") {
+            break scraped.body;
+        }
+        assert!(started.elapsed() < PATIENCE, "no calls exported:\n{}", scraped.body);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(scraped.contains("prometheus_server::hot_loop"), "{scraped}");
+    promtool_check(&scraped);
+
+    let prometheus = Prometheus::start(target);
+    let deadline = Instant::now() + PATIENCE;
+    let hotspots = "topk(5, rate(perfscope_function_self_seconds_total[1m]))";
+    let found = loop {
+        let answer = prometheus.query(hotspots);
+        if let Ok(answer) = &answer {
+            let top = series(answer);
+            if top.iter().any(|(f, v)| f == "prometheus_server::hot_loop" && *v > 0.0) {
+                break top;
+            }
+        }
+        if Instant::now() > deadline {
+            let targets = get(prometheus.address, "/api/v1/targets").map(|r| r.body);
+            panic!(
+                "Prometheus did not answer {hotspots} with our functions within {PATIENCE:?}.\n\
+                 last answer: {answer:?}\ntargets: {targets:?}\nlog:\n{}",
+                prometheus.logs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    stop.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+    // The spinning function leads: it spends ~all its time in itself.
+    assert_eq!(found[0].0, "prometheus_server::hot_loop", "{found:?}");
+    let functions: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+    assert!(functions.contains(&"prometheus_server::parse_rows"), "{found:?}");
+
+    let up = series(&prometheus.query(r#"up{job="perfscope"}"#).unwrap());
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0].1, 1.0);
+
+    // Every dashboard query parses, selects only exported families, and the panels that
+    // read always-present families find our data.
+    let board = dashboard();
+    let exported = sample_names();
+    for expr in panel_exprs(&board) {
+        let names = metric_names(&expr);
+        assert!(!names.is_empty(), "no metric in {expr}");
+        for name in &names {
+            assert!(exported.contains(name), "{expr} uses {name}, which is not exported");
+        }
+        let promql = substitute(&expr);
+        let answer = prometheus.query(&promql).unwrap();
+        assert_eq!(answer["status"], "success", "{promql}: {answer}");
+        let always_there = ["calls_total", "self_seconds_total", "duration_seconds_bucket"];
+        if names.iter().any(|n| always_there.iter().any(|a| n.ends_with(a))) {
+            assert!(!series(&answer).is_empty(), "{promql} found nothing");
+        }
+    }
+    for query in variable_queries(&board) {
+        let promql = substitute(&label_values_as_promql(&query));
+        for name in metric_names(&promql) {
+            assert!(exported.contains(&name), "{query} uses {name}, which is not exported");
+        }
+        let answer = prometheus.query(&promql).unwrap();
+        assert_eq!(answer["status"], "success", "{promql}: {answer}");
+        assert!(!series(&answer).is_empty(), "{promql}: {answer}");
+    }
+    exporter.shutdown();
+}
