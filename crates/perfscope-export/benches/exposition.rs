@@ -1,1 +1,92 @@
-fn main() {}
+//! What one Prometheus scrape costs with 1,000 measured functions: syncing perfscope's
+//! figures into the recorder and rendering the exposition (target: ≤ 10 ms). Baselines in the
+//! same run: perfscope's own report of the same functions, and rendering alone.
+//!
+//! ```text
+//! cargo bench -p perfscope-export --bench exposition
+//! ```
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use perfscope_core::{Callsite, CallsiteName, Kind, enter};
+
+const FUNCTIONS: usize = 1000;
+const CALLS_PER_SCRAPE: usize = 10;
+
+/// 1,000 distinct callsites, as 1,000 `#[measure]`d functions would have.
+fn callsites() -> Vec<&'static Callsite> {
+    (0..FUNCTIONS)
+        .map(|i| {
+            let name: &'static str =
+                Box::leak(format!("bench::module{}::function{i}", i / 50).into());
+            let module: &'static str = Box::leak(format!("bench::module{}", i / 50).into());
+            &*Box::leak(Box::new(Callsite::new(
+                CallsiteName::Static(name),
+                Kind::Sync,
+                module,
+                file!(),
+                i as u32,
+            )))
+        })
+        .collect()
+}
+
+/// Calls every function `calls` times.
+fn call_all(callsites: &[&'static Callsite], calls: usize) {
+    for _ in 0..calls {
+        for callsite in callsites {
+            let _guard = enter(callsite);
+            black_box(callsite);
+        }
+    }
+}
+
+fn exposition(c: &mut Criterion) {
+    let callsites = callsites();
+    call_all(&callsites, CALLS_PER_SCRAPE);
+    let exporter = perfscope_export::prometheus()
+        .sync_every(Duration::from_secs(3600))
+        .install_recorder()
+        .expect("the recorder installs");
+    let first = exporter.render();
+    let series = first.lines().filter(|l| l.starts_with("perfscope_function_calls_total{")).count();
+    assert_eq!(series, FUNCTIONS, "one series per function");
+
+    let mut group = c.benchmark_group("exposition_1000_functions");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group.bench_function("baseline: perfscope::report()", |b| {
+        b.iter(|| black_box(perfscope::report()));
+    });
+    group.bench_function("baseline: render only (no sync)", |b| {
+        b.iter(|| black_box(exporter.handle().render()));
+    });
+    group.bench_function("sync + render, nothing new", |b| {
+        b.iter(|| black_box(exporter.render()));
+    });
+    group.bench_function("sync + render, 10 new calls per function", |b| {
+        b.iter_batched(
+            || call_all(&callsites, CALLS_PER_SCRAPE),
+            |()| black_box(exporter.render()),
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+
+    // The latency histogram costs the sync thread per new call (record_many records each).
+    let hot = &callsites[..1];
+    let mut group = c.benchmark_group("sync_per_new_call");
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group.bench_function("sync 100,000 new calls of one function", |b| {
+        b.iter_batched(
+            || call_all(hot, 100_000),
+            |()| exporter.sync_now(),
+            BatchSize::PerIteration,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, exposition);
+criterion_main!(benches);

@@ -89,6 +89,7 @@ impl BridgeBuilder {
         self
     }
 
+    #[cfg(feature = "prometheus")]
     pub(crate) fn shared_recorder(mut self, recorder: SharedRecorder) -> Self {
         self.recorder = Some(recorder);
         self

@@ -170,6 +170,7 @@ pub fn describe(recorder: &dyn Recorder) {
 }
 
 /// Checks histogram bucket bounds: non-empty, finite, positive and strictly increasing.
+#[cfg(feature = "prometheus")]
 pub(crate) fn check_buckets(bounds: &[f64]) -> Result<(), String> {
     if bounds.is_empty() {
         return Err("no bucket bounds".into());
@@ -187,6 +188,7 @@ pub(crate) fn check_buckets(bounds: &[f64]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "prometheus")]
     #[test]
     fn default_buckets_are_valid_and_span_a_microsecond_to_ten_seconds() {
         check_buckets(&LATENCY_BUCKETS).unwrap();
@@ -194,6 +196,7 @@ mod tests {
         assert_eq!(LATENCY_BUCKETS[LATENCY_BUCKETS.len() - 1], 10.0);
     }
 
+    #[cfg(feature = "prometheus")]
     #[test]
     fn bad_buckets_are_refused() {
         assert!(check_buckets(&[]).is_err());

@@ -21,7 +21,8 @@
 //! let exporter = perfscope_export::prometheus().listen("127.0.0.1:0".parse()?).start()?;
 //! parse("a,b,c");
 //! let text = exporter.render(); // what GET /metrics on exporter.address() returns
-//! assert!(text.contains("perfscope_function_calls_total{function=\"rust_out::main::parse\""));
+//! let calls = text.lines().find(|l| l.starts_with("perfscope_function_calls_total{"));
+//! assert!(calls.is_some_and(|l| l.contains("::parse\"") && l.ends_with(" 1")), "{text}");
 //! exporter.shutdown();
 //! # Ok(())
 //! # }

@@ -1,8 +1,8 @@
-//! Reads perfscope's figures for the tracker: one snapshot, seen through the report for the
-//! counters (allocation figures included) and through the raw callsites for the latency
-//! histograms. Exporters read the snapshot; they never reach into the store.
+//! Reads perfscope's figures for the tracker from one snapshot: counters, allocation figures
+//! and latency histograms per callsite. Exporters read the snapshot; they never reach into the
+//! store.
 
-use perfscope::{Report, Snapshot};
+use perfscope::Snapshot;
 
 use crate::tracker::{Bucket, Counters, Reading};
 
@@ -10,7 +10,6 @@ use crate::tracker::{Bucket, Counters, Reading};
 #[derive(Debug)]
 pub(crate) struct Source {
     snapshot: Snapshot,
-    report: Report,
     seconds_per_tick: f64,
 }
 
@@ -18,9 +17,8 @@ impl Source {
     /// Takes a snapshot of every thread's figures.
     pub fn read() -> Source {
         let snapshot = perfscope::snapshot();
-        let report = Report::from_snapshot(&snapshot);
         let seconds_per_tick = perfscope_core::clock::nanos_per_tick() / 1e9;
-        Source { snapshot, report, seconds_per_tick }
+        Source { snapshot, seconds_per_tick }
     }
 
     /// Time since the first measured call or the last reset.
@@ -33,33 +31,25 @@ impl Source {
         self.seconds_per_tick
     }
 
-    /// The figures of every function, as two readings each: the callsite's latency histogram
-    /// (in callsite id order, so series are assigned in first-call order) and the report's
-    /// counters. The tracker sums readings of the same function.
+    /// Every callsite's figures, in id order (so series are assigned in first-call order).
+    /// Callsites sharing a name and module (the tracker sums them) are one function to users.
     pub fn readings(&self) -> impl Iterator<Item = Reading<'_>> {
-        let latency = self.snapshot.callsites.iter().map(|c| Reading {
+        self.snapshot.callsites.iter().map(|c| Reading {
             function: &c.info.name,
             module: &c.info.module_path,
-            counters: Counters::default(),
+            counters: Counters {
+                calls: c.calls,
+                panics: c.panicked,
+                self_ns: c.self_ns,
+                busy_ns: c.busy_ns,
+                alloc_bytes: c.alloc_self.alloc_bytes,
+                allocations: c.alloc_self.allocs,
+            },
             latency: c
                 .latency
                 .buckets()
                 .map(|(low, width, count)| Bucket { low, value: low + width / 2, count })
                 .collect(),
-        });
-        let counters = self.report.functions.iter().map(|f| Reading {
-            function: &f.name,
-            module: &f.module,
-            counters: Counters {
-                calls: f.calls,
-                panics: f.panicked,
-                self_ns: f.self_ns,
-                busy_ns: f.busy_ns,
-                alloc_bytes: f.alloc_bytes,
-                allocations: f.alloc_count,
-            },
-            latency: Vec::new(),
-        });
-        latency.chain(counters)
+        })
     }
 }

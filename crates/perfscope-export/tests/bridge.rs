@@ -8,6 +8,9 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use perfscope_export::bridge;
 use perfscope_export::families::{self, FAMILIES};
 
+#[global_allocator]
+static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
+
 /// `(name, function label) -> (unit, description, value)` of one snapshot.
 fn find(
     snapshotter: &Snapshotter,
@@ -97,4 +100,24 @@ fn time_counters_advance_by_whole_seconds_and_carry_the_rest() {
     let second = find(&snapshotter, "bridge::spin");
     assert_eq!(counter(&second, families::SELF_SECONDS), 1, "1.2 s in, 1 whole second out");
     assert_eq!(counter(&second, families::BUSY_SECONDS), 1);
+}
+
+#[perfscope::measure]
+fn allocates_one_kilobyte() {
+    let buffer = Vec::<u8>::with_capacity(1000);
+    std::hint::black_box(&buffer);
+}
+
+#[test]
+fn allocations_are_exported_with_perfscopes_counting_allocator() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let bridge = bridge().recorder(recorder).build();
+    for _ in 0..100 {
+        allocates_one_kilobyte();
+    }
+    bridge.sync_now();
+    let found = find(&snapshotter, "bridge::allocates_one_kilobyte");
+    assert_eq!(counter(&found, families::ALLOCATIONS), 100);
+    assert_eq!(counter(&found, families::ALLOC_BYTES), 100_000);
 }
