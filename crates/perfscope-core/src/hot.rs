@@ -100,6 +100,19 @@ fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> R {
     f(unsafe { &mut *local })
 }
 
+/// This thread's state, for the hot functions below: unlike [`with_local`] it leaves no
+/// closure for the optimiser to decline to inline into the measured function.
+///
+/// # Safety
+/// The caller must not hold two of these borrows at once, nor call user code or
+/// [`with_local`] while holding one (the same contract as [`with_local`]).
+#[inline(always)]
+unsafe fn local_mut<'a>() -> &'a mut Local {
+    // SAFETY: the caller upholds the exclusivity described above; the address is valid for the
+    // thread's whole life (see `with_local`).
+    unsafe { &mut *LOCAL.with(UnsafeCell::get) }
+}
+
 /// A call in progress: `start == 0` when its frame is on the stack, otherwise the call could
 /// not push a frame and carries its own start reading.
 #[derive(Debug, Clone, Copy)]
@@ -111,7 +124,9 @@ pub(crate) struct Entry {
 /// Pushes a frame for callsite `id` (`tag` 0: a `#[measure]` call); the clock is read last.
 #[inline(always)]
 pub(crate) fn push(id: u32) -> Entry {
-    with_local(|local| {
+    // SAFETY: the borrow ends with this function, which calls no user code.
+    let local = unsafe { local_mut() };
+    {
         let depth = local.depth;
         // SAFETY: `local.store` is never dangling (see `Local::store`).
         let store = unsafe { &*local.store };
@@ -139,7 +154,7 @@ pub(crate) fn push(id: u32) -> Entry {
             true => Entry { id, start: 0 },
             false => Entry { id, start: clock::now() },
         }
-    })
+    }
 }
 
 #[inline(never)]
@@ -195,7 +210,7 @@ fn live_store(local: &mut Local) -> Option<&'static ThreadStore> {
 /// Records a frame that has just left the stack (it was at index `depth`): busy and self time
 /// and allocations into its slot, its time into the parent frame, and the parent's edge to it.
 #[inline(always)]
-fn settle(local: &mut Local, frame: &Frame, depth: usize, end: u64, is_poll: bool, calls: u64) {
+fn settle(local: &mut Local, frame: Frame, depth: usize, end: u64, is_poll: bool, calls: u64) {
     let elapsed = end.saturating_sub(frame.start);
     // SAFETY: slots live as long as the store, which outlives every frame on its thread.
     let slot = unsafe { &*frame.slot };
@@ -205,19 +220,20 @@ fn settle(local: &mut Local, frame: &Frame, depth: usize, end: u64, is_poll: boo
         add(&slot.polls, 1);
     }
     if let Some(parent) = depth.checked_sub(1) {
-        let parent = &mut local.frames[parent];
+        // SAFETY: `parent < depth < MAX_DEPTH` (callers pass the index the frame had).
+        let parent = unsafe { local.frames.get_unchecked_mut(parent) };
         parent.child += elapsed;
         // SAFETY: as above.
         unsafe { &*parent.slot }.record_edge(frame.callsite, calls, elapsed);
     }
     if frame.alloc_tracked {
-        settle_alloc(local, frame, slot, depth);
+        settle_alloc(local, frame.callsite, slot, depth);
     }
 }
 
 /// The allocation part of [`settle`].
 #[inline(never)]
-fn settle_alloc(local: &mut Local, frame: &Frame, slot: &Slot, depth: usize) {
+fn settle_alloc(local: &mut Local, callsite: u32, slot: &Slot, depth: usize) {
     let AllocFrame { at_entry, child } = local.allocs[depth];
     let inclusive = alloc::thread_counts().since(at_entry);
     slot.alloc_total.add(inclusive);
@@ -226,8 +242,7 @@ fn settle_alloc(local: &mut Local, frame: &Frame, slot: &Slot, depth: usize) {
         && local.frames[parent].alloc_tracked
     {
         // SAFETY: as in `settle`.
-        unsafe { &*local.frames[parent].slot }
-            .record_edge_bytes(frame.callsite, inclusive.alloc_bytes);
+        unsafe { &*local.frames[parent].slot }.record_edge_bytes(callsite, inclusive.alloc_bytes);
         let parent = &mut local.allocs[parent];
         parent.child = parent.child.plus(inclusive);
     }
@@ -243,7 +258,7 @@ fn remove_frame(local: &mut Local, at: usize, end: u64, is_poll: bool, calls: u6
     local.frames.copy_within(at + 1..depth, at);
     local.allocs.copy_within(at + 1..depth, at);
     local.depth = depth - 1;
-    settle(local, &frame, at, end, is_poll, calls);
+    settle(local, frame, at, end, is_poll, calls);
     frame
 }
 
@@ -268,18 +283,19 @@ impl Exit {
 #[inline(always)]
 pub(crate) fn pop_poll(entry: Entry, complete: bool) -> Exit {
     let end = clock::now();
-    with_local(|local| {
-        if entry.start == 0
-            && let Some(depth) = local.depth.checked_sub(1)
-            && local.frames[depth].tag == 0
-        {
-            local.depth = depth;
-            let frame = local.frames[depth];
-            settle(local, &frame, depth, end, true, u64::from(complete));
-            return Exit { start: frame.start, end, slot: Some(frame.slot) };
-        }
-        pop_cold(local, entry, end, true, u64::from(complete))
-    })
+    // SAFETY: the borrow ends with this function, which calls no user code.
+    let local = unsafe { local_mut() };
+    if entry.start == 0
+        && let Some(depth) = local.depth.checked_sub(1)
+        && local.frames[depth].tag == 0
+    {
+        local.depth = depth;
+        // SAFETY: `depth < local.depth <= MAX_DEPTH`: only pushes raise the depth, below MAX_DEPTH.
+        let frame = *unsafe { local.frames.get_unchecked(depth) };
+        settle(local, frame, depth, end, true, u64::from(complete));
+        return Exit { start: frame.start, end, slot: Some(frame.slot) };
+    }
+    pop_cold(local, entry, end, true, u64::from(complete))
 }
 
 /// Pops a sync call's frame and records everything about the call in one pass.
@@ -287,12 +303,22 @@ pub(crate) fn pop_poll(entry: Entry, complete: bool) -> Exit {
 pub(crate) fn pop_sync(entry: Entry) {
     let end = clock::now();
     let panicked = std::thread::panicking();
-    let done = with_local(|local| {
+    // SAFETY: the borrow ends with `pop_sync_fast`, which calls no user code.
+    if !pop_sync_fast(unsafe { local_mut() }, entry, end, panicked) {
+        pop_sync_cold(entry, end, panicked);
+    }
+}
+
+/// The common case of [`pop_sync`]: the call's frame is on top of the stack.
+#[inline(always)]
+fn pop_sync_fast(local: &mut Local, entry: Entry, end: u64, panicked: bool) -> bool {
+    {
         if entry.start != 0 {
             return false;
         }
         let Some(depth) = local.depth.checked_sub(1) else { return false };
-        let frame = local.frames[depth];
+        // SAFETY: as in `pop_poll`.
+        let frame = *unsafe { local.frames.get_unchecked(depth) };
         // `#[measure]` frames are balanced by construction (guards, per-poll wrappers); only an
         // entered tracing span can be left on top of one.
         if frame.tag != 0 {
@@ -305,11 +331,8 @@ pub(crate) fn pop_sync(entry: Entry) {
         if panicked {
             add(&slot.panicked, 1);
         }
-        settle(local, &frame, depth, end, false, 1);
+        settle(local, frame, depth, end, false, 1);
         true
-    });
-    if !done {
-        pop_sync_cold(entry, end, panicked);
     }
 }
 
@@ -403,7 +426,9 @@ pub(crate) fn record_cancelled(id: u32) {
 /// `first`: the span's first entry, so its parent's edge counts a call when it exits.
 #[inline]
 pub(crate) fn span_enter(id: u32, span: u64, first: bool) {
-    with_local(|local| {
+    // SAFETY: the borrow ends with this function, which calls no user code.
+    let local = unsafe { local_mut() };
+    {
         let depth = local.depth;
         // SAFETY: as in `push`.
         let store = unsafe { &*local.store };
@@ -431,7 +456,7 @@ pub(crate) fn span_enter(id: u32, span: u64, first: bool) {
         // Past `MAX_DEPTH` or during thread exit the span's busy time is not measured; its
         // calls and wall time still are (at close).
         push_cold(local, id, span, u32::from(first));
-    })
+    }
 }
 
 /// Pops the frame of the entered span `span`, wherever it is on the stack (spans may exit out
@@ -439,17 +464,18 @@ pub(crate) fn span_enter(id: u32, span: u64, first: bool) {
 #[inline]
 pub(crate) fn span_exit(span: u64) {
     let end = clock::now();
-    with_local(|local| {
-        if let Some(depth) = local.depth.checked_sub(1)
-            && local.frames[depth].tag == span
-        {
-            local.depth = depth;
-            let frame = local.frames[depth];
-            settle(local, &frame, depth, end, false, u64::from(frame.edge_calls));
-            return;
-        }
-        span_exit_cold(local, span, end);
-    })
+    // SAFETY: the borrow ends with this function, which calls no user code.
+    let local = unsafe { local_mut() };
+    if let Some(depth) = local.depth.checked_sub(1)
+        && local.frames[depth].tag == span
+    {
+        local.depth = depth;
+        // SAFETY: as in `pop_poll`.
+        let frame = *unsafe { local.frames.get_unchecked(depth) };
+        settle(local, frame, depth, end, false, u64::from(frame.edge_calls));
+        return;
+    }
+    span_exit_cold(local, span, end);
 }
 
 #[cold]

@@ -115,7 +115,9 @@ mod tests {
         assert!(table.get(7).is_none());
         // Keys with the same home fill the window, then spill.
         let same_home: Vec<u64> = (1..u64::MAX)
-            .filter(|k| (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % SLOTS == 0)
+            .filter(|k| {
+                ((k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize).is_multiple_of(SLOTS)
+            })
             .take(PROBES + 1)
             .collect();
         for &k in &same_home[..PROBES] {
