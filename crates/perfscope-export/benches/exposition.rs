@@ -1,6 +1,7 @@
 //! What one Prometheus scrape costs with 1,000 measured functions: syncing perfscope's
 //! figures into the recorder and rendering the exposition (target: ≤ 10 ms). Baselines in the
-//! same run: perfscope's own report of the same functions, and rendering alone.
+//! same run: the snapshot any exporter must take, and `metrics-exporter-prometheus` rendering
+//! alone.
 //!
 //! ```text
 //! cargo bench -p perfscope-export --bench exposition
@@ -56,11 +57,14 @@ fn exposition(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("exposition_1000_functions");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
-    group.bench_function("baseline: perfscope::report()", |b| {
-        b.iter(|| black_box(perfscope::report()));
+    group.bench_function("baseline: perfscope::snapshot()", |b| {
+        b.iter(|| black_box(perfscope::snapshot()));
     });
     group.bench_function("baseline: render only (no sync)", |b| {
         b.iter(|| black_box(exporter.handle().render()));
+    });
+    group.bench_function("sync only, nothing new", |b| {
+        b.iter(|| exporter.sync_now());
     });
     group.bench_function("sync + render, nothing new", |b| {
         b.iter(|| black_box(exporter.render()));

@@ -173,7 +173,7 @@ impl Bridge {
         let source = Source::read();
         let State { tracker, handles, described } = &mut *state;
         let upkeep = self.shared.upkeep.as_deref();
-        self.in_recorder(|recorder| {
+        let pending = self.in_recorder(|recorder| {
             if !*described {
                 families::describe(recorder);
                 *described = true;
@@ -185,9 +185,10 @@ impl Bridge {
                 source.seconds_per_tick(),
                 &mut sink,
             );
+            sink.pending
         });
         drop(state);
-        if let Some(upkeep) = upkeep {
+        if let Some(upkeep) = upkeep.filter(|_| pending > 0) {
             upkeep();
         }
     }

@@ -4,7 +4,7 @@
 
 use perfscope::Snapshot;
 
-use crate::tracker::{Bucket, Counters, Reading};
+use crate::tracker::{Counters, Reading};
 
 /// One moment of perfscope's figures.
 #[derive(Debug)]
@@ -45,11 +45,7 @@ impl Source {
                 alloc_bytes: c.alloc_self.alloc_bytes,
                 allocations: c.alloc_self.allocs,
             },
-            latency: c
-                .latency
-                .buckets()
-                .map(|(low, width, count)| Bucket { low, value: low + width / 2, count })
-                .collect(),
+            latency: &c.latency,
         })
     }
 }

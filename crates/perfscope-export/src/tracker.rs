@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use perfscope_core::histogram::Histogram;
+
 use crate::families::OTHER;
 
 /// Cumulative counters of one series.
@@ -48,12 +50,26 @@ impl Counters {
 }
 
 /// One bucket of a latency histogram: its lowest value (the bucket's identity), the value a
-/// sample in it is exported as, and how many samples it holds. Values are clock ticks.
+/// sample in it is exported as (the midpoint), and how many samples it holds. Clock ticks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Bucket {
-    pub low: u64,
-    pub value: u64,
-    pub count: u64,
+struct Bucket {
+    low: u64,
+    value: u64,
+    count: u64,
+}
+
+/// The non-empty buckets of the sum of `histograms`, by increasing `low`.
+fn buckets_of(histograms: &[&Histogram]) -> Vec<Bucket> {
+    let one = |h: &Histogram| -> Vec<Bucket> {
+        h.buckets()
+            .map(|(low, width, count)| Bucket { low, value: low + width / 2, count })
+            .collect()
+    };
+    match histograms {
+        [] => Vec::new(),
+        [h] => one(h),
+        [h, rest @ ..] => rest.iter().fold(one(h), |sum, h| merge(&sum, &one(h))),
+    }
 }
 
 /// One function's figures in a reading: cumulative since start or the last reset.
@@ -62,8 +78,8 @@ pub(crate) struct Reading<'a> {
     pub function: &'a str,
     pub module: &'a str,
     pub counters: Counters,
-    /// Non-empty buckets, by increasing `low`.
-    pub latency: Vec<Bucket>,
+    /// Latency in clock ticks; only read when the counters changed.
+    pub latency: &'a Histogram,
 }
 
 /// Label values of one exported series.
@@ -181,26 +197,28 @@ impl Tracker {
         seconds_per_tick: f64,
         sink: &mut dyn Sink,
     ) {
-        let mut now: Vec<Option<(Counters, Vec<Bucket>)>> = vec![None; self.series.len()];
+        let mut now: Vec<(Counters, Vec<&Histogram>)> = Vec::new();
+        now.resize_with(self.series.len(), Default::default);
         for reading in readings {
             let i = self.series_of(reading.function, reading.module);
             if i >= now.len() {
-                now.resize(i + 1, None);
+                now.resize_with(i + 1, Default::default);
             }
-            match &mut now[i] {
-                slot @ None => *slot = Some((reading.counters, reading.latency)),
-                Some((counters, latency)) => {
-                    *counters = counters.zip(&reading.counters, u64::saturating_add);
-                    *latency = merge(latency, &reading.latency);
-                }
-            }
+            let (counters, histograms) = &mut now[i];
+            *counters = counters.zip(&reading.counters, u64::saturating_add);
+            histograms.push(reading.latency);
         }
         let reset_all = elapsed_ns < self.last_elapsed_ns;
         self.last_elapsed_ns = elapsed_ns;
 
         let mut new_samples = Vec::new();
         for (index, (series, reading)) in self.series.iter_mut().zip(now).enumerate() {
-            let (counters, latency) = reading.unwrap_or_default();
+            let (counters, histograms) = reading;
+            // A latency sample comes with every completed call: same counters, same histogram.
+            if series.announced && !reset_all && counters == series.last {
+                continue;
+            }
+            let latency = buckets_of(&histograms);
             new_samples.clear();
             let reset = reset_all
                 || counters.went_down_from(&series.last)
@@ -309,10 +327,13 @@ mod tests {
         Counters { calls: n, self_ns: n * 10, ..Counters::default() }
     }
 
+    /// A reading whose histogram holds `count` samples of each `value` (below 128: exact).
     fn reading<'a>(function: &'a str, counters: Counters, latency: &[(u64, u64)]) -> Reading<'a> {
-        let latency =
-            latency.iter().map(|&(low, count)| Bucket { low, value: low, count }).collect();
-        Reading { function, module: "m", counters, latency }
+        let mut histogram = Histogram::new();
+        for &(value, count) in latency {
+            (0..count).for_each(|_| histogram.record(value));
+        }
+        Reading { function, module: "m", counters, latency: Box::leak(Box::new(histogram)) }
     }
 
     #[test]
