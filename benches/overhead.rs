@@ -107,6 +107,21 @@ fn layer(c: &mut Criterion) {
             b.iter(|| empty_instrumented(black_box(1)))
         })
     });
+    // The peers: per-span timing layers users would otherwise add.
+    let timing = Dispatch::new(tracing_subscriber::registry().with(
+        tracing_timing::Builder::default().layer(|| {
+            tracing_timing::Histogram::new_with_max(1_000_000_000, 2).expect("valid bounds")
+        }),
+    ));
+    group.bench_function("#[instrument] + Registry + tracing-timing layer", |b| {
+        tracing::dispatcher::with_default(&timing, || b.iter(|| empty_instrumented(black_box(1))))
+    });
+    // Its folded stacks go to a sink: the cost measured is the layer's, not the disk's.
+    let flame = tracing_flame::FlameLayer::new(std::io::sink());
+    let flame = Dispatch::new(tracing_subscriber::registry().with(flame));
+    group.bench_function("#[instrument] + Registry + tracing-flame layer", |b| {
+        tracing::dispatcher::with_default(&flame, || b.iter(|| empty_instrumented(black_box(1))))
+    });
     group.finish();
 }
 

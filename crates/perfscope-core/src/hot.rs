@@ -492,19 +492,19 @@ fn span_exit_cold(local: &mut Local, span: u64, end: u64) {
 #[inline]
 pub(crate) fn span_close(id: u32, created: u64) {
     let wall = clock::now().saturating_sub(created);
-    with_local(|local| {
-        // SAFETY: as in `push`.
-        let store = unsafe { &*local.store };
-        let slot = match store.slot(id) {
-            Some(slot) if !store.stale.load(Relaxed) => slot,
-            _ => match live_store(local) {
-                Some(store) => store.slot_or_insert(id),
-                None => return record_orphan_call(id, wall, false, true),
-            },
-        };
-        slot.record_latency(wall);
-        add(&slot.wall, wall);
-    })
+    // SAFETY: the borrow ends with this function, which calls no user code.
+    let local = unsafe { local_mut() };
+    // SAFETY: `local.store` is never dangling (see `Local::store`).
+    let store = unsafe { &*local.store };
+    let slot = match store.slot(id) {
+        Some(slot) if !store.stale.load(Relaxed) => slot,
+        _ => match live_store(local) {
+            Some(store) => store.slot_or_insert(id),
+            None => return record_orphan_call(id, wall, false, true),
+        },
+    };
+    slot.record_latency(wall);
+    add(&slot.wall, wall);
 }
 
 /// Flushes the thread's store into the retired totals when the thread exits.
