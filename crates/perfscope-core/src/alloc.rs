@@ -362,6 +362,39 @@ mod tests {
         assert!(heap_in_use().is_some());
     }
 
+    /// Another allocator to wrap, as `mimalloc::MiMalloc` would be: counts what reaches it.
+    struct Inner(std::sync::atomic::AtomicUsize);
+
+    // SAFETY: forwards to `System` unchanged.
+    unsafe impl GlobalAlloc for Inner {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            self.0.fetch_add(1, Relaxed);
+            // SAFETY: the caller upholds `alloc`'s contract.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: as above.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[test]
+    fn wraps_another_allocator() {
+        static WRAPPED: CountingAlloc<Inner> =
+            CountingAlloc::new(Inner(std::sync::atomic::AtomicUsize::new(0)));
+        let layout = Layout::from_size_align(256, 16).unwrap();
+        let before = thread_counts();
+        // SAFETY: as above; `realloc`'s default goes through the inner `alloc`/`dealloc`.
+        unsafe {
+            let p = WRAPPED.alloc_zeroed(layout);
+            let p = WRAPPED.realloc(p, layout, 512);
+            WRAPPED.dealloc(p, Layout::from_size_align(512, 16).unwrap());
+        }
+        assert_eq!(WRAPPED.inner.0.load(Relaxed), 2, "zeroed alloc and realloc reached the inner");
+        let d = thread_counts().since(before);
+        assert_eq!((d.allocs, d.alloc_bytes, d.frees, d.freed_bytes), (2, 768, 2, 768));
+    }
+
     #[test]
     fn suspended_allocations_are_not_attributed() {
         let layout = Layout::from_size_align(64, 8).unwrap();
