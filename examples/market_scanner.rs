@@ -257,6 +257,11 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 
 fn main() -> anyhow::Result<()> {
     let config = parse_args()?;
+    // Serve perfscope's figures at http://127.0.0.1:9464/metrics while the scan runs
+    // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
+    let _metrics = perfscope_export::prometheus()
+        .install()
+        .inspect_err(|error| eprintln!("market_scanner: no /metrics endpoint: {error}"));
     tracing_subscriber::registry().with(perfscope::layer()).init();
     let mut guard = perfscope::report_on_exit().top(20);
     if let Some(path) = &config.json {
