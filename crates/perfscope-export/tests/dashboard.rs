@@ -45,3 +45,20 @@ fn queries_use_only_exported_families() {
         assert!(used.iter().any(|n| n.ends_with(family)), "no panel reads *{family}");
     }
 }
+
+#[test]
+fn the_sample_scrape_config_is_valid_and_scrapes_the_default_address() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dashboards/prometheus.yml");
+    let config = std::fs::read_to_string(path).expect("dashboards/prometheus.yml");
+    assert!(config.contains(&format!("\"{}\"", perfscope_export::DEFAULT_ADDRESS)), "{config}");
+    let out = std::process::Command::new(common::require_binary("promtool"))
+        .args(["check", "config", path])
+        .output()
+        .expect("promtool runs");
+    assert!(
+        out.status.success(),
+        "promtool check config failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
