@@ -10,3 +10,17 @@ pub fn spin_for(duration: Duration) {
         std::hint::spin_loop();
     }
 }
+
+/// The entry of `report` whose name ends with `suffix` (e.g. `"::parse"`); panics with the
+/// whole table when there is none.
+pub fn stats_in(report: &perfscope::Report, suffix: &str) -> perfscope::FunctionStats {
+    report
+        .function_by_suffix(suffix)
+        .unwrap_or_else(|| panic!("{suffix} not in report:\n{report}"))
+        .clone()
+}
+
+/// [`stats_in`] of a report taken now.
+pub fn stats(suffix: &str) -> perfscope::FunctionStats {
+    stats_in(&perfscope::report(), suffix)
+}

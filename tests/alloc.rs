@@ -2,20 +2,11 @@
 
 use std::hint::black_box;
 
-use perfscope::{CountingAlloc, FunctionStats, measure, report};
+use perfscope::{CountingAlloc, measure, report};
+use perfscope_suite::stats;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc::system();
-
-fn stats(suffix: &str) -> FunctionStats {
-    let report = report();
-    report
-        .functions
-        .iter()
-        .find(|f| f.name.ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not in report:\n{report}"))
-        .clone()
-}
 
 #[measure]
 fn allocates_one_kilobyte() {

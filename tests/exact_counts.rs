@@ -1,17 +1,8 @@
 //! Call counts are exact: across threads, across thread exit, and across panics.
 //! Each test uses its own functions and never calls `reset()`, so tests can run in parallel.
 
-use perfscope::{FunctionStats, measure, report};
-
-fn stats(suffix: &str) -> FunctionStats {
-    let report = report();
-    report
-        .functions
-        .iter()
-        .find(|f| f.name.ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not in report:\n{report}"))
-        .clone()
-}
+use perfscope::measure;
+use perfscope_suite::stats;
 
 #[measure]
 fn counted_on_four_threads(x: u64) -> u64 {

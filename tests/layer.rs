@@ -3,19 +3,10 @@
 
 use std::time::Duration;
 
-use perfscope::{FunctionKind, FunctionStats, Report, measure, report};
-use perfscope_suite::spin_for;
+use perfscope::{FunctionKind, FunctionStats, measure, report};
+use perfscope_suite::{spin_for, stats, stats_in};
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::prelude::*;
-
-fn stats(report: &Report, suffix: &str) -> FunctionStats {
-    report
-        .functions
-        .iter()
-        .find(|f| f.name.ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not in report:\n{report}"))
-        .clone()
-}
 
 fn child<'a>(parent: &'a FunctionStats, suffix: &str) -> &'a perfscope::ChildCalls {
     parent
@@ -63,10 +54,10 @@ fn spans_and_measured_fns_nest_in_either_order() {
         }
     });
     let report = report();
-    let outer = stats(&report, "::mixed_outer");
-    let section = stats(&report, "::mixed_section");
-    let instrumented = stats(&report, "::mixed_instrumented");
-    let leaf = stats(&report, "::mixed_leaf");
+    let outer = stats_in(&report, "::mixed_outer");
+    let section = stats_in(&report, "::mixed_section");
+    let instrumented = stats_in(&report, "::mixed_instrumented");
+    let leaf = stats_in(&report, "::mixed_leaf");
     assert_eq!((outer.calls, section.calls, instrumented.calls, leaf.calls), (5, 5, 5, 10));
     assert_eq!((section.kind, instrumented.kind), (FunctionKind::Span, FunctionKind::Span));
     // measure -> span -> span -> measure
@@ -98,7 +89,7 @@ fn a_span_entered_several_times_is_one_call_with_idle_time() {
         }
         std::thread::sleep(Duration::from_millis(10));
     });
-    let span = stats(&report(), "::reentered_span");
+    let span = stats("::reentered_span");
     assert_eq!(span.calls, 1);
     assert!(span.busy_ns >= 6_000_000 * 95 / 100, "{span:?}");
     assert!(span.idle_ns.unwrap() >= 10_000_000 * 95 / 100, "{span:?}");
@@ -119,9 +110,9 @@ fn out_of_order_exits_keep_the_stack_consistent() {
     });
     assert_eq!(perfscope_core::current_depth(), 0);
     let report = report();
-    assert_eq!(stats(&report, "::ooo_a").calls, 1);
-    assert_eq!(stats(&report, "::ooo_b").calls, 1);
-    assert_eq!(child(&stats(&report, "::ooo_b"), "::ooo_measured").calls, 1);
+    assert_eq!(stats_in(&report, "::ooo_a").calls, 1);
+    assert_eq!(stats_in(&report, "::ooo_b").calls, 1);
+    assert_eq!(child(&stats_in(&report, "::ooo_b"), "::ooo_measured").calls, 1);
 }
 
 #[measure]
@@ -144,8 +135,8 @@ fn per_layer_filters_and_env_filter_are_respected() {
         tracing::info_span!(target: "elsewhere", "env_other_target_span").in_scope(|| {});
     });
     let report = report();
-    assert_eq!(stats(&report, "::filtered_in_span").calls, 1);
-    assert_eq!(stats(&report, "::env_enabled_span").calls, 1);
+    assert_eq!(stats_in(&report, "::filtered_in_span").calls, 1);
+    assert_eq!(stats_in(&report, "::env_enabled_span").calls, 1);
     for absent in ["filtered_out_span", "env_debug_span", "env_other_target_span"] {
         assert!(report.functions.iter().all(|f| !f.name.ends_with(absent)), "{absent} recorded");
     }
@@ -169,7 +160,7 @@ fn spans_on_tokio_tasks_count_busy_per_poll_and_wall_to_close() {
             .collect();
         futures::future::join_all(tasks).await;
     });
-    let span = stats(&report(), "::tokio_task_span");
+    let span = stats("::tokio_task_span");
     assert_eq!(span.calls, 4);
     assert!(span.busy_ns >= 4 * 2_000_000 * 95 / 100, "{span:?}");
     assert!(span.total_ns >= 4 * 22_000_000 * 95 / 100, "{span:?}");

@@ -5,18 +5,8 @@
 
 use std::time::Duration;
 
-use perfscope::{FunctionStats, measure, report};
-use perfscope_suite::spin_for;
-
-fn stats(suffix: &str) -> FunctionStats {
-    let report = report();
-    report
-        .functions
-        .iter()
-        .find(|f| f.name.ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not in report:\n{report}"))
-        .clone()
-}
+use perfscope::measure;
+use perfscope_suite::{spin_for, stats};
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6

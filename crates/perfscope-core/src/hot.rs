@@ -121,40 +121,45 @@ pub(crate) struct Entry {
     pub start: u64,
 }
 
-/// Pushes a frame for callsite `id` (`tag` 0: a `#[measure]` call); the clock is read last.
+/// Pushes a frame for a `#[measure]` call of callsite `id`; the clock is read last.
 #[inline(always)]
 pub(crate) fn push(id: u32) -> Entry {
     // SAFETY: the borrow ends with this function, which calls no user code.
     let local = unsafe { local_mut() };
-    {
-        let depth = local.depth;
-        // SAFETY: `local.store` is never dangling (see `Local::store`).
-        let store = unsafe { &*local.store };
-        if depth < MAX_DEPTH
-            && !store.stale.load(Relaxed)
-            && let Some(slot) = store.slot(id)
-        {
-            let tracked = alloc::is_installed();
-            // SAFETY: `depth < MAX_DEPTH`.
-            let frame = unsafe { local.frames.get_unchecked_mut(depth) };
-            frame.slot = slot;
-            frame.tag = 0;
-            frame.callsite = id;
-            frame.child = 0;
-            frame.alloc_tracked = tracked;
-            if tracked {
-                start_alloc(local, depth);
-            }
-            local.depth = depth + 1;
-            // SAFETY: as above.
-            unsafe { local.frames.get_unchecked_mut(depth) }.start = clock::now();
-            return Entry { id, start: 0 };
-        }
-        match push_cold(local, id, 0, 0) {
-            true => Entry { id, start: 0 },
-            false => Entry { id, start: clock::now() },
-        }
+    match push_frame(local, id, 0, 0) {
+        true => Entry { id, start: 0 },
+        false => Entry { id, start: clock::now() },
     }
+}
+
+/// Pushes a frame (`tag`: 0, or an entered span's id); `false` when none could be pushed.
+#[inline(always)]
+fn push_frame(local: &mut Local, id: u32, tag: u64, edge_calls: u32) -> bool {
+    let depth = local.depth;
+    // SAFETY: `local.store` is never dangling (see `Local::store`).
+    let store = unsafe { &*local.store };
+    if depth < MAX_DEPTH
+        && !store.stale.load(Relaxed)
+        && let Some(slot) = store.slot(id)
+    {
+        let alloc_tracked = alloc::is_installed();
+        // SAFETY: `depth < MAX_DEPTH`.
+        let frame = unsafe { local.frames.get_unchecked_mut(depth) };
+        frame.slot = slot;
+        frame.tag = tag;
+        frame.callsite = id;
+        frame.child = 0;
+        frame.edge_calls = edge_calls;
+        frame.alloc_tracked = alloc_tracked;
+        if alloc_tracked {
+            start_alloc(local, depth);
+        }
+        local.depth = depth + 1;
+        // SAFETY: as above.
+        unsafe { local.frames.get_unchecked_mut(depth) }.start = clock::now();
+        return true;
+    }
+    push_cold(local, id, tag, edge_calls)
 }
 
 #[inline(never)]
@@ -428,35 +433,9 @@ pub(crate) fn record_cancelled(id: u32) {
 pub(crate) fn span_enter(id: u32, span: u64, first: bool) {
     // SAFETY: the borrow ends with this function, which calls no user code.
     let local = unsafe { local_mut() };
-    {
-        let depth = local.depth;
-        // SAFETY: as in `push`.
-        let store = unsafe { &*local.store };
-        if depth < MAX_DEPTH
-            && !store.stale.load(Relaxed)
-            && let Some(slot) = store.slot(id)
-        {
-            let alloc_tracked = alloc::is_installed();
-            local.frames[depth] = Frame {
-                slot,
-                tag: span,
-                start: 0,
-                child: 0,
-                callsite: id,
-                edge_calls: u32::from(first),
-                alloc_tracked,
-            };
-            if alloc_tracked {
-                start_alloc(local, depth);
-            }
-            local.depth = depth + 1;
-            local.frames[depth].start = clock::now();
-            return;
-        }
-        // Past `MAX_DEPTH` or during thread exit the span's busy time is not measured; its
-        // calls and wall time still are (at close).
-        push_cold(local, id, span, u32::from(first));
-    }
+    // Past `MAX_DEPTH` or during thread exit no frame is pushed: the span's busy time is not
+    // measured; its calls and wall time still are (at close).
+    push_frame(local, id, span, u32::from(first));
 }
 
 /// Pops the frame of the entered span `span`, wherever it is on the stack (spans may exit out
