@@ -128,7 +128,10 @@ impl BridgeBuilder {
     }
 }
 
-/// Copies perfscope's figures into a `metrics` recorder; see the [module docs](self).
+/// Copies perfscope's figures into a `metrics` recorder: the global one, or the one given to
+/// [`BridgeBuilder::recorder`]. Each sync hands the recorder what is new since the previous
+/// one: counters by `increment`, latency samples by `Histogram::record_many`. Make with
+/// [`bridge()`].
 ///
 /// Cloning gives another handle to the same bridge. The background thread (if any) runs until
 /// [`Bridge::stop`], whether or not handles remain.

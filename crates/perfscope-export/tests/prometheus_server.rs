@@ -127,6 +127,11 @@ fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
         .install()
         .expect("the exporter installs");
     let target = exporter.address().unwrap();
+    let second = perfscope_export::prometheus().listen("127.0.0.1:0".parse().unwrap()).install();
+    assert!(
+        matches!(second, Err(perfscope_export::ExportError::RecorderAlreadyInstalled)),
+        "{second:?}"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let worker = {
