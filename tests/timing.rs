@@ -54,7 +54,10 @@ fn self_time_is_total_minus_measured_children() {
     assert!(ms(leaf.self_ns) >= 6.0 * 5.0 * 0.95, "{leaf:?}");
     assert!(ms(outer.total_ns) >= 3.0 * 50.0 * 0.95);
     assert_eq!(outer.children[0].calls, 6);
-    assert!(outer.p50_ns >= outer.total_ns / 3 * 95 / 100 && outer.max_ns >= outer.p99_ns);
+    // Every call busy-waits at least 50 ms (preemption only lengthens one), so even the
+    // median does; quantiles are ordered and capped by the maximum.
+    assert!(ms(outer.p50_ns) >= 50.0 * 0.99, "{outer:?}");
+    assert!(outer.p50_ns <= outer.p99_ns && outer.p99_ns <= outer.max_ns, "{outer:?}");
 }
 
 #[measure]
