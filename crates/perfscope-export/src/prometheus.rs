@@ -250,11 +250,12 @@ impl PendingListener {
             Ok((recorder, exporter)) => Ok((recorder, PendingListener { runtime, exporter })),
             Err(error) => {
                 runtime.shutdown_background();
-                Err(match error {
-                    BuildError::FailedToCreateHTTPListener(reason) => {
-                        ExportError::Listen { address: address.unwrap_or(DEFAULT_ADDRESS), reason }
+                Err(match (error, address) {
+                    (BuildError::FailedToCreateHTTPListener(reason), Some(address)) => {
+                        ExportError::Listen { address, reason }
                     }
-                    other => ExportError::Prometheus(Box::new(other)),
+                    // e.g. the listener of a builder given to `with_builder`, address unknown
+                    (other, _) => ExportError::Prometheus(Box::new(other)),
                 })
             }
         }

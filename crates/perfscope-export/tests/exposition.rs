@@ -188,3 +188,25 @@ fn other_families_join_through_the_exporters_recorder() {
     promtool_check(&text);
     exporter.shutdown();
 }
+
+#[perfscope::measure]
+fn through_your_builder() {}
+
+#[test]
+fn your_own_builder_keeps_its_settings_and_gets_perfscopes_buckets() {
+    use perfscope_export::metrics_exporter_prometheus::PrometheusBuilder;
+    let address = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
+    let builder =
+        PrometheusBuilder::new().with_http_listener(address).add_global_label("service", "scanner");
+    let exporter = prometheus().with_builder(builder).start().unwrap();
+    assert_eq!(exporter.address(), None, "perfscope cannot read the builder's address");
+    through_your_builder();
+    exporter.sync_now();
+    let text = get(address, "/metrics").unwrap().body;
+    let labels = [("function", "exposition::through_your_builder"), ("service", "scanner")];
+    assert_eq!(sample(&text, families::CALLS, &labels), Some(1.0), "{text}");
+    let bucket = [labels[0], ("le", "0.0000025")];
+    let duration = format!("{}_bucket", families::DURATION);
+    assert!(sample(&text, &duration, &bucket).is_some(), "no 2.5 µs bucket:\n{text}");
+    exporter.shutdown();
+}
