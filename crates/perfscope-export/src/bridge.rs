@@ -300,8 +300,14 @@ impl Sink for MetricsSink<'_> {
         };
         add(&handles.calls, a.calls.saturating_sub(b.calls));
         add(&handles.panics, a.panics.saturating_sub(b.panics));
-        add(&handles.self_seconds, whole_seconds(a.self_ns) - whole_seconds(b.self_ns));
-        add(&handles.busy_seconds, whole_seconds(a.busy_ns) - whole_seconds(b.busy_ns));
+        add(
+            &handles.self_seconds,
+            whole_seconds(a.self_ns).saturating_sub(whole_seconds(b.self_ns)),
+        );
+        add(
+            &handles.busy_seconds,
+            whole_seconds(a.busy_ns).saturating_sub(whole_seconds(b.busy_ns)),
+        );
         add(&handles.alloc_bytes, a.alloc_bytes.saturating_sub(b.alloc_bytes));
         add(&handles.allocations, a.allocations.saturating_sub(b.allocations));
         for &(ticks, mut count) in change.latency {
