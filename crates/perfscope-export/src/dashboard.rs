@@ -95,7 +95,7 @@ fn hotspots(pos: Value) -> Value {
     json!({
         "type": "table",
         "title": "Hotspots: self time",
-        "description": "Functions by self time per second (1.0 = one core busy in the function itself, callees excluded). Top 20.",
+        "description": "Functions by self time per second (100% = one core busy in the function itself, callees excluded; whole seconds per function, so rates move in steps of 1/interval). Top 20.",
         "datasource": datasource(),
         "gridPos": pos,
         "targets": [{
@@ -212,7 +212,7 @@ pub fn dashboard() -> Value {
         ),
         timeseries(
             "Self and busy time",
-            "Cores spent in each function: itself only (self), and with its measured callees (busy).",
+            "Share of a core spent in each function (100% = one core): itself only (self), and with its measured callees (busy).",
             "percentunit",
             vec![
                 target("A", by_function(SELF_SECONDS), "self {{function}}"),
