@@ -68,7 +68,14 @@ impl AtomicHistogram {
 
     /// Adds the counts into `into`.
     pub fn add_to(&self, into: &mut Histogram) {
-        for (i, b) in self.buckets.iter().enumerate() {
+        self.add_to_up_to(into, u64::MAX);
+    }
+
+    /// Adds the counts of buckets up to the one holding `max` (the largest value recorded, so
+    /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
+    pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
+        let last = bucket_of(max).min(BUCKETS - 1);
+        for (i, b) in self.buckets[..=last].iter().enumerate() {
             let n = b.load(Relaxed);
             if n != 0 {
                 into.counts[i] += n;

@@ -23,6 +23,9 @@ pub struct Snapshot {
     pub heap_in_use: Option<u64>,
     /// Calls sent to an `<overflow>` callsite by a cardinality cap, since start-up.
     pub overflowed: u64,
+    /// [`reset`] calls since start-up: exporters turning totals into deltas compare it with
+    /// the previous snapshot's to tell a reset from a counter going down.
+    pub resets: u64,
 }
 
 /// A call edge from a callsite to one child callsite, summed over threads.
@@ -84,6 +87,12 @@ impl CallsiteSnapshot {
             .map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
     }
 
+    /// Nanoseconds per clock tick: the factor from [`CallsiteSnapshot::latency`]'s buckets
+    /// (in ticks) to nanoseconds.
+    pub fn nanos_per_tick(&self) -> f64 {
+        self.nanos_per_tick
+    }
+
     /// Mean latency in nanoseconds.
     pub fn mean_ns(&self) -> u64 {
         self.wall_ns.checked_div(self.calls).unwrap_or(0)
@@ -92,7 +101,7 @@ impl CallsiteSnapshot {
 
 /// Takes a snapshot of every thread's figures.
 pub fn snapshot() -> Snapshot {
-    let (totals, since) = store::collect();
+    let store::Collected { totals, since, resets } = store::collect();
     let now = clock::now();
     let nanos_per_tick = clock::nanos_per_tick();
     let ns = |ticks: u64| clock::to_nanos(ticks, nanos_per_tick);
@@ -155,6 +164,7 @@ pub fn snapshot() -> Snapshot {
         alloc_tracking: alloc::is_installed(),
         heap_in_use: alloc::heap_in_use(),
         overflowed: callsite::overflowed(),
+        resets,
     }
 }
 

@@ -226,7 +226,9 @@ impl Slot {
                 edge.bytes += e.bytes.load(Relaxed);
             }
         }
-        self.hist.add_to(&mut t.hist);
+        // Read `max` before the buckets: a value recorded in between lands at most in a bucket
+        // this snapshot skips, to be seen by the next one.
+        self.hist.add_to_up_to(&mut t.hist, self.max.load(Relaxed));
     }
 }
 
@@ -369,10 +371,13 @@ struct Registry {
     retired: HashMap<u32, Totals>,
     /// Clock reading at start-up or at the last reset.
     since: u64,
+    /// `reset()` calls so far.
+    resets: u64,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> =
-    LazyLock::new(|| Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0 }));
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
+    Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0, resets: 0 })
+});
 
 fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
@@ -407,8 +412,17 @@ pub(crate) fn record_orphan(id: u32, f: impl FnOnce(&mut Totals)) {
     f(registry().retired.entry(id).or_default());
 }
 
-/// All threads' totals (live and exited) at this moment, and the clock reading they start at.
-pub(crate) fn collect() -> (HashMap<u32, Totals>, u64) {
+/// What [`collect`] returns.
+pub(crate) struct Collected {
+    pub totals: HashMap<u32, Totals>,
+    /// The clock reading the totals start at.
+    pub since: u64,
+    /// `reset()` calls so far.
+    pub resets: u64,
+}
+
+/// All threads' totals (live and exited) at this moment.
+pub(crate) fn collect() -> Collected {
     let reg = registry();
     let mut totals = reg.retired.clone();
     for store in &reg.live {
@@ -416,7 +430,7 @@ pub(crate) fn collect() -> (HashMap<u32, Totals>, u64) {
             store.add_to(&mut totals);
         }
     }
-    (totals, reg.since)
+    Collected { totals, since: reg.since, resets: reg.resets }
 }
 
 /// Clears every store (each lazily, by its owner) and the retired totals.
@@ -427,6 +441,7 @@ pub(crate) fn reset() {
     }
     reg.retired.clear();
     reg.since = crate::clock::now();
+    reg.resets += 1;
 }
 
 /// Number of live thread stores (for tests and diagnostics).
