@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! cargo run --release --example market_scanner -- [--symbols 48] [--rounds 40] [--json report.json]
+//! cargo run --release --example market_scanner -- --rounds 0   # until Ctrl-C, for Prometheus/Grafana
 //! ```
 
 use std::time::Duration;
@@ -38,7 +39,9 @@ fn parse_args() -> anyhow::Result<Config> {
             "--rounds" => config.rounds = value()?.parse().context("--rounds")?,
             "--json" => config.json = Some(value()?),
             "-h" | "--help" => {
-                println!("market_scanner [--symbols N] [--rounds N] [--json PATH]");
+                println!(
+                    "market_scanner [--symbols N] [--rounds N (0: until Ctrl-C)] [--json PATH]"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (try --help)"),
@@ -228,21 +231,29 @@ async fn scan_round(symbols: Vec<Symbol>) -> anyhow::Result<RoundResult> {
 }
 
 #[measure]
-async fn run(config: &Config) -> anyhow::Result<std::collections::BTreeMap<Signal, usize>> {
+async fn run(
+    config: &Config,
+) -> anyhow::Result<(usize, std::collections::BTreeMap<Signal, usize>)> {
     let mut symbols: Vec<Symbol> = (0..config.symbols).map(Symbol::new).collect();
     // Warm-up history so every indicator has enough data.
     for symbol in &mut symbols {
         symbol.history = symbol.simulate_ticks(400);
     }
     let mut counts = std::collections::BTreeMap::new();
-    for _ in 0..config.rounds {
-        let (next, signals) = scan_round(symbols).await?;
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut rounds = 0;
+    while config.rounds == 0 || rounds < config.rounds {
+        let (next, signals) = tokio::select! {
+            round = scan_round(symbols) => round?,
+            _ = &mut interrupted => break,
+        };
+        rounds += 1;
         symbols = next;
         for (signal, n) in tally_signals(&signals) {
             *counts.entry(signal).or_insert(0) += n;
         }
     }
-    Ok(counts)
+    Ok((rounds, counts))
 }
 
 /// Signals found in one round, per kind: an `#[instrument]`ed function, measured by the layer.
@@ -268,11 +279,11 @@ fn main() -> anyhow::Result<()> {
         guard = guard.json(path);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let counts = runtime.block_on(run(&config))?;
+    let (rounds, counts) = runtime.block_on(run(&config))?;
     println!(
         "scanned {} symbols x {} rounds; signals: {}",
         config.symbols,
-        config.rounds,
+        rounds,
         counts.iter().map(|(s, n)| format!("{s:?}={n}")).collect::<Vec<_>>().join(", ")
     );
     drop(runtime);
