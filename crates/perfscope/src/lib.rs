@@ -34,6 +34,16 @@
 //! ```
 //!
 //! In `main`, [`report_on_exit`] prints the table (and can write JSON) when the program ends.
+//!
+//! Two optional parts feed the same report:
+//! - [`layer()`] (feature `tracing`, on by default) is a `tracing_subscriber::Layer`: every
+//!   tracing span (`#[instrument]`, tokio, sqlx, hyper, `info_span!`) becomes a row, nested with
+//!   `#[measure]` functions in either order;
+//! - [`CountingAlloc`] as the `#[global_allocator]` attributes allocations (count and bytes,
+//!   allocated and freed, self and inclusive) to the innermost measured function or span.
+//!
+//! A [`Report`] also renders as folded stacks, a flame graph SVG (feature `flamegraph`) and a
+//! self-contained HTML page.
 #![deny(missing_docs)]
 
 mod guard;
@@ -44,7 +54,24 @@ mod views;
 pub use guard::{ReportGuard, report_on_exit};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
 #[cfg(feature = "tracing")]
-pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer, layer};
+pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
+
+/// The whole setup in `main`, with allocation tracking:
+///
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+///
+/// #[global_allocator]
+/// static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
+///
+/// fn main() {
+///     tracing_subscriber::registry().with(perfscope::layer()).init();
+///     let _report = perfscope::report_on_exit();
+///     // ...
+/// }
+/// ```
+#[cfg(feature = "tracing")]
+pub use perfscope_layer::layer;
 pub use perfscope_macros::measure;
 pub use report::{ChildCalls, FunctionKind, FunctionStats, Report, ReportError, SCHEMA_VERSION};
 pub use table::{DEFAULT_TOP, TableView, human_bytes, human_ns};
