@@ -78,7 +78,7 @@ impl AtomicHistogram {
         for (i, b) in self.buckets[..=last].iter().enumerate() {
             let n = b.load(Relaxed);
             if n != 0 {
-                into.counts[i] += n;
+                into.add(i, n);
             }
         }
     }
@@ -99,10 +99,12 @@ impl std::fmt::Debug for AtomicHistogram {
     }
 }
 
-/// A plain histogram: merged from thread stores, queried for quantiles.
+/// A plain histogram: merged from thread stores, queried for quantiles. It holds buckets only
+/// up to its highest non-empty one (no trailing zeros), so a snapshot of many functions with
+/// short calls stays small.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Histogram {
-    counts: Box<[u64]>,
+    counts: Vec<u64>,
 }
 
 impl Default for Histogram {
@@ -124,16 +126,27 @@ impl std::fmt::Debug for Histogram {
 impl Histogram {
     /// An empty histogram.
     pub fn new() -> Self {
-        Histogram { counts: vec![0; BUCKETS].into_boxed_slice() }
+        Histogram { counts: Vec::new() }
+    }
+
+    /// Adds `n` (non-zero) to bucket `index`.
+    fn add(&mut self, index: usize, n: u64) {
+        if index >= self.counts.len() {
+            self.counts.resize(index + 1, 0);
+        }
+        self.counts[index] += n;
     }
 
     /// Counts one value.
     pub fn record(&mut self, value: u64) {
-        self.counts[bucket_of(value)] += 1;
+        self.add(bucket_of(value), 1);
     }
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &Histogram) {
+        if other.counts.len() > self.counts.len() {
+            self.counts.resize(other.counts.len(), 0);
+        }
         for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
             *a += *b;
         }
@@ -187,6 +200,17 @@ mod tests {
             next = low + width;
         }
         assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn holds_buckets_only_up_to_the_highest_value() {
+        assert_eq!(from(&[5, 3]).counts.len(), 6);
+        let atomic = AtomicHistogram { buckets: [const { AtomicU64::new(0) }; BUCKETS] };
+        atomic.record(1_000);
+        let mut merged = Histogram::new();
+        atomic.add_to_up_to(&mut merged, 1_000);
+        assert_eq!(merged.counts.len(), bucket_of(1_000) + 1);
+        assert_eq!(merged, from(&[1_000]));
     }
 
     fn exact_quantile(sorted: &[u64], q: f64) -> u64 {
