@@ -1,7 +1,7 @@
 //! What one Prometheus scrape costs with 1,000 measured functions: syncing perfscope's
-//! figures into the recorder and rendering the exposition (target: ≤ 10 ms). Baselines in the
-//! same run: the snapshot any exporter must take, and `metrics-exporter-prometheus` rendering
-//! alone.
+//! figures into the recorder and rendering the exposition (target: ≤ 10 ms), in the text and
+//! the protobuf format. Baselines in the same run: the snapshot any exporter must take, and
+//! `metrics-exporter-prometheus` rendering alone.
 //!
 //! ```text
 //! cargo bench -p perfscope-export --bench exposition
@@ -63,6 +63,9 @@ fn exposition(c: &mut Criterion) {
     group.bench_function("baseline: render only (no sync)", |b| {
         b.iter(|| black_box(exporter.handle().render()));
     });
+    group.bench_function("baseline: render only (no sync), protobuf", |b| {
+        b.iter(|| black_box(exporter.handle().render_protobuf()));
+    });
     group.bench_function("sync only, nothing new", |b| {
         b.iter(|| exporter.sync_now());
     });
@@ -73,6 +76,13 @@ fn exposition(c: &mut Criterion) {
         b.iter_batched(
             || call_all(&callsites, CALLS_PER_SCRAPE),
             |()| black_box(exporter.render()),
+            BatchSize::PerIteration,
+        );
+    });
+    group.bench_function("sync + render protobuf, 10 new calls per function", |b| {
+        b.iter_batched(
+            || call_all(&callsites, CALLS_PER_SCRAPE),
+            |()| black_box(exporter.render_protobuf()),
             BatchSize::PerIteration,
         );
     });

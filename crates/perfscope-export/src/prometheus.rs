@@ -331,6 +331,15 @@ impl PrometheusExporter {
         self.handle.render()
     }
 
+    /// Syncs, then renders the exposition in the Prometheus protobuf format (length-delimited
+    /// `io.prometheus.client.MetricFamily` messages), as the listener answers a scrape that
+    /// asks for it.
+    #[cfg(feature = "protobuf")]
+    pub fn render_protobuf(&self) -> Vec<u8> {
+        self.sync_now();
+        self.handle.render_protobuf()
+    }
+
     /// The underlying recorder's handle (renders without syncing).
     pub fn handle(&self) -> &PrometheusHandle {
         &self.handle

@@ -71,6 +71,65 @@ fn serves_every_family_with_help_and_exact_counts() {
 }
 
 #[perfscope::measure]
+fn decode(frame: &[u8]) -> usize {
+    frame.iter().filter(|b| **b == b',').count()
+}
+
+/// A scrape asking for protobuf (as Prometheus does with native histograms enabled, or
+/// `scrape_protocols: [PrometheusProto]`) gets the same families and figures as the text.
+#[test]
+fn a_scrape_asking_for_protobuf_gets_the_same_figures_in_protobuf() {
+    use common::metric_family::decode_families;
+
+    let exporter = start();
+    for _ in 0..75 {
+        std::hint::black_box(decode(b"a,b,c"));
+    }
+    exporter.sync_now();
+    let address = exporter.address().unwrap();
+    let accept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+                  encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3";
+    let response = common::get_raw(address, "/metrics", accept).unwrap();
+    assert_eq!(response.status, 200);
+    assert!(
+        response.content_type.starts_with("application/vnd.google.protobuf")
+            && response.content_type.contains("proto=io.prometheus.client.MetricFamily"),
+        "{}",
+        response.content_type
+    );
+    let families = decode_families(&response.body).expect("length-delimited MetricFamily");
+    let text = get(address, "/metrics").unwrap().body;
+
+    for family in FAMILIES {
+        let found = families.iter().find(|f| f.name.as_deref() == Some(family.name));
+        let found = found.unwrap_or_else(|| panic!("{} missing from {families:?}", family.name));
+        assert!(found.help.as_deref().is_some_and(|h| !h.is_empty()), "{}", family.name);
+        let kind = match family.kind {
+            FamilyKind::Counter => 0,
+            FamilyKind::Histogram => 4,
+        };
+        assert_eq!(found.r#type, Some(kind), "{}", family.name);
+    }
+    let metric_of = |name: &str| {
+        let family = families.iter().find(|f| f.name.as_deref() == Some(name)).unwrap();
+        family.metric.iter().find(|m| m.label("function") == Some("exposition::decode")).cloned()
+    };
+    let calls = metric_of(families::CALLS).expect("a calls series for decode");
+    assert_eq!(calls.label("module"), Some("exposition"));
+    assert_eq!(calls.counter.and_then(|c| c.value), Some(75.0));
+    let histogram = metric_of(families::DURATION).and_then(|m| m.histogram).unwrap();
+    assert_eq!(histogram.sample_count, Some(75));
+    let bounds: Vec<f64> = histogram.bucket.iter().filter_map(|b| b.upper_bound).collect();
+    assert_eq!(bounds.len(), families::LATENCY_BUCKETS.len() + 1, "{bounds:?}");
+    assert_eq!(bounds.last(), Some(&f64::INFINITY));
+    let labels = [("function", "exposition::decode")];
+    let text_sum = sample(&text, &format!("{}_sum", families::DURATION), &labels).unwrap();
+    let sum = histogram.sample_sum.unwrap();
+    assert!((sum - text_sum).abs() <= 1e-9 * text_sum.max(1e-9) + 1e-12, "{sum} vs {text_sum}");
+    exporter.shutdown();
+}
+
+#[perfscope::measure]
 fn background_work() {}
 
 #[test]

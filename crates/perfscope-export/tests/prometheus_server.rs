@@ -34,15 +34,18 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    fn start(target: SocketAddr) -> Prometheus {
+    /// Starts a server scraping `targets` every second; `flags` are added to its command line.
+    fn start(targets: &[SocketAddr], flags: &[&str]) -> Prometheus {
         let binary = common::require_binary("prometheus");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = dir.path().join("prometheus.yml");
+        let targets: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+        let targets = targets.join(", ");
         fs::write(
             &config,
             format!(
                 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: perfscope\n    static_configs:\n      - targets: [\"{target}\"]\n"
+                 scrape_configs:\n  - job_name: perfscope\n    static_configs:\n      - targets: [{targets}]\n"
             ),
         )
         .expect("prometheus.yml is written");
@@ -52,6 +55,7 @@ impl Prometheus {
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
             .arg(format!("--web.listen-address={address}"))
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log).expect("the log file"))
             .stderr(fs::File::create(dir.path().join("stderr.log")).expect("the log file"))
@@ -118,6 +122,30 @@ fn series(answer: &Value) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// Waits until `prometheus` answers the hotspot query with `hot_loop` in it; its answer.
+fn wait_for_hotspots(prometheus: &Prometheus) -> Vec<(String, f64)> {
+    let deadline = Instant::now() + PATIENCE;
+    let hotspots = "topk(5, rate(perfscope_function_self_seconds_total[1m]))";
+    loop {
+        let answer = prometheus.query(hotspots);
+        if let Ok(answer) = &answer {
+            let top = series(answer);
+            if top.iter().any(|(f, v)| f == "prometheus_server::hot_loop" && *v > 0.0) {
+                return top;
+            }
+        }
+        if Instant::now() > deadline {
+            let targets = get(prometheus.address, "/api/v1/targets").map(|r| r.body);
+            panic!(
+                "Prometheus did not answer {hotspots} with our functions within {PATIENCE:?}.\n\
+                 last answer: {answer:?}\ntargets: {targets:?}\nlog:\n{}",
+                prometheus.logs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 #[test]
 fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
     common::require_binary("promtool");
@@ -159,33 +187,33 @@ fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
     assert!(scraped.contains("prometheus_server::hot_loop"), "{scraped}");
     promtool_check(&scraped);
 
-    let prometheus = Prometheus::start(target);
-    let deadline = Instant::now() + PATIENCE;
-    let hotspots = "topk(5, rate(perfscope_function_self_seconds_total[1m]))";
-    let found = loop {
-        let answer = prometheus.query(hotspots);
-        if let Ok(answer) = &answer {
-            let top = series(answer);
-            if top.iter().any(|(f, v)| f == "prometheus_server::hot_loop" && *v > 0.0) {
-                break top;
-            }
-        }
-        if Instant::now() > deadline {
-            let targets = get(prometheus.address, "/api/v1/targets").map(|r| r.body);
-            panic!(
-                "Prometheus did not answer {hotspots} with our functions within {PATIENCE:?}.\n\
-                 last answer: {answer:?}\ntargets: {targets:?}\nlog:\n{}",
-                prometheus.logs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
+    let prometheus = Prometheus::start(&[target], &[]);
+    // This one asks for (and gets) the protobuf exposition, as Prometheus 2.40+ does when
+    // native histograms are on; our classic histograms and counters must read the same. Its
+    // second target only records what Prometheus asks for.
+    let sniffer = tiny_http::Server::http("127.0.0.1:0").expect("a sniffing server");
+    let sniffed = sniffer.server_addr().to_ip().expect("an IP address");
+    let protobuf = Prometheus::start(&[target, sniffed], &["--enable-feature=native-histograms"]);
+    let found = wait_for_hotspots(&prometheus);
+    let found_over_protobuf = wait_for_hotspots(&protobuf);
+    let scrape = sniffer.recv_timeout(PATIENCE).ok().flatten().expect("a scrape of the sniffer");
+    let accept = scrape.headers().iter().find(|h| h.field.equiv("Accept"));
+    let accept = accept.map(|h| h.value.to_string()).unwrap_or_default();
+    assert!(accept.starts_with("application/vnd.google.protobuf"), "Accept: {accept}");
+    let _ = scrape.respond(tiny_http::Response::from_string(""));
     stop.store(true, Ordering::Relaxed);
     worker.join().unwrap();
     // The spinning function leads: it spends ~all its time in itself.
     assert_eq!(found[0].0, "prometheus_server::hot_loop", "{found:?}");
     let functions: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
     assert!(functions.contains(&"prometheus_server::parse_rows"), "{found:?}");
+    assert_eq!(found_over_protobuf[0].0, "prometheus_server::hot_loop", "{found_over_protobuf:?}");
+    let buckets = r#"count(perfscope_function_duration_seconds_bucket{function="prometheus_server::hot_loop"})"#;
+    let over_text = series(&prometheus.query(buckets).unwrap());
+    let over_protobuf = series(&protobuf.query(buckets).unwrap());
+    let expected = (perfscope_export::families::LATENCY_BUCKETS.len() + 1) as f64;
+    assert_eq!(over_text.first().map(|s| s.1), Some(expected), "{over_text:?}");
+    assert_eq!(over_protobuf.first().map(|s| s.1), Some(expected), "{over_protobuf:?}");
 
     let up = series(&prometheus.query(r#"up{job="perfscope"}"#).unwrap());
     assert_eq!(up.len(), 1, "{up:?}");

@@ -2,6 +2,8 @@
 //! Prometheus binaries (required: a missing binary fails the test, it never skips it).
 #![allow(dead_code)]
 
+pub mod metric_family;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -17,19 +19,41 @@ pub struct Response {
 
 /// `GET path` over a fresh connection (HTTP/1.0, so the server closes it and never chunks).
 pub fn get(address: SocketAddr, path: &str) -> std::io::Result<Response> {
+    let raw = get_raw(address, path, "text/plain")?;
+    Ok(Response { status: raw.status, body: String::from_utf8_lossy(&raw.body).into_owned() })
+}
+
+/// A response as bytes, with its `Content-Type`.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// `GET path` asking for `accept`; the body as bytes.
+pub fn get_raw(address: SocketAddr, path: &str, accept: &str) -> std::io::Result<RawResponse> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\nAccept: text/plain\r\n\r\n")?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\nAccept: {accept}\r\n\r\n")?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let raw = String::from_utf8_lossy(&raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let body = raw.get(split + 4..).unwrap_or_default().to_vec();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP response: {head:?}"));
-    Ok(Response { status, body: body.to_string() })
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type").then(|| value.trim().to_string())
+        })
+        .unwrap_or_default();
+    Ok(RawResponse { status, content_type, body })
 }
 
 /// Percent-encodes a query-string value.
