@@ -303,11 +303,11 @@ pub(crate) fn pop_poll(entry: Entry, complete: bool) -> Exit {
     pop_cold(local, entry, end, true, u64::from(complete))
 }
 
-/// Pops a sync call's frame and records everything about the call in one pass.
+/// Pops a sync call's frame and records everything about the call in one pass (`panicked`:
+/// the call is ending by unwinding).
 #[inline(always)]
-pub(crate) fn pop_sync(entry: Entry) {
+pub(crate) fn pop_sync(entry: Entry, panicked: bool) {
     let end = clock::now();
-    let panicked = std::thread::panicking();
     // SAFETY: the borrow ends with `pop_sync_fast`, which calls no user code.
     if !pop_sync_fast(unsafe { local_mut() }, entry, end, panicked) {
         pop_sync_cold(entry, end, panicked);

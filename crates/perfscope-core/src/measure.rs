@@ -23,10 +23,22 @@ pub fn enter(callsite: &'static Callsite) -> SyncGuard {
     SyncGuard { entry: hot::push(callsite.id()), _not_send: PhantomData }
 }
 
+impl SyncGuard {
+    /// Ends the measurement of a call that returned normally. `#[measure]` calls this on the
+    /// body's fall-through path, so the pop is inlined into the measured function; an early
+    /// `return`, `?` or an unwind ends it by dropping the guard instead.
+    #[inline(always)]
+    pub fn finish(self) {
+        let entry = self.entry;
+        std::mem::forget(self);
+        hot::pop_sync(entry, false);
+    }
+}
+
 impl Drop for SyncGuard {
     #[inline(always)]
     fn drop(&mut self) {
-        hot::pop_sync(self.entry);
+        hot::pop_sync(self.entry, std::thread::panicking());
     }
 }
 

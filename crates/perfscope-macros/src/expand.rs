@@ -22,14 +22,7 @@ pub(crate) fn gen_function(args: &MeasureArgs, measured: &MeasuredFn) -> TokenSt
     };
     let callsite = gen_callsite(args, &kind);
     let body = match shape {
-        Shape::Sync => {
-            let guard = syn::Ident::new("__perfscope_guard", Span::mixed_site());
-            let block = body_tokens(body);
-            quote! {
-                let #guard = ::perfscope::__private::enter(&__PERFSCOPE_CALLSITE);
-                #block
-            }
-        }
+        Shape::Sync => gen_sync_body(&sig.output, body),
         Shape::AsyncFn => {
             // The fake return edge makes the new async block's output the declared return
             // type from its first statement, so `?` and `return` in the body infer as they
@@ -141,6 +134,58 @@ fn instrument_tail(block: &mut Block) {
             ::perfscope::__private::instrument(&__PERFSCOPE_CALLSITE, #async_block)
         });
     }
+}
+
+/// A sync body: a guard from the first statement. On the fall-through path the body's value is
+/// bound and the guard finished explicitly, which inlines the end of the measurement into the
+/// function; `return`, `?` and unwinding end it by dropping the guard. Where the value cannot be
+/// bound under the declared type (`-> !`, `impl Trait` in the return type, a body syn could not
+/// parse) the guard's drop alone ends the measurement.
+fn gen_sync_body(output: &ReturnType, body: &FnBody) -> TokenStream {
+    let guard = syn::Ident::new("__perfscope_guard", Span::mixed_site());
+    let value = syn::Ident::new("__perfscope_value", Span::mixed_site());
+    let block = body_tokens(body);
+    let enter = quote!(let #guard = ::perfscope::__private::enter(&__PERFSCOPE_CALLSITE););
+    let finish = quote! {
+        #[allow(unreachable_code)]
+        #guard.finish();
+    };
+    let ty = match output {
+        ReturnType::Type(_, ty) if !binds_as_written(ty) => None,
+        _ if matches!(body, FnBody::Tokens { .. }) => None,
+        ReturnType::Default => return quote!(#enter #block; #finish),
+        ReturnType::Type(_, ty) if matches!(&**ty, Type::Tuple(t) if t.elems.is_empty()) => {
+            return quote!(#enter #block; #finish);
+        }
+        ReturnType::Type(_, ty) => Some(ty),
+    };
+    match ty {
+        None => quote!(#enter #block),
+        Some(ty) => quote! {
+            #enter
+            let #value: #ty = #block;
+            #finish
+            #[allow(unreachable_code, clippy::needless_return)]
+            return #value;
+        },
+    }
+}
+
+/// Whether a `let` can bind a value of return type `ty` as written: not `!` (unstable there),
+/// and no `impl Trait` (which a `let` cannot name, and whose bounds guide closure inference).
+fn binds_as_written(ty: &Type) -> bool {
+    struct FindImplTrait(bool);
+    impl<'ast> syn::visit::Visit<'ast> for FindImplTrait {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    if matches!(ty, Type::Never(_)) {
+        return false;
+    }
+    let mut finder = FindImplTrait(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    !finder.0
 }
 
 /// The callsite `static` (and the marker function its name comes from).
@@ -260,9 +305,61 @@ mod tests {
             "::perfscope::__private::Kind::Sync,",
             "::core::module_path!(),::core::file!(),::core::line!(),);",
             "let__perfscope_guard=::perfscope::__private::enter(&__PERFSCOPE_CALLSITE);",
-            "{a}}",
+            "let__perfscope_value:T={a};",
+            "#[allow(unreachable_code)]__perfscope_guard.finish();",
+            "#[allow(unreachable_code,clippy::needless_return)]return__perfscope_value;}",
         );
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn the_fall_through_path_finishes_the_guard_where_the_value_can_be_bound() {
+        let finishes = |item| expand(quote!(), item).contains("__perfscope_guard.finish();");
+        assert!(finishes(quote!(
+            fn f() {
+                work()
+            }
+        )));
+        assert!(finishes(quote!(
+            fn f() -> () {
+                work()
+            }
+        )));
+        assert!(finishes(quote!(
+            fn f<'a>(s: &'a str) -> Result<&'a str, E> {
+                Ok(s)
+            }
+        )));
+        assert!(finishes(quote!(
+            fn f() -> Box<dyn Fn(i32) -> i32> {
+                Box::new(|x| x)
+            }
+        )));
+        // Only the guard's drop: `!` cannot be bound by a `let`, `impl Trait` cannot be named.
+        assert!(!finishes(quote!(
+            fn f() -> ! {
+                loop {}
+            }
+        )));
+        assert!(!finishes(quote!(
+            fn f() -> impl Fn(i32) -> i32 {
+                |x| x
+            }
+        )));
+        assert!(!finishes(quote!(
+            fn f() -> Vec<impl Display> {
+                vec![1]
+            }
+        )));
+        let unit = expand(
+            quote!(),
+            quote!(
+                fn f() {
+                    work()
+                }
+            ),
+        );
+        assert!(unit.ends_with("{work()};#[allow(unreachable_code)]__perfscope_guard.finish();}"));
     }
 
     #[test]
