@@ -41,7 +41,9 @@ use proc_macro::TokenStream;
 /// # What gets measured
 ///
 /// - A plain function: from entry to return, or to unwinding out of it (a guard records on
-///   drop, and counts the panic).
+///   drop, and counts the panic). On the body's fall-through path the value is bound under the
+///   declared return type and the guard finished in line, which keeps the measurement's end
+///   inlined; `return`, `?` and unwinding end it by dropping the guard.
 ///
 ///   ```
 ///   use perfscope::measure;
