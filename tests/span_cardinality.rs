@@ -65,4 +65,10 @@ fn distinct_span_names_past_the_cap_overflow_into_one_row() {
     // Memory is bounded by the cap, not by the names seen: one slot per tracked name.
     let per_name = heap_growth / (DEFAULT_MAX_SPAN_NAMES as u64 + 1);
     assert!(per_name < 64 * 1024, "{heap_growth} bytes for {DEFAULT_MAX_SPAN_NAMES} names");
+
+    // A reset clears the warning with the row it counts.
+    perfscope::reset();
+    let after = perfscope::report();
+    assert_eq!(after.overflowed_spans, 0);
+    assert!(after.function("<overflow>").is_none());
 }

@@ -150,9 +150,14 @@ pub fn count_overflow() {
     OVERFLOWED.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Calls counted by [`count_overflow`] since start-up.
+/// Calls counted by [`count_overflow`] since start-up or the last [`crate::reset`].
 pub fn overflowed() -> u64 {
     OVERFLOWED.load(Ordering::Relaxed)
+}
+
+/// Zeroes [`overflowed`] (by [`crate::reset`], with the `<overflow>` row it counts).
+pub(crate) fn reset_overflowed() {
+    OVERFLOWED.store(0, Ordering::Relaxed);
 }
 
 /// Information on the callsite with id `id`, if registered.

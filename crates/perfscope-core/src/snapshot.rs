@@ -21,7 +21,8 @@ pub struct Snapshot {
     pub alloc_tracking: bool,
     /// Bytes allocated and not freed, process-wide (with `CountingAlloc` only).
     pub heap_in_use: Option<u64>,
-    /// Calls sent to an `<overflow>` callsite by a cardinality cap, since start-up.
+    /// Calls sent to an `<overflow>` callsite by a cardinality cap, since start-up or the last
+    /// [`reset`].
     pub overflowed: u64,
     /// [`reset`] calls since start-up: exporters turning totals into deltas compare it with
     /// the previous snapshot's to tell a reset from a counter going down.
@@ -171,4 +172,5 @@ pub fn snapshot() -> Snapshot {
 /// Clears all figures: live threads' stores (each at its next call) and exited threads'.
 pub fn reset() {
     store::reset();
+    callsite::reset_overflowed();
 }

@@ -23,7 +23,8 @@ pub struct Report {
     /// Bytes allocated and not yet freed, process-wide (needs `CountingAlloc`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap_in_use: Option<u64>,
-    /// Spans created after the span-name cap was reached, counted under `<overflow>`.
+    /// Spans created after the span-name cap was reached, counted under `<overflow>` (since
+    /// start-up or the last `reset()`, like that row).
     #[serde(default)]
     pub overflowed_spans: u64,
     /// Per-function figures, by descending `self_ns`.
