@@ -93,13 +93,31 @@ pub fn nanos_per_tick() -> f64 {
     }
     let origin = ORIGIN.get().expect("initialised by source()");
     loop {
-        let ticks = read_tsc().wrapping_sub(origin.ticks);
-        let nanos = origin.instant.elapsed().as_nanos() as f64;
+        let (ticks, nanos) = read_both(origin);
         if nanos >= 2_000_000.0 && ticks > 0 {
             return nanos / ticks as f64;
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
+}
+
+/// Ticks and nanoseconds since `origin`, read together: the TSC on both sides of `Instant`. A
+/// pair far apart was interrupted in the middle (preempted, on a busy machine) and would skew
+/// the ratio, so up to 16 pairs are read and the tightest is kept.
+fn read_both(origin: &Origin) -> (u64, f64) {
+    let mut best = (u64::MAX, 0, 0.0);
+    for _ in 0..16 {
+        let before = read_tsc();
+        let nanos = origin.instant.elapsed().as_nanos() as f64;
+        let spread = read_tsc().wrapping_sub(before);
+        if spread < best.0 {
+            best = (spread, before.wrapping_sub(origin.ticks) + spread / 2, nanos);
+        }
+        if spread < 20_000 {
+            break;
+        }
+    }
+    (best.1, best.2)
 }
 
 /// Converts a tick count to nanoseconds with a factor from [`nanos_per_tick`].

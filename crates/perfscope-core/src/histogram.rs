@@ -1,4 +1,4 @@
-//! A log-linear (HDR-style) histogram of durations in clock ticks: fixed memory, mergeable,
+//! A log-linear (HDR-style) histogram of durations in clock ticks: bounded memory, mergeable,
 //! quantiles within 1% relative error.
 //!
 //! Values below 128 have a bucket each (exact). Above, every power of two is split into 64
@@ -8,10 +8,11 @@
 //!
 //! Why not the `hdrhistogram` crate: the hot path needs a histogram its owning thread updates
 //! with plain relaxed stores while another thread reads it for a snapshot, with no `&mut` and no
-//! lock. [`AtomicHistogram`] is that writer side (one bucket index computation and one
-//! load+store); [`Histogram`] is the plain, mergeable reader side.
+//! lock. [`AtomicHistogram`] is that writer side (a bucket index computation, a pointer load
+//! for the value's octave, and one load+store; octaves are allocated on first use);
+//! [`Histogram`] is the plain, mergeable reader side.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -52,18 +53,77 @@ pub fn bucket_value(index: usize) -> u64 {
     low + width / 2
 }
 
+/// Octaves above the linear range: 2^7 up to 2^MAX_EXP.
+const OCTAVES: usize = (MAX_EXP - 7) as usize;
+
+/// The 64 buckets of one octave.
+struct Octave([AtomicU64; SUB as usize]);
+
 /// The writer side: updated by its owning thread only, readable from any thread.
+///
+/// The linear buckets are inline; each octave's buckets are allocated the first time a value
+/// falls in it, so a (thread, function) pair costs ~1.4 KiB plus 512 bytes per octave its
+/// calls span (a function's latencies usually span a few), not the 22 KiB of every bucket.
+/// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
-    buckets: [AtomicU64; BUCKETS],
+    linear: [AtomicU64; LINEAR as usize],
+    octaves: [AtomicPtr<Octave>; OCTAVES],
+}
+
+impl Default for AtomicHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl AtomicHistogram {
+    /// An empty histogram.
+    pub const fn new() -> Self {
+        AtomicHistogram {
+            linear: [const { AtomicU64::new(0) }; LINEAR as usize],
+            octaves: [const { AtomicPtr::new(std::ptr::null_mut()) }; OCTAVES],
+        }
+    }
+
     /// Counts one value. Only the owning thread may call this (single writer).
     #[inline(always)]
     pub fn record(&self, value: u64) {
-        // `bucket_of` is always below BUCKETS; `min` lets the compiler drop the bounds check.
-        let bucket = &self.buckets[bucket_of(value).min(BUCKETS - 1)];
-        bucket.store(bucket.load(Relaxed) + 1, Relaxed);
+        if value < LINEAR {
+            // SAFETY: `value < LINEAR`, the length of `linear`.
+            bump(unsafe { self.linear.get_unchecked(value as usize) });
+            return;
+        }
+        let exp = 63 - value.leading_zeros(); // >= 7
+        let octave = (exp - 7) as usize;
+        if octave < OCTAVES {
+            // The owning thread published the pointer itself: no ordering needed to read it.
+            // SAFETY: `octave < OCTAVES`; a non-null pointer is a live, published octave.
+            let page = unsafe { self.octaves.get_unchecked(octave) }.load(Relaxed);
+            if let Some(page) = unsafe { page.as_ref() } {
+                let sub = ((value >> (exp - SUB_BITS)) - SUB) as usize;
+                // SAFETY: `value >> (exp - 6)` is in [64, 128), so `sub < 64`.
+                bump(unsafe { page.0.get_unchecked(sub) });
+                return;
+            }
+        }
+        self.record_cold(value);
+    }
+
+    /// A value in an octave without buckets yet (allocated here), or past the last one.
+    #[cold]
+    #[inline(never)]
+    fn record_cold(&self, value: u64) {
+        let index = bucket_of(value).min(BUCKETS - 1);
+        let octave = (index - LINEAR as usize) / SUB as usize;
+        let slot = &self.octaves[octave];
+        let mut page = slot.load(Acquire);
+        if page.is_null() {
+            let _own = crate::alloc::suspend();
+            page = Box::into_raw(Box::new(Octave([const { AtomicU64::new(0) }; SUB as usize])));
+            slot.store(page, Release);
+        }
+        // SAFETY: published above or before, freed only with the histogram.
+        bump(unsafe { &(*page).0[(index - LINEAR as usize) % SUB as usize] });
     }
 
     /// Adds the counts into `into`.
@@ -75,20 +135,67 @@ impl AtomicHistogram {
     /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
     pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
         let last = bucket_of(max).min(BUCKETS - 1);
-        for (i, b) in self.buckets[..=last].iter().enumerate() {
+        for (i, b) in self.linear.iter().enumerate().take(last + 1) {
             let n = b.load(Relaxed);
             if n != 0 {
                 into.add(i, n);
             }
         }
-    }
-
-    /// Zeroes all counts (owning thread only).
-    pub fn clear(&self) {
-        for b in &self.buckets {
-            b.store(0, Relaxed);
+        if last < LINEAR as usize {
+            return;
+        }
+        let last_octave = (last - LINEAR as usize) / SUB as usize;
+        for (o, page) in self.octaves[..=last_octave].iter().enumerate() {
+            // SAFETY: a non-null pointer is a published octave, freed only with the histogram.
+            let Some(page) = (unsafe { page.load(Acquire).as_ref() }) else { continue };
+            let first = LINEAR as usize + o * SUB as usize;
+            for (i, b) in page.0.iter().enumerate() {
+                let n = b.load(Relaxed);
+                if n != 0 {
+                    into.add(first + i, n);
+                }
+            }
         }
     }
+
+    /// Zeroes all counts (owning thread only). Octaves stay allocated: a reader may be
+    /// reading them.
+    pub fn clear(&self) {
+        for b in &self.linear {
+            b.store(0, Relaxed);
+        }
+        for page in &self.octaves {
+            // SAFETY: as in `add_to_up_to`.
+            if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
+                page.0.iter().for_each(|b| b.store(0, Relaxed));
+            }
+        }
+    }
+
+    /// Bytes this histogram holds, octaves included.
+    pub fn heap_bytes(&self) -> usize {
+        let octaves = self.octaves.iter().filter(|p| !p.load(Relaxed).is_null()).count();
+        std::mem::size_of::<Self>() + octaves * std::mem::size_of::<Octave>()
+    }
+}
+
+impl Drop for AtomicHistogram {
+    fn drop(&mut self) {
+        for page in &mut self.octaves {
+            let page = *page.get_mut();
+            if !page.is_null() {
+                // SAFETY: allocated by `record_cold` with `Box::into_raw`; `&mut self` means no
+                // reader is left.
+                drop(unsafe { Box::from_raw(page) });
+            }
+        }
+    }
+}
+
+/// Adds one to a counter only its owning thread writes.
+#[inline(always)]
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Relaxed) + 1, Relaxed);
 }
 
 impl std::fmt::Debug for AtomicHistogram {
@@ -205,12 +312,52 @@ mod tests {
     #[test]
     fn holds_buckets_only_up_to_the_highest_value() {
         assert_eq!(from(&[5, 3]).counts.len(), 6);
-        let atomic = AtomicHistogram { buckets: [const { AtomicU64::new(0) }; BUCKETS] };
+        let atomic = AtomicHistogram::new();
         atomic.record(1_000);
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 1_000);
         assert_eq!(merged.counts.len(), bucket_of(1_000) + 1);
         assert_eq!(merged, from(&[1_000]));
+    }
+
+    #[test]
+    fn octaves_are_allocated_on_first_use_and_cleared_in_place() {
+        let atomic = AtomicHistogram::new();
+        let empty = atomic.heap_bytes();
+        assert!(empty < 1500, "{empty} bytes before any octave");
+        for v in [0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX] {
+            atomic.record(v);
+        }
+        // Octaves of 2^7, 2^8, 2^20 and the last one (which holds everything from 2^47 up).
+        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8);
+        let mut merged = Histogram::new();
+        atomic.add_to(&mut merged);
+        assert_eq!(
+            merged,
+            from(&[0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX])
+        );
+        atomic.clear();
+        let mut cleared = Histogram::new();
+        atomic.add_to(&mut cleared);
+        assert_eq!(cleared.count(), 0);
+        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8, "kept for readers");
+        atomic.record(300);
+        let mut again = Histogram::new();
+        atomic.add_to(&mut again);
+        assert_eq!(again, from(&[300]));
+    }
+
+    proptest! {
+        #[test]
+        fn the_atomic_writer_counts_what_the_plain_histogram_counts(
+            values in prop::collection::vec(any::<u64>().prop_map(|r| r >> (r % 64)), 1..500),
+        ) {
+            let atomic = AtomicHistogram::new();
+            values.iter().for_each(|&v| atomic.record(v));
+            let mut merged = Histogram::new();
+            atomic.add_to_up_to(&mut merged, *values.iter().max().unwrap());
+            prop_assert_eq!(merged, from(&values));
+        }
     }
 
     fn exact_quantile(sorted: &[u64], q: f64) -> u64 {

@@ -184,7 +184,7 @@ impl Bridge {
             let mut sink = MetricsSink { recorder, handles, upkeep, pending: 0 };
             tracker.update(
                 source.readings(),
-                source.elapsed_ns(),
+                source.resets(),
                 source.seconds_per_tick(),
                 &mut sink,
             );

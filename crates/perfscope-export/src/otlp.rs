@@ -165,7 +165,7 @@ impl Shared {
         let mut state = lock(&self.state);
         let source = Source::read();
         let State { tracker, sink } = &mut *state;
-        tracker.update(source.readings(), source.elapsed_ns(), source.seconds_per_tick(), sink);
+        tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), sink);
     }
 }
 

@@ -21,9 +21,9 @@ impl Source {
         Source { snapshot, seconds_per_tick }
     }
 
-    /// Time since the first measured call or the last reset.
-    pub fn elapsed_ns(&self) -> u64 {
-        self.snapshot.elapsed_ns
+    /// `perfscope::reset()` calls so far: a change means the figures restarted from zero.
+    pub fn resets(&self) -> u64 {
+        self.snapshot.resets
     }
 
     /// Seconds per clock tick, the unit of the latency histograms.

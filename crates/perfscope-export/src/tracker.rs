@@ -131,7 +131,8 @@ pub(crate) struct Tracker {
     series: Vec<Series>,
     other: Option<usize>,
     own_series: usize,
-    last_elapsed_ns: u64,
+    /// `perfscope::reset()` calls seen in the previous reading.
+    last_resets: u64,
     key: String,
 }
 
@@ -143,7 +144,7 @@ impl Tracker {
             series: Vec::new(),
             other: None,
             own_series: 0,
-            last_elapsed_ns: 0,
+            last_resets: 0,
             key: String::new(),
         }
     }
@@ -188,12 +189,12 @@ impl Tracker {
     }
 
     /// Feeds one reading of every function (those absent count as zero) and hands the
-    /// increments to `sink`. `elapsed_ns` is the reading's time since the last reset: if it
-    /// went down, a reset happened even where no figure went down.
+    /// increments to `sink`. `resets` is the reading's count of `perfscope::reset()` calls: if
+    /// it changed, a reset happened, even where no figure went down.
     pub fn update<'a>(
         &mut self,
         readings: impl IntoIterator<Item = Reading<'a>>,
-        elapsed_ns: u64,
+        resets: u64,
         seconds_per_tick: f64,
         sink: &mut dyn Sink,
     ) {
@@ -208,8 +209,8 @@ impl Tracker {
             *counters = counters.zip(&reading.counters, u64::saturating_add);
             histograms.push(reading.latency);
         }
-        let reset_all = elapsed_ns < self.last_elapsed_ns;
-        self.last_elapsed_ns = elapsed_ns;
+        let reset_all = resets != self.last_resets;
+        self.last_resets = resets;
 
         let mut new_samples = Vec::new();
         for (index, (series, reading)) in self.series.iter_mut().zip(now).enumerate() {
@@ -339,9 +340,9 @@ mod tests {
     #[test]
     fn increments_are_differences_between_readings() {
         let (mut t, mut sink) = (Tracker::new(10), Capture::default());
-        t.update([reading("f", calls(3), &[(5, 3)])], 100, 1.0, &mut sink);
-        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 200, 1.0, &mut sink);
-        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 300, 1.0, &mut sink);
+        t.update([reading("f", calls(3), &[(5, 3)])], 0, 1.0, &mut sink);
+        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 0, 1.0, &mut sink);
+        t.update([reading("f", calls(5), &[(5, 4), (9, 1)])], 0, 1.0, &mut sink);
         assert_eq!(
             sink.changes,
             vec![
@@ -354,11 +355,11 @@ mod tests {
     #[test]
     fn a_reset_never_makes_a_counter_go_down() {
         let (mut t, mut sink) = (Tracker::new(10), Capture::default());
-        t.update([reading("f", calls(10), &[(5, 10)])], 1000, 1.0, &mut sink);
-        // reset, then 2 calls: fewer than before, so a reset
-        t.update([reading("f", calls(2), &[(7, 2)])], 50, 1.0, &mut sink);
-        // reset, then 30 calls: more than before, but elapsed time went down
-        t.update([reading("f", calls(30), &[(7, 30)])], 40, 1.0, &mut sink);
+        t.update([reading("f", calls(10), &[(5, 10)])], 0, 1.0, &mut sink);
+        // reset, then 2 calls: fewer than before
+        t.update([reading("f", calls(2), &[(7, 2)])], 1, 1.0, &mut sink);
+        // reset, then 30 calls: more than before, but the reset count moved
+        t.update([reading("f", calls(30), &[(7, 30)])], 2, 1.0, &mut sink);
         let last = sink.changes.last().unwrap();
         assert_eq!(last.2, calls(42));
         assert_eq!(last.3, vec![(7, 30)]);
@@ -368,9 +369,9 @@ mod tests {
     #[test]
     fn a_function_absent_after_a_reset_restarts_from_zero() {
         let (mut t, mut sink) = (Tracker::new(10), Capture::default());
-        t.update([reading("f", calls(10), &[])], 1000, 1.0, &mut sink);
-        t.update([], 2000, 1.0, &mut sink); // reset, f not called since
-        t.update([reading("f", calls(4), &[])], 3000, 1.0, &mut sink);
+        t.update([reading("f", calls(10), &[])], 0, 1.0, &mut sink);
+        t.update([], 1, 1.0, &mut sink); // reset, f not called since
+        t.update([reading("f", calls(4), &[])], 1, 1.0, &mut sink);
         assert_eq!(sink.changes.last().unwrap().2, calls(14));
     }
 
@@ -378,7 +379,7 @@ mod tests {
     fn functions_past_the_cap_share_the_other_series() {
         let (mut t, mut sink) = (Tracker::new(2), Capture::default());
         let names = ["a", "b", "c", "d"];
-        t.update(names.iter().map(|n| reading(n, calls(1), &[(3, 1)])), 1, 1.0, &mut sink);
+        t.update(names.iter().map(|n| reading(n, calls(1), &[(3, 1)])), 0, 1.0, &mut sink);
         assert_eq!(t.series_count(), 3);
         let functions: Vec<&str> = sink.changes.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(functions, ["a", "b", OTHER]);
@@ -387,7 +388,7 @@ mod tests {
         // a new function later still goes to <other>; known ones keep their series
         t.update(
             ["a", "b", "c", "d", "e"].iter().map(|n| reading(n, calls(1), &[(3, 1)])),
-            2,
+            0,
             1.0,
             &mut sink,
         );
@@ -398,9 +399,9 @@ mod tests {
     #[test]
     fn a_new_series_is_announced_even_without_calls() {
         let (mut t, mut sink) = (Tracker::new(2), Capture::default());
-        t.update([reading("cancelled_only", Counters::default(), &[])], 1, 1.0, &mut sink);
+        t.update([reading("cancelled_only", Counters::default(), &[])], 0, 1.0, &mut sink);
         assert_eq!(sink.changes.len(), 1);
-        t.update([reading("cancelled_only", Counters::default(), &[])], 2, 1.0, &mut sink);
+        t.update([reading("cancelled_only", Counters::default(), &[])], 0, 1.0, &mut sink);
         assert_eq!(sink.changes.len(), 1);
     }
 
@@ -434,17 +435,16 @@ mod tests {
         fn exported_totals_equal_all_calls(steps in prop::collection::vec(step(), 1..40)) {
             let (mut t, mut sink) = (Tracker::new(4), Capture::default());
             let mut live: Vec<u64> = vec![0; 6]; // per latency bucket, since the last reset
-            let (mut elapsed, mut total_calls, mut total_samples) = (0u64, 0u64, 0u64);
+            let (mut resets, mut total_calls, mut total_samples) = (0u64, 0u64, 0u64);
             for s in steps {
                 match s {
                     Step::Calls { n, bucket } => {
                         live[bucket as usize] += n;
                         total_calls += n;
-                        elapsed += 1;
                     }
                     Step::Reset => {
                         live.iter_mut().for_each(|c| *c = 0);
-                        elapsed = 0;
+                        resets += 1;
                     }
                 }
                 let counts: u64 = live.iter().sum();
@@ -455,7 +455,7 @@ mod tests {
                     .map(|(b, c)| (b as u64, *c))
                     .collect();
                 let readings = (counts > 0).then(|| reading("f", calls(counts), &latency));
-                t.update(readings, elapsed, 1.0, &mut sink);
+                t.update(readings, resets, 1.0, &mut sink);
             }
             let mut last = Counters::default();
             for (_, before, after, samples) in &sink.changes {
