@@ -62,8 +62,9 @@ struct Octave([AtomicU64; SUB as usize]);
 /// The writer side: updated by its owning thread only, readable from any thread.
 ///
 /// The linear buckets are inline; each octave's buckets are allocated the first time a value
-/// falls in it, so a (thread, function) pair costs ~1.4 KiB plus 512 bytes per octave its
-/// calls span (a function's latencies usually span a few), not the 22 KiB of every bucket.
+/// falls in it, so the histogram of a (thread, function) pair costs ~1.4 KiB plus 512 bytes
+/// per octave its calls span (a function's latencies usually span a few), not the 22 KiB of
+/// every bucket.
 /// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
     linear: [AtomicU64; LINEAR as usize],

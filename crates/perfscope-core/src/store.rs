@@ -448,3 +448,21 @@ pub(crate) fn reset() {
 pub fn live_threads() -> usize {
     registry().live.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (thread, function) pair holds one slot: it must stay small (its histogram's
+    /// octaves are allocated apart, on first use).
+    #[test]
+    fn a_slot_is_about_two_kibibytes() {
+        let size = std::mem::size_of::<Slot>();
+        assert!(size <= 2100, "a slot is {size} bytes");
+        let slot = Slot::new_boxed();
+        slot.record_latency(50);
+        assert_eq!(slot.hist.heap_bytes(), std::mem::size_of::<AtomicHistogram>());
+        slot.record_latency(5_000);
+        assert_eq!(slot.hist.heap_bytes(), std::mem::size_of::<AtomicHistogram>() + 512);
+    }
+}
