@@ -12,6 +12,7 @@
 //! for the value's octave, and one load+store; octaves are allocated on first use);
 //! [`Histogram`] is the plain, mergeable reader side.
 
+use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 
 const LINEAR: u64 = 128;
@@ -82,7 +83,7 @@ impl AtomicHistogram {
     pub const fn new() -> Self {
         AtomicHistogram {
             linear: [const { AtomicU64::new(0) }; LINEAR as usize],
-            octaves: [const { AtomicPtr::new(std::ptr::null_mut()) }; OCTAVES],
+            octaves: [const { AtomicPtr::new(ptr::null_mut()) }; OCTAVES],
         }
     }
 
@@ -97,9 +98,11 @@ impl AtomicHistogram {
         let exp = 63 - value.leading_zeros(); // >= 7
         let octave = (exp - 7) as usize;
         if octave < OCTAVES {
-            // The owning thread published the pointer itself: no ordering needed to read it.
+            // Acquire: the owning thread published the page itself, but `record` is safe to
+            // call from any thread, which must then see the page initialised (a plain load on
+            // x86-64).
             // SAFETY: `octave < OCTAVES`; a non-null pointer is a live, published octave.
-            let page = unsafe { self.octaves.get_unchecked(octave) }.load(Relaxed);
+            let page = unsafe { self.octaves.get_unchecked(octave) }.load(Acquire);
             if let Some(page) = unsafe { page.as_ref() } {
                 let sub = ((value >> (exp - SUB_BITS)) - SUB) as usize;
                 // SAFETY: `value >> (exp - 6)` is in [64, 128), so `sub < 64`.
@@ -120,8 +123,17 @@ impl AtomicHistogram {
         let mut page = slot.load(Acquire);
         if page.is_null() {
             let _own = crate::alloc::suspend();
-            page = Box::into_raw(Box::new(Octave([const { AtomicU64::new(0) }; SUB as usize])));
-            slot.store(page, Release);
+            let new = Box::into_raw(Box::new(Octave([const { AtomicU64::new(0) }; SUB as usize])));
+            // Only the owner publishes, but should another thread (misusing `record`) race
+            // it, one page wins and the other is freed: nothing leaks or dangles.
+            page = match slot.compare_exchange(ptr::null_mut(), new, AcqRel, Acquire) {
+                Ok(_) => new,
+                Err(winner) => {
+                    // SAFETY: `new` was never published.
+                    drop(unsafe { Box::from_raw(new) });
+                    winner
+                }
+            };
         }
         // SAFETY: published above or before, freed only with the histogram.
         bump(unsafe { &(*page).0[(index - LINEAR as usize) % SUB as usize] });

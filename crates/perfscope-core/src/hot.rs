@@ -330,13 +330,15 @@ fn pop_sync_fast(local: &mut Local, entry: Entry, end: u64, panicked: bool) -> b
             return false;
         }
         local.depth = depth;
+        settle(local, frame, depth, end, false, 1);
+        // After the last use of `local`: recording may allocate a histogram octave, and the
+        // allocator must find no borrow of this thread's state alive.
         // SAFETY: as in `settle`.
         let slot = unsafe { &*frame.slot };
         slot.record_latency(end.saturating_sub(frame.start));
         if panicked {
             add(&slot.panicked, 1);
         }
-        settle(local, frame, depth, end, false, 1);
         true
     }
 }

@@ -146,6 +146,9 @@ fn gen_sync_body(output: &ReturnType, body: &FnBody) -> TokenStream {
     let value = syn::Ident::new("__perfscope_value", Span::mixed_site());
     let block = body_tokens(body);
     let enter = quote!(let #guard = ::perfscope::__private::enter(&__PERFSCOPE_CALLSITE););
+    // Code after a diverging body is unreachable: without these allows a user's
+    // `deny(warnings)` would reject every measured `todo!()` (a user who *forbids*
+    // `unreachable_code` cannot use `#[measure]`, as with tracing's `#[instrument]`).
     let finish = quote! {
         #[allow(unreachable_code)]
         #guard.finish();
@@ -160,30 +163,37 @@ fn gen_sync_body(output: &ReturnType, body: &FnBody) -> TokenStream {
         ReturnType::Type(_, ty) => Some(ty),
     };
     match ty {
-        None => quote!(#enter #block),
+        // The statements, not the braced block: a one-line body would otherwise be a block
+        // in tail position, which `unused_braces` flags in the user's code.
+        None => {
+            let stmts = body_stmts(body);
+            quote!(#enter #stmts)
+        }
         Some(ty) => quote! {
             #enter
             let #value: #ty = #block;
             #finish
-            #[allow(unreachable_code, clippy::needless_return)]
+            #[allow(unreachable_code)]
             return #value;
         },
     }
 }
 
 /// Whether a `let` can bind a value of return type `ty` as written: not `!` (unstable there),
-/// and no `impl Trait` (which a `let` cannot name, and whose bounds guide closure inference).
+/// no `impl Trait` (which a `let` cannot name, and whose bounds guide closure inference), and
+/// no type macro (which may expand to either). Types passed through `macro_rules!` arrive
+/// wrapped in invisible groups, which are looked through.
 fn binds_as_written(ty: &Type) -> bool {
-    struct FindImplTrait(bool);
-    impl<'ast> syn::visit::Visit<'ast> for FindImplTrait {
-        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
-            self.0 = true;
+    struct Unbindable(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Unbindable {
+        fn visit_type(&mut self, ty: &'ast Type) {
+            match ty {
+                Type::Never(_) | Type::ImplTrait(_) | Type::Macro(_) => self.0 = true,
+                _ => syn::visit::visit_type(self, ty),
+            }
         }
     }
-    if matches!(ty, Type::Never(_)) {
-        return false;
-    }
-    let mut finder = FindImplTrait(false);
+    let mut finder = Unbindable(false);
     syn::visit::Visit::visit_type(&mut finder, ty);
     !finder.0
 }
@@ -226,6 +236,17 @@ fn body_tokens(body: &FnBody) -> TokenStream {
             brace.surround(&mut out, |out| out.extend(stmts.clone()));
             out
         }
+    }
+}
+
+/// The body's statements, without their braces and inner attributes.
+fn body_stmts(body: &FnBody) -> TokenStream {
+    match body {
+        FnBody::Parsed(block) => {
+            let stmts = &block.stmts;
+            quote!(#(#stmts)*)
+        }
+        FnBody::Tokens { stmts, .. } => stmts.clone(),
     }
 }
 
@@ -307,7 +328,7 @@ mod tests {
             "let__perfscope_guard=::perfscope::__private::enter(&__PERFSCOPE_CALLSITE);",
             "let__perfscope_value:T={a};",
             "#[allow(unreachable_code)]__perfscope_guard.finish();",
-            "#[allow(unreachable_code,clippy::needless_return)]return__perfscope_value;}",
+            "#[allow(unreachable_code)]return__perfscope_value;}",
         );
         assert_eq!(out, expected);
     }
@@ -351,6 +372,22 @@ mod tests {
                 vec![1]
             }
         )));
+        assert!(!finishes(quote!(
+            fn f() -> iter_of!(u8) {
+                0..3
+            }
+        )));
+        // What `macro_rules!` passes as `$t:ty` is an invisible group around the type.
+        let group = |ty: TokenStream| {
+            let group = proc_macro2::Group::new(proc_macro2::Delimiter::None, ty);
+            proc_macro2::TokenTree::Group(group)
+        };
+        let never = group(quote!(!));
+        assert!(!finishes(quote!(fn f() -> #never { loop {} })));
+        let opaque = group(quote!(impl Iterator<Item = u8>));
+        assert!(!finishes(quote!(fn f() -> #opaque { 0..3 })));
+        let plain = group(quote!(u8));
+        assert!(finishes(quote!(fn f() -> #plain { 3 })));
         let unit = expand(
             quote!(),
             quote!(
@@ -467,6 +504,6 @@ mod tests {
 
         let measured = parse_item(quote!(fn f() { let x = ; })).expect("item").expect("a fn");
         let out = gen_function(&MeasureArgs::default(), &measured).to_string().replace(' ', "");
-        assert!(out.contains("enter(&__PERFSCOPE_CALLSITE);{letx=;}}"), "{out}");
+        assert!(out.ends_with("enter(&__PERFSCOPE_CALLSITE);letx=;}"), "{out}");
     }
 }

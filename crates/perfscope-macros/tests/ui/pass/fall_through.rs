@@ -77,6 +77,27 @@ fn diverges_unit(n: u32) {
     }
 }
 
+/// Return types that reach the attribute through `macro_rules!` (`$t:ty`) or as a type macro.
+macro_rules! measured_returning {
+    ($name:ident, $t:ty, $body:block) => {
+        #[measure]
+        fn $name() -> $t $body
+    };
+}
+
+macro_rules! iter_of {
+    ($t:ty) => { impl Iterator<Item = $t> };
+}
+
+measured_returning!(never_via_macro, !, { panic!("via a macro") });
+measured_returning!(opaque_via_macro, impl Iterator<Item = u8>, { 0..3u8 });
+measured_returning!(plain_via_macro, u8, { 3 });
+
+#[measure]
+fn from_type_macro() -> iter_of!(u8) {
+    0..3
+}
+
 /// Called from a destructor while a panic unwinds: it returns normally, so it did not panic.
 #[measure]
 fn cleanup() -> u32 {
@@ -115,10 +136,14 @@ fn main() {
     assert_eq!(not_yet(true), 1);
     assert_eq!(user_unreachable(), 7);
     loops_until(3);
+    assert_eq!(opaque_via_macro().count(), 3);
+    assert_eq!(plain_via_macro(), 3);
+    assert_eq!(from_type_macro().sum::<u8>(), 3);
 
     std::panic::set_hook(Box::new(|_| {}));
     assert!(catch_unwind(|| not_yet(false)).is_err());
     assert!(catch_unwind(|| diverges_unit(1)).is_err());
+    assert!(catch_unwind(|| never_via_macro()).is_err());
     assert!(catch_unwind(|| {
         let _cleans_up = CleansUp;
         panic!("unwinding past a destructor that calls a measured fn");
@@ -126,7 +151,8 @@ fn main() {
     .is_err());
     let _ = std::panic::take_hook();
 
-    for name in ["adder", "bytes", "big", "user_unreachable", "loops_until"] {
+    let once = ["adder", "bytes", "big", "user_unreachable", "loops_until", "opaque_via_macro"];
+    for name in once.into_iter().chain(["plain_via_macro", "from_type_macro"]) {
         let f = stats(&format!("{{crate}}::{name}"));
         assert_eq!((f.calls, f.panicked), (1, 0), "{name}");
     }
@@ -137,6 +163,8 @@ fn main() {
     assert_eq!((not_yet.calls, not_yet.panicked), (2, 1));
     let diverges = stats("{crate}::diverges_unit");
     assert_eq!((diverges.calls, diverges.panicked), (1, 1));
+    let never = stats("{crate}::never_via_macro");
+    assert_eq!((never.calls, never.panicked), (1, 1));
     let cleanup = stats("{crate}::cleanup");
     assert_eq!((cleanup.calls, cleanup.panicked), (1, 0), "a normal return during unwinding");
 }
