@@ -8,11 +8,16 @@ use std::task::{Context, Poll};
 use crate::callsite::Callsite;
 use crate::hot::{self, Entry};
 
-/// Measures one sync call from creation to drop; a drop during unwinding flags it panicked.
+/// Measures one sync call from creation to [`finish`](Self::finish) or drop; a drop during
+/// unwinding flags it panicked, unless the thread was unwinding already when the call began (a
+/// call made by a destructor while a panic unwinds).
 #[must_use = "the call is measured until the guard is dropped"]
 #[derive(Debug)]
 pub struct SyncGuard {
     entry: Entry,
+    /// The thread was already unwinding (the call runs in a destructor during a panic): ending
+    /// by drop then does not mean the call itself panicked.
+    unwinding_at_entry: bool,
     /// Frames belong to the thread that pushed them.
     _not_send: PhantomData<*const ()>,
 }
@@ -20,7 +25,8 @@ pub struct SyncGuard {
 /// Starts measuring a sync call of `callsite`.
 #[inline(always)]
 pub fn enter(callsite: &'static Callsite) -> SyncGuard {
-    SyncGuard { entry: hot::push(callsite.id()), _not_send: PhantomData }
+    let unwinding_at_entry = std::thread::panicking();
+    SyncGuard { entry: hot::push(callsite.id()), unwinding_at_entry, _not_send: PhantomData }
 }
 
 impl SyncGuard {
@@ -38,7 +44,7 @@ impl SyncGuard {
 impl Drop for SyncGuard {
     #[inline(always)]
     fn drop(&mut self) {
-        hot::pop_sync(self.entry, std::thread::panicking());
+        hot::pop_sync(self.entry, std::thread::panicking() && !self.unwinding_at_entry);
     }
 }
 

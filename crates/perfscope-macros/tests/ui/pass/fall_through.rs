@@ -104,11 +104,34 @@ fn cleanup() -> u32 {
     3
 }
 
+/// The same, leaving by an early `return`, by `?`, and from a drop-only expansion.
+#[measure]
+fn cleanup_early(early: bool) -> u32 {
+    if early {
+        return 1;
+    }
+    2
+}
+
+#[measure]
+fn cleanup_try(input: &str) -> Result<u32, std::num::ParseIntError> {
+    let n: u32 = input.parse()?;
+    Ok(n)
+}
+
+#[measure]
+fn cleanup_opaque() -> impl std::fmt::Debug {
+    4
+}
+
 struct CleansUp;
 
 impl Drop for CleansUp {
     fn drop(&mut self) {
         std::hint::black_box(cleanup());
+        std::hint::black_box(cleanup_early(true));
+        std::hint::black_box(cleanup_try("x").is_err());
+        std::hint::black_box(cleanup_opaque());
     }
 }
 
@@ -167,4 +190,8 @@ fn main() {
     assert_eq!((never.calls, never.panicked), (1, 1));
     let cleanup = stats("{crate}::cleanup");
     assert_eq!((cleanup.calls, cleanup.panicked), (1, 0), "a normal return during unwinding");
+    for name in ["cleanup_early", "cleanup_try", "cleanup_opaque"] {
+        let f = stats(&format!("{{crate}}::{name}"));
+        assert_eq!((f.calls, f.panicked), (1, 0), "{name}: a return during unwinding");
+    }
 }
