@@ -3,7 +3,8 @@
 //!
 //! perfscope keeps its own store and `perfscope::reset()` zeroes it, while an exported counter
 //! must never decrease. The tracker remembers the last reading of every series and hands each
-//! sink what is new since then; when a figure went down (a reset), everything read now is new.
+//! sink what is new since then. When the snapshot's reset count moved (or a latency bucket
+//! shrank, which only a reset does), everything read now is new.
 
 use std::collections::HashMap;
 
@@ -43,7 +44,8 @@ impl Counters {
         Counters::from_fields(std::array::from_fn(|i| op(a[i], b[i])))
     }
 
-    /// Whether any field is below `earlier`'s: the figures were reset in between.
+    /// Whether any field is below `earlier`'s (exported totals never are).
+    #[cfg(test)]
     fn went_down_from(&self, earlier: &Counters) -> bool {
         self.fields().iter().zip(earlier.fields()).any(|(now, then)| *now < then)
     }
@@ -221,17 +223,21 @@ impl Tracker {
             }
             let latency = buckets_of(&histograms);
             new_samples.clear();
-            let reset = reset_all
-                || counters.went_down_from(&series.last)
-                || !latency_diff(&series.last_latency, &latency, &mut new_samples);
+            // Only a reset makes figures restart from zero (and a latency bucket can only
+            // shrink through one). A time total may still read a few nanoseconds lower than
+            // before without one: perfscope converts ticks with the clock ratio measured at
+            // each snapshot, which keeps converging. Such a dip is no reset; `last` keeps the
+            // highest reading, so it is neither exported twice nor taken back.
+            let reset =
+                reset_all || !latency_diff(&series.last_latency, &latency, &mut new_samples);
             let delta = if reset {
                 new_samples.clear();
                 new_samples.extend(latency.iter().map(|b| (b.value, b.count)));
                 counters
             } else {
-                counters.zip(&series.last, u64::wrapping_sub)
+                counters.zip(&series.last, u64::saturating_sub)
             };
-            series.last = counters;
+            series.last = if reset { counters } else { counters.zip(&series.last, u64::max) };
             series.last_latency = latency;
             if series.announced && delta == Counters::default() && new_samples.is_empty() {
                 continue;
@@ -364,6 +370,22 @@ mod tests {
         assert_eq!(last.2, calls(42));
         assert_eq!(last.3, vec![(7, 30)]);
         assert_eq!(sink.changes[1].3, vec![(7, 2)]);
+    }
+
+    #[test]
+    fn a_time_total_reading_lower_without_a_reset_is_not_a_reset() {
+        let (mut t, mut sink) = (Tracker::new(10), Capture::default());
+        let timed = |calls, busy_ns| Counters { calls, busy_ns, ..Counters::default() };
+        t.update([reading("f", timed(17, 1_000_000), &[(5, 17)])], 0, 1.0, &mut sink);
+        // Same calls, the busy total converted a little lower: nothing to export.
+        t.update([reading("f", timed(17, 999_990), &[(5, 17)])], 0, 1.0, &mut sink);
+        assert_eq!(sink.changes.len(), 1, "{:?}", sink.changes);
+        // Three more calls: only they are exported, and busy time grows from the highest total.
+        t.update([reading("f", timed(20, 1_000_500), &[(5, 20)])], 0, 1.0, &mut sink);
+        let last = sink.changes.last().unwrap();
+        assert_eq!((last.1.calls, last.2.calls), (17, 20));
+        assert_eq!((last.1.busy_ns, last.2.busy_ns), (1_000_000, 1_000_500));
+        assert_eq!(last.3, vec![(5, 3)]);
     }
 
     #[test]
