@@ -196,6 +196,15 @@ use proc_macro::TokenStream;
 /// # fn main() {}
 /// ```
 ///
+/// Two places compile but are not supported:
+///
+/// - the functions of your `#[global_allocator]`: a function's first call on a thread
+///   allocates its figures, which would re-enter the allocator;
+/// - a crate that *forbids* `unreachable_code` (`#![forbid(unreachable_code)]`, or `warnings`):
+///   the expansion allows that lint on the statements it adds after the body (so that
+///   `deny(warnings)` crates can measure bodies that diverge, such as `todo!()`), and `forbid`
+///   refuses the allow. `deny` is fine.
+///
 /// Only the `name` option exists, once:
 ///
 /// ```compile_fail
