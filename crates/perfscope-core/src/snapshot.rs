@@ -27,6 +27,9 @@ pub struct Snapshot {
     /// [`reset`] calls since start-up: exporters turning totals into deltas compare it with
     /// the previous snapshot's to tell a reset from a counter going down.
     pub resets: u64,
+    /// Nanoseconds per clock tick, as measured for this snapshot: the factor its nanosecond
+    /// figures were converted with, and the one to apply to its latency buckets (in ticks).
+    pub nanos_per_tick: f64,
 }
 
 /// A call edge from a callsite to one child callsite, summed over threads.
@@ -166,6 +169,7 @@ pub fn snapshot() -> Snapshot {
         heap_in_use: alloc::heap_in_use(),
         overflowed: callsite::overflowed(),
         resets,
+        nanos_per_tick,
     }
 }
 

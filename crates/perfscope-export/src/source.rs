@@ -10,15 +10,12 @@ use crate::tracker::{Counters, Reading};
 #[derive(Debug)]
 pub(crate) struct Source {
     snapshot: Snapshot,
-    seconds_per_tick: f64,
 }
 
 impl Source {
     /// Takes a snapshot of every thread's figures.
     pub fn read() -> Source {
-        let snapshot = perfscope::snapshot();
-        let seconds_per_tick = perfscope_core::clock::nanos_per_tick() / 1e9;
-        Source { snapshot, seconds_per_tick }
+        Source { snapshot: perfscope::snapshot() }
     }
 
     /// `perfscope::reset()` calls so far: a change means the figures restarted from zero.
@@ -26,9 +23,10 @@ impl Source {
         self.snapshot.resets
     }
 
-    /// Seconds per clock tick, the unit of the latency histograms.
+    /// Seconds per clock tick, the unit of the latency histograms (the snapshot's own factor,
+    /// so latencies and time totals agree).
     pub fn seconds_per_tick(&self) -> f64 {
-        self.seconds_per_tick
+        self.snapshot.nanos_per_tick / 1e9
     }
 
     /// Every callsite's figures, in id order (so series are assigned in first-call order).
