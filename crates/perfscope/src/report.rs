@@ -32,10 +32,11 @@ pub struct Report {
 }
 
 /// What a function entry measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FunctionKind {
     /// A sync function measured per call.
+    #[default]
     Sync,
     /// An async function (or future) measured per poll and per completion.
     Async,
@@ -43,8 +44,8 @@ pub enum FunctionKind {
     Span,
 }
 
-/// One function's figures. Times in nanoseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One function's figures. Times in nanoseconds. `Default` is a sync function never called.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunctionStats {
     /// Full path, e.g. `my_crate::scan::rsi`, or the `name = ".."` given to `#[measure]`.
     pub name: String,

@@ -12,28 +12,14 @@ fn func(name: &str, self_ns: u64, busy_ns: u64, children: &[(&str, u64)]) -> Fun
         line: 1,
         kind: FunctionKind::Sync,
         calls: 10,
-        panicked: 0,
-        cancelled: 0,
         total_ns: busy_ns,
         self_ns,
         busy_ns,
-        wall_ns: None,
-        idle_ns: None,
-        polls: None,
         mean_ns: busy_ns / 10,
         p50_ns: busy_ns / 10,
         p90_ns: busy_ns / 10,
         p99_ns: busy_ns / 10,
         max_ns: busy_ns / 10,
-        alloc_count: 0,
-        alloc_bytes: 0,
-        dealloc_count: 0,
-        dealloc_bytes: 0,
-        realloc_count: 0,
-        total_alloc_count: 0,
-        total_alloc_bytes: 0,
-        total_dealloc_count: 0,
-        total_dealloc_bytes: 0,
         children: children
             .iter()
             .map(|&(name, busy_ns)| ChildCalls {
@@ -43,6 +29,7 @@ fn func(name: &str, self_ns: u64, busy_ns: u64, children: &[(&str, u64)]) -> Fun
                 alloc_bytes: 0,
             })
             .collect(),
+        ..FunctionStats::default()
     }
 }
 
