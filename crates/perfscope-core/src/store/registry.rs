@@ -1,0 +1,136 @@
+//! The locked cross-thread side: the registry of live thread stores and the retired totals
+//! of exited threads, and what goes through its lock (a thread's first call, thread exit,
+//! calls after a thread's store is gone, snapshots, resets). The hot path never reaches it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+use std::sync::atomic::Ordering::*;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::alloc::{self, AllocCounts};
+use crate::histogram::Histogram;
+
+use super::thread::ThreadStore;
+
+/// A child's figures under one parent, summed over threads. Times in ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EdgeTotals {
+    /// Calls of the child from the parent.
+    pub calls: u64,
+    /// The child's inclusive on-thread time under the parent.
+    pub busy: u64,
+    /// Bytes the child allocated (inclusive) under the parent.
+    pub bytes: u64,
+}
+/// Plain totals of one callsite: a slot's figures summed over threads. Durations in ticks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// Completed calls (sync returns or unwinds; async completions).
+    pub calls: u64,
+    /// Calls that ended by unwinding.
+    pub panicked: u64,
+    /// Futures dropped before completion.
+    pub cancelled: u64,
+    /// Polls of async callsites.
+    pub polls: u64,
+    /// Inclusive on-thread time.
+    pub busy: u64,
+    /// On-thread time minus measured children's.
+    pub self_: u64,
+    /// First poll to completion, summed (async callsites).
+    pub wall: u64,
+    /// Longest latency.
+    pub max: u64,
+    /// Calls to children past the per-callsite edge table.
+    pub other_children: u64,
+    /// Allocations made by the callsite itself.
+    pub alloc_self: AllocCounts,
+    /// Allocations made by the callsite and its measured children.
+    pub alloc_total: AllocCounts,
+    /// Figures per child callsite id.
+    pub children: BTreeMap<u32, EdgeTotals>,
+    /// Latency histogram.
+    pub hist: Histogram,
+}
+struct Registry {
+    live: Vec<Arc<ThreadStore>>,
+    retired: HashMap<u32, Totals>,
+    /// Clock reading at start-up or at the last reset.
+    since: u64,
+    /// `reset()` calls so far.
+    resets: u64,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
+    Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0, resets: 0 })
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates and registers the calling thread's store.
+pub(crate) fn new_thread_store() -> Arc<ThreadStore> {
+    let _own = alloc::suspend();
+    let mut reg = registry();
+    if reg.since == 0 {
+        reg.since = crate::clock::now();
+    }
+    let store = Arc::new(ThreadStore::new());
+    reg.live.push(store.clone());
+    store
+}
+
+/// Folds an exiting thread's store into the retired totals and forgets it.
+pub(crate) fn retire(store: &Arc<ThreadStore>) {
+    let _own = alloc::suspend();
+    let mut reg = registry();
+    let reg = &mut *reg;
+    if !store.stale.load(Acquire) {
+        store.add_to(&mut reg.retired);
+    }
+    reg.live.retain(|s| !Arc::ptr_eq(s, store));
+}
+
+/// Records into the retired totals directly: for calls on a thread whose store is gone.
+pub(crate) fn record_orphan(id: u32, f: impl FnOnce(&mut Totals)) {
+    let _own = alloc::suspend();
+    f(registry().retired.entry(id).or_default());
+}
+
+/// What [`collect`] returns.
+pub(crate) struct Collected {
+    pub totals: HashMap<u32, Totals>,
+    /// The clock reading the totals start at.
+    pub since: u64,
+    /// `reset()` calls so far.
+    pub resets: u64,
+}
+
+/// All threads' totals (live and exited) at this moment.
+pub(crate) fn collect() -> Collected {
+    let reg = registry();
+    let mut totals = reg.retired.clone();
+    for store in &reg.live {
+        if !store.stale.load(Acquire) {
+            store.add_to(&mut totals);
+        }
+    }
+    Collected { totals, since: reg.since, resets: reg.resets }
+}
+
+/// Clears every store (each lazily, by its owner) and the retired totals.
+pub(crate) fn reset() {
+    let mut reg = registry();
+    for store in &reg.live {
+        store.stale.store(true, Release);
+    }
+    reg.retired.clear();
+    reg.since = crate::clock::now();
+    reg.resets += 1;
+}
+
+/// Number of live thread stores (for tests and diagnostics).
+pub fn live_threads() -> usize {
+    registry().live.len()
+}
