@@ -1,8 +1,12 @@
 //! The tracing layer: `#[instrument]` and hand-made spans land in the same report as
-//! `#[measure]` functions, nest with them in either order, and respect filters.
+//! `#[measure]` functions, nest with them in either order, and respect filters. Durations are
+//! bounded from both sides by the test's own timings of the same code (see `common`).
 
-use std::time::Duration;
+mod common;
 
+use std::time::{Duration, Instant};
+
+use common::{PollTimer, assert_between, record, sum, timed};
 use perfscope::{FunctionKind, FunctionStats, measure, report};
 use perfscope_suite::{spin_for, stats, stats_in};
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
@@ -16,41 +20,56 @@ fn child<'a>(parent: &'a FunctionStats, suffix: &str) -> &'a perfscope::ChildCal
         .unwrap_or_else(|| panic!("{suffix} not a child of {}: {:?}", parent.name, parent.children))
 }
 
-/// `self ≈ total - Σ children's time under it` within 5%.
+/// `self = busy - Σ children's time under it`, up to rounding: within 0.1%.
+#[track_caller]
 fn assert_self_consistent(f: &FunctionStats) {
     let children: u64 = f.children.iter().map(|c| c.busy_ns).sum();
-    let expected = f.busy_ns - children;
-    let error = (f.self_ns as f64 - expected as f64).abs() / expected as f64;
-    assert!(error < 0.05, "{}: self {} vs busy - children {expected}", f.name, f.self_ns);
+    let expected = f.busy_ns as f64 - children as f64;
+    let error = (f.self_ns as f64 - expected).abs();
+    assert!(
+        error <= 0.001 * expected.abs().max(1e6),
+        "{}: self {} vs busy {} - children {children}",
+        f.name,
+        f.self_ns,
+        f.busy_ns
+    );
 }
 
 #[measure]
 fn mixed_outer() {
+    let start = Instant::now();
     spin_for(Duration::from_millis(4));
-    tracing::info_span!("mixed_section").in_scope(|| {
-        spin_for(Duration::from_millis(3));
-        mixed_instrumented();
+    timed("mixed_section.around", || {
+        tracing::info_span!("mixed_section").in_scope(|| {
+            let start = Instant::now();
+            spin_for(Duration::from_millis(3));
+            timed("mixed_instrumented.around", mixed_instrumented);
+            record("mixed_section.inside", start.elapsed());
+        })
     });
+    record("mixed_outer.inside", start.elapsed());
 }
 
 #[tracing::instrument]
 fn mixed_instrumented() {
+    let start = Instant::now();
     spin_for(Duration::from_millis(2));
-    mixed_leaf();
-    mixed_leaf();
+    timed("mixed_leaf.around", mixed_leaf);
+    timed("mixed_leaf.around", mixed_leaf);
+    record("mixed_instrumented.inside", start.elapsed());
 }
 
 #[measure]
 fn mixed_leaf() {
-    spin_for(Duration::from_millis(1));
+    timed("mixed_leaf.inside", || spin_for(Duration::from_millis(1)));
 }
 
 #[test]
 fn spans_and_measured_fns_nest_in_either_order() {
     let subscriber = tracing_subscriber::registry().with(perfscope::layer());
     tracing::subscriber::with_default(subscriber, || {
-        for _ in 0..5 {
-            mixed_outer();
+        for _ in 0..8 {
+            timed("mixed_outer.around", mixed_outer);
         }
     });
     let report = report();
@@ -58,42 +77,71 @@ fn spans_and_measured_fns_nest_in_either_order() {
     let section = stats_in(&report, "::mixed_section");
     let instrumented = stats_in(&report, "::mixed_instrumented");
     let leaf = stats_in(&report, "::mixed_leaf");
-    assert_eq!((outer.calls, section.calls, instrumented.calls, leaf.calls), (5, 5, 5, 10));
+    assert_eq!((outer.calls, section.calls, instrumented.calls, leaf.calls), (8, 8, 8, 16));
     assert_eq!((section.kind, instrumented.kind), (FunctionKind::Span, FunctionKind::Span));
     // measure -> span -> span -> measure
-    assert_eq!(child(&outer, "::mixed_section").calls, 5);
-    assert_eq!(child(&section, "::mixed_instrumented").calls, 5);
-    assert_eq!(child(&instrumented, "::mixed_leaf").calls, 10);
+    assert_eq!(child(&outer, "::mixed_section").calls, 8);
+    assert_eq!(child(&section, "::mixed_instrumented").calls, 8);
+    assert_eq!(child(&instrumented, "::mixed_leaf").calls, 16);
     for f in [&outer, &section, &instrumented, &leaf] {
         assert_self_consistent(f);
     }
-    // Each level's self time is its own busy-wait, not its children's.
-    let ms = |ns: u64| ns as f64 / 1e6;
-    assert!(ms(outer.self_ns) >= 5.0 * 4.0 * 0.95 && ms(outer.self_ns) < 5.0 * 6.0 * 1.5);
-    assert!(ms(section.self_ns) >= 5.0 * 3.0 * 0.95 && ms(section.self_ns) < 5.0 * 4.0 * 1.5);
-    assert!(ms(instrumented.self_ns) >= 5.0 * 2.0 * 0.95);
-    assert!(ms(instrumented.self_ns) < ms(instrumented.busy_ns) - 10.0 * 0.95);
-    // A span entered once right after creation: wall ≈ busy, both ≥ its children's time.
-    assert!(section.total_ns >= section.busy_ns && section.busy_ns >= instrumented.busy_ns);
-    assert!(outer.busy_ns >= section.busy_ns);
+    let levels = [
+        (&outer, "mixed_outer", Some("mixed_section")),
+        (&section, "mixed_section", Some("mixed_instrumented")),
+        (&instrumented, "mixed_instrumented", Some("mixed_leaf")),
+        (&leaf, "mixed_leaf", None),
+    ];
+    for (f, name, child) in levels {
+        let (inside, around) = (sum(&format!("{name}.inside")), sum(&format!("{name}.around")));
+        // Busy (entered) time: between the body and the call (span creation to close).
+        assert_between(&format!("{name} busy"), f.busy_ns, inside, around, f.calls);
+        // Each level's self time is its own busy-wait, not its children's.
+        let (low, high) = match child {
+            Some(child) => (
+                inside.saturating_sub(sum(&format!("{child}.around"))),
+                around.saturating_sub(sum(&format!("{child}.inside"))),
+            ),
+            None => (inside, around),
+        };
+        assert_between(&format!("{name} self"), f.self_ns, low, high, f.calls * 3);
+    }
+    // The spans are entered right after creation: their wall time is between the body and
+    // the call as well.
+    for (f, name) in [(&section, "mixed_section"), (&instrumented, "mixed_instrumented")] {
+        let (inside, around) = (sum(&format!("{name}.inside")), sum(&format!("{name}.around")));
+        assert_between(&format!("{name} wall"), f.wall_ns.unwrap(), inside, around, f.calls);
+    }
 }
 
 #[test]
 fn a_span_entered_several_times_is_one_call_with_idle_time() {
     let subscriber = tracing_subscriber::registry().with(perfscope::layer());
+    let (mut wall_low, mut wall_high) = (Duration::ZERO, Duration::ZERO);
     tracing::subscriber::with_default(subscriber, || {
+        let before_creation = Instant::now();
         let span = tracing::info_span!("reentered_span");
+        let created = Instant::now();
         for _ in 0..3 {
-            let _e = span.enter();
-            spin_for(Duration::from_millis(2));
+            timed("reentered_span.around", || {
+                let _e = span.enter();
+                timed("reentered_span.inside", || spin_for(Duration::from_millis(2)));
+            });
         }
         std::thread::sleep(Duration::from_millis(10));
+        wall_low = created.elapsed();
+        drop(span);
+        wall_high = before_creation.elapsed();
     });
     let span = stats("::reentered_span");
     assert_eq!(span.calls, 1);
-    assert!(span.busy_ns >= 6_000_000 * 95 / 100, "{span:?}");
-    assert!(span.idle_ns.unwrap() >= 10_000_000 * 95 / 100, "{span:?}");
-    assert_eq!(span.total_ns, span.wall_ns.unwrap());
+    let (busy_low, busy_high) = (sum("reentered_span.inside"), sum("reentered_span.around"));
+    assert_between("busy", span.busy_ns, busy_low, busy_high, 3);
+    assert_between("wall", span.wall_ns.unwrap(), wall_low, wall_high, 1);
+    let idle = span.idle_ns.unwrap();
+    assert_between("idle", idle, wall_low.saturating_sub(busy_high), wall_high - busy_low, 4);
+    assert!(idle >= 10_000_000, "at least the sleep: {span:?}");
+    assert_eq!(span.max_ns, span.wall_ns.unwrap(), "one call: its latency is the wall time");
 }
 
 #[test]
@@ -145,23 +193,74 @@ fn per_layer_filters_and_env_filter_are_respected() {
 #[test]
 fn spans_on_tokio_tasks_count_busy_per_poll_and_wall_to_close() {
     use tracing::Instrument;
+    const TASKS: u64 = 6;
     let subscriber = tracing_subscriber::registry().with(perfscope::layer());
     let _default = tracing::subscriber::set_default(subscriber);
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let start = Instant::now();
     rt.block_on(async {
-        let tasks: Vec<_> = (0..4)
+        let tasks: Vec<_> = (0..TASKS)
             .map(|_| {
-                async {
+                let task = async {
+                    let start = Instant::now();
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    spin_for(Duration::from_millis(2));
-                }
-                .instrument(tracing::info_span!("tokio_task_span"))
+                    timed("tokio_task_span.spin", || spin_for(Duration::from_millis(2)));
+                    record("tokio_task_span.inside", start.elapsed());
+                };
+                let instrumented = task.instrument(tracing::info_span!("tokio_task_span"));
+                PollTimer::new("tokio_task_span.poll", "tokio_task_span.wall", instrumented)
             })
             .collect();
         futures::future::join_all(tasks).await;
     });
+    let everything = start.elapsed();
     let span = stats("::tokio_task_span");
-    assert_eq!(span.calls, 4);
-    assert!(span.busy_ns >= 4 * 2_000_000 * 95 / 100, "{span:?}");
-    assert!(span.total_ns >= 4 * 22_000_000 * 95 / 100, "{span:?}");
+    assert_eq!(span.calls, TASKS);
+    // Busy: entered only while polled, so between the spins and the polls timed outside.
+    let (spins, polls) = (sum("tokio_task_span.spin"), sum("tokio_task_span.poll"));
+    assert_between("busy", span.busy_ns, spins, polls, 2 * TASKS);
+    // Wall: each span lives from before its first poll to its close, within the whole run.
+    let wall = span.wall_ns.unwrap();
+    assert_between("wall", wall, sum("tokio_task_span.inside"), everything * TASKS as u32, TASKS);
+    let idle = span.idle_ns.unwrap();
+    let inside = sum("tokio_task_span.inside");
+    let (low, high) = (inside.saturating_sub(polls), everything * TASKS as u32 - spins);
+    assert_between("idle", idle, low, high, 2 * TASKS);
+}
+
+#[measure]
+fn spilled_child() {
+    std::hint::black_box(());
+}
+
+/// More spans alive at once than the layer's table holds (8,192 entries): the rest keep their
+/// state in the registry's span extensions, and every one is still measured.
+#[test]
+fn spans_past_the_layer_table_spill_to_extensions_and_still_count() {
+    const LIVE: usize = 20_000;
+    let subscriber = tracing_subscriber::registry().with(perfscope::layer());
+    let (mut lifetime_low, mut lifetime_high) = (Duration::ZERO, Duration::ZERO);
+    tracing::subscriber::with_default(subscriber, || {
+        let before_creation = Instant::now();
+        let spans: Vec<_> = (0..LIVE).map(|_| tracing::info_span!("spilled_span")).collect();
+        let created = Instant::now();
+        for span in &spans {
+            timed("spilled_span.around", || span.in_scope(spilled_child));
+        }
+        lifetime_low = created.elapsed();
+        drop(spans);
+        lifetime_high = before_creation.elapsed();
+    });
+    let report = report();
+    let span = stats_in(&report, "::spilled_span");
+    assert_eq!(span.calls, LIVE as u64, "every span closed is one call");
+    assert_eq!(child(&span, "::spilled_child").calls, LIVE as u64, "every entry is a frame");
+    assert_eq!(stats_in(&report, "::spilled_child").calls, LIVE as u64);
+    assert_self_consistent(&span);
+    assert_between("busy", span.busy_ns, Duration::ZERO, sum("spilled_span.around"), LIVE as u64);
+    // Every span lived at least from the last creation to the first drop, and at most the
+    // whole run: a spilled span's creation time is its own, not lost.
+    let (low, high) = (lifetime_low * LIVE as u32, lifetime_high * LIVE as u32);
+    assert_between("wall", span.wall_ns.unwrap(), low, high, 0);
+    assert_eq!(perfscope_core::current_depth(), 0);
 }

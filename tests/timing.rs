@@ -125,10 +125,9 @@ fn async_busy_and_wall_time() {
     });
     let s = stats("::sleeps_then_spins");
     assert_eq!(s.calls, ASYNC_CALLS);
-    // Every poll of the future the test timed is one poll measured (at least two per call:
-    // the sleep returns Pending once).
+    // Every poll of the future the test timed is one poll measured (usually two per call, one
+    // when a preempted first poll outlasts the sleep).
     assert_eq!(s.polls, Some(measured("async.poll").len() as u64), "{s:?}");
-    assert!(s.polls.unwrap() >= 2 * ASYNC_CALLS, "{s:?}");
     // Busy: at least the spins, at most the polls as timed from outside.
     assert_between("async busy", s.busy_ns, sum("async.spin"), sum("async.poll"), s.calls * 2);
     assert_eq!(s.self_ns, s.busy_ns, "no measured children");
@@ -136,13 +135,12 @@ fn async_busy_and_wall_time() {
     let wall = s.wall_ns.unwrap();
     assert_eq!(s.total_ns, wall);
     assert_between("async wall", wall, sum("async.inside"), sum("async.wall"), s.calls);
-    // Idle = wall - busy: between (bodies - polls) and (outside wall - spins), and at least
-    // the sleeps asked for.
+    // Idle = wall - busy: between (bodies - polls) and (outside wall - spins). (Not "at least
+    // the sleeps": a poll preempted after creating its timer overlaps the sleep.)
     let idle = s.idle_ns.unwrap();
     let low = sum("async.inside").saturating_sub(sum("async.poll"));
     let high = sum("async.wall").saturating_sub(sum("async.spin"));
     assert_between("async idle", idle, low, high, s.calls * 2);
-    assert!(idle >= ASYNC_CALLS * 20_000_000, "{s:?}");
     // Latency quantiles are of wall time per call.
     let (inside, around) = (measured("async.inside"), measured("async.wall"));
     assert_quantile("async p50", s.p50_ns, 0.50, &inside, &around);
