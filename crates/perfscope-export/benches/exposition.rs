@@ -1,7 +1,6 @@
-//! What one Prometheus scrape costs with 1,000 measured functions: syncing perfscope's
-//! figures into the recorder and rendering the exposition (target: ≤ 10 ms), in the text and
-//! the protobuf format. Baselines in the same run: the snapshot any exporter must take, and
-//! `metrics-exporter-prometheus` rendering alone.
+//! What one Prometheus scrape costs with 1,000 measured functions: a snapshot, the exported
+//! totals, the families and their encoding (goal: ≤ 5 ms), in the text and the protobuf
+//! format. Baseline in the same run: the snapshot any exporter must take.
 //!
 //! ```text
 //! cargo bench -p perfscope-export --bench exposition
@@ -47,55 +46,35 @@ fn call_all(callsites: &[&'static Callsite], calls: usize) {
 fn exposition(c: &mut Criterion) {
     let callsites = callsites();
     call_all(&callsites, CALLS_PER_SCRAPE);
-    let exporter = perfscope_export::prometheus()
-        .sync_every(Duration::from_secs(3600))
-        .install_recorder()
-        .expect("the recorder installs");
+    let exporter =
+        perfscope_export::prometheus().install_recorder().expect("the recorder installs");
     let first = exporter.render();
     let series = first.lines().filter(|l| l.starts_with("perfscope_function_calls_total{")).count();
     assert_eq!(series, FUNCTIONS, "one series per function");
 
+    // A scrape is the whole cost: snapshot, exported totals, families, encoding.
     let mut group = c.benchmark_group("exposition_1000_functions");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
-    group.bench_function("baseline: perfscope::snapshot()", |b| {
-        b.iter(|| black_box(perfscope::snapshot()));
+    group.bench_function("baseline: perfscope_core::snapshot()", |b| {
+        b.iter(|| black_box(perfscope_core::snapshot()));
     });
-    group.bench_function("baseline: render only (no sync)", |b| {
-        b.iter(|| black_box(exporter.handle().render()));
-    });
-    group.bench_function("baseline: render only (no sync), protobuf", |b| {
-        b.iter(|| black_box(exporter.handle().render_protobuf()));
-    });
-    group.bench_function("sync only, nothing new", |b| {
-        b.iter(|| exporter.sync_now());
-    });
-    group.bench_function("sync + render, nothing new", |b| {
+    group.bench_function("scrape text, nothing new", |b| {
         b.iter(|| black_box(exporter.render()));
     });
-    group.bench_function("sync + render, 10 new calls per function", |b| {
+    group.bench_function("scrape protobuf, nothing new", |b| {
+        b.iter(|| black_box(exporter.render_protobuf()));
+    });
+    group.bench_function("scrape text, 10 new calls per function", |b| {
         b.iter_batched(
             || call_all(&callsites, CALLS_PER_SCRAPE),
             |()| black_box(exporter.render()),
             BatchSize::PerIteration,
         );
     });
-    group.bench_function("sync + render protobuf, 10 new calls per function", |b| {
+    group.bench_function("scrape protobuf, 10 new calls per function", |b| {
         b.iter_batched(
             || call_all(&callsites, CALLS_PER_SCRAPE),
             |()| black_box(exporter.render_protobuf()),
-            BatchSize::PerIteration,
-        );
-    });
-    group.finish();
-
-    // The latency histogram costs the sync thread per new call (record_many records each).
-    let hot = &callsites[..1];
-    let mut group = c.benchmark_group("sync_per_new_call");
-    group.sample_size(20).measurement_time(Duration::from_secs(10));
-    group.bench_function("sync 100,000 new calls of one function", |b| {
-        b.iter_batched(
-            || call_all(hot, 100_000),
-            |()| exporter.sync_now(),
             BatchSize::PerIteration,
         );
     });

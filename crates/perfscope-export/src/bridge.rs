@@ -3,7 +3,14 @@
 //!
 //! perfscope keeps its figures in its own store, so nothing reaches `metrics` until a sync
 //! copies what is new since the previous one: counters by `increment`, latency samples by
-//! `Histogram::record_many` per histogram bucket. [`crate::prometheus()`] builds on this.
+//! `Histogram::record_many` per histogram bucket.
+//!
+//! Precision: `metrics` counters are integers, so over a bridge `*_seconds_total` advance by
+//! whole seconds (the remainder carries to the next sync: no time is lost, but a
+//! `rate(...[w])` is only exact to ±1/w of a core, and a function using less than that reads
+//! 0 or a jump). The histogram's `_sum` is exact to the sample values (perfscope's bucket
+//! midpoints, within 0.8%). [`crate::prometheus()`] and the OTLP exporter export float
+//! seconds and have neither limit.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,18 +24,11 @@ use crate::families::{self, DEFAULT_MAX_FUNCTIONS, FUNCTION_LABEL, MODULE_LABEL}
 use crate::source::Source;
 use crate::tracker::{Change, Labels, Sink, Tracker};
 
-/// Latency samples recorded between two calls of the upkeep hook (bounds the memory the
-/// Prometheus recorder holds before it folds samples into its buckets).
-const SAMPLES_PER_UPKEEP: u64 = 1 << 20;
-
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// A recorder shared between a bridge and its owner.
-pub(crate) type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
-
-/// A hook run after each sync (and during long ones), e.g. the Prometheus recorder's upkeep.
-pub(crate) type Upkeep = Box<dyn Fn() + Send + Sync>;
+/// A recorder given to [`BridgeBuilder::recorder`].
+type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
 
 /// Starts configuring a [`Bridge`] into a `metrics` recorder.
 ///
@@ -89,19 +89,9 @@ impl BridgeBuilder {
         self
     }
 
-    #[cfg(feature = "prometheus")]
-    pub(crate) fn shared_recorder(mut self, recorder: SharedRecorder) -> Self {
-        self.recorder = Some(recorder);
-        self
-    }
-
     /// A bridge that syncs only when [`Bridge::sync_now`] is called (e.g. right before your
     /// own `/metrics` handler renders).
     pub fn build(self) -> Bridge {
-        self.build_with_upkeep(None)
-    }
-
-    pub(crate) fn build_with_upkeep(self, upkeep: Option<Upkeep>) -> Bridge {
         Bridge {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -110,7 +100,6 @@ impl BridgeBuilder {
                     described: false,
                 }),
                 recorder: self.recorder,
-                upkeep,
                 sync_every: self.sync_every,
                 thread: Mutex::new(None),
             }),
@@ -143,7 +132,6 @@ pub struct Bridge {
 struct Shared {
     state: Mutex<State>,
     recorder: Option<SharedRecorder>,
-    upkeep: Option<Upkeep>,
     sync_every: Duration,
     thread: Mutex<Option<SyncThread>>,
 }
@@ -175,25 +163,19 @@ impl Bridge {
         // Read under the lock: two syncs applying readings out of order would look like a reset.
         let source = Source::read();
         let State { tracker, handles, described } = &mut *state;
-        let upkeep = self.shared.upkeep.as_deref();
-        let pending = self.in_recorder(|recorder| {
+        self.in_recorder(|recorder| {
             if !*described {
                 families::describe(recorder);
                 *described = true;
             }
-            let mut sink = MetricsSink { recorder, handles, upkeep, pending: 0 };
+            let mut sink = MetricsSink { recorder, handles };
             tracker.update(
                 source.readings(),
                 source.resets(),
                 source.seconds_per_tick(),
                 &mut sink,
             );
-            sink.pending
         });
-        drop(state);
-        if let Some(upkeep) = upkeep.filter(|_| pending > 0) {
-            upkeep();
-        }
     }
 
     /// Runs `f` with the bridge's recorder as the `metrics` macros' recorder: how code outside
@@ -275,8 +257,6 @@ impl Handles {
 struct MetricsSink<'a> {
     recorder: &'a dyn Recorder,
     handles: &'a mut Vec<Option<Handles>>,
-    upkeep: Option<&'a (dyn Fn() + Send + Sync)>,
-    pending: u64,
 }
 
 /// Whole seconds in a nanosecond total: `metrics` counters are integers, so a time counter
@@ -310,22 +290,9 @@ impl Sink for MetricsSink<'_> {
         );
         add(&handles.alloc_bytes, a.alloc_bytes.saturating_sub(b.alloc_bytes));
         add(&handles.allocations, a.allocations.saturating_sub(b.allocations));
-        for &(ticks, mut count) in change.latency {
+        for &(ticks, count) in change.latency {
             let seconds = ticks as f64 * change.seconds_per_tick;
-            // The Prometheus recorder stores every sample until its upkeep: record in chunks
-            // and let upkeep fold them, so a hot function cannot balloon memory.
-            while count > 0 {
-                let chunk = count.min(SAMPLES_PER_UPKEEP - self.pending);
-                handles.duration.record_many(seconds, chunk as usize);
-                count -= chunk;
-                self.pending += chunk;
-                if self.pending >= SAMPLES_PER_UPKEEP {
-                    if let Some(upkeep) = self.upkeep {
-                        upkeep();
-                    }
-                    self.pending = 0;
-                }
-            }
+            handles.duration.record_many(seconds, usize::try_from(count).unwrap_or(usize::MAX));
         }
     }
 }

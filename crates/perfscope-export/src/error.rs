@@ -44,7 +44,8 @@ pub enum ExportError {
         #[source]
         source: std::io::Error,
     },
-    /// Any other error of `metrics-exporter-prometheus`.
+    /// The `prometheus` registry refused perfscope's families (e.g. a registry given to
+    /// [`registry`](crate::PrometheusExporterBuilder::registry) holds those names already).
     #[cfg(feature = "prometheus")]
     #[error("prometheus exporter: {0}")]
     Prometheus(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -89,8 +89,11 @@ pub use error::ExportError;
 #[cfg(feature = "otlp")]
 pub use otlp::{OtlpExporter, OtlpExporterBuilder, otlp};
 #[cfg(feature = "prometheus")]
-pub use prometheus::{DEFAULT_ADDRESS, PrometheusExporter, PrometheusExporterBuilder, prometheus};
+pub use prometheus::{
+    DEFAULT_ADDRESS, PROTOBUF_FORMAT, PrometheusExporter, PrometheusExporterBuilder, prometheus,
+};
 
-/// `metrics-exporter-prometheus`, for [`PrometheusExporterBuilder::with_builder`].
+/// The `prometheus` crate, for [`PrometheusExporterBuilder::registry`] and
+/// [`PrometheusExporter::registry`].
 #[cfg(feature = "prometheus")]
-pub use metrics_exporter_prometheus;
+pub use ::prometheus as prometheus_crate;

@@ -2,7 +2,7 @@
 //! and latency histograms per callsite. Exporters read the snapshot; they never reach into the
 //! store.
 
-use perfscope::Snapshot;
+use perfscope_core::Snapshot;
 
 use crate::tracker::{Counters, Reading};
 
@@ -15,7 +15,7 @@ pub(crate) struct Source {
 impl Source {
     /// Takes a snapshot of every thread's figures.
     pub fn read() -> Source {
-        Source { snapshot: perfscope::snapshot() }
+        Source { snapshot: perfscope_core::snapshot() }
     }
 
     /// `perfscope::reset()` calls so far: a change means the figures restarted from zero.
@@ -42,6 +42,7 @@ impl Source {
                 busy_ns: c.busy_ns,
                 alloc_bytes: c.alloc_self.alloc_bytes,
                 allocations: c.alloc_self.allocs,
+                total_ns: c.wall_ns,
             },
             latency: &c.latency,
         })

@@ -21,14 +21,24 @@ pub(crate) struct Counters {
     pub busy_ns: u64,
     pub alloc_bytes: u64,
     pub allocations: u64,
+    /// Sum of call latencies (the latency histogram's sum).
+    pub total_ns: u64,
 }
 
 impl Counters {
-    fn fields(&self) -> [u64; 6] {
-        [self.calls, self.panics, self.self_ns, self.busy_ns, self.alloc_bytes, self.allocations]
+    fn fields(&self) -> [u64; 7] {
+        [
+            self.calls,
+            self.panics,
+            self.self_ns,
+            self.busy_ns,
+            self.alloc_bytes,
+            self.allocations,
+            self.total_ns,
+        ]
     }
 
-    fn from_fields(f: [u64; 6]) -> Self {
+    fn from_fields(f: [u64; 7]) -> Self {
         Counters {
             calls: f[0],
             panics: f[1],
@@ -36,6 +46,7 @@ impl Counters {
             busy_ns: f[3],
             alloc_bytes: f[4],
             allocations: f[5],
+            total_ns: f[6],
         }
     }
 

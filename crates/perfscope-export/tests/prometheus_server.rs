@@ -151,7 +151,6 @@ fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
     common::require_binary("promtool");
     let exporter = perfscope_export::prometheus()
         .listen("127.0.0.1:0".parse().unwrap())
-        .sync_every(Duration::from_millis(250))
         .install()
         .expect("the exporter installs");
     let target = exporter.address().unwrap();
@@ -175,7 +174,6 @@ fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
     // What Prometheus will scrape (once the worker completed calls) passes promtool's checks.
     let started = Instant::now();
     let scraped = loop {
-        exporter.sync_now();
         let scraped = get(target, "/metrics").unwrap();
         assert_eq!(scraped.status, 200);
         if scraped.body.contains("prometheus_server::parse_rows") {
@@ -246,5 +244,62 @@ fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
         assert_eq!(answer["status"], "success", "{promql}: {answer}");
         assert!(!series(&answer).is_empty(), "{promql}: {answer}");
     }
+    exporter.shutdown();
+}
+
+/// Spins for `duration`: all of it is self time.
+#[perfscope::measure]
+fn steady_five_ms(duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
+}
+
+/// A function using 5 ms of self time per second (0.5% of a core, below what whole-second
+/// counters can show) reads within 5% through `rate(...[30s])` in a real Prometheus.
+#[test]
+fn a_small_self_time_rate_reads_right_in_prometheus() {
+    let exporter = perfscope_export::prometheus()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start()
+        .expect("the exporter starts");
+    let prometheus = Prometheus::start(&[exporter.address().unwrap()], &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            // 0.5 ms every 100 ms on a fixed schedule: 5 ms per second, whatever the delays.
+            let mut next = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                steady_five_ms(Duration::from_micros(500));
+                next += Duration::from_millis(100);
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            }
+        })
+    };
+    let series_selector =
+        r#"perfscope_function_self_seconds_total{function="prometheus_server::steady_five_ms"}"#;
+    // Wait for a full 30 s window of scrapes (one a second).
+    let deadline = Instant::now() + PATIENCE;
+    let filled = format!("count_over_time({series_selector}[30s])");
+    loop {
+        let samples = prometheus.query(&filled).ok().map(|a| series(&a));
+        if samples.as_deref().and_then(<[_]>::first).is_some_and(|s| s.1 >= 29.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no 30 s of samples: {samples:?}\n{}",
+            prometheus.logs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let answer = prometheus.query(&format!("rate({series_selector}[30s])")).unwrap();
+    stop.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+    let rate = series(&answer).first().map(|s| s.1);
+    let rate = rate.unwrap_or_else(|| panic!("no rate: {answer}"));
+    assert!((rate - 0.005).abs() <= 0.005 * 0.05, "rate {rate} s/s, expected 0.005 ±5%");
     exporter.shutdown();
 }

@@ -1,0 +1,149 @@
+//! [`FunctionCollector`]: perfscope's families as a `prometheus` crate [`Collector`], read from
+//! a fresh snapshot at every scrape. Counters are floats there, so `*_seconds_total` carry
+//! every nanosecond; the histogram's `_sum` is the exact sum of latencies.
+
+use std::sync::{Mutex, PoisonError};
+
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{self, LabelPair, MetricFamily, MetricType};
+
+use crate::families::{self, FAMILIES, FUNCTION_LABEL, FamilyKind, MODULE_LABEL};
+use crate::source::Source;
+use crate::tracker::{Change, Counters, Sink, Tracker};
+
+/// What has been exported for one series, cumulative since the collector started.
+#[derive(Debug, Clone)]
+struct Exported {
+    labels: [LabelPair; 2],
+    counters: Counters,
+    /// Samples per latency bucket (not cumulative), the last one `+Inf`.
+    buckets: Vec<u64>,
+}
+
+/// Every series so far, by the tracker's dense index.
+#[derive(Debug)]
+struct Series {
+    bounds: Vec<f64>,
+    series: Vec<Exported>,
+}
+
+impl Sink for Series {
+    fn apply(&mut self, change: &Change<'_>) {
+        if change.index >= self.series.len() {
+            let labels = [
+                label(FUNCTION_LABEL, &change.labels.function),
+                label(MODULE_LABEL, &change.labels.module),
+            ];
+            let buckets = vec![0; self.bounds.len() + 1];
+            self.series.push(Exported { labels, counters: Counters::default(), buckets });
+        }
+        let Some(series) = self.series.get_mut(change.index) else { return };
+        series.counters = change.after;
+        for &(ticks, count) in change.latency {
+            let seconds = ticks as f64 * change.seconds_per_tick;
+            let bucket = self.bounds.partition_point(|bound| *bound < seconds);
+            series.buckets[bucket] = series.buckets[bucket].saturating_add(count);
+        }
+    }
+}
+
+fn label(name: &str, value: &str) -> LabelPair {
+    let mut pair = LabelPair::default();
+    pair.set_name(name.into());
+    pair.set_value(value.into());
+    pair
+}
+
+/// perfscope's function families; register it in a `prometheus::Registry`.
+#[derive(Debug)]
+pub(crate) struct FunctionCollector {
+    descs: Vec<Desc>,
+    state: Mutex<(Tracker, Series)>,
+}
+
+impl FunctionCollector {
+    /// A collector with `max_functions` own series and latency buckets `bounds` (seconds,
+    /// increasing; `+Inf` is added).
+    pub fn new(max_functions: usize, bounds: &[f64]) -> prometheus::Result<Self> {
+        let labels = vec![FUNCTION_LABEL.to_string(), MODULE_LABEL.to_string()];
+        let descs = FAMILIES
+            .iter()
+            .map(|f| Desc::new(f.name.into(), f.help.into(), labels.clone(), Default::default()))
+            .collect::<prometheus::Result<_>>()?;
+        let series = Series { bounds: bounds.to_vec(), series: Vec::new() };
+        Ok(FunctionCollector { descs, state: Mutex::new((Tracker::new(max_functions), series)) })
+    }
+
+    /// Reads a snapshot into the exported totals and returns the families.
+    fn families(&self) -> Vec<MetricFamily> {
+        let source = Source::read();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (tracker, series) = &mut *state;
+        tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), series);
+        FAMILIES
+            .iter()
+            .map(|family| {
+                let mut mf = MetricFamily::default();
+                mf.set_name(family.name.into());
+                mf.set_help(family.help.into());
+                mf.set_field_type(match family.kind {
+                    FamilyKind::Counter => MetricType::COUNTER,
+                    FamilyKind::Histogram => MetricType::HISTOGRAM,
+                });
+                let metrics = series.series.iter().map(|s| metric(family.name, s, &series.bounds));
+                mf.set_metric(metrics.collect());
+                mf
+            })
+            .collect()
+    }
+}
+
+/// One series' sample of family `name`.
+fn metric(name: &str, s: &Exported, bounds: &[f64]) -> proto::Metric {
+    let mut m = proto::Metric::from_label(s.labels.to_vec());
+    let c = &s.counters;
+    let counter = |value: f64| {
+        let mut counter = proto::Counter::default();
+        counter.set_value(value);
+        counter
+    };
+    let seconds = |ns: u64| ns as f64 / 1e9;
+    match name {
+        families::CALLS => m.set_counter(counter(c.calls as f64)),
+        families::SELF_SECONDS => m.set_counter(counter(seconds(c.self_ns))),
+        families::BUSY_SECONDS => m.set_counter(counter(seconds(c.busy_ns))),
+        families::ALLOC_BYTES => m.set_counter(counter(c.alloc_bytes as f64)),
+        families::ALLOCATIONS => m.set_counter(counter(c.allocations as f64)),
+        families::PANICS => m.set_counter(counter(c.panics as f64)),
+        _ => {
+            let mut h = proto::Histogram::default();
+            let mut cumulative = 0u64;
+            let buckets = bounds.iter().zip(&s.buckets).map(|(bound, count)| {
+                cumulative = cumulative.saturating_add(*count);
+                let mut b = proto::Bucket::default();
+                b.set_upper_bound(*bound);
+                b.set_cumulative_count(cumulative);
+                b
+            });
+            // `+Inf` is implied by the count: the text encoder writes it, and the protobuf
+            // format leaves it out, as Prometheus' own Go client does.
+            h.set_bucket(buckets.collect());
+            h.set_sample_count(s.buckets.iter().fold(0u64, |a, b| a.saturating_add(*b)));
+            h.set_sample_sum(seconds(c.total_ns));
+            m.set_histogram(h);
+        }
+    }
+    m
+}
+
+impl Collector for FunctionCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        // A scrape must never take the host down: a bug here yields an empty page section.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.families()))
+            .unwrap_or_default()
+    }
+}

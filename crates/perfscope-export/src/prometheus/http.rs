@@ -1,0 +1,179 @@
+//! The `/metrics` HTTP listener: hyper on a one-thread tokio runtime of its own, answering
+//! `GET /metrics` in the text format (or protobuf when the scrape asks for it), only to
+//! allowed clients. Hostile clients are bounded: request heads of at most 64 KiB, 10 s to
+//! send one, at most [`MAX_CONNECTIONS`] open connections.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use ipnet::IpNet;
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::ExportError;
+
+/// Connections served at once; more wait in the kernel's accept queue.
+pub(crate) const MAX_CONNECTIONS: usize = 256;
+
+/// The `Content-Type` of the protobuf exposition.
+pub const PROTOBUF_FORMAT: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// What the listener serves: the registry, and who may read it.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub registry: prometheus::Registry,
+    /// Empty: everyone.
+    pub allow: Vec<IpNet>,
+}
+
+impl Served {
+    fn allowed(&self, peer: IpAddr) -> bool {
+        let peer = peer.to_canonical();
+        self.allow.is_empty() || self.allow.iter().any(|net| net.contains(&peer))
+    }
+
+    fn answer(&self, peer: IpAddr, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+        if !self.allowed(peer) {
+            return plain(StatusCode::FORBIDDEN, "forbidden\n");
+        }
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET /metrics is served\n");
+        }
+        if request.uri().path() != "/metrics" {
+            return plain(StatusCode::NOT_FOUND, "not found: metrics are at /metrics\n");
+        }
+        let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let (body, content_type) = if wants_protobuf(accept) {
+            (render_protobuf(&self.registry), PROTOBUF_FORMAT)
+        } else {
+            (render_text(&self.registry).into_bytes(), prometheus::TEXT_FORMAT)
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        response
+    }
+}
+
+/// Whether an `Accept` header asks for the protobuf exposition (Prometheus does when
+/// native histograms are on, or `scrape_protocols` lists `PrometheusProto` first).
+pub(crate) fn wants_protobuf(accept: &str) -> bool {
+    accept.contains("application/vnd.google.protobuf")
+        && accept.contains("io.prometheus.client.MetricFamily")
+}
+
+/// The text exposition of `registry`.
+pub(crate) fn render_text(registry: &prometheus::Registry) -> String {
+    let mut text = String::new();
+    // Encoding fails only on a family without samples, which `gather` never returns.
+    let _ = prometheus::TextEncoder::new().encode_utf8(&registry.gather(), &mut text);
+    text
+}
+
+/// The protobuf exposition of `registry` (length-delimited `MetricFamily` messages).
+pub(crate) fn render_protobuf(registry: &prometheus::Registry) -> Vec<u8> {
+    use prometheus::Encoder as _;
+    let mut bytes = Vec::new();
+    let _ = prometheus::ProtobufEncoder::new().encode(&registry.gather(), &mut bytes);
+    bytes
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response
+}
+
+/// The running listener.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    stop: oneshot::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Listener {
+    /// Binds `address` (port 0: a free port, bound once) and serves `served` on a thread.
+    pub fn start(
+        address: SocketAddr,
+        served: Arc<Served>,
+    ) -> Result<(Listener, SocketAddr), ExportError> {
+        let listen_error =
+            |e: std::io::Error| ExportError::Listen { address, reason: e.to_string() };
+        let std_listener = std::net::TcpListener::bind(address).map_err(listen_error)?;
+        std_listener.set_nonblocking(true).map_err(listen_error)?;
+        let bound = std_listener.local_addr().map_err(listen_error)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| ExportError::Thread { what: "HTTP listener", source })?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener).map_err(listen_error)?
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("perfscope-export-http".into())
+            .spawn(move || {
+                runtime.block_on(serve(listener, served, stopped));
+                runtime.shutdown_background();
+            })
+            .map_err(|source| ExportError::Thread { what: "HTTP listener", source })?;
+        Ok((Listener { stop, thread }, bound))
+    }
+
+    /// Stops serving; the port is free when this returns.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    served: Arc<Served>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+            _ = &mut stopped => return,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(_) => {
+                    // e.g. out of file descriptors: back off instead of spinning
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => return,
+        };
+        let served = served.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let response = served.answer(peer.ip(), &request);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .max_buf_size(64 * 1024)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,238 @@
+//! [`prometheus()`]: serves perfscope's figures at `http://127.0.0.1:9464/metrics`.
+//!
+//! A scrape reads a fresh snapshot (no background thread, nothing stale): perfscope's
+//! families are a [`prometheus::core::Collector`] in a `prometheus::Registry`, whose counters
+//! are floats, so time totals are exact to the nanosecond. Other code's `metrics::counter!`s
+//! etc. reach the same registry through `metrics-prometheus`.
+
+mod collector;
+mod http;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ipnet::IpNet;
+use metrics_prometheus::failure::strategy::NoOp;
+
+use crate::ExportError;
+use crate::families::{self, DEFAULT_MAX_FUNCTIONS, LATENCY_BUCKETS};
+use collector::FunctionCollector;
+use http::{Listener, Served};
+
+pub use http::PROTOBUF_FORMAT;
+
+/// Where the exporter listens unless told otherwise: 9464, the port OpenTelemetry's
+/// Prometheus exporters use, on the loopback interface only.
+pub const DEFAULT_ADDRESS: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9464));
+
+/// Starts configuring the Prometheus exporter.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let exporter = perfscope_export::prometheus()
+///     .listen("127.0.0.1:9464".parse()?)
+///     .allow("127.0.0.1")
+///     .install()?;
+/// // `curl 127.0.0.1:9464/metrics` now shows perfscope_function_calls_total, ...
+/// # drop(exporter);
+/// # Ok(())
+/// # }
+/// ```
+pub fn prometheus() -> PrometheusExporterBuilder {
+    PrometheusExporterBuilder {
+        registry: None,
+        listen: DEFAULT_ADDRESS,
+        allow: Vec::new(),
+        buckets: LATENCY_BUCKETS.to_vec(),
+        max_functions: DEFAULT_MAX_FUNCTIONS,
+    }
+}
+
+/// Configures the Prometheus exporter; made by [`prometheus()`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until .install() or .start()"]
+pub struct PrometheusExporterBuilder {
+    registry: Option<prometheus::Registry>,
+    listen: SocketAddr,
+    allow: Vec<String>,
+    buckets: Vec<f64>,
+    max_functions: usize,
+}
+
+impl PrometheusExporterBuilder {
+    /// The address of the HTTP listener (default [`DEFAULT_ADDRESS`], 127.0.0.1:9464). Port 0
+    /// picks a free port; [`PrometheusExporter::address`] tells which.
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.listen = address;
+        self
+    }
+
+    /// Answers only clients in `network`: an IP address (`"10.1.2.3"`) or a CIDR range
+    /// (`"10.0.0.0/8"`). May be repeated; without it every client is answered. Others get
+    /// `403 Forbidden`. A bad address is reported by `install`/`start`.
+    pub fn allow(mut self, network: impl Into<String>) -> Self {
+        self.allow.push(network.into());
+        self
+    }
+
+    /// Registers perfscope's families in your own `prometheus::Registry` (made with
+    /// `Registry::new_custom` for a prefix or labels on every series, or holding your own
+    /// `prometheus` metrics) instead of a new one.
+    pub fn registry(mut self, registry: prometheus::Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Upper bounds, in seconds, of `perfscope_function_duration_seconds`' buckets (default
+    /// [`LATENCY_BUCKETS`]: 1 µs to 10 s).
+    pub fn buckets(mut self, bounds: &[f64]) -> Self {
+        self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// How many functions get their own series (default 1000); later ones are summed under
+    /// `function="<other>"`.
+    pub fn max_functions(mut self, max: usize) -> Self {
+        self.max_functions = max;
+        self
+    }
+
+    /// Serves over HTTP and installs the global `metrics` recorder, so other code's
+    /// `metrics::counter!` etc. land in the same exposition.
+    ///
+    /// # Errors
+    /// [`ExportError::Listen`] if the address cannot be bound (e.g. already in use),
+    /// [`ExportError::RecorderAlreadyInstalled`], or a bad [`allow`](Self::allow) network or
+    /// [`buckets`](Self::buckets).
+    pub fn install(self) -> Result<PrometheusExporter, ExportError> {
+        self.launch(true, true)
+    }
+
+    /// Like [`install`](Self::install) but without the HTTP listener: serve
+    /// [`PrometheusExporter::render`] from your own `/metrics` route.
+    ///
+    /// # Errors
+    /// As [`install`](Self::install), without the listener errors.
+    pub fn install_recorder(self) -> Result<PrometheusExporter, ExportError> {
+        self.launch(true, false)
+    }
+
+    /// Serves over HTTP like [`install`](Self::install), but does not install the global
+    /// recorder: for tests, or next to another global recorder. Use
+    /// [`PrometheusExporter::with_recorder`] to add your own families to it.
+    ///
+    /// # Errors
+    /// As [`install`](Self::install), except that a global recorder may already exist.
+    pub fn start(self) -> Result<PrometheusExporter, ExportError> {
+        self.launch(false, true)
+    }
+
+    fn launch(self, global: bool, listen: bool) -> Result<PrometheusExporter, ExportError> {
+        families::check_buckets(&self.buckets).map_err(ExportError::Buckets)?;
+        let allow = self
+            .allow
+            .iter()
+            .map(|network| parse_network(network))
+            .collect::<Result<Vec<_>, _>>()?;
+        let registry = self.registry.unwrap_or_default();
+        let collector = FunctionCollector::new(self.max_functions, &self.buckets)
+            .map_err(|e| ExportError::Prometheus(Box::new(e)))?;
+        registry.register(Box::new(collector)).map_err(|e| ExportError::Prometheus(Box::new(e)))?;
+        // A user's metric whose name or labels the registry refuses becomes a no-op: a
+        // recorder must never panic the program.
+        let builder = metrics_prometheus::Recorder::builder()
+            .with_registry(&registry)
+            .with_failure_strategy(NoOp);
+        let recorder = if global {
+            builder.try_build_and_install().map_err(|_| ExportError::RecorderAlreadyInstalled)?
+        } else {
+            builder.build()
+        };
+        let served = Arc::new(Served { registry: registry.clone(), allow });
+        let (listener, address) = if listen {
+            let (listener, address) = Listener::start(self.listen, served)?;
+            (Some(listener), Some(address))
+        } else {
+            (None, None)
+        };
+        Ok(PrometheusExporter {
+            registry,
+            recorder,
+            address,
+            listener: Mutex::new(listener),
+            global,
+        })
+    }
+}
+
+/// `"10.1.2.3"` (one address) or `"10.0.0.0/8"`.
+fn parse_network(network: &str) -> Result<IpNet, ExportError> {
+    let text = network.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|e| ExportError::AllowedAddress { network: network.into(), reason: e.to_string() })
+}
+
+/// A running Prometheus exporter; see [`prometheus()`].
+///
+/// The listener runs until [`shutdown`](Self::shutdown), also after this handle is dropped.
+pub struct PrometheusExporter {
+    registry: prometheus::Registry,
+    recorder: metrics_prometheus::Recorder<NoOp>,
+    address: Option<SocketAddr>,
+    listener: Mutex<Option<Listener>>,
+    global: bool,
+}
+
+impl fmt::Debug for PrometheusExporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrometheusExporter")
+            .field("address", &self.address)
+            .field("global", &self.global)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrometheusExporter {
+    /// Where the HTTP listener listens (`None` without one).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.address
+    }
+
+    /// The exposition in the Prometheus text format (version 0.0.4), as `GET /metrics`
+    /// answers it, read from a fresh snapshot.
+    pub fn render(&self) -> String {
+        http::render_text(&self.registry)
+    }
+
+    /// The exposition in the Prometheus protobuf format (length-delimited
+    /// `io.prometheus.client.MetricFamily` messages, [`PROTOBUF_FORMAT`]), as the listener
+    /// answers a scrape that asks for it.
+    pub fn render_protobuf(&self) -> Vec<u8> {
+        http::render_protobuf(&self.registry)
+    }
+
+    /// The registry holding perfscope's families and what other code recorded through
+    /// `metrics`; register your own `prometheus` metrics in it.
+    pub fn registry(&self) -> &prometheus::Registry {
+        &self.registry
+    }
+
+    /// Runs `f` with this exporter's recorder as the `metrics` macros' recorder, so families
+    /// other code records appear in this exposition. Only needed after
+    /// [`start`](PrometheusExporterBuilder::start); an installed exporter is global already.
+    pub fn with_recorder<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&self.recorder, f)
+    }
+
+    /// Stops the HTTP listener (its port is free when this returns). A global recorder stays
+    /// installed: `metrics` cannot uninstall one.
+    pub fn shutdown(&self) {
+        let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(listener) = listener {
+            listener.stop();
+        }
+    }
+}
