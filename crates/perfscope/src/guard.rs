@@ -16,9 +16,27 @@ pub struct ReportGuard {
 /// A guard that prints the hotspot table to stderr when dropped (at the end of `main`).
 ///
 /// ```
-/// // First thing in `main`:
-/// let _report = perfscope::report_on_exit().top(10).json("target/perfscope-report.json");
-/// // ... the program; the table is printed and the JSON written when `_report` drops.
+/// #[perfscope::measure]
+/// fn work(n: u64) -> u64 {
+///     (0..n).sum()
+/// }
+///
+/// # fn main() {
+/// # let dir = std::env::temp_dir().join(format!("perfscope-guard-doctest-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("perfscope-report.json");
+/// {
+///     // First thing in `main`:
+///     let _report = perfscope::report_on_exit().top(10).json(&path);
+///     // ... the program; the table is printed and the JSON written when `_report` drops.
+///     for n in 0..3 {
+///         work(n);
+///     }
+/// }
+/// let saved = perfscope::Report::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+/// assert_eq!(saved.function_by_suffix("::work").unwrap().calls, 3);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # }
 /// ```
 pub fn report_on_exit() -> ReportGuard {
     ReportGuard { print_rows: Some(crate::table::DEFAULT_TOP), json_path: None }
