@@ -239,3 +239,157 @@ fn flame_of_an_empty_report_is_a_clear_error() {
     assert!(stderr(&out).contains("nothing to draw"), "{}", stderr(&out));
     assert!(!out_path.exists());
 }
+
+/// Runs the binary with `stdin` as standard input.
+fn perfscope_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_perfscope"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().expect("a pipe").write_all(stdin).expect("written");
+    child.wait_with_output().expect("it ends")
+}
+
+/// A report of one sync function `f` with `calls` calls, `self_ns` and `alloc_bytes` in all.
+fn one_function(calls: u64, self_ns: u64, alloc_bytes: u64) -> Report {
+    Report {
+        schema: perfscope::SCHEMA_VERSION,
+        elapsed_ns: 1_000_000_000,
+        clock: "os".into(),
+        alloc_tracking: true,
+        heap_in_use: None,
+        overflowed_spans: 0,
+        functions: vec![perfscope::FunctionStats {
+            name: "app::f".into(),
+            calls,
+            total_ns: self_ns,
+            self_ns,
+            busy_ns: self_ns,
+            mean_ns: self_ns / calls,
+            alloc_count: calls,
+            alloc_bytes,
+            total_alloc_count: calls,
+            total_alloc_bytes: alloc_bytes,
+            ..perfscope::FunctionStats::default()
+        }],
+    }
+}
+
+fn write_report(dir: &std::path::Path, name: &str, report: &Report) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, report.to_json()).expect("written");
+    path.display().to_string()
+}
+
+#[test]
+fn diff_on_alloc_bytes_uses_the_byte_floor_only() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // 1,000 B per call in both time and bytes, then 1,500 B per call (+50%, +500 B) in the
+    // same time: a regression in bytes only.
+    let base = write_report(dir.path(), "base.json", &one_function(100, 100_000_000, 100_000));
+    let new = write_report(dir.path(), "new.json", &one_function(200, 200_000_000, 300_000));
+    let diff = |extra: &[&str]| {
+        let mut args = vec!["diff", &base, &new, "--metric", "alloc_bytes", "--format", "json"];
+        args.extend(extra);
+        perfscope(&args)
+    };
+
+    let out = diff(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        (doc["metric"].as_str(), doc["unit"].as_str()),
+        (Some("alloc_bytes"), Some("bytes"))
+    );
+    assert_eq!(doc["min_change"], 64, "the default byte floor");
+    let row = &doc["rows"][0];
+    assert_eq!((row["name"].as_str(), row["status"].as_str()), (Some("app::f"), Some("regressed")));
+    assert_eq!((row["base"].as_f64(), row["new"].as_f64()), (Some(1_000.0), Some(1_500.0)));
+    assert_eq!((row["delta"].as_f64(), row["delta_pct"].as_f64()), (Some(500.0), Some(50.0)));
+
+    // The floor is inclusive: a change of exactly --min-bytes fails, one byte more passes.
+    assert_eq!(diff(&["--min-bytes", "500"]).status.code(), Some(1));
+    let out = diff(&["--min-bytes", "501"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stderr(&out).contains("OK: no function regressed by more than 10% in bytes allocated per call (changes under 501 B ignored)"), "{}", stderr(&out));
+    // The time floor does not apply to bytes, nor the byte floor to time.
+    assert_eq!(diff(&["--min-ns", "1000000000000"]).status.code(), Some(1));
+    let out = perfscope(&["diff", &base, &new, "--min-bytes", "1000000000"]);
+    assert_eq!(out.status.code(), Some(0), "same time per call: {}", stdout(&out));
+    let slower = write_report(dir.path(), "slower.json", &one_function(100, 200_000_000, 100_000));
+    let out = perfscope(&["diff", &base, &slower, "--min-bytes", "1000000000"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+#[test]
+fn reports_can_come_from_standard_input() {
+    let json = std::fs::read(fixture("base.json")).expect("readable");
+    let out = perfscope_with_stdin(&["report", "-", "--format", "json"], &json);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let original = Report::from_json(&String::from_utf8_lossy(&json)).expect("a report");
+    assert_eq!(Report::from_json(&stdout(&out)).expect("a report"), original);
+
+    let out = perfscope_with_stdin(&["diff", "-", &fx("slow_rsi.json")], &json);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("scanner::rsi (+100.0%)"), "{}", stdout(&out));
+
+    let out = perfscope_with_stdin(&["report", "-"], b"{\"not\": \"a report\"}");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("-: not a perfscope report"), "{}", stderr(&out));
+}
+
+#[test]
+fn diff_to_a_file_puts_the_verdict_on_stderr() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("diff.txt");
+    let path_arg = path.display().to_string();
+    let out = perfscope(&["diff", &fx("base.json"), &fx("slow_rsi.json"), "-o", &path_arg]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let verdict = "FAIL: 1 function regressed by more than 10% (and at least 1.0 µs) in self time per call: scanner::rsi (+100.0%)";
+    assert_eq!(stderr(&out).trim_end(), verdict);
+    let written = std::fs::read_to_string(&path).expect("written");
+    let rsi = written.lines().find(|l| l.contains("scanner::rsi")).expect("a row");
+    for cell in ["50.0 µs", "100.0 µs", "+50.0 µs", "+100.0%", "REGRESSED"] {
+        assert!(rsi.contains(cell), "{cell} not in {rsi}");
+    }
+    assert!(written.trim_end().ends_with(verdict), "{written}");
+
+    let out = perfscope(&["diff", &fx("base.json"), &fx("base.json"), "-o", &path_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).starts_with("OK: no function regressed"), "{}", stderr(&out));
+}
+
+#[test]
+fn write_errors_exit_2_and_name_the_output() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let missing = dir.path().join("no/such/dir/out.txt").display().to_string();
+    let runs: [Vec<&str>; 3] = [
+        vec!["report", "BASE", "-o", &missing],
+        vec!["diff", "BASE", "BASE", "-o", &missing],
+        vec!["flame", "BASE", "-o", &missing],
+    ];
+    let base = fx("base.json");
+    for args in runs {
+        let args: Vec<&str> =
+            args.iter().map(|a| if *a == "BASE" { base.as_str() } else { a }).collect();
+        let out = perfscope(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with(&format!("perfscope: error: cannot write {missing}: ")), "{err}");
+    }
+    // A full device on standard output is an error too (a closed pipe is not).
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let out = Command::new(env!("CARGO_BIN_EXE_perfscope"))
+        .args(["report", &base])
+        .stdout(full)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write -"), "{}", stderr(&out));
+}
