@@ -441,6 +441,159 @@ mod html {
         assert_eq!(select(&doc, "#ps-hotspots tbody tr").len(), 5);
     }
 
+    /// The cells of each `tbody` row of `table`: (text, `data-v`).
+    fn rows(doc: &Html, table: &str) -> Vec<Vec<(String, Option<String>)>> {
+        select(doc, &format!("#{table} tbody tr"))
+            .iter()
+            .map(|tr| {
+                let td = Selector::parse("td").expect("a selector");
+                tr.select(&td)
+                    .map(|c| (c.text().collect(), c.value().attr("data-v").map(String::from)))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Three functions whose figures sort differently as numbers and as their text
+    /// (`900 ns` > `12.4 µs` > `3.07 ms` as strings), in the report's order: by self time.
+    fn varied() -> perfscope::Report {
+        let mut slow = func("app::slow", 3_070_000, 4_000_000, &[("app::mid", 500_000)]);
+        slow.calls = 7;
+        slow.alloc_count = 3;
+        slow.alloc_bytes = 3 * 1024 * 1024;
+        slow.total_alloc_bytes = 5 * 1024 * 1024;
+        slow.dealloc_bytes = 512;
+        slow.panicked = 2;
+        let mut mid = func("app::mid", 12_400, 500_000, &[]);
+        mid.kind = perfscope::FunctionKind::Async;
+        mid.idle_ns = Some(1_500);
+        mid.cancelled = 1;
+        mid.calls = 1_000;
+        mid.p99_ns = 999;
+        mid.alloc_bytes = 100;
+        let mut fast = func("app::fast", 900, 900, &[]);
+        fast.kind = perfscope::FunctionKind::Span;
+        fast.calls = 25;
+        fast.max_ns = 2_000_000_000;
+        let mut r = report(vec![slow, mid, fast]);
+        r.elapsed_ns = 10_000_000;
+        r.alloc_tracking = true;
+        r
+    }
+
+    #[test]
+    fn html_cells_show_each_figure_and_sort_by_its_value() {
+        use perfscope::{human_bytes, human_ns};
+        let r = varied();
+        let doc = Html::parse_document(&r.to_html());
+        let headers: Vec<(String, Option<String>)> = select(&doc, "#ps-hotspots thead th")
+            .iter()
+            .map(|th| (th.text().collect(), th.value().attr("data-type").map(String::from)))
+            .collect();
+        let labels: Vec<&str> = headers.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "function",
+                "calls",
+                "self",
+                "self %",
+                "total",
+                "mean",
+                "p50",
+                "p90",
+                "p99",
+                "max",
+                "allocs",
+                "alloc self",
+                "alloc total",
+                "freed self",
+                "notes"
+            ]
+        );
+        for (label, kind) in &headers {
+            let text = matches!(label.as_str(), "function" | "notes");
+            assert_eq!(kind.as_deref(), Some(if text { "text" } else { "num" }), "{label}");
+        }
+
+        // Rows come in the report's order (by self time), each cell with its figure.
+        let body = rows(&doc, "ps-hotspots");
+        assert_eq!(body.len(), 3);
+        for (row, f) in body.iter().zip(&r.functions) {
+            assert_eq!(row[0], (f.name.clone(), None));
+            let share = 100.0 * f.self_ns as f64 / r.elapsed_ns as f64;
+            let expected: Vec<(String, String)> = vec![
+                (f.calls.to_string(), f.calls.to_string()),
+                (human_ns(f.self_ns), f.self_ns.to_string()),
+                (format!("{share:.1}%"), format!("{share:.3}")),
+                (human_ns(f.total_ns), f.total_ns.to_string()),
+                (human_ns(f.mean_ns), f.mean_ns.to_string()),
+                (human_ns(f.p50_ns), f.p50_ns.to_string()),
+                (human_ns(f.p90_ns), f.p90_ns.to_string()),
+                (human_ns(f.p99_ns), f.p99_ns.to_string()),
+                (human_ns(f.max_ns), f.max_ns.to_string()),
+                (f.alloc_count.to_string(), f.alloc_count.to_string()),
+                (human_bytes(f.alloc_bytes), f.alloc_bytes.to_string()),
+                (human_bytes(f.total_alloc_bytes), f.total_alloc_bytes.to_string()),
+                (human_bytes(f.dealloc_bytes), f.dealloc_bytes.to_string()),
+            ];
+            let cells: Vec<(String, String)> =
+                row[1..14].iter().map(|(t, v)| (t.clone(), v.clone().expect("data-v"))).collect();
+            assert_eq!(cells, expected, "{}", f.name);
+        }
+        let notes: Vec<&str> = body.iter().map(|row| row[14].0.as_str()).collect();
+        assert_eq!(notes, ["2 panicked", "async, idle 1.5 µs; 1 cancelled", "span"]);
+        assert_eq!(body[0][2].0, "3.07 ms");
+        assert_eq!(body[0][3].0, "30.7%");
+
+        // The page's script sorts numeric columns by `data-v` as numbers (descending first):
+        // each column then orders the functions by that figure, not by its text.
+        let names_sorted_by = |col: usize| {
+            let mut keyed: Vec<(f64, &str)> = body
+                .iter()
+                .map(|row| {
+                    (
+                        row[col].1.as_deref().expect("data-v").parse().expect("a number"),
+                        row[0].0.as_str(),
+                    )
+                })
+                .collect();
+            keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+            keyed.into_iter().map(|(_, name)| name).collect::<Vec<_>>()
+        };
+        assert_eq!(names_sorted_by(1), ["app::mid", "app::fast", "app::slow"], "calls");
+        assert_eq!(names_sorted_by(2), ["app::slow", "app::mid", "app::fast"], "self");
+        assert_eq!(names_sorted_by(8), ["app::slow", "app::mid", "app::fast"], "p99");
+        assert_eq!(names_sorted_by(9), ["app::fast", "app::slow", "app::mid"], "max");
+        assert_eq!(names_sorted_by(11), ["app::slow", "app::mid", "app::fast"], "alloc self");
+        let texts: Vec<&str> = body.iter().map(|row| row[2].0.as_str()).collect();
+        let mut by_text = texts.clone();
+        by_text.sort_unstable();
+        assert_ne!(by_text, texts, "the text alone would sort these otherwise");
+
+        // Call edges: caller, callee, calls and the callee's time there.
+        let edges = rows(&doc, "ps-edges");
+        assert_eq!(edges.len(), 1);
+        let edge: Vec<(&str, Option<&str>)> =
+            edges[0].iter().map(|(t, v)| (t.as_str(), v.as_deref())).collect();
+        assert_eq!(
+            edge,
+            [
+                ("app::slow", None),
+                ("app::mid", None),
+                ("10", Some("10")),
+                ("500.0 µs", Some("500000")),
+                ("0 B", Some("0"))
+            ]
+        );
+        // The summary's figures.
+        let summary: Vec<String> =
+            select(&doc, "dd").iter().map(|dd| dd.text().collect()).collect();
+        for expected in ["3", "1032", "10.00 ms", "3.08 ms", "3.00 MiB"] {
+            assert!(summary.iter().any(|s| s == expected), "{expected} not in {summary:?}");
+        }
+    }
+
     #[test]
     fn empty_report_still_renders() {
         let doc = Html::parse_document(&report(Vec::new()).to_html());
