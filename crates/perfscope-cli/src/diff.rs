@@ -274,6 +274,7 @@ mod tests {
             alloc_tracking: true,
             heap_in_use: None,
             overflowed_spans: 0,
+            figures: Vec::new(),
             functions,
         }
     }

@@ -29,6 +29,7 @@
 pub mod alloc;
 mod callsite;
 pub mod clock;
+pub mod figures;
 pub mod histogram;
 mod hot;
 mod measure;

@@ -4,6 +4,7 @@
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::{self, CallsiteInfo, Kind};
 use crate::clock::{self, ClockSource};
+use crate::figures::{self, Figure};
 use crate::histogram::Histogram;
 use crate::store::{self, Totals};
 
@@ -30,13 +31,18 @@ pub struct Snapshot {
     /// Nanoseconds per clock tick, as measured for this snapshot: the factor its nanosecond
     /// figures were converted with, and the one to apply to its latency buckets (in ticks).
     pub nanos_per_tick: f64,
+    /// Figures that are not functions (the process's, and those of registered sources), in
+    /// the order read; see [`figures`](crate::figures).
+    pub figures: Vec<Figure>,
 }
 
 /// A call edge from a callsite to one child callsite, summed over threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildSnapshot {
     /// The child's callsite id.
     pub id: u32,
+    /// The child's name (readers need no other lookup).
+    pub name: Box<str>,
     /// Calls of the child from the parent.
     pub calls: u64,
     /// The child's inclusive on-thread time under the parent, in nanoseconds.
@@ -148,6 +154,10 @@ pub fn snapshot() -> Snapshot {
                         .filter(|(_, e)| e.calls + e.busy > 0)
                         .map(|(id, e)| ChildSnapshot {
                             id,
+                            name: table.get(id as usize).map_or_else(
+                                || format!("<callsite {id}>").into(),
+                                |i| i.name.clone(),
+                            ),
                             calls: e.calls,
                             busy_ns: ns(e.busy),
                             alloc_bytes: e.bytes,
@@ -161,15 +171,17 @@ pub fn snapshot() -> Snapshot {
             .collect()
     });
     callsites.sort_by_key(|c| c.id);
+    let heap_in_use = alloc::heap_in_use();
     Snapshot {
         callsites,
         elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
         clock: clock::source(),
         alloc_tracking: alloc::is_installed(),
-        heap_in_use: alloc::heap_in_use(),
+        heap_in_use,
         overflowed: callsite::overflowed(),
         resets,
         nanos_per_tick,
+        figures: figures::read_all(heap_in_use),
     }
 }
 

@@ -12,7 +12,8 @@
 use serde_json::{Value, json};
 
 use crate::families::{
-    ALLOC_BYTES, ALLOCATIONS, BUSY_SECONDS, CALLS, DURATION, PANICS, SELF_SECONDS,
+    ALLOC_BYTES, ALLOCATIONS, BUSY_SECONDS, CALLS, DURATION, HEAP_IN_USE, PANICS, PROCESS_THREADS,
+    SELF_SECONDS,
 };
 
 /// The dashboard's uid in Grafana.
@@ -95,7 +96,7 @@ fn hotspots(pos: Value) -> Value {
     json!({
         "type": "table",
         "title": "Hotspots: self time",
-        "description": "Functions by self time per second (100% = one core busy in the function itself, callees excluded; whole seconds per function, so rates move in steps of 1/interval). Top 20.",
+        "description": "Functions by self time per second (100% = one core busy in the function itself, callees excluded; exact to the nanosecond). Top 20.",
         "datasource": datasource(),
         "gridPos": pos,
         "targets": [{
@@ -144,6 +145,23 @@ fn heatmap(pos: Value) -> Value {
             "tooltip": { "show": true, "yHistogram": true },
         },
     })
+}
+
+/// The process figures every snapshot carries (threads, heap in use), per instance.
+fn process_panel(y: u32, id: u32) -> Value {
+    let select = |name: &str| format!(r#"{name}{{job=~"$job", instance=~"$instance"}}"#);
+    let mut panel = timeseries(
+        "Process: threads and heap in use",
+        "OS threads of the measured process, and the heap it holds (with perfscope's counting allocator; absent without it).",
+        "short",
+        vec![
+            target("A", select(PROCESS_THREADS), "threads {{instance}}"),
+            target("B", select(HEAP_IN_USE), "heap bytes {{instance}}"),
+        ],
+        grid(0, y, 24, 8),
+    );
+    panel["id"] = json!(id);
+    panel
 }
 
 fn later_row(title: &str, text: &str, y: u32, id: u32) -> Value {
@@ -251,7 +269,13 @@ pub fn dashboard() -> Value {
     }
     // Collapsed rows below everything else, one grid unit high each; ids 100, 110, 120.
     for (i, (title, text)) in (0u32..).zip(LATER_ROWS) {
-        panels.push(later_row(title, text, 32 + i, 100 + 10 * i));
+        let mut row = later_row(title, text, 32 + i, 100 + 10 * i);
+        if title == "System monitor" {
+            if let Some(inner) = row["panels"].as_array_mut() {
+                inner.push(process_panel(32 + i + 4, 100 + 10 * i + 2));
+            }
+        }
+        panels.push(row);
     }
     let calls = CALLS;
     json!({
@@ -338,7 +362,13 @@ mod tests {
         let d = dashboard();
         let exprs = panel_exprs(&d);
         assert!(exprs.len() >= 9, "{exprs:?}");
-        assert!(exprs.iter().all(|e| e.contains(r#"function=~"$function""#)), "{exprs:?}");
+        // Function panels follow the function variable; process figures have no function.
+        let per_process = [PROCESS_THREADS, HEAP_IN_USE];
+        assert!(
+            exprs.iter().all(|e| e.contains(r#"function=~"$function""#)
+                || per_process.iter().any(|name| e.starts_with(name))),
+            "{exprs:?}"
+        );
         let mut ids = Vec::new();
         fn collect(panels: &Value, ids: &mut Vec<u64>) {
             for p in panels.as_array().into_iter().flatten() {

@@ -19,6 +19,11 @@ pub const ALLOCATIONS: &str = "perfscope_function_allocations_total";
 /// Calls that ended by unwinding.
 pub const PANICS: &str = "perfscope_function_panics_total";
 
+/// OS threads of the process (a gauge every snapshot carries, on Linux).
+pub const PROCESS_THREADS: &str = perfscope_core::figures::PROCESS_THREADS;
+/// Heap in use, process-wide (a gauge, with perfscope's counting allocator).
+pub const HEAP_IN_USE: &str = perfscope_core::figures::HEAP_IN_USE_BYTES;
+
 /// Label holding the function's path (`my_crate::scan::rsi`).
 pub const FUNCTION_LABEL: &str = "function";
 /// Label holding the function's `module_path!()`.
@@ -149,9 +154,11 @@ pub const FAMILIES: [Family; 7] = [
     },
 ];
 
-/// Every sample name the exported families produce (what PromQL may select).
+/// Every sample name exported (what PromQL may select): the function families' and the
+/// process figures'.
 pub fn sample_names() -> Vec<String> {
-    FAMILIES.iter().flat_map(Family::sample_names).collect()
+    let process = [PROCESS_THREADS, HEAP_IN_USE].map(String::from);
+    FAMILIES.iter().flat_map(Family::sample_names).chain(process).collect()
 }
 
 /// Gives every family its `# HELP` text and unit in `recorder`.
@@ -217,6 +224,6 @@ mod tests {
                 assert!(family.name.contains("_seconds"), "{}", family.name);
             }
         }
-        assert_eq!(sample_names().len(), 9);
+        assert_eq!(sample_names().len(), 11);
     }
 }

@@ -3,11 +3,14 @@
 //! Grafana dashboard that reads them.
 //!
 //! Programs call one of these near the start of `main`; perfscope keeps measuring into its own
-//! store, and a background thread copies what is new into the exporter every second:
+//! store, and exporters read it through snapshots:
 //!
-//! - [`prometheus()`]`.install()` serves `http://127.0.0.1:9464/metrics` through
-//!   `metrics-exporter-prometheus`, and makes it the global `metrics` recorder;
-//! - [`bridge()`]`.install()` syncs into whatever `metrics` recorder the program installed;
+//! - [`prometheus()`]`.install()` serves `http://127.0.0.1:9464/metrics`: every scrape reads a
+//!   fresh snapshot into a `prometheus` crate registry (float counters), and installs
+//!   `metrics-prometheus` as the global `metrics` recorder, so other code's `metrics::counter!`
+//!   etc. are on the same page;
+//! - [`bridge()`]`.install()` copies what is new into whatever `metrics` recorder the program
+//!   installed, every second;
 //! - `otlp().install()` (feature `otlp`) pushes to an OpenTelemetry collector over OTLP/HTTP.
 //!
 //! ```
@@ -40,25 +43,27 @@
 //!   later ones are summed under `function="<other>", module="<other>"`.
 //! - **Resets**: `perfscope::reset()` zeroes perfscope's figures, never the exported counters,
 //!   which go on from where they were.
-//! - **Time counters** go through `metrics`, whose counters are integers: over a `metrics`
-//!   recorder, `*_seconds_total` advance by whole seconds (the remainder carries over, so no
-//!   time is lost). The histogram's `_sum` and the OTLP exporter have full precision.
-//! - **Latency** samples are recorded at the midpoint of perfscope's histogram bucket (within
-//!   0.8% of the real value), and cost the exporter thread a few tens of nanoseconds per call.
+//! - **Time counters** are float seconds, exact to the nanosecond, over [`prometheus()`] and
+//!   OTLP. Over a [`bridge()`] into a `metrics` recorder (whose counters are integers)
+//!   `*_seconds_total` advance by whole seconds (the remainder carries over, so no time is
+//!   lost, but a rate over a short window is coarse).
+//! - **Latency** buckets count each call in the bucket of its latency as perfscope's own
+//!   histogram holds it (within 0.8% of the real value); the histogram's `_sum` is the exact
+//!   sum of latencies over [`prometheus()`].
 //!
 //! # Exposition formats
 //!
-//! The listener answers in the Prometheus text format. With the feature `protobuf` (building it
-//! needs `protoc`), it answers scrapes that ask for the protobuf format in that format, which
-//! costs a third of the text format to render (1,000 functions: ~7 ms instead of ~19 ms, see
-//! `BENCHMARKS.md`). Prometheus asks for it when started with
+//! The listener answers `GET /metrics` in the Prometheus text format (0.0.4), and in the
+//! Prometheus protobuf format when the scrape asks for it (cheaper to render for many
+//! functions, see `BENCHMARKS.md`). Prometheus asks for it when started with
 //! `--enable-feature=native-histograms` (2.40 and later) or given
 //! `scrape_protocols: [PrometheusProto, ...]` (2.49 and later).
 //!
 //! # Adding families of your own
 //!
-//! Crates measuring other things (system monitor, pools, caches, queries) use the `metrics`
-//! macros; with an installed exporter, their series land in the same exposition:
+//! Other code's `metrics` macros land in the same exposition with an installed exporter
+//! (names must be valid Prometheus names: `metrics-prometheus` turns a metric the registry
+//! refuses into a no-op rather than a panic):
 //!
 //! ```
 //! metrics::describe_gauge!("perfscope_pool_connections", "Open connections, per pool.");

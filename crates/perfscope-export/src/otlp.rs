@@ -5,15 +5,17 @@
 //! second by default), and the SDK's periodic reader exports cumulative sums and histograms
 //! (every 10 s by default). Time counters keep full precision here (`f64` seconds).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
+use opentelemetry::metrics::{Counter, Gauge, Histogram, MeterProvider as _};
 use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use perfscope_core::figures::{Figure, FigureKind, Unit};
 
 use crate::ExportError;
 use crate::background::{DEFAULT_SYNC_INTERVAL, SyncThread};
@@ -122,9 +124,19 @@ impl OtlpExporterBuilder {
         let provider =
             SdkMeterProvider::builder().with_reader(reader).with_resource(resource.build()).build();
         let sink = OtelSink::new(&provider);
+        let meter = provider.meter("perfscope");
         let shared = Arc::new(Shared {
             provider,
-            state: Mutex::new(State { tracker: Tracker::new(self.max_functions), sink }),
+            state: Mutex::new(State {
+                tracker: Tracker::new(self.max_functions),
+                sink,
+                figures: FigureInstruments {
+                    meter,
+                    gauges: HashMap::new(),
+                    counters: HashMap::new(),
+                    last: HashMap::new(),
+                },
+            }),
         });
         let syncing = Arc::clone(&shared);
         let thread =
@@ -148,6 +160,60 @@ struct Shared {
 struct State {
     tracker: Tracker,
     sink: OtelSink,
+    figures: FigureInstruments,
+}
+
+/// The snapshot's other figures (process, monitor, pools, ...) as OpenTelemetry gauges and
+/// counters, one instrument per name; counters get what grew since the previous sync.
+struct FigureInstruments {
+    meter: opentelemetry::metrics::Meter,
+    gauges: HashMap<String, Gauge<f64>>,
+    counters: HashMap<String, Counter<f64>>,
+    /// Last value of each counter series (name and labels), to add only what is new.
+    last: HashMap<(String, Vec<(String, String)>), f64>,
+}
+
+impl FigureInstruments {
+    fn record(&mut self, figures: &[Figure]) {
+        for figure in figures {
+            let attributes: Vec<KeyValue> = figure
+                .labels
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
+                .collect();
+            let name = figure.name.to_string();
+            let unit = match figure.unit {
+                Unit::Seconds => "s",
+                Unit::Bytes => "By",
+                Unit::Count | Unit::Ratio => "1",
+            };
+            match figure.kind {
+                FigureKind::Gauge => {
+                    let meter = &self.meter;
+                    let gauge = self.gauges.entry(name).or_insert_with_key(|name| {
+                        let builder = meter.f64_gauge(name.clone()).with_unit(unit);
+                        builder.with_description(figure.help).build()
+                    });
+                    gauge.record(figure.value, &attributes);
+                }
+                FigureKind::Counter => {
+                    let key: Vec<(String, String)> =
+                        figure.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                    let last = self.last.entry((name.clone(), key)).or_insert(0.0);
+                    // A total that went down restarted (its source was reset): all of it is new.
+                    let delta =
+                        if figure.value >= *last { figure.value - *last } else { figure.value };
+                    *last = figure.value;
+                    let meter = &self.meter;
+                    let counter = self.counters.entry(name).or_insert_with_key(|name| {
+                        let builder = meter.f64_counter(name.clone()).with_unit(unit);
+                        builder.with_description(figure.help).build()
+                    });
+                    counter.add(delta, &attributes);
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Debug for OtlpExporter {
@@ -164,8 +230,9 @@ impl Shared {
     fn sync(&self) {
         let mut state = lock(&self.state);
         let source = Source::read();
-        let State { tracker, sink } = &mut *state;
+        let State { tracker, sink, figures } = &mut *state;
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), sink);
+        figures.record(source.figures());
     }
 }
 

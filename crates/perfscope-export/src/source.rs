@@ -29,6 +29,11 @@ impl Source {
         self.snapshot.nanos_per_tick / 1e9
     }
 
+    /// Figures that are not functions (process, monitor, pools, ...), as read by the snapshot.
+    pub fn figures(&self) -> &[perfscope_core::figures::Figure] {
+        &self.snapshot.figures
+    }
+
     /// Every callsite's figures, in id order (so series are assigned in first-call order).
     /// Callsites sharing a name and module (the tracker sums them) are one function to users.
     pub fn readings(&self) -> impl Iterator<Item = Reading<'_>> {

@@ -261,3 +261,40 @@ fn your_own_registry_keeps_its_labels_and_metrics() {
     promtool_check(&text);
     exporter.shutdown();
 }
+
+/// A source of figures that are not functions (as the monitor, pools and caches will be).
+#[derive(Debug)]
+struct Pool;
+
+impl perfscope_core::figures::FigureSource for Pool {
+    fn read(&self, out: &mut Vec<perfscope_core::figures::Figure>) {
+        use perfscope_core::figures::{Figure, Unit};
+        let waits = "Connection waits so far.";
+        out.push(
+            Figure::counter("pool", "test_pool_waits_total", waits, Unit::Count, 4.0)
+                .with_label("pool", "db"),
+        );
+        let idle = "Idle connections.";
+        out.push(
+            Figure::gauge("pool", "test_pool_idle", idle, Unit::Count, 2.0)
+                .with_label("pool", "db"),
+        );
+    }
+}
+
+/// Figures that are not functions reach `/metrics` through the snapshot: the process's own
+/// (threads) and a registered source's, typed as the source says.
+#[test]
+fn figures_that_are_not_functions_are_served_from_the_snapshot() {
+    let _pool = perfscope_core::figures::register(std::sync::Arc::new(Pool));
+    let exporter = start();
+    let text = get(exporter.address().unwrap(), "/metrics").unwrap().body;
+    assert!(text.contains("# TYPE test_pool_waits_total counter\n"), "{text}");
+    assert!(text.contains("# TYPE test_pool_idle gauge\n"), "{text}");
+    assert_eq!(sample(&text, "test_pool_waits_total", &[("pool", "db")]), Some(4.0));
+    assert_eq!(sample(&text, "test_pool_idle", &[("pool", "db")]), Some(2.0));
+    let threads = sample(&text, families::PROCESS_THREADS, &[]).expect("process_threads");
+    assert!(threads >= 2.0, "{text}"); // this test's thread and the listener's at least
+    promtool_check(&text);
+    exporter.shutdown();
+}

@@ -132,6 +132,18 @@ fn pushes_every_family_with_exact_counts() {
     assert_eq!(point.bucket_counts.iter().sum::<u64>(), 42);
     assert!(point.sum.unwrap() > 0.0);
 
+    // Figures that are not functions arrive through the same snapshot: the process's threads.
+    let threads = metrics.iter().find(|m| m.name == families::PROCESS_THREADS);
+    let threads = threads.unwrap_or_else(|| panic!("process_threads not pushed: {metrics:?}"));
+    let Some(metric::Data::Gauge(gauge)) = &threads.data else {
+        panic!("not a gauge: {threads:?}")
+    };
+    let value = match gauge.data_points[0].value {
+        Some(number_data_point::Value::AsDouble(v)) => v,
+        other => panic!("not a double: {other:?}"),
+    };
+    assert!(value >= 2.0, "{value} threads");
+
     exporter.shutdown().unwrap();
 }
 

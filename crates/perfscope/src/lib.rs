@@ -73,8 +73,11 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::layer;
 pub use perfscope_macros::measure;
-pub use report::{ChildCalls, FunctionKind, FunctionStats, Report, ReportError, SCHEMA_VERSION};
-pub use table::{DEFAULT_TOP, TableView, human_bytes, human_ns};
+pub use report::{
+    ChildCalls, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, ProcessFigures,
+    Report, ReportError, SCHEMA_VERSION,
+};
+pub use table::{DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns};
 #[cfg(feature = "flamegraph")]
 pub use views::FlameError;
 

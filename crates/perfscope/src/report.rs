@@ -1,7 +1,9 @@
 //! [`Report`]: a snapshot shaped for people and tools (serde, versioned schema; see
 //! `docs/report-schema.md`).
 
-use perfscope_core::{Kind, Snapshot, clock::ClockSource};
+use std::collections::BTreeMap;
+
+use perfscope_core::{Kind, Snapshot, clock::ClockSource, figures};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON schema [`Report`] serialises to. Bumped on any incompatible change.
@@ -29,6 +31,87 @@ pub struct Report {
     pub overflowed_spans: u64,
     /// Per-function figures, by descending `self_ns`.
     pub functions: Vec<FunctionStats>,
+    /// Figures that are not functions (the process's; the monitor's, pools', caches' when
+    /// their sources are registered), in the order their sources gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<FigureStats>,
+}
+
+/// One figure that is not a function: a gauge or counter with labels (see
+/// `perfscope_core::figures`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureStats {
+    /// The source's section: `process`, `host`, `pool`, ...
+    pub section: String,
+    /// The exported name (`process_threads`, `perfscope_heap_in_use_bytes`).
+    pub name: String,
+    /// `gauge` or `counter`.
+    pub kind: FigureKind,
+    /// `seconds`, `bytes`, `count` or `ratio`.
+    pub unit: FigureUnit,
+    /// What it is, in one sentence.
+    #[serde(default)]
+    pub help: String,
+    /// Label pairs telling series of one name apart.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The value.
+    pub value: f64,
+}
+
+/// Whether a figure can go down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FigureKind {
+    /// A value at one moment.
+    Gauge,
+    /// A running total.
+    Counter,
+}
+
+/// A figure's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FigureUnit {
+    /// Seconds.
+    Seconds,
+    /// Bytes.
+    Bytes,
+    /// A number of things.
+    Count,
+    /// A fraction, 0 to 1.
+    Ratio,
+}
+
+impl From<&figures::Figure> for FigureStats {
+    fn from(f: &figures::Figure) -> Self {
+        FigureStats {
+            section: f.section.into(),
+            name: f.name.to_string(),
+            kind: match f.kind {
+                figures::FigureKind::Gauge => FigureKind::Gauge,
+                figures::FigureKind::Counter => FigureKind::Counter,
+            },
+            unit: match f.unit {
+                figures::Unit::Seconds => FigureUnit::Seconds,
+                figures::Unit::Bytes => FigureUnit::Bytes,
+                figures::Unit::Count => FigureUnit::Count,
+                figures::Unit::Ratio => FigureUnit::Ratio,
+            },
+            help: f.help.into(),
+            labels: f.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            value: f.value,
+        }
+    }
+}
+
+/// The process figures every report can carry: typed access to the `process` section.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProcessFigures {
+    /// Bytes allocated and not freed (with `CountingAlloc`).
+    pub heap_in_use_bytes: Option<u64>,
+    /// OS threads of the process (Linux).
+    pub threads: Option<u64>,
 }
 
 /// What a function entry measures.
@@ -157,14 +240,6 @@ pub enum ReportError {
 impl Report {
     /// Builds a report from a snapshot.
     pub fn from_snapshot(snapshot: &Snapshot) -> Report {
-        let name_of = |id: u32| {
-            snapshot
-                .callsites
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.info.name.to_string())
-                .or_else(|| perfscope_core::callsite_info(id).map(|i| i.name.into()))
-        };
         let mut functions: Vec<FunctionStats> = snapshot
             .callsites
             .iter()
@@ -174,8 +249,7 @@ impl Report {
                     .children
                     .iter()
                     .map(|child| ChildCalls {
-                        name: name_of(child.id)
-                            .unwrap_or_else(|| format!("<callsite {}>", child.id)),
+                        name: child.name.to_string(),
                         calls: child.calls,
                         busy_ns: child.busy_ns,
                         alloc_bytes: child.alloc_bytes,
@@ -240,12 +314,27 @@ impl Report {
             heap_in_use: snapshot.heap_in_use,
             overflowed_spans: snapshot.overflowed,
             functions,
+            figures: snapshot.figures.iter().map(FigureStats::from).collect(),
         }
     }
 
     /// The entry named `name`, if any.
     pub fn function(&self, name: &str) -> Option<&FunctionStats> {
         self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// The value of the first figure named `name` (any labels).
+    pub fn figure(&self, name: &str) -> Option<f64> {
+        self.figures.iter().find(|f| f.name == name).map(|f| f.value)
+    }
+
+    /// The `process` section, typed.
+    pub fn process(&self) -> ProcessFigures {
+        let whole = |name| self.figure(name).map(|v| v as u64);
+        ProcessFigures {
+            heap_in_use_bytes: whole("perfscope_heap_in_use_bytes"),
+            threads: whole("process_threads"),
+        }
     }
 
     /// The first entry whose name ends with `suffix` (e.g. `"::parse"`), if any.

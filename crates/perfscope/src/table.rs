@@ -4,7 +4,7 @@ use std::fmt;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::report::{FunctionKind, Report};
+use crate::report::{FigureStats, FigureUnit, FunctionKind, Report};
 
 /// Rows shown by `Display` for [`Report`]; use [`Report::table`] for another count.
 pub const DEFAULT_TOP: usize = 25;
@@ -132,6 +132,14 @@ impl fmt::Display for TableView<'_> {
                  allocator)"
             )?,
         }
+        let mut sections: Vec<&str> = report.figures.iter().map(|x| x.section.as_str()).collect();
+        sections.dedup();
+        for section in sections {
+            let figures = report.figures.iter().filter(|x| x.section == section);
+            let figures: Vec<String> =
+                figures.map(|x| format!("{} {}", figure_label(x), human_figure(x))).collect();
+            write!(f, "\n{section}: {}", figures.join(", "))?;
+        }
         if report.overflowed_spans > 0 {
             write!(
                 f,
@@ -140,6 +148,26 @@ impl fmt::Display for TableView<'_> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// A figure's name with its labels, as PromQL writes a series: `pool_connections{pool="db"}`.
+pub fn figure_label(figure: &FigureStats) -> String {
+    if figure.labels.is_empty() {
+        return figure.name.clone();
+    }
+    let labels: Vec<String> = figure.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{}{{{}}}", figure.name, labels.join(","))
+}
+
+/// A figure's value in its unit, for people: `3.07 MiB`, `1.20 ms`, `12`, `42.0%`.
+pub fn human_figure(figure: &FigureStats) -> String {
+    match figure.unit {
+        FigureUnit::Bytes if figure.value >= 0.0 => human_bytes(figure.value as u64),
+        FigureUnit::Seconds if figure.value >= 0.0 => human_ns((figure.value * 1e9) as u64),
+        FigureUnit::Ratio => format!("{:.1}%", figure.value * 100.0),
+        _ if figure.value.fract() == 0.0 => format!("{}", figure.value),
+        _ => format!("{:.3}", figure.value),
     }
 }
 

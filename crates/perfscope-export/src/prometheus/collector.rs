@@ -7,6 +7,8 @@ use std::sync::{Mutex, PoisonError};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, LabelPair, MetricFamily, MetricType};
 
+use perfscope_core::figures::{Figure, FigureKind};
+
 use crate::families::{self, FAMILIES, FUNCTION_LABEL, FamilyKind, MODULE_LABEL};
 use crate::source::Source;
 use crate::tracker::{Change, Counters, Sink, Tracker};
@@ -80,22 +82,57 @@ impl FunctionCollector {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let (tracker, series) = &mut *state;
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), series);
-        FAMILIES
-            .iter()
-            .map(|family| {
-                let mut mf = MetricFamily::default();
-                mf.set_name(family.name.into());
-                mf.set_help(family.help.into());
-                mf.set_field_type(match family.kind {
-                    FamilyKind::Counter => MetricType::COUNTER,
-                    FamilyKind::Histogram => MetricType::HISTOGRAM,
-                });
-                let metrics = series.series.iter().map(|s| metric(family.name, s, &series.bounds));
-                mf.set_metric(metrics.collect());
-                mf
-            })
-            .collect()
+        let functions = FAMILIES.iter().map(|family| {
+            let mut mf = MetricFamily::default();
+            mf.set_name(family.name.into());
+            mf.set_help(family.help.into());
+            mf.set_field_type(match family.kind {
+                FamilyKind::Counter => MetricType::COUNTER,
+                FamilyKind::Histogram => MetricType::HISTOGRAM,
+            });
+            let metrics = series.series.iter().map(|s| metric(family.name, s, &series.bounds));
+            mf.set_metric(metrics.collect());
+            mf
+        });
+        functions.chain(figure_families(source.figures())).collect()
     }
+}
+
+/// The snapshot's other figures, one family per name (in first-seen order).
+fn figure_families(figures: &[Figure]) -> Vec<MetricFamily> {
+    let mut out: Vec<MetricFamily> = Vec::new();
+    for figure in figures {
+        let index = match out.iter().position(|mf| mf.name() == figure.name) {
+            Some(index) => index,
+            None => {
+                let mut mf = MetricFamily::default();
+                mf.set_name(figure.name.to_string());
+                mf.set_help(figure.help.into());
+                mf.set_field_type(match figure.kind {
+                    FigureKind::Gauge => MetricType::GAUGE,
+                    FigureKind::Counter => MetricType::COUNTER,
+                });
+                out.push(mf);
+                out.len() - 1
+            }
+        };
+        let labels = figure.labels.iter().map(|(k, v)| label(k, v)).collect();
+        let mut m = proto::Metric::from_label(labels);
+        match figure.kind {
+            FigureKind::Gauge => {
+                let mut gauge = proto::Gauge::default();
+                gauge.set_value(figure.value);
+                m.set_gauge(gauge);
+            }
+            FigureKind::Counter => {
+                let mut counter = proto::Counter::default();
+                counter.set_value(figure.value);
+                m.set_counter(counter);
+            }
+        }
+        out[index].mut_metric().push(m);
+    }
+    out
 }
 
 /// One series' sample of family `name`.

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::report::{FunctionKind, FunctionStats, Report};
-use crate::table::{human_bytes, human_ns};
+use crate::table::{figure_label, human_bytes, human_figure, human_ns};
 
 const STYLE: &str = include_str!("html.css");
 const SCRIPT: &str = include_str!("html.js");
@@ -80,6 +80,9 @@ fn summary(report: &Report, out: &mut String) {
     }
     if report.overflowed_spans > 0 {
         item("spans over the name cap", report.overflowed_spans.to_string());
+    }
+    for figure in &report.figures {
+        item(&escape(&figure_label(figure)), human_figure(figure));
     }
     item("schema", report.schema.to_string());
     out.push_str("</dl>\n</header>\n");

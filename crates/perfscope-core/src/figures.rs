@@ -1,0 +1,275 @@
+//! Figures that are not functions: gauges and counters from other sources (the process, and
+//! later the system monitor, pools, caches, queries), carried by the same [`snapshot()`] as
+//! the functions' figures, so every reader (report, views, exporters) takes them from there.
+//!
+//! A source implements [`FigureSource`] and is [`register`]ed once; each snapshot asks every
+//! live source for its current figures. A source answers from what it already holds (atomics,
+//! its last sample): reading must be cheap and must not block. Durations a source measures
+//! inside a call (a pool wait, a query) are frames on the call stack instead, like spans.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use perfscope_core::figures::{self, Figure, FigureKind, FigureSource, Unit};
+//!
+//! #[derive(Debug, Default)]
+//! struct Queue(AtomicU64);
+//!
+//! impl FigureSource for Queue {
+//!     fn read(&self, out: &mut Vec<Figure>) {
+//!         let depth = self.0.load(Ordering::Relaxed) as f64;
+//!         out.push(Figure::gauge("app", "app_queue_depth", "Items waiting.", Unit::Count, depth));
+//!     }
+//! }
+//!
+//! let queue = Arc::new(Queue::default());
+//! queue.0.store(3, Ordering::Relaxed);
+//! let _registration = figures::register(queue.clone());
+//! let snap = perfscope_core::snapshot();
+//! let depth = snap.figures.iter().find(|f| f.name == "app_queue_depth").unwrap();
+//! assert_eq!((depth.value, depth.kind), (3.0, FigureKind::Gauge));
+//! ```
+//!
+//! [`snapshot()`]: crate::snapshot()
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+/// Name of the process's OS thread count (a gauge, as Prometheus client libraries name it).
+pub const PROCESS_THREADS: &str = "process_threads";
+/// Name of the process-wide heap in use (a gauge; with `CountingAlloc` only).
+pub const HEAP_IN_USE_BYTES: &str = "perfscope_heap_in_use_bytes";
+
+/// Whether a figure can go down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureKind {
+    /// A value at one moment (memory in use, threads, queue depth).
+    Gauge,
+    /// A running total that only grows (bytes received, evictions).
+    Counter,
+}
+
+/// What a figure counts, in base units (as Prometheus names them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Seconds.
+    Seconds,
+    /// Bytes.
+    Bytes,
+    /// A plain number of things.
+    Count,
+    /// A fraction, 0 to 1.
+    Ratio,
+}
+
+/// One figure: a named value with labels, from one section (source).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// The source's section, e.g. `process`, `host`, `pool`.
+    pub section: &'static str,
+    /// The exported name, following Prometheus conventions (`process_threads`,
+    /// `perfscope_heap_in_use_bytes`; counters end in `_total`).
+    pub name: Cow<'static, str>,
+    /// One sentence for people (`# HELP`).
+    pub help: &'static str,
+    /// Unit.
+    pub unit: Unit,
+    /// Gauge or counter.
+    pub kind: FigureKind,
+    /// Label pairs telling series of one name apart (e.g. `pool="db"`).
+    pub labels: Vec<(Cow<'static, str>, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+impl Figure {
+    /// A gauge without labels.
+    pub fn gauge(
+        section: &'static str,
+        name: impl Into<Cow<'static, str>>,
+        help: &'static str,
+        unit: Unit,
+        value: f64,
+    ) -> Figure {
+        Figure {
+            section,
+            name: name.into(),
+            help,
+            unit,
+            kind: FigureKind::Gauge,
+            labels: Vec::new(),
+            value,
+        }
+    }
+
+    /// A counter without labels.
+    pub fn counter(
+        section: &'static str,
+        name: impl Into<Cow<'static, str>>,
+        help: &'static str,
+        unit: Unit,
+        value: f64,
+    ) -> Figure {
+        Figure { kind: FigureKind::Counter, ..Figure::gauge(section, name, help, unit, value) }
+    }
+
+    /// The same figure with one more label.
+    pub fn with_label(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Figure {
+        self.labels.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// Something that has figures to report; see the module documentation.
+pub trait FigureSource: Send + Sync + 'static {
+    /// Appends the source's current figures. Called by every snapshot, on the snapshot's
+    /// thread: answer from what is held already, without blocking.
+    fn read(&self, out: &mut Vec<Figure>);
+}
+
+/// Keeps a source registered; dropping it unregisters the source.
+#[derive(Debug)]
+#[must_use = "the source is unregistered when this is dropped"]
+pub struct Registration {
+    // Only its strong count matters: the registry holds a Weak to it.
+    _alive: Arc<()>,
+}
+
+struct Entry {
+    alive: Weak<()>,
+    source: Arc<dyn FigureSource>,
+}
+
+static SOURCES: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+
+/// Registers `source`: every snapshot reads it until the [`Registration`] is dropped.
+pub fn register(source: Arc<dyn FigureSource>) -> Registration {
+    let alive = Arc::new(());
+    let mut sources = SOURCES.lock().unwrap_or_else(PoisonError::into_inner);
+    sources.retain(|e| e.alive.strong_count() > 0);
+    sources.push(Entry { alive: Arc::downgrade(&alive), source });
+    Registration { _alive: alive }
+}
+
+/// Every figure now: perfscope's own process figures, then each registered source's. A
+/// source that panics adds nothing (the snapshot goes on).
+pub(crate) fn read_all(heap_in_use: Option<u64>) -> Vec<Figure> {
+    let mut out = Vec::new();
+    process_figures(heap_in_use, &mut out);
+    let sources: Vec<Arc<dyn FigureSource>> = {
+        let sources = SOURCES.lock().unwrap_or_else(PoisonError::into_inner);
+        sources.iter().filter(|e| e.alive.strong_count() > 0).map(|e| e.source.clone()).collect()
+    };
+    for source in sources {
+        let before = out.len();
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.read(&mut out)));
+        if read.is_err() {
+            out.truncate(before);
+        }
+    }
+    out
+}
+
+/// The proof of the path, and what every program wants beside its hotspots: the heap in use
+/// (with `CountingAlloc`) and the process's thread count (Linux). A figure that cannot be
+/// read is absent, never zero.
+fn process_figures(heap_in_use: Option<u64>, out: &mut Vec<Figure>) {
+    if let Some(bytes) = heap_in_use {
+        out.push(Figure::gauge(
+            "process",
+            HEAP_IN_USE_BYTES,
+            "Bytes allocated and not freed, process-wide (perfscope's counting allocator).",
+            Unit::Bytes,
+            bytes as f64,
+        ));
+    }
+    if let Some(threads) = os_threads() {
+        out.push(Figure::gauge(
+            "process",
+            PROCESS_THREADS,
+            "Number of OS threads in the process.",
+            Unit::Count,
+            threads as f64,
+        ));
+    }
+}
+
+/// Threads of this process, from `/proc/self/stat` (field 20); `None` where there is none.
+fn os_threads() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(17)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_thread_count_follows_threads_starting_and_ending() {
+        let before = os_threads().expect("Linux has /proc/self/stat");
+        let (started, stop) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                started.wait();
+                stop.wait();
+            });
+            started.wait();
+            assert!(os_threads().unwrap() > before.saturating_sub(1));
+            assert!(os_threads().unwrap() >= 2);
+            stop.wait();
+        });
+    }
+
+    #[derive(Debug)]
+    struct Fixed(f64);
+
+    impl FigureSource for Fixed {
+        fn read(&self, out: &mut Vec<Figure>) {
+            out.push(Figure::gauge(
+                "test",
+                "test_fixed_value",
+                "A test value.",
+                Unit::Count,
+                self.0,
+            ));
+        }
+    }
+
+    #[derive(Debug)]
+    struct Panicking;
+
+    impl FigureSource for Panicking {
+        fn read(&self, out: &mut Vec<Figure>) {
+            out.push(Figure::gauge("test", "test_half_written", "Never seen.", Unit::Count, 1.0));
+            panic!("a broken source");
+        }
+    }
+
+    #[test]
+    fn sources_are_read_while_registered_and_a_panicking_one_adds_nothing() {
+        let count =
+            |figures: &[Figure], name: &str| figures.iter().filter(|f| f.name == name).count();
+        let registration = register(Arc::new(Fixed(7.0)));
+        let broken = register(Arc::new(Panicking));
+        let figures = read_all(None);
+        assert_eq!(count(&figures, "test_fixed_value"), 1);
+        assert_eq!(count(&figures, "test_half_written"), 0);
+        drop((registration, broken));
+        assert_eq!(count(&read_all(None), "test_fixed_value"), 0);
+    }
+
+    #[test]
+    fn heap_in_use_is_absent_without_the_allocator_not_zero() {
+        let heap = |figures: Vec<Figure>| {
+            figures.into_iter().find(|f| f.name == "perfscope_heap_in_use_bytes").map(|f| f.value)
+        };
+        assert_eq!(heap(read_all(None)), None);
+        assert_eq!(heap(read_all(Some(4096))), Some(4096.0));
+    }
+}
