@@ -11,6 +11,9 @@ use common::{get, promtool_check, sample};
 use perfscope_export::families::{self, FAMILIES, FamilyKind, OTHER};
 use perfscope_export::{ExportError, PrometheusExporter, prometheus};
 
+#[global_allocator]
+static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
+
 fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().expect("an address")
 }
@@ -296,5 +299,44 @@ fn figures_that_are_not_functions_are_served_from_the_snapshot() {
     let threads = sample(&text, families::PROCESS_THREADS, &[]).expect("process_threads");
     assert!(threads >= 2.0, "{text}"); // this test's thread and the listener's at least
     promtool_check(&text);
+    exporter.shutdown();
+}
+
+/// Known latencies, time, allocations and panics read exactly over Prometheus: a histogram
+/// off by a unit or a bucket, or time over- or under-reported, fails here.
+#[test]
+fn known_work_reads_right_in_every_family() {
+    use common::known::{self, BYTES_PER_CALL, Known, near};
+    let exporter = start();
+    let mut k = Known::default();
+    known::run(20, &mut k);
+    let text = get(exporter.address().unwrap(), "/metrics").unwrap().body;
+    let spin = known::spin_name();
+    let f = [("function", spin.as_str())];
+    let bucket = |le: &str| {
+        let name = format!("{}_bucket", families::DURATION);
+        sample(&text, &name, &[f[0], ("le", le)]).unwrap_or_else(|| panic!("no le={le}:\n{text}"))
+    };
+    let n = k.calls as f64;
+    assert_eq!(bucket("0.0025"), 0.0, "3 ms calls below 2.5 ms:\n{text}");
+    let in_5ms = bucket("0.005");
+    assert!(in_5ms <= n && in_5ms >= n - k.slow as f64, "{in_5ms} of {n} ({} slow)", k.slow);
+    assert_eq!(bucket("+Inf"), n);
+    let count = sample(&text, &format!("{}_count", families::DURATION), &f);
+    assert_eq!(count, Some(n));
+    let sum = sample(&text, &format!("{}_sum", families::DURATION), &f).unwrap();
+    assert!(near(sum, k.seconds, 0.05), "_sum {sum} s, timed {} s", k.seconds);
+    for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
+        let seconds = sample(&text, family, &f).unwrap();
+        assert!(near(seconds, k.seconds, 0.05), "{family} {seconds} s, timed {} s", k.seconds);
+    }
+    let bytes = sample(&text, families::ALLOC_BYTES, &f);
+    assert_eq!(bytes, Some(n * BYTES_PER_CALL as f64), "{text}");
+    assert_eq!(sample(&text, families::ALLOCATIONS, &f), Some(n), "{text}");
+    let fail = known::fail_name();
+    let fail = [("function", fail.as_str())];
+    assert_eq!(sample(&text, families::CALLS, &fail), Some(k.fail_calls as f64));
+    assert_eq!(sample(&text, families::PANICS, &fail), Some(k.panics as f64));
+    assert_eq!(k.panics, 4);
     exporter.shutdown();
 }

@@ -14,6 +14,9 @@ use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{Metric, metric, number_data_point};
 use perfscope_export::families::{self, FAMILIES, LATENCY_BUCKETS};
 use perfscope_export::{ExportError, otlp};
+
+#[global_allocator]
+static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 use prost::Message;
 
 /// An OTLP/HTTP receiver: every request is answered, and reported as decoded (or as an error).
@@ -168,4 +171,75 @@ fn an_unreachable_collector_is_an_error_not_a_panic() {
 fn a_bad_endpoint_is_an_error() {
     let error = otlp().endpoint("not a url").install().unwrap_err();
     assert!(matches!(error, ExportError::Otlp(_)), "{error:?}");
+}
+
+/// A number data point's value as f64.
+fn number(point: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint) -> f64 {
+    match point.value {
+        Some(number_data_point::Value::AsDouble(v)) => v,
+        Some(number_data_point::Value::AsInt(v)) => v as f64,
+        None => f64::NAN,
+    }
+}
+
+/// Known latencies, time, allocations and panics read exactly over OTLP, and a second push
+/// carries the running totals (cumulative temporality), not only what is new.
+#[test]
+fn known_work_reads_right_and_pushes_stay_cumulative() {
+    use common::known::{self, BYTES_PER_CALL, Known, near};
+    let receiver = Receiver::start();
+    let exporter = otlp()
+        .endpoint(format!("http://{}/v1/metrics", receiver.address))
+        .export_every(Duration::from_secs(3600))
+        .install()
+        .unwrap();
+    let (spin, fail) = (known::spin_name(), known::fail_name());
+    let mut k = Known::default();
+    for round in 1..=2 {
+        known::run(10, &mut k);
+        exporter.flush().expect("the push succeeds");
+        let request = receiver.next();
+        let metrics = metrics(&request);
+        let of = |name: &str| *metrics.iter().find(|m| m.name == name).unwrap();
+        let sum_of = |name: &str, function: &str| {
+            let Some(metric::Data::Sum(sum)) = &of(name).data else { panic!("{name} is no sum") };
+            assert!(sum.is_monotonic);
+            assert_eq!(sum.aggregation_temporality, 2, "{name}: cumulative");
+            let point = sum
+                .data_points
+                .iter()
+                .find(|p| attribute(&p.attributes, "function") == Some(function));
+            number(point.unwrap_or_else(|| panic!("no {name} for {function}")))
+        };
+        let n = k.calls as f64;
+        let Some(metric::Data::Histogram(h)) = &of(families::DURATION).data else { panic!() };
+        let point = h
+            .data_points
+            .iter()
+            .find(|p| attribute(&p.attributes, "function") == Some(&spin))
+            .unwrap();
+        assert_eq!(point.count, k.calls, "round {round}: cumulative count");
+        let index = |bound: f64| LATENCY_BUCKETS.iter().position(|b| *b == bound).unwrap();
+        let cumulative = |bound: f64| point.bucket_counts[..=index(bound)].iter().sum::<u64>();
+        assert_eq!(cumulative(0.0025), 0, "3 ms calls below 2.5 ms: {point:?}");
+        let in_5ms = cumulative(0.005);
+        assert!(
+            in_5ms <= k.calls && in_5ms >= k.calls - k.slow,
+            "{in_5ms} of {n} ({} slow)",
+            k.slow
+        );
+        let sum = point.sum.unwrap();
+        assert!(near(sum, k.seconds, 0.05), "round {round}: sum {sum} s, timed {} s", k.seconds);
+        for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
+            let seconds = sum_of(family, &spin);
+            assert!(near(seconds, k.seconds, 0.05), "{family} {seconds}, timed {}", k.seconds);
+        }
+        assert_eq!(sum_of(families::CALLS, &spin), n);
+        assert_eq!(sum_of(families::ALLOC_BYTES, &spin), n * BYTES_PER_CALL as f64);
+        assert_eq!(sum_of(families::ALLOCATIONS, &spin), n);
+        assert_eq!(sum_of(families::CALLS, &fail), k.fail_calls as f64);
+        assert_eq!(sum_of(families::PANICS, &fail), k.panics as f64);
+    }
+    assert_eq!((k.calls, k.panics), (20, 4));
+    exporter.shutdown().unwrap();
 }

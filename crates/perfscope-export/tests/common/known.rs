@@ -1,0 +1,77 @@
+//! A workload whose figures the test knows: calls spinning 3 ms (between the 2.5 ms and 5 ms
+//! latency buckets), each allocating 1,000 bytes once, and a function panicking on a known
+//! share of its calls. The test times every call itself, so bounds come from what happened
+//! (a call preempted past 5 ms on a loaded machine is counted as such), not from hopes.
+
+use std::time::{Duration, Instant};
+
+/// How long each call spins.
+pub const SPIN: Duration = Duration::from_millis(3);
+/// Bytes each call allocates, in one allocation.
+pub const BYTES_PER_CALL: usize = 1000;
+
+/// What the test measured of one run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Known {
+    /// Calls of [`spin`].
+    pub calls: u64,
+    /// Their durations, summed, as timed around each call (seconds).
+    pub seconds: f64,
+    /// Calls that took longer than 4.9 ms (preempted): they may land above the 5 ms bucket.
+    pub slow: u64,
+    /// Calls of [`fail_on_fifth`], and how many of them panicked.
+    pub fail_calls: u64,
+    pub panics: u64,
+}
+
+/// Spins for [`SPIN`] holding one allocation of [`BYTES_PER_CALL`] bytes.
+#[perfscope::measure]
+pub fn spin() -> usize {
+    let buffer = std::hint::black_box(Vec::<u8>::with_capacity(BYTES_PER_CALL));
+    let start = Instant::now();
+    while start.elapsed() < SPIN {
+        std::hint::spin_loop();
+    }
+    buffer.capacity()
+}
+
+/// Panics when `i` is a multiple of 5.
+#[perfscope::measure]
+pub fn fail_on_fifth(i: u64) -> u64 {
+    assert!(i % 5 != 0, "planned failure");
+    i
+}
+
+/// `spin`'s exported `function` label.
+pub fn spin_name() -> String {
+    format!("{}::spin", module_path!())
+}
+
+/// `fail_on_fifth`'s exported `function` label.
+pub fn fail_name() -> String {
+    format!("{}::fail_on_fifth", module_path!())
+}
+
+/// Runs `calls` calls of each function, timing them; adds to `known`.
+pub fn run(calls: u64, known: &mut Known) {
+    for _ in 0..calls {
+        let start = Instant::now();
+        std::hint::black_box(spin());
+        let took = start.elapsed();
+        known.calls += 1;
+        known.seconds += took.as_secs_f64();
+        known.slow += u64::from(took > Duration::from_micros(4900));
+    }
+    for _ in 0..calls {
+        let i = known.fail_calls;
+        known.fail_calls += 1;
+        if std::panic::catch_unwind(|| fail_on_fifth(i)).is_err() {
+            known.panics += 1;
+        }
+    }
+}
+
+/// Whether `value` is within `share` (e.g. 0.05) of `expected`.
+pub fn near(value: f64, expected: f64, share: f64) -> bool {
+    (value - expected).abs() <= expected.abs() * share
+}
