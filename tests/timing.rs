@@ -13,12 +13,14 @@ use perfscope::{FunctionStats, measure};
 use perfscope_suite::{spin_for, stats};
 
 /// Outer calls: enough for a median and a 90th percentile that mean something.
-const CALLS: usize = 15;
+const CALLS: u64 = 15;
 
+/// Call `extra` busy-waits `extra` ms more than call 0: the calls' latencies are 1 ms (5%)
+/// apart, so each quantile is a different call.
 #[measure]
-fn outer_work() {
+fn outer_work(extra: u64) {
     let start = Instant::now();
-    spin_for(Duration::from_millis(8));
+    spin_for(Duration::from_millis(2 + extra));
     for _ in 0..2 {
         timed("inner.around", inner_work);
     }
@@ -62,11 +64,11 @@ fn assert_self_is_total_minus_children(f: &FunctionStats) {
 
 #[test]
 fn self_time_is_total_minus_measured_children() {
-    for _ in 0..CALLS {
-        timed("outer.around", outer_work);
+    for extra in 0..CALLS {
+        timed("outer.around", || outer_work(extra));
     }
     let (outer, inner, leaf) = (stats("::outer_work"), stats("::inner_work"), stats("::leaf_work"));
-    let n = CALLS as u64;
+    let n = CALLS;
     assert_eq!((outer.calls, inner.calls, leaf.calls), (n, 2 * n, 2 * n));
     assert_eq!(
         (edge(&outer, "::inner_work").calls, edge(&inner, "::leaf_work").calls),
@@ -105,11 +107,12 @@ fn self_time_is_total_minus_measured_children() {
     assert_quantile("leaf max", leaf.max_ns, 1.0, &inside, &around);
 }
 
+/// Each call spins `extra` ms more than the first: latencies 1 ms (4%) apart.
 #[measure]
-async fn sleeps_then_spins() {
+async fn sleeps_then_spins(extra: u64) {
     let start = Instant::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    timed("async.spin", || spin_for(Duration::from_millis(4)));
+    timed("async.spin", || spin_for(Duration::from_millis(1 + extra)));
     record("async.inside", start.elapsed());
 }
 
@@ -119,8 +122,8 @@ fn async_busy_and_wall_time() {
     let rt =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        for _ in 0..ASYNC_CALLS {
-            PollTimer::new("async.poll", "async.wall", sleeps_then_spins()).await;
+        for extra in 0..ASYNC_CALLS {
+            PollTimer::new("async.poll", "async.wall", sleeps_then_spins(extra)).await;
         }
     });
     let s = stats("::sleeps_then_spins");
