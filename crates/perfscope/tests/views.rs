@@ -41,6 +41,7 @@ fn report(functions: Vec<FunctionStats>) -> Report {
         alloc_tracking: false,
         heap_in_use: None,
         overflowed_spans: 0,
+        figures: Vec::new(),
         functions,
     }
 }
