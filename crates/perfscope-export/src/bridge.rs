@@ -1,5 +1,5 @@
 //! [`Bridge`]: syncs perfscope's figures into a `metrics` recorder, either the global one
-//! (whatever exporter the program installed) or one given to [`BridgeBuilder::recorder`].
+//! (whatever exporter the program installed) or one given to [`BridgeBuilder::with_recorder`].
 //!
 //! perfscope keeps its figures in its own store, so nothing reaches `metrics` until a sync
 //! copies what is new since the previous one: counters by `increment`, latency samples by
@@ -19,15 +19,16 @@ use std::time::Duration;
 use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
 
 use crate::ExportError;
-use crate::background::{DEFAULT_SYNC_INTERVAL, SyncThread};
-use crate::families::{self, DEFAULT_MAX_FUNCTIONS, FUNCTION_LABEL, MODULE_LABEL};
+use crate::background::SyncThread;
+use crate::families::{self, FUNCTION_LABEL, MODULE_LABEL};
+use crate::options::{Common, common_setters};
 use crate::source::Source;
 use crate::tracker::{Change, Labels, Sink, Tracker};
 
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// A recorder given to [`BridgeBuilder::recorder`].
+/// A recorder given to [`BridgeBuilder::with_recorder`].
 type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
 
 /// Starts configuring a [`Bridge`] into a `metrics` recorder.
@@ -35,7 +36,7 @@ type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
 /// ```
 /// # fn main() -> Result<(), perfscope_export::ExportError> {
 /// // After installing any `metrics` recorder (statsd, Prometheus, ...):
-/// let bridge = perfscope_export::bridge().max_functions(200).install()?;
+/// let bridge = perfscope_export::bridge().with_max_functions(200).install()?;
 /// // ... perfscope's figures reach the recorder every second; or right now:
 /// bridge.sync_now();
 /// # bridge.stop();
@@ -43,48 +44,32 @@ type SharedRecorder = Arc<dyn Recorder + Send + Sync>;
 /// # }
 /// ```
 pub fn bridge() -> BridgeBuilder {
-    BridgeBuilder {
-        max_functions: DEFAULT_MAX_FUNCTIONS,
-        sync_every: DEFAULT_SYNC_INTERVAL,
-        recorder: None,
-    }
+    BridgeBuilder { common: Common::default(), recorder: None }
 }
 
 /// Configures a [`Bridge`]; made by [`bridge()`].
 #[must_use = "a builder does nothing until .build() or .install()"]
 pub struct BridgeBuilder {
-    max_functions: usize,
-    sync_every: Duration,
+    common: Common,
     recorder: Option<SharedRecorder>,
 }
 
 impl fmt::Debug for BridgeBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BridgeBuilder")
-            .field("max_functions", &self.max_functions)
-            .field("sync_every", &self.sync_every)
+            .field("max_functions", &self.common.max_functions)
+            .field("sync_every", &self.common.sync_every)
             .field("recorder", &self.recorder.as_ref().map_or("global", |_| "given"))
             .finish()
     }
 }
 
 impl BridgeBuilder {
-    /// How many functions get their own series (default 1000); the figures of later ones are
-    /// summed under `function="<other>"`. Functions keep the series they got first.
-    pub fn max_functions(mut self, max: usize) -> Self {
-        self.max_functions = max;
-        self
-    }
-
-    /// Time between two background syncs (default 1 s).
-    pub fn sync_every(mut self, interval: Duration) -> Self {
-        self.sync_every = interval;
-        self
-    }
+    common_setters!(sync);
 
     /// Syncs into `recorder` rather than the global one (e.g. a test's
     /// `metrics_util::debugging::DebuggingRecorder`).
-    pub fn recorder(mut self, recorder: impl Recorder + Send + Sync + 'static) -> Self {
+    pub fn with_recorder(mut self, recorder: impl Recorder + Send + Sync + 'static) -> Self {
         self.recorder = Some(Arc::new(recorder));
         self
     }
@@ -95,18 +80,18 @@ impl BridgeBuilder {
         Bridge {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    tracker: Tracker::new(self.max_functions),
+                    tracker: Tracker::new(self.common.max_functions),
                     handles: Vec::new(),
                     described: false,
                 }),
                 recorder: self.recorder,
-                sync_every: self.sync_every,
+                sync_every: self.common.sync_every,
                 thread: Mutex::new(None),
             }),
         }
     }
 
-    /// A bridge that also syncs on a background thread, every [`BridgeBuilder::sync_every`].
+    /// A bridge that also syncs on a background thread, every [`BridgeBuilder::with_sync_every`].
     ///
     /// # Errors
     /// [`ExportError::Thread`] if the thread cannot be started.
@@ -118,7 +103,7 @@ impl BridgeBuilder {
 }
 
 /// Copies perfscope's figures into a `metrics` recorder: the global one, or the one given to
-/// [`BridgeBuilder::recorder`]. Each sync hands the recorder what is new since the previous
+/// [`BridgeBuilder::with_recorder`]. Each sync hands the recorder what is new since the previous
 /// one: counters by `increment`, latency samples by `Histogram::record_many`. Make with
 /// [`bridge()`].
 ///
@@ -181,7 +166,7 @@ impl Bridge {
     /// Runs `f` with the bridge's recorder as the `metrics` macros' recorder: how code outside
     /// perfscope adds its own families next to perfscope's when the recorder is not global.
     /// With the global recorder this just calls `f`.
-    pub fn with_recorder<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub fn with_local_recorder<T>(&self, f: impl FnOnce() -> T) -> T {
         match &self.shared.recorder {
             Some(recorder) => metrics::with_local_recorder(&**recorder, f),
             None => f(),

@@ -270,10 +270,8 @@ pub fn dashboard() -> Value {
     // Collapsed rows below everything else, one grid unit high each; ids 100, 110, 120.
     for (i, (title, text)) in (0u32..).zip(LATER_ROWS) {
         let mut row = later_row(title, text, 32 + i, 100 + 10 * i);
-        if title == "System monitor" {
-            if let Some(inner) = row["panels"].as_array_mut() {
-                inner.push(process_panel(32 + i + 4, 100 + 10 * i + 2));
-            }
+        if let Some(inner) = row["panels"].as_array_mut().filter(|_| title == "System monitor") {
+            inner.push(process_panel(32 + i + 4, 100 + 10 * i + 2));
         }
         panels.push(row);
     }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 pub enum ExportError {
     /// The HTTP listener's address could not be bound.
     #[error(
-        "cannot listen on {address}: {reason} (is another exporter or program using it? choose another address with .listen(..))"
+        "cannot listen on {address}: {reason} (is another exporter or program using it? choose another address with .with_address(..))"
     )]
     Listen {
         /// The address asked for.
@@ -16,7 +16,7 @@ pub enum ExportError {
         /// What the OS said.
         reason: String,
     },
-    /// An [`allow`](crate::PrometheusExporterBuilder::allow)ed network is not an IP address or
+    /// An [`with_allowed`](crate::PrometheusExporterBuilder::with_allowed) network is not an IP address or
     /// CIDR range.
     #[error(
         "cannot allow {network:?}: {reason} (expected an IP address such as \"10.1.2.3\" or a range such as \"10.0.0.0/8\")"
@@ -45,7 +45,7 @@ pub enum ExportError {
         source: std::io::Error,
     },
     /// The `prometheus` registry refused perfscope's families (e.g. a registry given to
-    /// [`registry`](crate::PrometheusExporterBuilder::registry) holds those names already).
+    /// [`with_registry`](crate::PrometheusExporterBuilder::with_registry) holds those names already).
     #[cfg(feature = "prometheus")]
     #[error("prometheus exporter: {0}")]
     Prometheus(#[source] Box<dyn std::error::Error + Send + Sync>),

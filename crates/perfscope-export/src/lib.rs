@@ -21,7 +21,7 @@
 //! }
 //!
 //! // `.install()` in a program; `.start()` keeps the recorder local, as a test wants.
-//! let exporter = perfscope_export::prometheus().listen("127.0.0.1:0".parse()?).start()?;
+//! let exporter = perfscope_export::prometheus().with_address("127.0.0.1:0".parse()?).start()?;
 //! parse("a,b,c");
 //! let text = exporter.render(); // what GET /metrics on exporter.address() returns
 //! let calls = text.lines().find(|l| l.starts_with("perfscope_function_calls_total{"));
@@ -81,6 +81,7 @@ mod bridge;
 pub mod dashboard;
 mod error;
 pub mod families;
+mod options;
 #[cfg(feature = "otlp")]
 mod otlp;
 #[cfg(feature = "prometheus")]
@@ -98,7 +99,7 @@ pub use prometheus::{
     DEFAULT_ADDRESS, PROTOBUF_FORMAT, PrometheusExporter, PrometheusExporterBuilder, prometheus,
 };
 
-/// The `prometheus` crate, for [`PrometheusExporterBuilder::registry`] and
+/// The `prometheus` crate, for [`PrometheusExporterBuilder::with_registry`] and
 /// [`PrometheusExporter::registry`].
 #[cfg(feature = "prometheus")]
 pub use ::prometheus as prometheus_crate;

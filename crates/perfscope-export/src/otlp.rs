@@ -18,10 +18,9 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use perfscope_core::figures::{Figure, FigureKind, Unit};
 
 use crate::ExportError;
-use crate::background::{DEFAULT_SYNC_INTERVAL, SyncThread};
-use crate::families::{
-    self, DEFAULT_MAX_FUNCTIONS, FUNCTION_LABEL, FamilyUnit, LATENCY_BUCKETS, MODULE_LABEL,
-};
+use crate::background::SyncThread;
+use crate::families::{self, FUNCTION_LABEL, FamilyUnit, LATENCY_BUCKETS, MODULE_LABEL};
+use crate::options::{Common, common_setters};
 use crate::source::Source;
 use crate::tracker::{Change, Sink, Tracker};
 
@@ -30,8 +29,8 @@ use crate::tracker::{Change, Sink, Tracker};
 /// ```no_run
 /// # fn main() -> Result<(), perfscope_export::ExportError> {
 /// let exporter = perfscope_export::otlp()
-///     .endpoint("http://127.0.0.1:4318/v1/metrics")
-///     .service_name("market-scanner")
+///     .with_endpoint("http://127.0.0.1:4318/v1/metrics")
+///     .with_service_name("market-scanner")
 ///     .install()?;
 /// // ... at the end, push what is left:
 /// exporter.shutdown()?;
@@ -43,9 +42,8 @@ pub fn otlp() -> OtlpExporterBuilder {
         endpoint: None,
         service_name: None,
         export_every: Duration::from_secs(10),
-        sync_every: DEFAULT_SYNC_INTERVAL,
         timeout: Duration::from_secs(10),
-        max_functions: DEFAULT_MAX_FUNCTIONS,
+        common: Common::default(),
     }
 }
 
@@ -56,50 +54,38 @@ pub struct OtlpExporterBuilder {
     endpoint: Option<String>,
     service_name: Option<String>,
     export_every: Duration,
-    sync_every: Duration,
     timeout: Duration,
-    max_functions: usize,
+    common: Common,
 }
 
 impl OtlpExporterBuilder {
     /// The collector's full metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. Default: the
     /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` environment
     /// variables, else `http://localhost:4318/v1/metrics`.
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+    pub fn with_endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
     }
 
     /// The `service.name` resource attribute (default: the SDK's, from `OTEL_SERVICE_NAME`).
-    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+    pub fn with_service_name(mut self, name: impl Into<String>) -> Self {
         self.service_name = Some(name.into());
         self
     }
 
     /// Time between two pushes to the collector (default 10 s).
-    pub fn export_every(mut self, interval: Duration) -> Self {
+    pub fn with_export_every(mut self, interval: Duration) -> Self {
         self.export_every = interval;
         self
     }
 
-    /// Time between two syncs of perfscope's figures into the instruments (default 1 s).
-    pub fn sync_every(mut self, interval: Duration) -> Self {
-        self.sync_every = interval;
-        self
-    }
-
     /// How long one push may take (default 10 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// How many functions get their own series (default 1000); later ones are summed under
-    /// `function="<other>"`.
-    pub fn max_functions(mut self, max: usize) -> Self {
-        self.max_functions = max;
-        self
-    }
+    common_setters!(sync);
 
     /// Builds the OTLP pipeline and starts syncing and pushing. The meter provider is not
     /// made global; [`OtlpExporter::meter_provider`] gives it to whoever wants it.
@@ -128,7 +114,7 @@ impl OtlpExporterBuilder {
         let shared = Arc::new(Shared {
             provider,
             state: Mutex::new(State {
-                tracker: Tracker::new(self.max_functions),
+                tracker: Tracker::new(self.common.max_functions),
                 sink,
                 figures: FigureInstruments {
                     meter,
@@ -140,7 +126,9 @@ impl OtlpExporterBuilder {
         });
         let syncing = Arc::clone(&shared);
         let thread =
-            SyncThread::spawn("perfscope-export-otlp", self.sync_every, move || syncing.sync())?;
+            SyncThread::spawn("perfscope-export-otlp", self.common.sync_every, move || {
+                syncing.sync()
+            })?;
         Ok(OtlpExporter { shared, thread: Mutex::new(Some(thread)) })
     }
 }

@@ -45,7 +45,7 @@ fn lookup(key: u64) -> u64 {
 fn increments_reach_the_recorder_with_units_and_help() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let bridge = bridge().recorder(recorder).build();
+    let bridge = bridge().with_recorder(recorder).build();
     for key in 0..17 {
         std::hint::black_box(lookup(key));
     }
@@ -89,7 +89,7 @@ fn spin(duration: Duration) {
 fn time_counters_advance_by_whole_seconds_and_carry_the_rest() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let bridge = bridge().recorder(recorder).build();
+    let bridge = bridge().with_recorder(recorder).build();
     spin(Duration::from_millis(600));
     bridge.sync_now();
     let first = find(&snapshotter, "bridge::spin");
@@ -112,7 +112,7 @@ fn allocates_one_kilobyte() {
 fn allocations_are_exported_with_perfscopes_counting_allocator() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let bridge = bridge().recorder(recorder).build();
+    let bridge = bridge().with_recorder(recorder).build();
     for _ in 0..100 {
         allocates_one_kilobyte();
     }

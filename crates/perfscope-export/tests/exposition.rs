@@ -19,7 +19,7 @@ fn any_port() -> SocketAddr {
 }
 
 fn start() -> PrometheusExporter {
-    prometheus().listen(any_port()).start().expect("exporter starts")
+    prometheus().with_address(any_port()).start().expect("exporter starts")
 }
 
 #[perfscope::measure]
@@ -136,7 +136,7 @@ fn a_scrape_asking_for_protobuf_gets_the_same_figures_in_protobuf() {
 fn an_address_in_use_is_a_clear_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap();
-    let error = prometheus().listen(address).start().unwrap_err();
+    let error = prometheus().with_address(address).start().unwrap_err();
     assert!(matches!(error, ExportError::Listen { address: a, .. } if a == address), "{error:?}");
     let message = error.to_string();
     assert!(message.contains(&format!("cannot listen on {address}")), "{message}");
@@ -162,20 +162,22 @@ fn every_scrape_reads_a_fresh_snapshot() {
 
 #[test]
 fn bad_networks_and_buckets_are_errors() {
-    let error = prometheus().listen(any_port()).allow("not-an-address").start().unwrap_err();
+    let error =
+        prometheus().with_address(any_port()).with_allowed("not-an-address").start().unwrap_err();
     assert!(matches!(error, ExportError::AllowedAddress { .. }), "{error:?}");
-    let error = prometheus().listen(any_port()).buckets(&[0.1, 0.01]).start().unwrap_err();
+    let error =
+        prometheus().with_address(any_port()).with_buckets(&[0.1, 0.01]).start().unwrap_err();
     assert!(matches!(error, ExportError::Buckets(_)), "{error:?}");
-    let error = prometheus().listen(any_port()).buckets(&[]).start().unwrap_err();
+    let error = prometheus().with_address(any_port()).with_buckets(&[]).start().unwrap_err();
     assert!(matches!(error, ExportError::Buckets(_)), "{error:?}");
 }
 
 #[test]
 fn clients_outside_the_allowed_networks_are_refused() {
-    let refused = prometheus().listen(any_port()).allow("10.0.0.0/8").start().unwrap();
+    let refused = prometheus().with_address(any_port()).with_allowed("10.0.0.0/8").start().unwrap();
     assert_eq!(get(refused.address().unwrap(), "/metrics").unwrap().status, 403);
     refused.shutdown();
-    let allowed = prometheus().listen(any_port()).allow("127.0.0.1").start().unwrap();
+    let allowed = prometheus().with_address(any_port()).with_allowed("127.0.0.1").start().unwrap();
     assert_eq!(get(allowed.address().unwrap(), "/metrics").unwrap().status, 200);
     allowed.shutdown();
 }
@@ -207,7 +209,7 @@ fn capped() {}
 
 #[test]
 fn past_the_cap_functions_are_summed_under_other() {
-    let exporter = prometheus().listen(any_port()).max_functions(0).start().unwrap();
+    let exporter = prometheus().with_address(any_port()).with_max_functions(0).start().unwrap();
     for _ in 0..5 {
         capped();
     }
@@ -233,7 +235,7 @@ fn shutdown_frees_the_port() {
 #[test]
 fn other_families_join_through_the_exporters_recorder() {
     let exporter = start();
-    exporter.with_recorder(|| {
+    exporter.with_local_recorder(|| {
         metrics::describe_gauge!("perfscope_pool_connections", "Open connections, per pool.");
         metrics::gauge!("perfscope_pool_connections", "pool" => "db").set(12.0);
     });
@@ -255,7 +257,7 @@ fn your_own_registry_keeps_its_labels_and_metrics() {
     let gauge = IntGauge::new("queue_depth", "Items waiting.").unwrap();
     registry.register(Box::new(gauge.clone())).unwrap();
     gauge.set(3);
-    let exporter = prometheus().listen(any_port()).registry(registry).start().unwrap();
+    let exporter = prometheus().with_address(any_port()).with_registry(registry).start().unwrap();
     through_your_registry();
     let text = get(exporter.address().unwrap(), "/metrics").unwrap().body;
     let labels = [("function", "exposition::through_your_registry"), ("service", "scanner")];

@@ -95,9 +95,9 @@ fn encode_order(id: u32) -> u32 {
 fn pushes_every_family_with_exact_counts() {
     let receiver = Receiver::start();
     let exporter = otlp()
-        .endpoint(format!("http://{}/v1/metrics", receiver.address))
-        .service_name("perfscope-test")
-        .export_every(Duration::from_secs(3600))
+        .with_endpoint(format!("http://{}/v1/metrics", receiver.address))
+        .with_service_name("perfscope-test")
+        .with_export_every(Duration::from_secs(3600))
         .install()
         .unwrap();
     for id in 0..42 {
@@ -157,9 +157,9 @@ fn lost_order() {}
 fn an_unreachable_collector_is_an_error_not_a_panic() {
     let port = common::free_port();
     let exporter = otlp()
-        .endpoint(format!("http://127.0.0.1:{port}/v1/metrics"))
-        .timeout(Duration::from_secs(2))
-        .export_every(Duration::from_secs(3600))
+        .with_endpoint(format!("http://127.0.0.1:{port}/v1/metrics"))
+        .with_timeout(Duration::from_secs(2))
+        .with_export_every(Duration::from_secs(3600))
         .install()
         .unwrap();
     lost_order();
@@ -169,7 +169,7 @@ fn an_unreachable_collector_is_an_error_not_a_panic() {
 
 #[test]
 fn a_bad_endpoint_is_an_error() {
-    let error = otlp().endpoint("not a url").install().unwrap_err();
+    let error = otlp().with_endpoint("not a url").install().unwrap_err();
     assert!(matches!(error, ExportError::Otlp(_)), "{error:?}");
 }
 
@@ -189,8 +189,8 @@ fn known_work_reads_right_and_pushes_stay_cumulative() {
     use common::known::{self, BYTES_PER_CALL, Known, near};
     let receiver = Receiver::start();
     let exporter = otlp()
-        .endpoint(format!("http://{}/v1/metrics", receiver.address))
-        .export_every(Duration::from_secs(3600))
+        .with_endpoint(format!("http://{}/v1/metrics", receiver.address))
+        .with_export_every(Duration::from_secs(3600))
         .install()
         .unwrap();
     let (spin, fail) = (known::spin_name(), known::fail_name());

@@ -150,11 +150,12 @@ fn wait_for_hotspots(prometheus: &Prometheus) -> Vec<(String, f64)> {
 fn prometheus_scrapes_the_exporter_and_answers_the_dashboards_queries() {
     common::require_binary("promtool");
     let exporter = perfscope_export::prometheus()
-        .listen("127.0.0.1:0".parse().unwrap())
+        .with_address("127.0.0.1:0".parse().unwrap())
         .install()
         .expect("the exporter installs");
     let target = exporter.address().unwrap();
-    let second = perfscope_export::prometheus().listen("127.0.0.1:0".parse().unwrap()).install();
+    let second =
+        perfscope_export::prometheus().with_address("127.0.0.1:0".parse().unwrap()).install();
     assert!(
         matches!(second, Err(perfscope_export::ExportError::RecorderAlreadyInstalled)),
         "{second:?}"
@@ -261,7 +262,7 @@ fn steady_five_ms(duration: Duration) {
 #[test]
 fn a_small_self_time_rate_reads_right_in_prometheus() {
     let exporter = perfscope_export::prometheus()
-        .listen("127.0.0.1:0".parse().unwrap())
+        .with_address("127.0.0.1:0".parse().unwrap())
         .start()
         .expect("the exporter starts");
     let prometheus = Prometheus::start(&[exporter.address().unwrap()], &[]);

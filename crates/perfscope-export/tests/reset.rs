@@ -12,8 +12,10 @@ fn settle(trade: u64) -> u64 {
 
 #[test]
 fn exported_counters_keep_growing_across_resets() {
-    let exporter =
-        perfscope_export::prometheus().listen("127.0.0.1:0".parse().unwrap()).start().unwrap();
+    let exporter = perfscope_export::prometheus()
+        .with_address("127.0.0.1:0".parse().unwrap())
+        .start()
+        .unwrap();
     let calls = |text: &str| {
         let labels = [("function", "reset::settle")];
         let count = format!("{}_count", families::DURATION);

@@ -16,7 +16,8 @@ use ipnet::IpNet;
 use metrics_prometheus::failure::strategy::NoOp;
 
 use crate::ExportError;
-use crate::families::{self, DEFAULT_MAX_FUNCTIONS, LATENCY_BUCKETS};
+use crate::families::{self, LATENCY_BUCKETS};
+use crate::options::{Common, common_setters};
 use collector::FunctionCollector;
 use http::{Listener, Served};
 
@@ -32,8 +33,8 @@ pub const DEFAULT_ADDRESS: SocketAddr =
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let exporter = perfscope_export::prometheus()
-///     .listen("127.0.0.1:9464".parse()?)
-///     .allow("127.0.0.1")
+///     .with_address("127.0.0.1:9464".parse()?)
+///     .with_allowed("127.0.0.1")
 ///     .install()?;
 /// // `curl 127.0.0.1:9464/metrics` now shows perfscope_function_calls_total, ...
 /// # drop(exporter);
@@ -46,7 +47,7 @@ pub fn prometheus() -> PrometheusExporterBuilder {
         listen: DEFAULT_ADDRESS,
         allow: Vec::new(),
         buckets: LATENCY_BUCKETS.to_vec(),
-        max_functions: DEFAULT_MAX_FUNCTIONS,
+        common: Common::default(),
     }
 }
 
@@ -58,13 +59,13 @@ pub struct PrometheusExporterBuilder {
     listen: SocketAddr,
     allow: Vec<String>,
     buckets: Vec<f64>,
-    max_functions: usize,
+    common: Common,
 }
 
 impl PrometheusExporterBuilder {
     /// The address of the HTTP listener (default [`DEFAULT_ADDRESS`], 127.0.0.1:9464). Port 0
     /// picks a free port; [`PrometheusExporter::address`] tells which.
-    pub fn listen(mut self, address: SocketAddr) -> Self {
+    pub fn with_address(mut self, address: SocketAddr) -> Self {
         self.listen = address;
         self
     }
@@ -72,7 +73,7 @@ impl PrometheusExporterBuilder {
     /// Answers only clients in `network`: an IP address (`"10.1.2.3"`) or a CIDR range
     /// (`"10.0.0.0/8"`). May be repeated; without it every client is answered. Others get
     /// `403 Forbidden`. A bad address is reported by `install`/`start`.
-    pub fn allow(mut self, network: impl Into<String>) -> Self {
+    pub fn with_allowed(mut self, network: impl Into<String>) -> Self {
         self.allow.push(network.into());
         self
     }
@@ -80,32 +81,27 @@ impl PrometheusExporterBuilder {
     /// Registers perfscope's families in your own `prometheus::Registry` (made with
     /// `Registry::new_custom` for a prefix or labels on every series, or holding your own
     /// `prometheus` metrics) instead of a new one.
-    pub fn registry(mut self, registry: prometheus::Registry) -> Self {
+    pub fn with_registry(mut self, registry: prometheus::Registry) -> Self {
         self.registry = Some(registry);
         self
     }
 
     /// Upper bounds, in seconds, of `perfscope_function_duration_seconds`' buckets (default
     /// [`LATENCY_BUCKETS`]: 1 µs to 10 s).
-    pub fn buckets(mut self, bounds: &[f64]) -> Self {
+    pub fn with_buckets(mut self, bounds: &[f64]) -> Self {
         self.buckets = bounds.to_vec();
         self
     }
 
-    /// How many functions get their own series (default 1000); later ones are summed under
-    /// `function="<other>"`.
-    pub fn max_functions(mut self, max: usize) -> Self {
-        self.max_functions = max;
-        self
-    }
+    common_setters!();
 
     /// Serves over HTTP and installs the global `metrics` recorder, so other code's
     /// `metrics::counter!` etc. land in the same exposition.
     ///
     /// # Errors
     /// [`ExportError::Listen`] if the address cannot be bound (e.g. already in use),
-    /// [`ExportError::RecorderAlreadyInstalled`], or a bad [`allow`](Self::allow) network or
-    /// [`buckets`](Self::buckets).
+    /// [`ExportError::RecorderAlreadyInstalled`], or a bad [`with_allowed`](Self::with_allowed) network or
+    /// [`with_buckets`](Self::with_buckets).
     pub fn install(self) -> Result<PrometheusExporter, ExportError> {
         self.launch(true, true)
     }
@@ -121,7 +117,7 @@ impl PrometheusExporterBuilder {
 
     /// Serves over HTTP like [`install`](Self::install), but does not install the global
     /// recorder: for tests, or next to another global recorder. Use
-    /// [`PrometheusExporter::with_recorder`] to add your own families to it.
+    /// [`PrometheusExporter::with_local_recorder`] to add your own families to it.
     ///
     /// # Errors
     /// As [`install`](Self::install), except that a global recorder may already exist.
@@ -137,7 +133,7 @@ impl PrometheusExporterBuilder {
             .map(|network| parse_network(network))
             .collect::<Result<Vec<_>, _>>()?;
         let registry = self.registry.unwrap_or_default();
-        let collector = FunctionCollector::new(self.max_functions, &self.buckets)
+        let collector = FunctionCollector::new(self.common.max_functions, &self.buckets)
             .map_err(|e| ExportError::Prometheus(Box::new(e)))?;
         registry.register(Box::new(collector)).map_err(|e| ExportError::Prometheus(Box::new(e)))?;
         // A user's metric whose name or labels the registry refuses becomes a no-op: a
@@ -223,7 +219,7 @@ impl PrometheusExporter {
     /// Runs `f` with this exporter's recorder as the `metrics` macros' recorder, so families
     /// other code records appear in this exposition. Only needed after
     /// [`start`](PrometheusExporterBuilder::start); an installed exporter is global already.
-    pub fn with_recorder<T>(&self, f: impl FnOnce() -> T) -> T {
+    pub fn with_local_recorder<T>(&self, f: impl FnOnce() -> T) -> T {
         metrics::with_local_recorder(&self.recorder, f)
     }
 
