@@ -9,7 +9,8 @@ use std::ptr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::alloc::AllocCounts;
+use crate::alloc::{self, AllocCounts};
+use crate::clock;
 use crate::store::{self, EMPTY_STORE, Slot, ThreadStore};
 
 /// Nested measured frames a thread tracks exactly.
@@ -124,8 +125,26 @@ pub(super) fn live_store(local: &mut Local) -> Option<&'static ThreadStore> {
     let store: &'static ThreadStore = unsafe { &*local.store };
     if store.stale.load(Relaxed) {
         store.clear();
+        restart_frames(local);
     }
     Some(store)
+}
+
+/// The frames on the stack when the thread clears its store after a `reset()` began before
+/// it: they count from now on, so no time or allocation from before the reset reaches the
+/// figures after it (a call in flight across a reset reports only its part after it).
+#[cold]
+fn restart_frames(local: &mut Local) {
+    let now = clock::now();
+    let counts = alloc::thread_counts();
+    for depth in 0..local.depth {
+        let frame = &mut local.frames[depth];
+        frame.start = now;
+        frame.child = 0;
+        if frame.alloc_tracked {
+            local.allocs[depth] = AllocFrame { at_entry: counts, child: AllocCounts::default() };
+        }
+    }
 }
 
 /// Flushes the thread's store into the retired totals when the thread exits.
