@@ -75,10 +75,15 @@ fn reset_forgets_live_idle_and_exited_threads_and_later_calls_count_from_zero() 
 }
 
 #[measure]
-fn in_flight_across_the_reset(release: &mpsc::Receiver<()>, call_child: bool) {
+fn in_flight_across_the_reset(
+    entered: &mpsc::Sender<()>,
+    release: &mpsc::Receiver<()>,
+    child: bool,
+) {
     spin_for(Duration::from_millis(30));
+    entered.send(()).expect("the test waits");
     release.recv().expect("released");
-    if call_child {
+    if child {
         child_after_the_reset();
     }
     spin_for(Duration::from_millis(5));
@@ -102,14 +107,12 @@ fn call_in_flight(call_child: bool) -> (perfscope::Report, Duration) {
     let thread = std::thread::spawn(move || {
         // Make the thread's store exist before the reset, as on any thread already measured.
         after_the_call_in_flight();
-        entered.send(()).expect("the test waits");
-        in_flight_across_the_reset(&released, call_child);
+        in_flight_across_the_reset(&entered, &released, call_child);
         assert_eq!(perfscope_core::current_depth(), 0, "the frame stack is balanced");
         (0..2).for_each(|_| after_the_call_in_flight());
     });
-    inside.recv().expect("the thread entered");
-    // The thread is inside the call: 30 ms of work, then waiting to be released.
-    std::thread::sleep(Duration::from_millis(40));
+    // The thread is inside the call, after 30 ms of work, waiting to be released.
+    inside.recv().expect("the thread is in the call");
     let before_reset = Instant::now();
     reset();
     release.send(()).expect("the thread waits");
@@ -144,7 +147,7 @@ fn a_call_in_flight_with_a_child_after_the_reset_reports_no_time_from_before_it(
     let child =
         report.function_by_suffix("::child_after_the_reset").expect("called after the reset");
     assert_eq!(child.calls, 1);
-    // The parent's figures cover at most the time since the reset: it began 40 ms before it.
+    // The parent's figures cover at most the time since the reset: it began 30 ms before it.
     let parent = report.function_by_suffix("::in_flight_across_the_reset").expect("completed");
     assert!(parent.calls <= 1, "{parent:?}");
     assert!(
