@@ -20,13 +20,13 @@ fn each_call_allocation_is_counted_exactly() {
         allocates_one_kilobyte();
     }
     let f = stats("::allocates_one_kilobyte");
-    assert_eq!((f.calls, f.alloc_count, f.alloc_bytes), (100, 100, 100_000));
-    assert_eq!((f.dealloc_count, f.dealloc_bytes), (100, 100_000));
-    assert_eq!((f.total_alloc_count, f.total_alloc_bytes), (100, 100_000));
-    assert_eq!(f.realloc_count, 0);
+    assert_eq!((f.calls, f.allocations, f.alloc_bytes), (100, 100, 100_000));
+    assert_eq!((f.frees, f.freed_bytes), (100, 100_000));
+    assert_eq!((f.total_allocations, f.total_alloc_bytes), (100, 100_000));
+    assert_eq!(f.reallocs, 0);
     let report = report();
     assert!(report.alloc_tracking);
-    assert!(report.heap_in_use.is_some_and(|bytes| bytes > 0));
+    assert!(report.process().heap_in_use_bytes.is_some_and(|bytes| bytes > 0));
 }
 
 #[measure]
@@ -48,10 +48,10 @@ fn children_are_in_inclusive_figures_only() {
     }
     let parent = stats("::keeps_parent_allocation");
     let child = stats("::allocates_in_child");
-    assert_eq!((child.alloc_count, child.alloc_bytes, child.dealloc_bytes), (10, 3000, 3000));
-    assert_eq!((parent.alloc_count, parent.alloc_bytes, parent.dealloc_bytes), (10, 5120, 0));
-    assert_eq!((parent.total_alloc_count, parent.total_alloc_bytes), (20, 8120));
-    assert_eq!(parent.total_dealloc_bytes, 3000);
+    assert_eq!((child.allocations, child.alloc_bytes, child.freed_bytes), (10, 3000, 3000));
+    assert_eq!((parent.allocations, parent.alloc_bytes, parent.freed_bytes), (10, 5120, 0));
+    assert_eq!((parent.total_allocations, parent.total_alloc_bytes), (20, 8120));
+    assert_eq!(parent.total_freed_bytes, 3000);
     let edge = parent.children.iter().find(|c| c.name.ends_with("::allocates_in_child")).unwrap();
     assert_eq!(edge.alloc_bytes, 3000);
 }
@@ -67,10 +67,10 @@ fn grows_a_vec() -> usize {
 fn reallocation_counts_new_size_allocated_and_old_size_freed() {
     black_box(grows_a_vec());
     let f = stats("::grows_a_vec");
-    assert!(f.realloc_count >= 1, "{f:?}");
-    assert_eq!(f.alloc_count, 1 + f.realloc_count);
-    assert_eq!(f.dealloc_count, f.alloc_count, "{f:?}");
-    assert_eq!(f.alloc_bytes, f.dealloc_bytes, "{f:?}");
+    assert!(f.reallocs >= 1, "{f:?}");
+    assert_eq!(f.allocations, 1 + f.reallocs);
+    assert_eq!(f.frees, f.allocations, "{f:?}");
+    assert_eq!(f.alloc_bytes, f.freed_bytes, "{f:?}");
     assert!(f.alloc_bytes >= 16 + 100);
 }
 
@@ -112,8 +112,8 @@ fn async_allocations_go_to_the_future_on_every_poll() {
     }
     let f = stats("::allocates_across_polls");
     assert_eq!((f.calls, f.polls), (4, Some(8)));
-    assert_eq!((f.alloc_count, f.alloc_bytes), (8, 4 * 2500), "{f:?}");
-    assert_eq!((f.dealloc_count, f.dealloc_bytes), (8, 4 * 2500), "{f:?}");
+    assert_eq!((f.allocations, f.alloc_bytes), (8, 4 * 2500), "{f:?}");
+    assert_eq!((f.frees, f.freed_bytes), (8, 4 * 2500), "{f:?}");
 
     // On tokio's multi-thread runtime polls may run on different workers; the runtime's own
     // allocations during a poll (first use of a worker's queues) are the poll's too.
@@ -125,7 +125,7 @@ fn async_allocations_go_to_the_future_on_every_poll() {
     });
     let f = stats("::allocates_on_tokio");
     assert_eq!(f.calls, 4);
-    assert!(f.alloc_count >= 8 && f.alloc_bytes >= 4 * 2500, "{f:?}");
+    assert!(f.allocations >= 8 && f.alloc_bytes >= 4 * 2500, "{f:?}");
     assert!(f.alloc_bytes < 4 * 2500 + 4096, "{f:?}");
 }
 
@@ -139,5 +139,5 @@ fn frees_are_attributed_to_the_freeing_function() {
     let data = std::thread::spawn(|| vec![7u8; 4096]).join().unwrap();
     frees_what_another_thread_allocated(data);
     let f = stats("::frees_what_another_thread_allocated");
-    assert_eq!((f.alloc_count, f.dealloc_count, f.dealloc_bytes), (0, 1, 4096));
+    assert_eq!((f.allocations, f.frees, f.freed_bytes), (0, 1, 4096));
 }

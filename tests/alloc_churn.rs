@@ -34,7 +34,7 @@ const THREADS: usize = 10_000;
 
 #[test]
 fn ten_thousand_thread_churns() {
-    let heap_before = report().heap_in_use.unwrap();
+    let heap_before = report().process().heap_in_use_bytes.unwrap();
     let (send, receive) = mpsc::channel::<Vec<u8>>();
     let freer = std::thread::spawn(move || {
         let mut freed = 0usize;
@@ -66,7 +66,7 @@ fn ten_thousand_thread_churns() {
     // One call in the thread body and one in each thread-local destructor: none lost.
     assert_eq!(f.calls, 2 * THREADS as u64);
     // Every churned thread's memory is freed again: the heap is back near where it started.
-    let heap_after = report.heap_in_use.unwrap();
+    let heap_after = report.process().heap_in_use_bytes.unwrap();
     assert!(
         heap_after < heap_before + 8 * 1024 * 1024,
         "heap grew from {heap_before} to {heap_after}"

@@ -9,7 +9,7 @@ use common::{assert_between, measured, record};
 use perfscope::{FunctionStats, measure};
 use perfscope_suite::stats;
 
-fn edge<'a>(parent: &'a FunctionStats, name: &str) -> &'a perfscope::ChildCalls {
+fn edge<'a>(parent: &'a FunctionStats, name: &str) -> &'a perfscope::CallEdge {
     let found = parent.children.iter().find(|c| c.name == name || c.name.ends_with(name));
     found.unwrap_or_else(|| panic!("{name} not a child of {}: {:?}", parent.name, parent.children))
 }
@@ -81,9 +81,9 @@ fn panicking_calls_are_counted_and_flagged() {
     }
     std::panic::set_hook(prev);
     let failing = stats("::fails_on_odd");
-    assert_eq!((failing.calls, failing.panicked), (10, 5));
+    assert_eq!((failing.calls, failing.panics), (10, 5));
     let caller = stats("::calls_the_failing_fn");
-    assert_eq!((caller.calls, caller.panicked), (10, 5));
+    assert_eq!((caller.calls, caller.panics), (10, 5));
     assert_eq!(caller.children.len(), 1);
     assert_eq!(caller.children[0].calls, 10);
     // The frame stack unwound with the panics.
@@ -149,9 +149,9 @@ fn a_thread_killed_by_an_uncaught_panic_still_counts_its_calls() {
     let died = std::thread::spawn(body_of_a_dying_thread).join();
     assert!(died.is_err(), "the thread panicked");
     let dying = stats("::dies_on_third_call");
-    assert_eq!((dying.calls, dying.panicked), (3, 1));
+    assert_eq!((dying.calls, dying.panics), (3, 1));
     let body = stats("::body_of_a_dying_thread");
-    assert_eq!((body.calls, body.panicked), (1, 1));
+    assert_eq!((body.calls, body.panics), (1, 1));
     assert_eq!(edge(&body, "::dies_on_third_call").calls, 3);
 }
 

@@ -272,7 +272,6 @@ mod tests {
             elapsed_ns: 1,
             clock: "os".into(),
             alloc_tracking: true,
-            heap_in_use: None,
             overflowed_spans: 0,
             figures: Vec::new(),
             functions,

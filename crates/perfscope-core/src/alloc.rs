@@ -92,7 +92,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllocCounts {
     /// Allocations (a reallocation counts as one allocation and one deallocation).
-    pub allocs: u64,
+    pub allocations: u64,
     /// Bytes allocated.
     pub alloc_bytes: u64,
     /// Deallocations.
@@ -108,7 +108,7 @@ impl AllocCounts {
     #[inline(always)]
     pub fn since(self, earlier: AllocCounts) -> AllocCounts {
         AllocCounts {
-            allocs: self.allocs.wrapping_sub(earlier.allocs),
+            allocations: self.allocations.wrapping_sub(earlier.allocations),
             alloc_bytes: self.alloc_bytes.wrapping_sub(earlier.alloc_bytes),
             frees: self.frees.wrapping_sub(earlier.frees),
             freed_bytes: self.freed_bytes.wrapping_sub(earlier.freed_bytes),
@@ -120,7 +120,7 @@ impl AllocCounts {
     #[inline(always)]
     pub fn plus(self, other: AllocCounts) -> AllocCounts {
         AllocCounts {
-            allocs: self.allocs.wrapping_add(other.allocs),
+            allocations: self.allocations.wrapping_add(other.allocations),
             alloc_bytes: self.alloc_bytes.wrapping_add(other.alloc_bytes),
             frees: self.frees.wrapping_add(other.frees),
             freed_bytes: self.freed_bytes.wrapping_add(other.freed_bytes),
@@ -155,7 +155,7 @@ const OWN_SHARD: u8 = 1;
 const SHARED_SHARD: u8 = 2;
 
 struct ThreadCounts {
-    allocs: Cell<u64>,
+    allocations: Cell<u64>,
     alloc_bytes: Cell<u64>,
     frees: Cell<u64>,
     freed_bytes: Cell<u64>,
@@ -169,7 +169,7 @@ struct ThreadCounts {
 thread_local! {
     static COUNTS: ThreadCounts = const {
         ThreadCounts {
-            allocs: Cell::new(0),
+            allocations: Cell::new(0),
             alloc_bytes: Cell::new(0),
             frees: Cell::new(0),
             freed_bytes: Cell::new(0),
@@ -207,7 +207,7 @@ fn shard_add(counts: &ThreadCounts, field: fn(&Shard) -> &AtomicU64, by: u64) {
 fn on_alloc(size: u64) {
     COUNTS.with(|c| {
         if c.suspended.get() == 0 {
-            bump(&c.allocs, 1);
+            bump(&c.allocations, 1);
             bump(&c.alloc_bytes, size);
         }
         shard_add(c, |s| &s.alloc_bytes, size);
@@ -230,7 +230,7 @@ fn on_realloc(old: u64, new: u64) {
     COUNTS.with(|c| {
         if c.suspended.get() == 0 {
             bump(&c.reallocs, 1);
-            bump(&c.allocs, 1);
+            bump(&c.allocations, 1);
             bump(&c.alloc_bytes, new);
             bump(&c.frees, 1);
             bump(&c.freed_bytes, old);
@@ -291,7 +291,7 @@ impl Drop for ReleaseOnExit {
 #[inline(always)]
 pub fn thread_counts() -> AllocCounts {
     COUNTS.with(|c| AllocCounts {
-        allocs: c.allocs.get(),
+        allocations: c.allocations.get(),
         alloc_bytes: c.alloc_bytes.get(),
         frees: c.frees.get(),
         freed_bytes: c.freed_bytes.get(),
@@ -356,7 +356,13 @@ mod tests {
         let d = thread_counts().since(before);
         assert_eq!(
             d,
-            AllocCounts { allocs: 2, alloc_bytes: 4000, frees: 2, freed_bytes: 4000, reallocs: 1 }
+            AllocCounts {
+                allocations: 2,
+                alloc_bytes: 4000,
+                frees: 2,
+                freed_bytes: 4000,
+                reallocs: 1
+            }
         );
         assert!(is_installed());
         assert!(heap_in_use().is_some());
@@ -392,7 +398,7 @@ mod tests {
         }
         assert_eq!(WRAPPED.inner.0.load(Relaxed), 2, "zeroed alloc and realloc reached the inner");
         let d = thread_counts().since(before);
-        assert_eq!((d.allocs, d.alloc_bytes, d.frees, d.freed_bytes), (2, 768, 2, 768));
+        assert_eq!((d.allocations, d.alloc_bytes, d.frees, d.freed_bytes), (2, 768, 2, 768));
     }
 
     #[test]

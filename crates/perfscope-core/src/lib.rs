@@ -44,7 +44,7 @@ pub use callsite::{
 };
 pub use hot::MAX_DEPTH;
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
-pub use snapshot::{CallsiteSnapshot, ChildSnapshot, Snapshot, reset, snapshot};
+pub use snapshot::{CallEdge, CallsiteSnapshot, Snapshot, reset, snapshot};
 pub use store::{EDGES, live_threads};
 
 /// Depth of the calling thread's frame stack (0 outside measured code).

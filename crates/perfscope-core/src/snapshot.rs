@@ -20,11 +20,9 @@ pub struct Snapshot {
     /// Whether [`CountingAlloc`](crate::CountingAlloc) is the global allocator (otherwise all
     /// allocation figures are zero).
     pub alloc_tracking: bool,
-    /// Bytes allocated and not freed, process-wide (with `CountingAlloc` only).
-    pub heap_in_use: Option<u64>,
-    /// Calls sent to an `<overflow>` callsite by a cardinality cap, since start-up or the last
+    /// Spans sent to an `<overflow>` callsite by the span-name cap, since start-up or the last
     /// [`reset`].
-    pub overflowed: u64,
+    pub overflowed_spans: u64,
     /// [`reset`] calls since start-up: exporters turning totals into deltas compare it with
     /// the previous snapshot's to tell a reset from a counter going down.
     pub resets: u64,
@@ -38,7 +36,7 @@ pub struct Snapshot {
 
 /// A call edge from a callsite to one child callsite, summed over threads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChildSnapshot {
+pub struct CallEdge {
     /// The child's callsite id.
     pub id: u32,
     /// The child's name (readers need no other lookup).
@@ -61,7 +59,7 @@ pub struct CallsiteSnapshot {
     /// Completed calls (returned, unwound, or — async — completed).
     pub calls: u64,
     /// Calls that ended by unwinding.
-    pub panicked: u64,
+    pub panics: u64,
     /// Futures dropped before completing.
     pub cancelled: u64,
     /// Polls (async callsites).
@@ -70,9 +68,9 @@ pub struct CallsiteSnapshot {
     pub busy_ns: u64,
     /// `busy_ns` minus the busy time of measured children.
     pub self_ns: u64,
-    /// Inclusive latency: equal to `busy_ns` for sync callsites, first poll to completion
-    /// summed over completed calls for async ones.
-    pub wall_ns: u64,
+    /// Inclusive latency summed over completed calls: equal to `busy_ns` for sync callsites;
+    /// first poll to completion for async ones; creation to close for spans.
+    pub total_ns: u64,
     /// Longest call latency.
     pub max_ns: u64,
     /// Allocations made by the callsite itself (not by measured children).
@@ -80,7 +78,7 @@ pub struct CallsiteSnapshot {
     /// Allocations made by the callsite and its measured children.
     pub alloc_total: AllocCounts,
     /// Calls made to each child callsite, by child id.
-    pub children: Vec<ChildSnapshot>,
+    pub children: Vec<CallEdge>,
     /// Calls to children past the per-callsite edge table (16 distinct children per thread).
     pub other_children: u64,
     /// Latency histogram, in clock ticks; see [`CallsiteSnapshot::quantile_ns`].
@@ -105,7 +103,7 @@ impl CallsiteSnapshot {
 
     /// Mean latency in nanoseconds.
     pub fn mean_ns(&self) -> u64 {
-        self.wall_ns.checked_div(self.calls).unwrap_or(0)
+        self.total_ns.checked_div(self.calls).unwrap_or(0)
     }
 }
 
@@ -139,12 +137,12 @@ pub fn snapshot() -> Snapshot {
                     id,
                     info,
                     calls,
-                    panicked,
+                    panics: panicked,
                     cancelled,
                     polls,
                     busy_ns: ns(busy),
                     self_ns: ns(self_),
-                    wall_ns: ns(wall),
+                    total_ns: ns(wall),
                     max_ns: ns(max),
                     alloc_self,
                     alloc_total,
@@ -152,7 +150,7 @@ pub fn snapshot() -> Snapshot {
                         .children
                         .into_iter()
                         .filter(|(_, e)| e.calls + e.busy > 0)
-                        .map(|(id, e)| ChildSnapshot {
+                        .map(|(id, e)| CallEdge {
                             id,
                             name: table.get(id as usize).map_or_else(
                                 || format!("<callsite {id}>").into(),
@@ -171,17 +169,15 @@ pub fn snapshot() -> Snapshot {
             .collect()
     });
     callsites.sort_by_key(|c| c.id);
-    let heap_in_use = alloc::heap_in_use();
     Snapshot {
         callsites,
         elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
         clock: clock::source(),
         alloc_tracking: alloc::is_installed(),
-        heap_in_use,
-        overflowed: callsite::overflowed(),
+        overflowed_spans: callsite::overflowed(),
         resets,
         nanos_per_tick,
-        figures: figures::read_all(heap_in_use),
+        figures: figures::read_all(alloc::heap_in_use()),
     }
 }
 

@@ -42,12 +42,12 @@ impl Source {
             module: &c.info.module_path,
             counters: Counters {
                 calls: c.calls,
-                panics: c.panicked,
+                panics: c.panics,
                 self_ns: c.self_ns,
                 busy_ns: c.busy_ns,
                 alloc_bytes: c.alloc_self.alloc_bytes,
-                allocations: c.alloc_self.allocs,
-                total_ns: c.wall_ns,
+                allocations: c.alloc_self.allocations,
+                total_ns: c.total_ns,
             },
             latency: &c.latency,
         })

@@ -74,7 +74,7 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 pub use perfscope_layer::layer;
 pub use perfscope_macros::measure;
 pub use report::{
-    ChildCalls, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, ProcessFigures,
+    CallEdge, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, ProcessFigures,
     Report, ReportError, SCHEMA_VERSION,
 };
 pub use table::{DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns};

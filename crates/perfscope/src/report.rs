@@ -7,7 +7,10 @@ use perfscope_core::{Kind, Snapshot, clock::ClockSource, figures};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON schema [`Report`] serialises to. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema [`Report::from_json`] reads (and converts).
+pub const OLDEST_SCHEMA_READ: u32 = 1;
 
 /// Hotspot report: every measured function, sorted by self time (largest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,12 +22,9 @@ pub struct Report {
     /// The clock behind the figures: `"tsc"` or `"os"`.
     pub clock: String,
     /// Whether `perfscope::CountingAlloc` is the global allocator: without it every
-    /// allocation field is zero and `heap_in_use` is absent.
+    /// allocation field is zero and the heap in use is absent from [`Report::process`].
     #[serde(default)]
     pub alloc_tracking: bool,
-    /// Bytes allocated and not yet freed, process-wide (needs `CountingAlloc`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heap_in_use: Option<u64>,
     /// Spans created after the span-name cap was reached, counted under `<overflow>` (since
     /// start-up or the last `reset()`, like that row).
     #[serde(default)]
@@ -143,7 +143,8 @@ pub struct FunctionStats {
     /// Completed calls, including panicked ones.
     pub calls: u64,
     /// Calls that ended by unwinding.
-    pub panicked: u64,
+    #[serde(alias = "panicked")]
+    pub panics: u64,
     /// Futures dropped before completing (async only; 0 otherwise).
     pub cancelled: u64,
     /// Inclusive latency summed over calls: sync call time, or async first poll to completion.
@@ -152,11 +153,7 @@ pub struct FunctionStats {
     pub self_ns: u64,
     /// Inclusive time running on a thread (equals `total_ns` for sync functions).
     pub busy_ns: u64,
-    /// Async and spans only: first poll (span creation) to completion (close), summed (equals
-    /// `total_ns`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wall_ns: Option<u64>,
-    /// Async and spans only: `wall_ns - busy_ns`, time spent not running (between polls, or
+    /// Async and spans only: `total_ns - busy_ns`, time spent not running (between polls, or
     /// while a span was not entered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_ns: Option<u64>,
@@ -175,40 +172,47 @@ pub struct FunctionStats {
     pub max_ns: u64,
     /// Allocations made in this function itself (not in measured children).
     #[serde(default)]
-    pub alloc_count: u64,
+    #[serde(alias = "alloc_count")]
+    pub allocations: u64,
     /// Bytes allocated in this function itself (a `realloc` counts its new size here and its
-    /// old size in `dealloc_bytes`).
+    /// old size in `freed_bytes`).
     #[serde(default)]
     pub alloc_bytes: u64,
     /// Deallocations made in this function itself.
     #[serde(default)]
-    pub dealloc_count: u64,
+    #[serde(alias = "dealloc_count")]
+    pub frees: u64,
     /// Bytes freed in this function itself.
     #[serde(default)]
-    pub dealloc_bytes: u64,
+    #[serde(alias = "dealloc_bytes")]
+    pub freed_bytes: u64,
     /// Reallocations made in this function itself (each is also one allocation and one
     /// deallocation above).
     #[serde(default)]
-    pub realloc_count: u64,
-    /// `alloc_count` including measured children.
+    #[serde(alias = "realloc_count")]
+    pub reallocs: u64,
+    /// `allocations` including measured children.
     #[serde(default)]
-    pub total_alloc_count: u64,
+    #[serde(alias = "total_alloc_count")]
+    pub total_allocations: u64,
     /// `alloc_bytes` including measured children.
     #[serde(default)]
     pub total_alloc_bytes: u64,
-    /// `dealloc_count` including measured children.
+    /// `frees` including measured children.
     #[serde(default)]
-    pub total_dealloc_count: u64,
-    /// `dealloc_bytes` including measured children.
+    #[serde(alias = "total_dealloc_count")]
+    pub total_frees: u64,
+    /// `freed_bytes` including measured children.
     #[serde(default)]
-    pub total_dealloc_bytes: u64,
+    #[serde(alias = "total_dealloc_bytes")]
+    pub total_freed_bytes: u64,
     /// Measured functions called from this one, by descending calls.
-    pub children: Vec<ChildCalls>,
+    pub children: Vec<CallEdge>,
 }
 
 /// A call edge: how often a child was called from the function holding this entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChildCalls {
+pub struct CallEdge {
     /// The child's [`FunctionStats::name`] (`<other>` sums children past the edge table).
     pub name: String,
     /// Calls.
@@ -229,7 +233,7 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
     /// Written by an incompatible perfscope.
     #[error(
-        "report schema {found} is not supported (this perfscope reads schema {SCHEMA_VERSION})"
+        "report schema {found} is not supported (this perfscope reads schemas {OLDEST_SCHEMA_READ} to {SCHEMA_VERSION})"
     )]
     Schema {
         /// The schema the file declares.
@@ -245,10 +249,10 @@ impl Report {
             .iter()
             .map(|c| {
                 let has_wall = c.info.kind != Kind::Sync;
-                let mut children: Vec<ChildCalls> = c
+                let mut children: Vec<CallEdge> = c
                     .children
                     .iter()
-                    .map(|child| ChildCalls {
+                    .map(|child| CallEdge {
                         name: child.name.to_string(),
                         calls: child.calls,
                         busy_ns: child.busy_ns,
@@ -256,7 +260,7 @@ impl Report {
                     })
                     .collect();
                 if c.other_children > 0 {
-                    children.push(ChildCalls {
+                    children.push(CallEdge {
                         name: "<other>".into(),
                         calls: c.other_children,
                         busy_ns: 0,
@@ -275,28 +279,27 @@ impl Report {
                         Kind::Span => FunctionKind::Span,
                     },
                     calls: c.calls,
-                    panicked: c.panicked,
+                    panics: c.panics,
                     cancelled: c.cancelled,
-                    total_ns: c.wall_ns,
+                    total_ns: c.total_ns,
                     self_ns: c.self_ns,
                     busy_ns: c.busy_ns,
-                    wall_ns: has_wall.then_some(c.wall_ns),
-                    idle_ns: has_wall.then_some(c.wall_ns.saturating_sub(c.busy_ns)),
+                    idle_ns: has_wall.then_some(c.total_ns.saturating_sub(c.busy_ns)),
                     polls: (c.info.kind == Kind::Async).then_some(c.polls),
                     mean_ns: c.mean_ns(),
                     p50_ns: c.quantile_ns(0.50),
                     p90_ns: c.quantile_ns(0.90),
                     p99_ns: c.quantile_ns(0.99),
                     max_ns: c.max_ns,
-                    alloc_count: c.alloc_self.allocs,
+                    allocations: c.alloc_self.allocations,
                     alloc_bytes: c.alloc_self.alloc_bytes,
-                    dealloc_count: c.alloc_self.frees,
-                    dealloc_bytes: c.alloc_self.freed_bytes,
-                    realloc_count: c.alloc_self.reallocs,
-                    total_alloc_count: c.alloc_total.allocs,
+                    frees: c.alloc_self.frees,
+                    freed_bytes: c.alloc_self.freed_bytes,
+                    reallocs: c.alloc_self.reallocs,
+                    total_allocations: c.alloc_total.allocations,
                     total_alloc_bytes: c.alloc_total.alloc_bytes,
-                    total_dealloc_count: c.alloc_total.frees,
-                    total_dealloc_bytes: c.alloc_total.freed_bytes,
+                    total_frees: c.alloc_total.frees,
+                    total_freed_bytes: c.alloc_total.freed_bytes,
                     children,
                 }
             })
@@ -311,8 +314,7 @@ impl Report {
             }
             .into(),
             alloc_tracking: snapshot.alloc_tracking,
-            heap_in_use: snapshot.heap_in_use,
-            overflowed_spans: snapshot.overflowed,
+            overflowed_spans: snapshot.overflowed_spans,
             functions,
             figures: snapshot.figures.iter().map(FigureStats::from).collect(),
         }
@@ -332,8 +334,8 @@ impl Report {
     pub fn process(&self) -> ProcessFigures {
         let whole = |name| self.figure(name).map(|v| v as u64);
         ProcessFigures {
-            heap_in_use_bytes: whole("perfscope_heap_in_use_bytes"),
-            threads: whole("process_threads"),
+            heap_in_use_bytes: whole(figures::HEAP_IN_USE_BYTES),
+            threads: whole(figures::PROCESS_THREADS),
         }
     }
 
@@ -354,9 +356,32 @@ impl Report {
             schema: u32,
         }
         let Version { schema } = serde_json::from_str(json)?;
-        if schema != SCHEMA_VERSION {
-            return Err(ReportError::Schema { found: schema });
+        match schema {
+            SCHEMA_VERSION => Ok(serde_json::from_str(json)?),
+            1 => Report::from_schema_1(json),
+            found => Err(ReportError::Schema { found }),
         }
-        Ok(serde_json::from_str(json)?)
+    }
+
+    /// Reads a schema-1 report: its field names are read through aliases, its `wall_ns` (equal
+    /// to `total_ns`) is dropped, and its top-level `heap_in_use` becomes the
+    /// `perfscope_heap_in_use_bytes` figure. The result is a current report.
+    fn from_schema_1(json: &str) -> Result<Report, ReportError> {
+        let mut value: serde_json::Value = serde_json::from_str(json)?;
+        let heap = value.get("heap_in_use").and_then(serde_json::Value::as_u64);
+        let mut report: Report = serde_json::from_value(value.take())?;
+        report.schema = SCHEMA_VERSION;
+        if let Some(bytes) = heap {
+            report.figures.push(FigureStats {
+                section: "process".into(),
+                name: figures::HEAP_IN_USE_BYTES.into(),
+                kind: FigureKind::Gauge,
+                unit: FigureUnit::Bytes,
+                help: String::new(),
+                labels: BTreeMap::new(),
+                value: bytes as f64,
+            });
+        }
+        Ok(report)
     }
 }

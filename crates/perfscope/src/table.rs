@@ -66,8 +66,8 @@ impl fmt::Display for TableView<'_> {
             if func.kind == FunctionKind::Async {
                 notes.push(format!("async, idle {}", human_ns(func.idle_ns.unwrap_or(0))));
             }
-            if func.panicked > 0 {
-                notes.push(format!("{} panicked", func.panicked));
+            if func.panics > 0 {
+                notes.push(format!("{} panics", func.panics));
             }
             if func.cancelled > 0 {
                 notes.push(format!("{} cancelled", func.cancelled));
@@ -88,9 +88,9 @@ impl fmt::Display for TableView<'_> {
                 human_ns(func.max_ns),
             ];
             if report.alloc_tracking {
-                let net = func.alloc_bytes as i128 - func.dealloc_bytes as i128;
+                let net = func.alloc_bytes as i128 - func.freed_bytes as i128;
                 row.extend([
-                    func.alloc_count.to_string(),
+                    func.allocations.to_string(),
                     human_bytes(func.alloc_bytes),
                     format!(
                         "{}{}",
@@ -120,7 +120,7 @@ impl fmt::Display for TableView<'_> {
             }
         )?;
         write!(f, "{table}")?;
-        match report.heap_in_use {
+        match report.process().heap_in_use_bytes {
             Some(heap) if report.alloc_tracking => write!(
                 f,
                 "\nallocations: self figures per function (children excluded); heap in use {}",
@@ -132,10 +132,13 @@ impl fmt::Display for TableView<'_> {
                  allocator)"
             )?,
         }
-        let mut sections: Vec<&str> = report.figures.iter().map(|x| x.section.as_str()).collect();
+        // The heap in use is on the allocations line already.
+        let shown = |x: &&FigureStats| x.name != perfscope_core::figures::HEAP_IN_USE_BYTES;
+        let mut sections: Vec<&str> =
+            report.figures.iter().filter(shown).map(|x| x.section.as_str()).collect();
         sections.dedup();
         for section in sections {
-            let figures = report.figures.iter().filter(|x| x.section == section);
+            let figures = report.figures.iter().filter(shown).filter(|x| x.section == section);
             let figures: Vec<String> =
                 figures.map(|x| format!("{} {}", figure_label(x), human_figure(x))).collect();
             write!(f, "\n{section}: {}", figures.join(", "))?;

@@ -62,3 +62,38 @@ fn a_report_without_figures_reads_as_before() {
     assert!(report.figures.is_empty());
     assert_eq!(report.process().threads, None);
 }
+
+/// A schema-1 report (old field names, `wall_ns`, a top-level `heap_in_use`) reads as a
+/// current one: the names through aliases, the heap as the process figure.
+#[test]
+fn a_schema_1_report_reads_with_its_old_names() {
+    let old = r#"{
+      "schema": 1, "elapsed_ns": 1000, "clock": "tsc", "alloc_tracking": true,
+      "heap_in_use": 4096, "overflowed_spans": 0,
+      "functions": [{
+        "name": "app::f", "module": "app", "file": "src/main.rs", "line": 3, "kind": "async",
+        "calls": 4, "panicked": 1, "cancelled": 0, "total_ns": 800, "self_ns": 300,
+        "busy_ns": 500, "wall_ns": 800, "idle_ns": 300, "polls": 9, "mean_ns": 200,
+        "p50_ns": 190, "p90_ns": 250, "p99_ns": 260, "max_ns": 270,
+        "alloc_count": 5, "alloc_bytes": 640, "dealloc_count": 4, "dealloc_bytes": 512,
+        "realloc_count": 1, "total_alloc_count": 7, "total_alloc_bytes": 900,
+        "total_dealloc_count": 6, "total_dealloc_bytes": 700,
+        "children": [{ "name": "app::g", "calls": 2, "busy_ns": 200, "alloc_bytes": 260 }]
+      }]
+    }"#;
+    let report = Report::from_json(old).expect("schema 1 reads");
+    assert_eq!(report.schema, perfscope::SCHEMA_VERSION);
+    let f = report.function("app::f").unwrap();
+    assert_eq!((f.calls, f.panics, f.total_ns, f.idle_ns), (4, 1, 800, Some(300)));
+    assert_eq!((f.allocations, f.frees, f.freed_bytes, f.reallocs), (5, 4, 512, 1));
+    assert_eq!((f.total_allocations, f.total_frees, f.total_freed_bytes), (7, 6, 700));
+    assert_eq!(f.children[0].name, "app::g");
+    assert_eq!(report.process().heap_in_use_bytes, Some(4096));
+    // Written back, it is a current report.
+    let json = report.to_json();
+    assert!(json.contains("\"schema\": 2") && json.contains("\"panics\": 1"), "{json}");
+    assert!(!json.contains("wall_ns") && !json.contains("alloc_count"), "{json}");
+    let future = old.replace("\"schema\": 1", "\"schema\": 99");
+    let error = Report::from_json(&future).unwrap_err().to_string();
+    assert!(error.contains("schema 99") && error.contains("schemas 1 to 2"), "{error}");
+}

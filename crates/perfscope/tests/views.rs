@@ -1,6 +1,6 @@
 //! Report views on hand-built reports: folded stacks, flame graphs, HTML.
 
-use perfscope::{ChildCalls, FunctionKind, FunctionStats, Report, SCHEMA_VERSION};
+use perfscope::{CallEdge, FunctionKind, FunctionStats, Report, SCHEMA_VERSION};
 
 /// A sync function with `self_ns` of its own and `busy_ns` inclusive, calling `children`
 /// (`(name, edge busy_ns)`).
@@ -22,7 +22,7 @@ fn func(name: &str, self_ns: u64, busy_ns: u64, children: &[(&str, u64)]) -> Fun
         max_ns: busy_ns / 10,
         children: children
             .iter()
-            .map(|&(name, busy_ns)| ChildCalls {
+            .map(|&(name, busy_ns)| CallEdge {
                 name: name.into(),
                 calls: 10,
                 busy_ns,
@@ -39,7 +39,6 @@ fn report(functions: Vec<FunctionStats>) -> Report {
         elapsed_ns: 1_000_000,
         clock: "os".into(),
         alloc_tracking: false,
-        heap_in_use: None,
         overflowed_spans: 0,
         figures: Vec::new(),
         functions,
@@ -391,7 +390,15 @@ mod html {
     fn html_shows_allocation_columns_when_tracking() {
         let mut r = tree();
         r.alloc_tracking = true;
-        r.heap_in_use = Some(2048);
+        r.figures.push(perfscope::FigureStats {
+            section: "process".into(),
+            name: "perfscope_heap_in_use_bytes".into(),
+            kind: perfscope::FigureKind::Gauge,
+            unit: perfscope::FigureUnit::Bytes,
+            help: String::new(),
+            labels: Default::default(),
+            value: 2048.0,
+        });
         let doc = Html::parse_document(&r.to_html());
         let headers: Vec<String> =
             select(&doc, "#ps-hotspots thead th").iter().map(|th| th.text().collect()).collect();
@@ -460,11 +467,11 @@ mod html {
     fn varied() -> perfscope::Report {
         let mut slow = func("app::slow", 3_070_000, 4_000_000, &[("app::mid", 500_000)]);
         slow.calls = 7;
-        slow.alloc_count = 3;
+        slow.allocations = 3;
         slow.alloc_bytes = 3 * 1024 * 1024;
         slow.total_alloc_bytes = 5 * 1024 * 1024;
-        slow.dealloc_bytes = 512;
-        slow.panicked = 2;
+        slow.freed_bytes = 512;
+        slow.panics = 2;
         let mut mid = func("app::mid", 12_400, 500_000, &[]);
         mid.kind = perfscope::FunctionKind::Async;
         mid.idle_ns = Some(1_500);
@@ -533,17 +540,17 @@ mod html {
                 (human_ns(f.p90_ns), f.p90_ns.to_string()),
                 (human_ns(f.p99_ns), f.p99_ns.to_string()),
                 (human_ns(f.max_ns), f.max_ns.to_string()),
-                (f.alloc_count.to_string(), f.alloc_count.to_string()),
+                (f.allocations.to_string(), f.allocations.to_string()),
                 (human_bytes(f.alloc_bytes), f.alloc_bytes.to_string()),
                 (human_bytes(f.total_alloc_bytes), f.total_alloc_bytes.to_string()),
-                (human_bytes(f.dealloc_bytes), f.dealloc_bytes.to_string()),
+                (human_bytes(f.freed_bytes), f.freed_bytes.to_string()),
             ];
             let cells: Vec<(String, String)> =
                 row[1..14].iter().map(|(t, v)| (t.clone(), v.clone().expect("data-v"))).collect();
             assert_eq!(cells, expected, "{}", f.name);
         }
         let notes: Vec<&str> = body.iter().map(|row| row[14].0.as_str()).collect();
-        assert_eq!(notes, ["2 panicked", "async, idle 1.5 µs; 1 cancelled", "span"]);
+        assert_eq!(notes, ["2 panics", "async, idle 1.5 µs; 1 cancelled", "span"]);
         assert_eq!(body[0][2].0, "3.07 ms");
         assert_eq!(body[0][3].0, "30.7%");
 

@@ -63,7 +63,7 @@ impl Local {
             alloc_tracked: false,
         };
         const ZERO: AllocCounts =
-            AllocCounts { allocs: 0, alloc_bytes: 0, frees: 0, freed_bytes: 0, reallocs: 0 };
+            AllocCounts { allocations: 0, alloc_bytes: 0, frees: 0, freed_bytes: 0, reallocs: 0 };
         const NO_ALLOC: AllocFrame = AllocFrame { at_entry: ZERO, child: ZERO };
         Local {
             store: &EMPTY_STORE,

@@ -50,7 +50,7 @@ pub(crate) struct AllocSlot {
 impl AllocSlot {
     #[inline(always)]
     pub fn add(&self, c: AllocCounts) {
-        add(&self.allocs, c.allocs);
+        add(&self.allocs, c.allocations);
         add(&self.alloc_bytes, c.alloc_bytes);
         add(&self.frees, c.frees);
         add(&self.freed_bytes, c.freed_bytes);
@@ -59,7 +59,7 @@ impl AllocSlot {
 
     fn load(&self) -> AllocCounts {
         AllocCounts {
-            allocs: self.allocs.load(Relaxed),
+            allocations: self.allocs.load(Relaxed),
             alloc_bytes: self.alloc_bytes.load(Relaxed),
             frees: self.frees.load(Relaxed),
             freed_bytes: self.freed_bytes.load(Relaxed),

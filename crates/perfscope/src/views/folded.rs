@@ -36,7 +36,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{ChildCalls, FunctionStats, Report};
+use crate::report::{CallEdge, FunctionStats, Report};
 
 /// Frames deeper than this are not walked: their share is added to the deepest frame.
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -75,7 +75,7 @@ impl Weight {
     }
 
     /// An edge's figure: the child's inclusive figure when called from the parent.
-    fn edge(self, child: &ChildCalls) -> u64 {
+    fn edge(self, child: &CallEdge) -> u64 {
         match self {
             Weight::SelfTime => child.busy_ns,
             Weight::AllocBytes => child.alloc_bytes,

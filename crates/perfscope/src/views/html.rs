@@ -72,7 +72,7 @@ fn summary(report: &Report, out: &mut String) {
     if report.alloc_tracking {
         let allocated = total(|f| f.alloc_bytes);
         item("allocated (measured)", human_bytes(allocated));
-        if let Some(heap) = report.heap_in_use {
+        if let Some(heap) = report.process().heap_in_use_bytes {
             item("heap in use", human_bytes(heap));
         }
     } else {
@@ -81,7 +81,10 @@ fn summary(report: &Report, out: &mut String) {
     if report.overflowed_spans > 0 {
         item("spans over the name cap", report.overflowed_spans.to_string());
     }
-    for figure in &report.figures {
+    // The heap in use is shown above, with the allocations.
+    let shown =
+        report.figures.iter().filter(|f| f.name != perfscope_core::figures::HEAP_IN_USE_BYTES);
+    for figure in shown {
         item(&escape(&figure_label(figure)), human_figure(figure));
     }
     item("schema", report.schema.to_string());
@@ -147,8 +150,8 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
         td_num(out, ns, &human_ns(ns));
     }
     if report.alloc_tracking {
-        td_num(out, func.alloc_count, &func.alloc_count.to_string());
-        for bytes in [func.alloc_bytes, func.total_alloc_bytes, func.dealloc_bytes] {
+        td_num(out, func.allocations, &func.allocations.to_string());
+        for bytes in [func.alloc_bytes, func.total_alloc_bytes, func.freed_bytes] {
             td_num(out, bytes, &human_bytes(bytes));
         }
     }
@@ -160,8 +163,8 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
         FunctionKind::Span => notes.push("span".to_string()),
         FunctionKind::Sync => {}
     }
-    if func.panicked > 0 {
-        notes.push(format!("{} panicked", func.panicked));
+    if func.panics > 0 {
+        notes.push(format!("{} panics", func.panics));
     }
     if func.cancelled > 0 {
         notes.push(format!("{} cancelled", func.cancelled));

@@ -177,21 +177,21 @@ fn main() {
     let once = ["adder", "bytes", "big", "user_unreachable", "loops_until", "opaque_via_macro"];
     for name in once.into_iter().chain(["plain_via_macro", "from_type_macro"]) {
         let f = stats(&format!("{{crate}}::{name}"));
-        assert_eq!((f.calls, f.panicked), (1, 0), "{name}");
+        assert_eq!((f.calls, f.panics), (1, 0), "{name}");
     }
     assert_eq!(stats("{crate}::locked_len").calls, 2);
     let parse = stats("{crate}::parse_or_zero");
-    assert_eq!((parse.calls, parse.panicked), (3, 0));
+    assert_eq!((parse.calls, parse.panics), (3, 0));
     let not_yet = stats("{crate}::not_yet");
-    assert_eq!((not_yet.calls, not_yet.panicked), (2, 1));
+    assert_eq!((not_yet.calls, not_yet.panics), (2, 1));
     let diverges = stats("{crate}::diverges_unit");
-    assert_eq!((diverges.calls, diverges.panicked), (1, 1));
+    assert_eq!((diverges.calls, diverges.panics), (1, 1));
     let never = stats("{crate}::never_via_macro");
-    assert_eq!((never.calls, never.panicked), (1, 1));
+    assert_eq!((never.calls, never.panics), (1, 1));
     let cleanup = stats("{crate}::cleanup");
-    assert_eq!((cleanup.calls, cleanup.panicked), (1, 0), "a normal return during unwinding");
+    assert_eq!((cleanup.calls, cleanup.panics), (1, 0), "a normal return during unwinding");
     for name in ["cleanup_early", "cleanup_try", "cleanup_opaque"] {
         let f = stats(&format!("{{crate}}::{name}"));
-        assert_eq!((f.calls, f.panicked), (1, 0), "{name}: a return during unwinding");
+        assert_eq!((f.calls, f.panics), (1, 0), "{name}: a return during unwinding");
     }
 }

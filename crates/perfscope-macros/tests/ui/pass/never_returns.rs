@@ -49,9 +49,9 @@ fn main() {
     let _ = std::panic::take_hook();
 
     let fail = stats("{crate}::fail");
-    assert_eq!((fail.calls, fail.panicked), (2, 2));
+    assert_eq!((fail.calls, fail.panics), (2, 2));
     let checked = stats("{crate}::checked");
-    assert_eq!((checked.calls, checked.panicked), (2, 1));
+    assert_eq!((checked.calls, checked.panics), (2, 1));
     let spin = stats("{crate}::spin_until");
-    assert_eq!((spin.calls, spin.panicked), (1, 1));
+    assert_eq!((spin.calls, spin.panics), (1, 1));
 }

@@ -66,7 +66,7 @@ fn main() {
     assert_eq!(first_even(&[]), None);
 
     let port = stats("{crate}::port");
-    assert_eq!((port.calls, port.panicked), (4, 0));
+    assert_eq!((port.calls, port.panics), (4, 0));
     assert_eq!(stats("{crate}::sum").calls, 2);
     assert_eq!(stats("{crate}::first_even").calls, 3);
 }

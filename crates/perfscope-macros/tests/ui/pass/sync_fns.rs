@@ -111,7 +111,7 @@ fn main() {
     assert_eq!(returns_closure(1)(1), 2);
 
     let free = stats("{crate}::free_fn");
-    assert_eq!((free.calls, free.panicked, free.kind), (1, 0, FunctionKind::Sync));
+    assert_eq!((free.calls, free.panics, free.kind), (1, 0, FunctionKind::Sync));
     assert!(free.file.ends_with("sync_fns.rs"), "{}", free.file);
     assert_eq!(free.module, module_path!());
     assert_eq!(stats("{crate}::unit").calls, 1);
