@@ -273,6 +273,7 @@ mod tests {
             clock: "os".into(),
             alloc_tracking: true,
             overflowed_spans: 0,
+            overflowed_callsites: 0,
             figures: Vec::new(),
             functions,
         }

@@ -9,7 +9,8 @@ use std::sync::{Mutex, OnceLock, RwLock};
 /// The most callsites one process can register; later ones share [`OVERFLOW_ID`].
 pub const MAX_CALLSITES: usize = 1 << 16;
 
-/// The id every callsite past [`MAX_CALLSITES`] is counted under (shown as `<overflow>`).
+/// The id every callsite past [`MAX_CALLSITES`] is counted under (shown as
+/// `<callsite overflow>`; see [`refused_callsites`]).
 pub const OVERFLOW_ID: u32 = 1;
 
 /// How a callsite's name is known.
@@ -121,7 +122,7 @@ fn table() -> &'static RwLock<Vec<CallsiteInfo>> {
             kind: Kind::Sync,
         };
         // Id 0 means "not registered yet"; id 1 is the overflow bucket.
-        RwLock::new(vec![reserved("<unregistered>"), reserved("<overflow>")])
+        RwLock::new(vec![reserved("<unregistered>"), reserved("<callsite overflow>")])
     })
 }
 
@@ -136,6 +137,7 @@ pub fn register_dynamic(info: CallsiteInfo) -> u32 {
 fn push(info: CallsiteInfo) -> u32 {
     let mut table = table().write().unwrap_or_else(|e| e.into_inner());
     if table.len() >= MAX_CALLSITES {
+        REFUSED.fetch_add(1, Ordering::Relaxed);
         return OVERFLOW_ID;
     }
     table.push(info);
@@ -143,6 +145,13 @@ fn push(info: CallsiteInfo) -> u32 {
 }
 
 static OVERFLOWED: AtomicU64 = AtomicU64::new(0);
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// Callsites (measured functions, span names) that found the callsite table full and are
+/// counted under [`OVERFLOW_ID`] since start-up (the table never empties, so `reset` keeps it).
+pub fn refused_callsites() -> u64 {
+    REFUSED.load(Ordering::Relaxed)
+}
 
 /// Counts one call (e.g. a tracing span) sent to [`OVERFLOW_ID`] because a cardinality cap was
 /// reached; reports show the total as a warning.

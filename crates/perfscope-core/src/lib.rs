@@ -40,7 +40,7 @@ mod store;
 pub use alloc::{AllocCounts, CountingAlloc};
 pub use callsite::{
     Callsite, CallsiteInfo, CallsiteName, Kind, MAX_CALLSITES, OVERFLOW_ID, count_overflow,
-    info as callsite_info, register_dynamic, type_name_of,
+    info as callsite_info, refused_callsites, register_dynamic, type_name_of,
 };
 pub use hot::MAX_DEPTH;
 pub use measure::{Instrumented, SyncGuard, enter, instrument};

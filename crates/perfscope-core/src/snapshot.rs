@@ -23,6 +23,9 @@ pub struct Snapshot {
     /// Spans sent to an `<overflow>` callsite by the span-name cap, since start-up or the last
     /// [`reset`].
     pub overflowed_spans: u64,
+    /// Callsites that found the callsite table full, counted under one
+    /// `<callsite overflow>` row (since start-up).
+    pub overflowed_callsites: u64,
     /// [`reset`] calls since start-up: exporters turning totals into deltas compare it with
     /// the previous snapshot's to tell a reset from a counter going down.
     pub resets: u64,
@@ -175,6 +178,7 @@ pub fn snapshot() -> Snapshot {
         clock: clock::source(),
         alloc_tracking: alloc::is_installed(),
         overflowed_spans: callsite::overflowed(),
+        overflowed_callsites: callsite::refused_callsites(),
         resets,
         nanos_per_tick,
         figures: figures::read_all(alloc::heap_in_use()),

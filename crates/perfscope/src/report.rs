@@ -29,6 +29,10 @@ pub struct Report {
     /// start-up or the last `reset()`, like that row).
     #[serde(default)]
     pub overflowed_spans: u64,
+    /// Callsites (functions, span names) that found perfscope's callsite table full and are
+    /// counted under one `<callsite overflow>` row (a warning; since start-up).
+    #[serde(default)]
+    pub overflowed_callsites: u64,
     /// Per-function figures, by descending `self_ns`.
     pub functions: Vec<FunctionStats>,
     /// Figures that are not functions (the process's; the monitor's, pools', caches' when
@@ -315,6 +319,7 @@ impl Report {
             .into(),
             alloc_tracking: snapshot.alloc_tracking,
             overflowed_spans: snapshot.overflowed_spans,
+            overflowed_callsites: snapshot.overflowed_callsites,
             functions,
             figures: snapshot.figures.iter().map(FigureStats::from).collect(),
         }

@@ -143,6 +143,14 @@ impl fmt::Display for TableView<'_> {
                 figures.map(|x| format!("{} {}", figure_label(x), human_figure(x))).collect();
             write!(f, "\n{section}: {}", figures.join(", "))?;
         }
+        if report.overflowed_callsites > 0 {
+            write!(
+                f,
+                "\nwarning: {} callsites found perfscope's callsite table full and were counted \
+                 under <callsite overflow>",
+                report.overflowed_callsites
+            )?;
+        }
         if report.overflowed_spans > 0 {
             write!(
                 f,

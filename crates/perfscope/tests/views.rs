@@ -40,6 +40,7 @@ fn report(functions: Vec<FunctionStats>) -> Report {
         clock: "os".into(),
         alloc_tracking: false,
         overflowed_spans: 0,
+        overflowed_callsites: 0,
         figures: Vec::new(),
         functions,
     }

@@ -78,6 +78,9 @@ fn summary(report: &Report, out: &mut String) {
     } else {
         item("allocation tracking", "off".into());
     }
+    if report.overflowed_callsites > 0 {
+        item("callsites over the table", report.overflowed_callsites.to_string());
+    }
     if report.overflowed_spans > 0 {
         item("spans over the name cap", report.overflowed_spans.to_string());
     }
