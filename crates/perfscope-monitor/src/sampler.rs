@@ -1,0 +1,202 @@
+//! Reads the host's and this process's figures: one `sysinfo::System` reused, refreshing only
+//! what is read, plus `/proc/meminfo` for `Cached` (sysinfo has no accessor for it). Whatever
+//! cannot be read is absent from the sample, never zero.
+
+use std::time::Instant;
+
+use perfscope_core::figures::{Figure, Unit};
+use sysinfo::{
+    Components, MemoryRefreshKind, Networks, Pid, ProcessRefreshKind, ProcessesToUpdate, System,
+};
+
+use crate::MonitorError;
+use crate::names::*;
+
+/// The sysinfo handles the sampler refreshes at each sample.
+pub(crate) struct Sampler {
+    system: System,
+    networks: Option<Networks>,
+    networks_at: Instant,
+    components: Option<Components>,
+    pid: Option<Pid>,
+}
+
+impl std::fmt::Debug for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sampler").field("pid", &self.pid).finish_non_exhaustive()
+    }
+}
+
+impl Sampler {
+    /// Takes the first refresh of everything that needs two (CPU usage, process CPU,
+    /// network deltas), so the next [`Sampler::sample`] has a full interval to measure.
+    pub(crate) fn new() -> Result<Sampler, MonitorError> {
+        let mut system = System::new().map_err(|e| MonitorError::System(e.to_string()))?;
+        let pid = sysinfo::get_current_pid().ok();
+        system.refresh_cpu_usage();
+        let mut sampler = Sampler {
+            system,
+            networks: Networks::new_with_refreshed_list().ok(),
+            networks_at: Instant::now(),
+            // Temperatures only where the host has sensors (many VMs have none).
+            components: Components::new_with_refreshed_list().ok().filter(|c| !c.is_empty()),
+            pid,
+        };
+        sampler.refresh_process();
+        Ok(sampler)
+    }
+
+    fn refresh_process(&mut self) -> Option<&sysinfo::Process> {
+        let pid = self.pid?;
+        let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
+        self.system.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), false, kind);
+        self.system.process(pid)
+    }
+
+    /// Refreshes what the figures need, without building them (the benchmark's baseline).
+    pub(crate) fn refresh(&mut self) {
+        self.system.refresh_cpu_usage();
+        self.system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram().with_swap());
+        self.refresh_process();
+        if let Some(networks) = &mut self.networks {
+            networks.refresh(true);
+        }
+        if let Some(components) = &mut self.components {
+            components.refresh(false);
+        }
+    }
+
+    /// Refreshes and appends the current figures to `out`.
+    pub(crate) fn sample(&mut self, out: &mut Vec<Figure>) {
+        self.process(out);
+        self.cpu(out);
+        self.memory(out);
+        if let Ok(load) = System::load_average() {
+            for (name, value) in [(NODE_LOAD1, load.one), (NODE_LOAD5, load.five)] {
+                out.push(host(name, Unit::Count, value));
+            }
+            out.push(host(NODE_LOAD15, Unit::Count, load.fifteen));
+        }
+        self.networks(out);
+        self.temperatures(out);
+    }
+
+    fn process(&mut self, out: &mut Vec<Figure>) {
+        let Some(process) = self.refresh_process() else { return };
+        let gauge = |name, unit, value: f64| Figure::gauge(PROCESS, name, help(name), unit, value);
+        out.push(gauge(PROCESS_RESIDENT_MEMORY_BYTES, Unit::Bytes, process.memory() as f64));
+        out.push(gauge(PROCESS_VIRTUAL_MEMORY_BYTES, Unit::Bytes, process.virtual_memory() as f64));
+        let cpu = process.accumulated_cpu_time() as f64 / 1000.0;
+        let cpu_help = help(PROCESS_CPU_SECONDS_TOTAL);
+        out.push(Figure::counter(PROCESS, PROCESS_CPU_SECONDS_TOTAL, cpu_help, Unit::Seconds, cpu));
+        if let Some(fds) = process.open_files() {
+            out.push(gauge(PROCESS_OPEN_FDS, Unit::Count, fds as f64));
+        }
+    }
+
+    fn cpu(&mut self, out: &mut Vec<Figure>) {
+        self.system.refresh_cpu_usage();
+        let cpus = self.system.cpus();
+        if cpus.is_empty() {
+            return;
+        }
+        let ratio = |percent: f32| (f64::from(percent) / 100.0).clamp(0.0, 1.0);
+        out.push(host(NODE_CPU_USAGE_RATIO, Unit::Ratio, ratio(self.system.global_cpu_usage())));
+        for (i, cpu) in cpus.iter().enumerate() {
+            let figure = host(NODE_CPU_USAGE_RATIO, Unit::Ratio, ratio(cpu.usage()));
+            out.push(figure.with_label("cpu", i.to_string()));
+        }
+    }
+
+    fn memory(&mut self, out: &mut Vec<Figure>) {
+        self.system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram().with_swap());
+        let s = &self.system;
+        // sysinfo leaves zeros when /proc/meminfo cannot be read: no memory is no reading.
+        if s.total_memory() > 0 {
+            for (name, bytes) in [
+                (NODE_MEMORY_MEMTOTAL_BYTES, s.total_memory()),
+                (NODE_MEMORY_MEMAVAILABLE_BYTES, s.available_memory()),
+                (NODE_MEMORY_MEMFREE_BYTES, s.free_memory()),
+                (NODE_MEMORY_SWAPTOTAL_BYTES, s.total_swap()),
+                (NODE_MEMORY_SWAPFREE_BYTES, s.free_swap()),
+            ] {
+                out.push(host(name, Unit::Bytes, bytes as f64));
+            }
+        }
+        if let Some(cached) = meminfo_field("Cached:") {
+            out.push(host(NODE_MEMORY_CACHED_BYTES, Unit::Bytes, cached as f64));
+        }
+    }
+
+    fn networks(&mut self, out: &mut Vec<Figure>) {
+        let Some(networks) = &mut self.networks else { return };
+        networks.refresh(true);
+        let now = Instant::now();
+        let seconds = now.duration_since(self.networks_at).as_secs_f64();
+        self.networks_at = now;
+        for (device, data) in networks.iter() {
+            let device = device.to_string_lossy();
+            let counter = |name, value: u64| {
+                Figure::counter(HOST, name, help(name), Unit::Bytes, value as f64)
+                    .with_label("device", device.as_ref())
+            };
+            out.push(counter(NODE_NETWORK_RECEIVE_BYTES_TOTAL, data.total_received()));
+            out.push(counter(NODE_NETWORK_TRANSMIT_BYTES_TOTAL, data.total_transmitted()));
+            if seconds > 0.0 {
+                for (name, bytes) in [
+                    (NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, data.received()),
+                    (NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND, data.transmitted()),
+                ] {
+                    let rate = host(name, Unit::Bytes, bytes as f64 / seconds);
+                    out.push(rate.with_label("device", device.as_ref()));
+                }
+            }
+        }
+    }
+
+    fn temperatures(&mut self, out: &mut Vec<Figure>) {
+        let Some(components) = &mut self.components else { return };
+        components.refresh(false);
+        for component in components.iter() {
+            if let Some(celsius) = component.temperature().filter(|t| t.is_finite()) {
+                let figure = host(NODE_HWMON_TEMP_CELSIUS, Unit::Count, f64::from(celsius));
+                out.push(figure.with_label("sensor", component.label()));
+            }
+        }
+    }
+}
+
+fn host(name: &'static str, unit: Unit, value: f64) -> Figure {
+    Figure::gauge(HOST, name, help(name), unit, value)
+}
+
+/// One field of `/proc/meminfo` in bytes (`None` where there is no such file or field).
+fn meminfo_field(field: &str) -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_meminfo_field(&meminfo, field)
+}
+
+fn parse_meminfo_field(meminfo: &str, field: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with(field))?;
+    let mut words = line[field.len()..].split_whitespace();
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => value.checked_mul(1024),
+        None => Some(value),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_fields_are_bytes_and_missing_ones_absent() {
+        let text = "MemTotal:       16318480 kB\nCached:          1024 kB\nSwapCached: 0 kB\n";
+        assert_eq!(parse_meminfo_field(text, "Cached:"), Some(1024 * 1024));
+        assert_eq!(parse_meminfo_field(text, "MemTotal:"), Some(16318480 * 1024));
+        assert_eq!(parse_meminfo_field(text, "Buffers:"), None);
+        assert_eq!(parse_meminfo_field("Cached: lots kB", "Cached:"), None);
+    }
+}

@@ -1,0 +1,271 @@
+//! Thresholds on figures and the alerts they raise.
+//!
+//! A [`Threshold`] watches every series of one figure name (or those with given labels). It
+//! **fires** once the condition has held for `for_duration` (like a Prometheus alert's `for`),
+//! and **resolves** once the value is back past the limit by the hysteresis, so a value
+//! hovering at the limit does not flap. Firing logs `tracing::warn!`, resolving
+//! `tracing::info!`, and both call the `on_alert` callback (on the sampler thread).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// When a threshold is breached.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Condition {
+    /// The value is above the limit.
+    Above(f64),
+    /// The value is below the limit.
+    Below(f64),
+}
+
+impl Condition {
+    fn limit(self) -> f64 {
+        match self {
+            Condition::Above(x) | Condition::Below(x) => x,
+        }
+    }
+
+    fn breached(self, value: f64) -> bool {
+        match self {
+            Condition::Above(x) => value > x,
+            Condition::Below(x) => value < x,
+        }
+    }
+
+    /// Back on the good side by at least `hysteresis`.
+    fn cleared(self, value: f64, hysteresis: f64) -> bool {
+        match self {
+            Condition::Above(x) => value <= x - hysteresis,
+            Condition::Below(x) => value >= x + hysteresis,
+        }
+    }
+}
+
+/// Whether an alert started or ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertState {
+    /// The condition has held for the threshold's duration.
+    Fired,
+    /// The value is back past the limit by the hysteresis.
+    Resolved,
+}
+
+/// One alert event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Fired or resolved.
+    pub state: AlertState,
+    /// The figure's name.
+    pub figure: String,
+    /// The series' labels.
+    pub labels: Vec<(String, String)>,
+    /// The value that fired or resolved the alert.
+    pub value: f64,
+    /// The threshold's condition.
+    pub condition: Condition,
+    /// When (the sample's time).
+    pub at: SystemTime,
+}
+
+/// Called with each alert event, on the sampler thread (a panic in it is caught).
+pub type AlertCallback = Arc<dyn Fn(&Alert) + Send + Sync>;
+
+/// A threshold on a figure; made by [`threshold()`], given to
+/// [`MonitorBuilder::with_threshold`](crate::MonitorBuilder::with_threshold).
+#[derive(Clone)]
+pub struct Threshold {
+    pub(crate) figure: String,
+    pub(crate) labels: Vec<(String, String)>,
+    pub(crate) condition: Condition,
+    pub(crate) for_duration: Duration,
+    pub(crate) hysteresis: f64,
+    pub(crate) callback: Option<AlertCallback>,
+}
+
+impl fmt::Debug for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Threshold")
+            .field("figure", &self.figure)
+            .field("labels", &self.labels)
+            .field("condition", &self.condition)
+            .field("for_duration", &self.for_duration)
+            .field("hysteresis", &self.hysteresis)
+            .field("callback", &self.callback.is_some())
+            .finish()
+    }
+}
+
+/// A threshold on every series named `figure`: fires at the first sample breaching
+/// `condition` unless [`Threshold::for_duration`] says how long it must hold.
+pub fn threshold(figure: impl Into<String>, condition: Condition) -> Threshold {
+    Threshold {
+        figure: figure.into(),
+        labels: Vec::new(),
+        condition,
+        for_duration: Duration::ZERO,
+        hysteresis: 0.0,
+        callback: None,
+    }
+}
+
+impl Threshold {
+    /// How long the condition must hold before the alert fires (default: zero).
+    pub fn for_duration(mut self, duration: Duration) -> Threshold {
+        self.for_duration = duration;
+        self
+    }
+
+    /// How far back past the limit the value must come to resolve (default: zero).
+    pub fn hysteresis(mut self, hysteresis: f64) -> Threshold {
+        self.hysteresis = hysteresis;
+        self
+    }
+
+    /// Only the series with this label (may be repeated).
+    pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Threshold {
+        self.labels.push((name.into(), value.into()));
+        self
+    }
+
+    /// Calls `callback` with every alert event of this threshold.
+    pub fn on_alert(mut self, callback: impl Fn(&Alert) + Send + Sync + 'static) -> Threshold {
+        self.callback = Some(Arc::new(callback));
+        self
+    }
+
+    /// Why the threshold cannot work, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if !self.condition.limit().is_finite() {
+            return Err(format!("{}: the limit is not a finite number", self.figure));
+        }
+        if !(self.hysteresis.is_finite() && self.hysteresis >= 0.0) {
+            return Err(format!("{}: hysteresis must be finite and not negative", self.figure));
+        }
+        Ok(())
+    }
+
+    /// Whether the threshold watches a series with this name and labels.
+    pub(crate) fn watches<'a>(
+        &self,
+        name: &str,
+        labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> bool {
+        name == self.figure
+            && self
+                .labels
+                .iter()
+                .all(|(k, v)| labels.clone().any(|l| l == (k.as_str(), v.as_str())))
+    }
+}
+
+/// The state machine of one threshold on one series.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) enum Watch {
+    /// Not breached.
+    #[default]
+    Clear,
+    /// Breached since this time (seconds), not for long enough yet.
+    Pending(f64),
+    /// Fired, not resolved yet.
+    Firing,
+}
+
+impl Watch {
+    /// Takes the value at time `t` (seconds); returns the event it causes, if any.
+    pub(crate) fn observe(
+        &mut self,
+        threshold: &Threshold,
+        t: f64,
+        value: f64,
+    ) -> Option<AlertState> {
+        let condition = threshold.condition;
+        match *self {
+            Watch::Clear | Watch::Pending(_) if !condition.breached(value) => {
+                *self = Watch::Clear;
+                None
+            }
+            Watch::Clear | Watch::Pending(_) => {
+                let since = if let Watch::Pending(since) = *self { since } else { t };
+                if t - since >= threshold.for_duration.as_secs_f64() {
+                    *self = Watch::Firing;
+                    Some(AlertState::Fired)
+                } else {
+                    *self = Watch::Pending(since);
+                    None
+                }
+            }
+            Watch::Firing if condition.cleared(value, threshold.hysteresis) => {
+                *self = Watch::Clear;
+                Some(AlertState::Resolved)
+            }
+            Watch::Firing => None,
+        }
+    }
+}
+
+/// A threshold and the watch over each series it matched.
+#[derive(Debug)]
+pub(crate) struct Armed {
+    pub(crate) threshold: Threshold,
+    pub(crate) watches: HashMap<String, Watch>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::noise;
+
+    fn events(
+        threshold: &Threshold,
+        values: impl Iterator<Item = f64>,
+    ) -> Vec<(usize, AlertState)> {
+        let mut watch = Watch::default();
+        values
+            .enumerate()
+            .filter_map(|(i, v)| watch.observe(threshold, i as f64, v).map(|e| (i, e)))
+            .collect()
+    }
+
+    #[test]
+    fn a_noisy_crossing_fires_once_and_resolves_once() {
+        // Up from 50 to 150 and back over 400 one-second samples, noise of sd 3 on top:
+        // the value crosses 100 many times each way, yet the alert fires once (near 100 s) and
+        // resolves once, when it is back under 80 (near 340 s).
+        let shape = |i: usize| 150.0 - (i as f64 - 200.0).abs() / 2.0;
+        let values: Vec<f64> =
+            noise(5).take(400).enumerate().map(|(i, e)| shape(i) + 3.0 * e).collect();
+        let above = threshold("x", Condition::Above(100.0))
+            .for_duration(Duration::from_secs(5))
+            .hysteresis(20.0);
+        let got = events(&above, values.iter().copied());
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].1, got[1].1), (AlertState::Fired, AlertState::Resolved));
+        assert!((100..=115).contains(&got[0].0), "fired at {}", got[0].0);
+        assert!((315..=345).contains(&got[1].0), "resolved at {}", got[1].0);
+        // Without hysteresis and duration, the same series flaps.
+        assert!(events(&threshold("x", Condition::Above(100.0)), values.into_iter()).len() > 2);
+    }
+
+    #[test]
+    fn the_condition_must_hold_for_the_duration() {
+        let below = threshold("x", Condition::Below(10.0)).for_duration(Duration::from_secs(3));
+        let blips = [20.0, 5.0, 5.0, 20.0, 5.0, 5.0, 5.0, 5.0, 20.0];
+        assert_eq!(
+            events(&below, blips.into_iter()),
+            vec![(7, AlertState::Fired), (8, AlertState::Resolved)]
+        );
+    }
+
+    #[test]
+    fn label_filters_and_checks() {
+        let t = threshold("cpu", Condition::Above(0.9)).label("cpu", "1");
+        assert!(t.watches("cpu", [("cpu", "1")].into_iter()));
+        assert!(!t.watches("cpu", [("cpu", "0")].into_iter()));
+        assert!(!t.watches("cpu", std::iter::empty()));
+        assert!(threshold("any", Condition::Above(1.0)).watches("any", [("a", "b")].into_iter()));
+        assert!(threshold("x", Condition::Above(f64::NAN)).check().is_err());
+        assert!(threshold("x", Condition::Above(1.0)).hysteresis(-1.0).check().is_err());
+    }
+}
