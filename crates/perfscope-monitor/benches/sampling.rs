@@ -1,1 +1,109 @@
-fn main() {}
+//! The monitor's cost.
+//!
+//! 1. Criterion, `sample` group: one sample (sysinfo refresh + `/proc` reads + figures +
+//!    history + anomaly detectors + thresholds) beside the bare sysinfo refresh of the same
+//!    things, the baseline, in the same run. `snapshot` group: what a monitor adds to each
+//!    `perfscope_core::snapshot()` (the exporters' side), beside a snapshot without it.
+//! 2. With `PERFSCOPE_MONITOR_CPU_SECS=60`: the sampler threads' CPU time over that long at
+//!    1 Hz and 5 Hz (real monitors; 5 Hz is the fastest the monitor allows) and at 10 Hz (the
+//!    same work on a bench thread), as a percentage of one core.
+//!
+//! `PERFSCOPE_MONITOR_CPU_SECS=60 cargo bench -p perfscope-monitor --bench sampling`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use perfscope_monitor::{Above, BenchSampler, Monitor, names, threshold};
+
+fn thresholds() -> Vec<perfscope_monitor::Threshold> {
+    vec![
+        threshold(names::PROCESS_RESIDENT_MEMORY_BYTES, Above(1e12)).hysteresis(1e9),
+        threshold(names::NODE_CPU_USAGE_RATIO, Above(0.99)).for_duration(Duration::from_secs(60)),
+    ]
+}
+
+fn sample(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sample");
+    group.sample_size(60).measurement_time(Duration::from_secs(8));
+    let mut bare = BenchSampler::new(600, Vec::new()).expect("sysinfo works here");
+    let mut full = BenchSampler::new(600, thresholds()).expect("sysinfo works here");
+    // Interleaved: baseline, monitor, baseline, monitor.
+    for round in 1..=2 {
+        group.bench_function(format!("sysinfo refresh only (baseline) #{round}"), |b| {
+            b.iter(|| bare.refresh_only())
+        });
+        group.bench_function(format!("monitor sample #{round}"), |b| b.iter(|| full.tick()));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("snapshot");
+    group.bench_function("snapshot without monitor", |b| {
+        b.iter(|| black_box(perfscope_core::snapshot()))
+    });
+    let monitor = Monitor::builder().start().expect("sysinfo works here");
+    assert!(monitor.wait_for_samples(1, Duration::from_secs(30)));
+    group.bench_function("snapshot with monitor", |b| {
+        b.iter(|| black_box(perfscope_core::snapshot()))
+    });
+    group.finish();
+}
+
+/// CPU time of the calling thread (`/proc/thread-self/schedstat`, nanoseconds).
+fn own_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+}
+
+fn percent(cpu: Duration, wall: Duration) -> f64 {
+    100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+}
+
+fn thread_cpu(seconds: u64) {
+    let wall = Duration::from_secs(seconds);
+    let hz1 = Monitor::builder().start().expect("sysinfo works here");
+    let hz5 = Monitor::builder().with_interval(Duration::from_millis(200)).start();
+    let hz5 = hz5.expect("sysinfo works here");
+    let hz10 = std::thread::spawn(move || {
+        let mut sampler = BenchSampler::new(600, thresholds()).expect("sysinfo works here");
+        let (start, cpu_start) = (Instant::now(), own_cpu_time());
+        let mut next = start;
+        while start.elapsed() < wall {
+            next += Duration::from_millis(100);
+            std::thread::sleep(next.saturating_duration_since(Instant::now()));
+            sampler.tick();
+        }
+        Some((own_cpu_time()? - cpu_start?, start.elapsed()))
+    });
+    let start = Instant::now();
+    let (cpu1, cpu5) = (hz1.cpu_time(), hz5.cpu_time());
+    std::thread::sleep(wall);
+    let elapsed = start.elapsed();
+    for (label, monitor, before) in [("1 Hz", &hz1, cpu1), ("5 Hz", &hz5, cpu5)] {
+        if let (Some(after), Some(before)) = (monitor.cpu_time(), before) {
+            let cpu = after - before;
+            let per = cpu / u32::try_from(monitor.samples()).unwrap_or(u32::MAX).max(1);
+            println!(
+                "sampler thread at {label}: {:.4}% of one core ({cpu:?} CPU over {elapsed:?}, {} samples, {per:?} per sample)",
+                percent(cpu, elapsed),
+                monitor.samples()
+            );
+        }
+    }
+    if let Ok(Some((cpu, elapsed))) = hz10.join() {
+        println!(
+            "bench thread at 10 Hz: {:.4}% of one core ({cpu:?} CPU over {elapsed:?})",
+            percent(cpu, elapsed)
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    sample(&mut c);
+    c.final_summary();
+    let seconds = std::env::var("PERFSCOPE_MONITOR_CPU_SECS").ok().and_then(|s| s.parse().ok());
+    if let Some(seconds) = seconds.filter(|s| *s > 0) {
+        thread_cpu(seconds);
+    }
+}

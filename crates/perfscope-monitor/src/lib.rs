@@ -42,6 +42,7 @@
 pub mod analysis;
 mod monitor;
 pub mod names;
+mod netdev;
 mod ring;
 mod sampler;
 mod threshold;
@@ -232,12 +233,13 @@ impl Drop for Monitor {
 /// Runs the sampler's work on the caller's thread, for the benchmark. Not a public API.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct BenchSampler(Worker);
+pub struct BenchSampler(Worker, Option<sysinfo::Networks>);
 
 impl BenchSampler {
     /// A sampler as [`MonitorBuilder::start`] makes it, without a thread.
     pub fn new(ring: usize, thresholds: Vec<Threshold>) -> Result<BenchSampler, MonitorError> {
-        Ok(BenchSampler(Worker::new(thresholds, Arc::new(Shared::new(ring.max(1))))?))
+        let worker = Worker::new(thresholds, Arc::new(Shared::new(ring.max(1))))?;
+        Ok(BenchSampler(worker, sysinfo::Networks::new_with_refreshed_list().ok()))
     }
 
     /// One sample: refresh, figures, history, anomalies, thresholds.
@@ -245,8 +247,12 @@ impl BenchSampler {
         self.0.tick();
     }
 
-    /// The baseline: the same sysinfo refreshes, nothing else.
+    /// The baseline: sysinfo's refreshes of the same things (networks included, which the
+    /// monitor reads from `/proc/net/dev` on Linux), nothing else.
     pub fn refresh_only(&mut self) {
         self.0.sampler.refresh();
+        if let Some(networks) = &mut self.1 {
+            networks.refresh(true);
+        }
     }
 }

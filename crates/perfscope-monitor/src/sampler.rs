@@ -1,6 +1,7 @@
 //! Reads the host's and this process's figures: one `sysinfo::System` reused, refreshing only
-//! what is read, plus `/proc/meminfo` for `Cached` (sysinfo has no accessor for it). Whatever
-//! cannot be read is absent from the sample, never zero.
+//! what is read, plus `/proc/meminfo` for `Cached` (sysinfo has no accessor for it) and
+//! `/proc/net/dev` for the network counters where it exists (see [`crate::netdev`]).
+//! Whatever cannot be read is absent from the sample, never zero.
 
 use std::time::Instant;
 
@@ -11,10 +12,12 @@ use sysinfo::{
 
 use crate::MonitorError;
 use crate::names::*;
+use crate::netdev::{self, Rates};
 
 /// The sysinfo handles the sampler refreshes at each sample.
 pub(crate) struct Sampler {
     system: System,
+    netdev: Option<Rates>,
     networks: Option<Networks>,
     networks_at: Instant,
     components: Option<Components>,
@@ -34,9 +37,13 @@ impl Sampler {
         let mut system = System::new().map_err(|e| MonitorError::System(e.to_string()))?;
         let pid = sysinfo::get_current_pid().ok();
         system.refresh_cpu_usage();
+        let netdev = netdev::read().map(|totals| Rates::new(Some(&totals)));
+        let networks =
+            if netdev.is_some() { None } else { Networks::new_with_refreshed_list().ok() };
         let mut sampler = Sampler {
             system,
-            networks: Networks::new_with_refreshed_list().ok(),
+            netdev,
+            networks,
             networks_at: Instant::now(),
             // Temperatures only where the host has sensors (many VMs have none).
             components: Components::new_with_refreshed_list().ok().filter(|c| !c.is_empty()),
@@ -53,7 +60,8 @@ impl Sampler {
         self.system.process(pid)
     }
 
-    /// Refreshes what the figures need, without building them (the benchmark's baseline).
+    /// Refreshes what sysinfo reads for the figures, without building them (the benchmark's
+    /// baseline; it adds sysinfo's networks where the sampler reads `/proc/net/dev`).
     pub(crate) fn refresh(&mut self) {
         self.system.refresh_cpu_usage();
         self.system.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram().with_swap());
@@ -129,28 +137,24 @@ impl Sampler {
     }
 
     fn networks(&mut self, out: &mut Vec<Figure>) {
+        if let Some(rates) = &mut self.netdev {
+            let Some(totals) = netdev::read() else { return };
+            let per_second = rates.update(&totals);
+            for ((device, rx, tx), (rx_rate, tx_rate)) in totals.iter().zip(per_second) {
+                push_network(out, device, (*rx, *tx), (rx_rate, tx_rate));
+            }
+            return;
+        }
         let Some(networks) = &mut self.networks else { return };
         networks.refresh(true);
         let now = Instant::now();
         let seconds = now.duration_since(self.networks_at).as_secs_f64();
         self.networks_at = now;
         for (device, data) in networks.iter() {
-            let device = device.to_string_lossy();
-            let counter = |name, value: u64| {
-                Figure::counter(HOST, name, help(name), Unit::Bytes, value as f64)
-                    .with_label("device", device.as_ref())
-            };
-            out.push(counter(NODE_NETWORK_RECEIVE_BYTES_TOTAL, data.total_received()));
-            out.push(counter(NODE_NETWORK_TRANSMIT_BYTES_TOTAL, data.total_transmitted()));
-            if seconds > 0.0 {
-                for (name, bytes) in [
-                    (NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, data.received()),
-                    (NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND, data.transmitted()),
-                ] {
-                    let rate = host(name, Unit::Bytes, bytes as f64 / seconds);
-                    out.push(rate.with_label("device", device.as_ref()));
-                }
-            }
+            let totals = (data.total_received(), data.total_transmitted());
+            let rate = |bytes: u64| if seconds > 0.0 { bytes as f64 / seconds } else { f64::NAN };
+            let rates = (rate(data.received()), rate(data.transmitted()));
+            push_network(out, &device.to_string_lossy(), totals, rates);
         }
     }
 
@@ -162,6 +166,25 @@ impl Sampler {
                 let figure = host(NODE_HWMON_TEMP_CELSIUS, Unit::Count, f64::from(celsius));
                 out.push(figure.with_label("sensor", component.label()));
             }
+        }
+    }
+}
+
+/// One interface's counters, and its rates unless unknown (NaN).
+fn push_network(out: &mut Vec<Figure>, device: &str, totals: (u64, u64), rates: (f64, f64)) {
+    for (name, bytes) in [
+        (NODE_NETWORK_RECEIVE_BYTES_TOTAL, totals.0),
+        (NODE_NETWORK_TRANSMIT_BYTES_TOTAL, totals.1),
+    ] {
+        let counter = Figure::counter(HOST, name, help(name), Unit::Bytes, bytes as f64);
+        out.push(counter.with_label("device", device));
+    }
+    for (name, rate) in [
+        (NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, rates.0),
+        (NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND, rates.1),
+    ] {
+        if rate.is_finite() {
+            out.push(host(name, Unit::Bytes, rate).with_label("device", device));
         }
     }
 }
