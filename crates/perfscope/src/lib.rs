@@ -55,6 +55,11 @@ pub use guard::{ReportGuard, report_on_exit};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
+/// The system monitor (feature `monitor`): host and process figures sampled on a thread,
+/// carried by every snapshot, with bounded history, thresholds and analysis. See
+/// [`monitor::Monitor`].
+#[cfg(feature = "monitor")]
+pub use perfscope_monitor as monitor;
 
 /// The whole setup in `main`, with allocation tracking:
 ///
