@@ -35,6 +35,8 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+pub use crate::history::{Event, EventKind, Series};
+
 /// Name of the process's OS thread count (a gauge, as Prometheus client libraries name it).
 pub const PROCESS_THREADS: &str = "process_threads";
 /// Name of the process-wide heap in use (a gauge; with `CountingAlloc` only).
@@ -129,6 +131,22 @@ pub trait FigureSource: Send + Sync + 'static {
     /// Appends the source's current figures. Called by every snapshot, on the snapshot's
     /// thread: answer from what is held already, without blocking.
     fn read(&self, out: &mut Vec<Figure>);
+
+    /// Appends the source's recent events (bounded by the source), oldest first. Called by
+    /// every snapshot, like [`read`](Self::read). None by default.
+    fn events(&self, _out: &mut Vec<Event>) {}
+
+    /// Appends the history the source keeps (bounded by the source). Called only by
+    /// [`snapshot_with_history`](crate::snapshot_with_history). None by default.
+    fn history(&self, _out: &mut Vec<Series>) {}
+}
+
+/// What one reading of every source gave.
+#[derive(Debug, Default)]
+pub(crate) struct Readings {
+    pub figures: Vec<Figure>,
+    pub events: Vec<Event>,
+    pub history: Vec<Series>,
 }
 
 /// Keeps a source registered; dropping it unregisters the source.
@@ -157,21 +175,37 @@ pub fn register(source: Arc<dyn FigureSource>) -> Registration {
 
 /// Every figure now: perfscope's own process figures, then each registered source's. A
 /// source that panics adds nothing (the snapshot goes on).
+#[cfg(test)]
 pub(crate) fn read_all(heap_in_use: Option<u64>) -> Vec<Figure> {
-    let mut out = Vec::new();
-    process_figures(heap_in_use, &mut out);
+    read_sources(heap_in_use, false).figures
+}
+
+/// Figures, events and (with `history`) history of every source. A source that panics adds
+/// nothing of that kind to this reading.
+pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings {
+    let mut out = Readings::default();
+    process_figures(heap_in_use, &mut out.figures);
     let sources: Vec<Arc<dyn FigureSource>> = {
         let sources = SOURCES.lock().unwrap_or_else(PoisonError::into_inner);
         sources.iter().filter(|e| e.alive.strong_count() > 0).map(|e| e.source.clone()).collect()
     };
     for source in sources {
-        let before = out.len();
-        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| source.read(&mut out)));
-        if read.is_err() {
-            out.truncate(before);
+        guarded(&mut out.figures, |v| source.read(v));
+        guarded(&mut out.events, |v| source.events(v));
+        if history {
+            guarded(&mut out.history, |v| source.history(v));
         }
     }
     out
+}
+
+/// Runs `read` on `out`; if it panics, takes back what it added.
+fn guarded<T>(out: &mut Vec<T>, read: impl FnOnce(&mut Vec<T>)) {
+    let before = out.len();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&mut *out)));
+    if result.is_err() {
+        out.truncate(before);
+    }
 }
 
 /// The proof of the path, and what every program wants beside its hotspots: the heap in use
@@ -262,6 +296,46 @@ mod tests {
         assert_eq!(count(&figures, "test_half_written"), 0);
         drop((registration, broken));
         assert_eq!(count(&read_all(None), "test_fixed_value"), 0);
+    }
+
+    #[derive(Debug)]
+    struct Watcher;
+
+    impl FigureSource for Watcher {
+        fn read(&self, _out: &mut Vec<Figure>) {}
+
+        fn events(&self, out: &mut Vec<Event>) {
+            out.push(Event {
+                section: "test",
+                kind: EventKind::AlertFired,
+                at_unix_ms: 1,
+                subject: "test_watched".into(),
+                labels: Vec::new(),
+                message: "above 1 for 1 s".into(),
+                value: Some(2.0),
+            });
+        }
+
+        fn history(&self, out: &mut Vec<Series>) {
+            let points = vec![(1, 1.0), (2, 2.0)];
+            let (name, unit) = ("test_watched".into(), Unit::Count);
+            out.push(Series { section: "test", name, labels: Vec::new(), unit, points });
+        }
+    }
+
+    #[test]
+    fn events_ride_on_every_snapshot_and_history_only_when_asked() {
+        let _registration = register(Arc::new(Watcher));
+        let ours = |s: &crate::Snapshot| {
+            let events = s.events.iter().filter(|e| e.subject == "test_watched").count();
+            let series = s.history.iter().filter(|h| h.name == "test_watched").count();
+            (events, series)
+        };
+        assert_eq!(ours(&crate::snapshot()), (1, 0));
+        let full = crate::snapshot_with_history();
+        assert_eq!(ours(&full), (1, 1));
+        let series = full.history.iter().find(|h| h.name == "test_watched").unwrap();
+        assert_eq!(series.points, [(1, 1.0), (2, 2.0)]);
     }
 
     #[test]

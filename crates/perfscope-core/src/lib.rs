@@ -31,6 +31,7 @@ mod callsite;
 pub mod clock;
 pub mod figures;
 pub mod histogram;
+pub mod history;
 mod hot;
 mod measure;
 mod snapshot;
@@ -44,7 +45,7 @@ pub use callsite::{
 };
 pub use hot::MAX_DEPTH;
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
-pub use snapshot::{CallEdge, CallsiteSnapshot, Snapshot, reset, snapshot};
+pub use snapshot::{CallEdge, CallsiteSnapshot, Snapshot, reset, snapshot, snapshot_with_history};
 pub use store::{EDGES, live_threads};
 
 /// Depth of the calling thread's frame stack (0 outside measured code).

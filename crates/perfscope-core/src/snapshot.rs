@@ -4,7 +4,7 @@
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::{self, CallsiteInfo, Kind};
 use crate::clock::{self, ClockSource};
-use crate::figures::{self, Figure};
+use crate::figures::{self, Event, Figure, Series};
 use crate::histogram::Histogram;
 use crate::store::{self, Totals};
 
@@ -35,6 +35,10 @@ pub struct Snapshot {
     /// Figures that are not functions (the process's, and those of registered sources), in
     /// the order read; see [`figures`](crate::figures).
     pub figures: Vec<Figure>,
+    /// Recent events of the registered sources (alerts, anomalies, recommendations).
+    pub events: Vec<Event>,
+    /// The sources' recent history: empty unless taken by [`snapshot_with_history`].
+    pub history: Vec<Series>,
 }
 
 /// A call edge from a callsite to one child callsite, summed over threads.
@@ -112,6 +116,16 @@ impl CallsiteSnapshot {
 
 /// Takes a snapshot of every thread's figures.
 pub fn snapshot() -> Snapshot {
+    take(false)
+}
+
+/// A [`snapshot`] that also carries the sources' history (for reports with charts; exporters
+/// take plain snapshots).
+pub fn snapshot_with_history() -> Snapshot {
+    take(true)
+}
+
+fn take(history: bool) -> Snapshot {
     let store::Collected { totals, since, resets } = store::collect();
     let now = clock::now();
     let nanos_per_tick = clock::nanos_per_tick();
@@ -172,6 +186,7 @@ pub fn snapshot() -> Snapshot {
             .collect()
     });
     callsites.sort_by_key(|c| c.id);
+    let readings = figures::read_sources(alloc::heap_in_use(), history);
     Snapshot {
         callsites,
         elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
@@ -181,7 +196,9 @@ pub fn snapshot() -> Snapshot {
         overflowed_callsites: callsite::refused_callsites(),
         resets,
         nanos_per_tick,
-        figures: figures::read_all(alloc::heap_in_use()),
+        figures: readings.figures,
+        events: readings.events,
+        history: readings.history,
     }
 }
 
