@@ -58,6 +58,29 @@ fn exposition(c: &mut Criterion) {
     group.bench_function("baseline: perfscope_core::snapshot()", |b| {
         b.iter(|| black_box(perfscope_core::snapshot()));
     });
+    // Where a text scrape's time goes: building the families (snapshot, totals, protobuf
+    // structs, the registry's sort) vs the prometheus crate's encoders on gathered families.
+    group.bench_function("part: gather families (snapshot included)", |b| {
+        b.iter(|| black_box(exporter.registry().gather()));
+    });
+    let gathered = exporter.registry().gather();
+    group.bench_function("part: encode text only", |b| {
+        b.iter(|| {
+            let mut text = String::new();
+            let encoder = perfscope_export::prometheus_crate::TextEncoder::new();
+            encoder.encode_utf8(&gathered, &mut text).expect("encodes");
+            black_box(text)
+        });
+    });
+    group.bench_function("part: encode protobuf only", |b| {
+        use perfscope_export::prometheus_crate::Encoder as _;
+        b.iter(|| {
+            let mut bytes = Vec::new();
+            let encoder = perfscope_export::prometheus_crate::ProtobufEncoder::new();
+            encoder.encode(&gathered, &mut bytes).expect("encodes");
+            black_box(bytes)
+        });
+    });
     group.bench_function("scrape text, nothing new", |b| {
         b.iter(|| black_box(exporter.render()));
     });
