@@ -275,6 +275,8 @@ mod tests {
             overflowed_spans: 0,
             overflowed_callsites: 0,
             figures: Vec::new(),
+            events: Vec::new(),
+            history: Vec::new(),
             functions,
         }
     }

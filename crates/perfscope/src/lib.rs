@@ -79,16 +79,17 @@ pub use perfscope_monitor as monitor;
 pub use perfscope_layer::layer;
 pub use perfscope_macros::measure;
 pub use report::{
-    CallEdge, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, ProcessFigures,
-    Report, ReportError, SCHEMA_VERSION,
+    CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
+    FunctionStats, ProcessFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats,
 };
 pub use table::{DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns};
 #[cfg(feature = "flamegraph")]
 pub use views::FlameError;
 
-/// The report of everything measured so far (all threads, live and exited).
+/// The report of everything measured so far (all threads, live and exited), with the figure
+/// sources' figures, events and history.
 pub fn report() -> Report {
-    Report::from_snapshot(&snapshot())
+    Report::from_snapshot(&perfscope_core::snapshot_with_history())
 }
 
 /// Clears every figure; the next report covers only what runs after this call.

@@ -39,6 +39,77 @@ pub struct Report {
     /// their sources are registered), in the order their sources gave them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub figures: Vec<FigureStats>,
+    /// Recent events of the figure sources (alerts fired and resolved, anomalies,
+    /// recommendations), as the sources gave them (each source's oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventStats>,
+    /// Recent history of the figure sources' series (the monitor's rings), for charts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<SeriesStats>,
+}
+
+/// Something a figure source saw happen (see `perfscope_core::history::Event`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventStats {
+    /// The source's section: `host`, `process`, `function`, ...
+    pub section: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// What it is about: a figure's name, or a function's.
+    pub subject: String,
+    /// The subject's labels, if it is a labelled figure.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// One or two sentences for people, naming the evidence.
+    pub message: String,
+    /// The value that triggered it, if one did (and it was a finite number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+/// What kind of event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A threshold's condition held long enough.
+    AlertFired,
+    /// The figure came back past the threshold: the alert resolved.
+    AlertResolved,
+    /// A figure or function departed from its recent past.
+    Anomaly,
+    /// Advice joining several figures.
+    Recommendation,
+}
+
+impl EventKind {
+    /// The name the JSON uses: `alert_fired`, `alert_resolved`, `anomaly`, `recommendation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::AlertFired => "alert_fired",
+            EventKind::AlertResolved => "alert_resolved",
+            EventKind::Anomaly => "anomaly",
+            EventKind::Recommendation => "recommendation",
+        }
+    }
+}
+
+/// A series' recent points (see `perfscope_core::history::Series`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesStats {
+    /// The source's section.
+    pub section: String,
+    /// The figure's name, or a derived series' name.
+    pub name: String,
+    /// Labels telling series of one name apart.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The values' unit.
+    pub unit: FigureUnit,
+    /// `[milliseconds since the Unix epoch, value]`, oldest first; points whose value is not
+    /// a finite number are left out.
+    pub points: Vec<(u64, f64)>,
 }
 
 /// One figure that is not a function: a gauge or counter with labels (see
@@ -87,6 +158,78 @@ pub enum FigureUnit {
     Ratio,
 }
 
+impl From<figures::Unit> for FigureUnit {
+    fn from(unit: figures::Unit) -> Self {
+        match unit {
+            figures::Unit::Seconds => FigureUnit::Seconds,
+            figures::Unit::Bytes => FigureUnit::Bytes,
+            figures::Unit::Count => FigureUnit::Count,
+            figures::Unit::Ratio => FigureUnit::Ratio,
+        }
+    }
+}
+
+/// Labels as the report keeps them: a sorted map.
+fn label_map(labels: &[(std::borrow::Cow<'static, str>, String)]) -> BTreeMap<String, String> {
+    labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// `v` as the report's JSON reads it back: the JSON reader (serde_json without its
+/// `float_roundtrip` feature) reads some 16- and 17-digit numbers 1 ulp off, so such a value is
+/// kept to the most significant digits (15 or fewer) that read back exactly. The report's JSON
+/// round trip is then exact; 15 digits are far below any figure's noise.
+fn json_exact(v: f64) -> f64 {
+    let reads_back = |x: f64| {
+        let text = serde_json::to_string(&x).ok();
+        text.and_then(|t| serde_json::from_str::<f64>(&t).ok()) == Some(x)
+    };
+    if reads_back(v) {
+        return v;
+    }
+    (0..15)
+        .rev()
+        .filter_map(|decimals| format!("{v:.decimals$e}").parse().ok())
+        .find(|&x| reads_back(x))
+        .unwrap_or(v)
+}
+
+impl From<&figures::Event> for EventStats {
+    fn from(e: &figures::Event) -> Self {
+        EventStats {
+            section: e.section.into(),
+            kind: match e.kind {
+                figures::EventKind::AlertFired => EventKind::AlertFired,
+                figures::EventKind::AlertResolved => EventKind::AlertResolved,
+                figures::EventKind::Anomaly => EventKind::Anomaly,
+                figures::EventKind::Recommendation => EventKind::Recommendation,
+            },
+            at_unix_ms: e.at_unix_ms,
+            subject: e.subject.clone(),
+            labels: label_map(&e.labels),
+            message: e.message.clone(),
+            // JSON has no NaN or infinity.
+            value: e.value.filter(|v| v.is_finite()).map(json_exact),
+        }
+    }
+}
+
+impl From<&figures::Series> for SeriesStats {
+    fn from(s: &figures::Series) -> Self {
+        SeriesStats {
+            section: s.section.into(),
+            name: s.name.to_string(),
+            labels: label_map(&s.labels),
+            unit: s.unit.into(),
+            points: s
+                .points
+                .iter()
+                .filter(|(_, v)| v.is_finite())
+                .map(|&(t, v)| (t, json_exact(v)))
+                .collect(),
+        }
+    }
+}
+
 impl From<&figures::Figure> for FigureStats {
     fn from(f: &figures::Figure) -> Self {
         FigureStats {
@@ -96,14 +239,9 @@ impl From<&figures::Figure> for FigureStats {
                 figures::FigureKind::Gauge => FigureKind::Gauge,
                 figures::FigureKind::Counter => FigureKind::Counter,
             },
-            unit: match f.unit {
-                figures::Unit::Seconds => FigureUnit::Seconds,
-                figures::Unit::Bytes => FigureUnit::Bytes,
-                figures::Unit::Count => FigureUnit::Count,
-                figures::Unit::Ratio => FigureUnit::Ratio,
-            },
+            unit: f.unit.into(),
             help: f.help.into(),
-            labels: f.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            labels: label_map(&f.labels),
             value: f.value,
         }
     }
@@ -322,6 +460,8 @@ impl Report {
             overflowed_callsites: snapshot.overflowed_callsites,
             functions,
             figures: snapshot.figures.iter().map(FigureStats::from).collect(),
+            events: snapshot.events.iter().map(EventStats::from).collect(),
+            history: snapshot.history.iter().map(SeriesStats::from).collect(),
         }
     }
 

@@ -4,7 +4,12 @@ use std::fmt;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-use crate::report::{FigureStats, FigureUnit, FunctionKind, Report};
+use std::collections::BTreeMap;
+
+use crate::report::{EventStats, FigureStats, FigureUnit, FunctionKind, Report};
+
+/// Events shown by the table's alerts / anomalies / recommendations block (the most recent).
+pub const TABLE_EVENTS: usize = 10;
 
 /// Rows shown by `Display` for [`Report`]; use [`Report::table`] for another count.
 pub const DEFAULT_TOP: usize = 25;
@@ -143,6 +148,7 @@ impl fmt::Display for TableView<'_> {
                 figures.map(|x| format!("{} {}", figure_label(x), human_figure(x))).collect();
             write!(f, "\n{section}: {}", figures.join(", "))?;
         }
+        events_block(report, f)?;
         if report.overflowed_callsites > 0 {
             write!(
                 f,
@@ -162,23 +168,66 @@ impl fmt::Display for TableView<'_> {
     }
 }
 
+/// The alerts / anomalies / recommendations block: the [`TABLE_EVENTS`] most recent events,
+/// oldest first, one line each; nothing when there are none.
+fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if report.events.is_empty() {
+        return Ok(());
+    }
+    let mut events: Vec<&EventStats> = report.events.iter().collect();
+    events.sort_by_key(|e| e.at_unix_ms);
+    let shown = &events[events.len().saturating_sub(TABLE_EVENTS)..];
+    write!(f, "\nalerts / anomalies / recommendations")?;
+    if shown.len() < events.len() {
+        write!(f, " (last {} of {})", shown.len(), events.len())?;
+    }
+    write!(f, ", UTC:")?;
+    for event in shown {
+        write!(
+            f,
+            "\n  {} {} {}: {}",
+            utc_time(event.at_unix_ms),
+            event.kind.as_str(),
+            series_label(&event.subject, &event.labels),
+            event.message.replace(['\n', '\r'], " ")
+        )?;
+    }
+    Ok(())
+}
+
+/// The UTC time of day of a Unix time in milliseconds: `HH:MM:SS`.
+pub(crate) fn utc_time(unix_ms: u64) -> String {
+    let seconds = unix_ms / 1000 % 86_400;
+    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
+}
+
 /// A figure's name with its labels, as PromQL writes a series: `pool_connections{pool="db"}`.
 pub fn figure_label(figure: &FigureStats) -> String {
-    if figure.labels.is_empty() {
-        return figure.name.clone();
+    series_label(&figure.name, &figure.labels)
+}
+
+/// `name{k="v",...}`, or `name` without labels.
+pub(crate) fn series_label(name: &str, labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return name.to_string();
     }
-    let labels: Vec<String> = figure.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    format!("{}{{{}}}", figure.name, labels.join(","))
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{name}{{{}}}", labels.join(","))
 }
 
 /// A figure's value in its unit, for people: `3.07 MiB`, `1.20 ms`, `12`, `42.0%`.
 pub fn human_figure(figure: &FigureStats) -> String {
-    match figure.unit {
-        FigureUnit::Bytes if figure.value >= 0.0 => human_bytes(figure.value as u64),
-        FigureUnit::Seconds if figure.value >= 0.0 => human_ns((figure.value * 1e9) as u64),
-        FigureUnit::Ratio => format!("{:.1}%", figure.value * 100.0),
-        _ if figure.value.fract() == 0.0 => format!("{}", figure.value),
-        _ => format!("{:.3}", figure.value),
+    human_value(figure.unit, figure.value)
+}
+
+/// A value in `unit`, for people, as [`human_figure`] writes it.
+pub(crate) fn human_value(unit: FigureUnit, value: f64) -> String {
+    match unit {
+        FigureUnit::Bytes if value >= 0.0 => human_bytes(value as u64),
+        FigureUnit::Seconds if value >= 0.0 => human_ns((value * 1e9) as u64),
+        FigureUnit::Ratio => format!("{:.1}%", value * 100.0),
+        _ if value.fract() == 0.0 => format!("{value}"),
+        _ => format!("{value:.3}"),
     }
 }
 
@@ -195,7 +244,14 @@ pub fn human_bytes(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{human_bytes, human_ns};
+    use super::{human_bytes, human_ns, utc_time};
+
+    #[test]
+    fn utc_time_is_the_time_of_day() {
+        assert_eq!(utc_time(0), "00:00:00");
+        // 2024-03-01 13:05:09.999 UTC
+        assert_eq!(utc_time(1_709_298_309_999), "13:05:09");
+    }
 
     #[test]
     fn byte_units_switch_at_each_kibi() {

@@ -42,6 +42,8 @@ fn report(functions: Vec<FunctionStats>) -> Report {
         overflowed_spans: 0,
         overflowed_callsites: 0,
         figures: Vec::new(),
+        events: Vec::new(),
+        history: Vec::new(),
         functions,
     }
 }

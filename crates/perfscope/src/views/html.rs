@@ -1,4 +1,5 @@
-//! One self-contained HTML page: summary, sortable hotspot table, flame graph, call edges.
+//! One self-contained HTML page: summary, sortable hotspot table, the figure sources' events and
+//! history charts (`charts.rs`), flame graph, call edges.
 //!
 //! Everything is inline (styles, the sorting script, the SVG): the page loads nothing from
 //! anywhere, so it can be attached to a CI run or mailed. Every string that comes from the
@@ -6,6 +7,7 @@
 
 use std::fmt::Write;
 
+use super::charts;
 use crate::report::{FunctionKind, FunctionStats, Report};
 use crate::table::{figure_label, human_bytes, human_figure, human_ns};
 
@@ -14,8 +16,10 @@ const SCRIPT: &str = include_str!("html.js");
 
 impl Report {
     /// The report as one self-contained HTML page: a summary, the hotspot table (click a
-    /// header to sort; allocation columns when `alloc_tracking` is on), the flame graph of self
-    /// time inline (cargo feature `flamegraph`), and the call edges.
+    /// header to sort; allocation columns when `alloc_tracking` is on), the figure sources'
+    /// events (a table) and history (a "System" section of inline SVG line charts with the
+    /// events marked; both only when the report has them), the flame graph of self time
+    /// inline (cargo feature `flamegraph`), and the call edges.
     ///
     /// The page references no external resource (no scripts, styles, fonts or images from the
     /// network) and escapes every function name.
@@ -28,6 +32,8 @@ impl Report {
         out.push_str("</style>\n</head>\n<body>\n");
         summary(self, &mut out);
         hotspots(self, &mut out);
+        charts::events(self, &mut out);
+        charts::system(self, &mut out);
         flame(self, &mut out);
         edges(self, &mut out);
         out.push_str("<script>\n");

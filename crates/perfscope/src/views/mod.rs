@@ -6,6 +6,7 @@
 //! All of them are built from the report alone, so they work as well on a report read back with
 //! [`Report::from_json`](crate::Report::from_json) as on a live one.
 
+mod charts;
 #[cfg(feature = "flamegraph")]
 mod flamegraph;
 mod folded;

@@ -1,0 +1,403 @@
+//! The HTML page's "System" section (a line chart per figure, drawn as inline SVG, with the
+//! events about that figure marked on it) and its "Events" table.
+//!
+//! No chart library: each chart is a `<svg>` with one `<polyline>` per label set, the value
+//! range (min, middle, max) on the left, the time span (UTC) below, and markers: an alert
+//! fired is a red vertical line, a resolved one a green line, an anomaly an orange dot, a
+//! recommendation a grey dashed line, each with a `<title>` tooltip. Every string from the
+//! report is escaped.
+
+use std::fmt::Write;
+
+use super::html::escape;
+use crate::report::{EventKind, EventStats, FigureUnit, Report, SeriesStats};
+use crate::table::{human_value, series_label, utc_time};
+
+/// The chart's drawing size (the SVG scales to its box; text scales with it).
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 184.0;
+/// The plot area inside it: room for the value labels on the left, the times below.
+const LEFT: f64 = 76.0;
+const RIGHT: f64 = WIDTH - 12.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 150.0;
+
+/// Line colours, one per label set (cycling); red, green and orange are the markers'.
+const PALETTE: [&str; 8] =
+    ["#1f77b4", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79"];
+
+/// One chart: the series of one figure name (one line per label set).
+struct Chart<'a> {
+    section: &'a str,
+    name: &'a str,
+    unit: FigureUnit,
+    series: Vec<&'a SeriesStats>,
+}
+
+/// The span of a chart's points in time and value, and how they map to the plot area.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Frame {
+    t0: u64,
+    t1: u64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Frame {
+    /// The span of `series`' points; `None` when they have none. A flat series gets a range
+    /// around its value (from zero when it is zero), so that it is drawn and labelled.
+    fn of(series: &[&SeriesStats]) -> Option<Frame> {
+        let points = || series.iter().flat_map(|s| s.points.iter());
+        let t0 = points().map(|p| p.0).min()?;
+        let t1 = points().map(|p| p.0).max()?;
+        let lo = points().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let hi = points().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        if hi > lo {
+            return Some(Frame { t0, t1, lo, hi });
+        }
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
+        Some(Frame { t0, t1, lo: bottom, hi: hi + pad })
+    }
+
+    fn x(&self, t: u64) -> f64 {
+        if self.t1 == self.t0 {
+            return (LEFT + RIGHT) / 2.0;
+        }
+        LEFT + (RIGHT - LEFT) * (t - self.t0) as f64 / (self.t1 - self.t0) as f64
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        let v = v.clamp(self.lo, self.hi);
+        BOTTOM - (BOTTOM - TOP) * (v - self.lo) / (self.hi - self.lo)
+    }
+
+    fn covers(&self, t: u64) -> bool {
+        (self.t0..=self.t1).contains(&t)
+    }
+}
+
+/// The "System" section: one chart per figure name in the report's history; nothing when
+/// the report has no history.
+pub(super) fn system(report: &Report, out: &mut String) {
+    let charts = charts(&report.history);
+    if charts.is_empty() {
+        return;
+    }
+    out.push_str("<section>\n<h2>System</h2>\n");
+    out.push_str(
+        "<p class=\"ps-note\">Recent history of the figure sources, times in UTC. Markers: \
+         <span class=\"ps-key ps-fired\">alert fired</span>, \
+         <span class=\"ps-key ps-resolved\">alert resolved</span>, \
+         <span class=\"ps-key ps-anomaly\">anomaly</span>, \
+         <span class=\"ps-key ps-advice\">recommendation</span> (hover for details).</p>\n",
+    );
+    out.push_str("<div class=\"ps-charts\">\n");
+    for chart in &charts {
+        chart_box(chart, &report.events, out);
+    }
+    out.push_str("</div>\n</section>\n");
+}
+
+/// The report's series grouped by figure (section, name and unit), in order of appearance;
+/// series without points are left out.
+fn charts(history: &[SeriesStats]) -> Vec<Chart<'_>> {
+    let mut charts: Vec<Chart<'_>> = Vec::new();
+    for series in history.iter().filter(|s| !s.points.is_empty()) {
+        let same = |c: &&mut Chart<'_>| {
+            (c.section, c.name, c.unit) == (&series.section, &series.name, series.unit)
+        };
+        match charts.iter_mut().find(same) {
+            Some(chart) => chart.series.push(series),
+            None => charts.push(Chart {
+                section: &series.section,
+                name: &series.name,
+                unit: series.unit,
+                series: vec![series],
+            }),
+        }
+    }
+    charts
+}
+
+/// One chart in its box: caption, SVG, legend.
+fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
+    let Some(frame) = Frame::of(&chart.series) else {
+        return;
+    };
+    out.push_str("<figure class=\"ps-chart-box\">\n");
+    let _ = write!(
+        out,
+        "<figcaption><span class=\"name\">{}</span> <span class=\"ps-note\">{}",
+        escape(chart.name),
+        escape(chart.section)
+    );
+    if let [only] = chart.series.as_slice() {
+        let _ = write!(out, ", now {}", escape(&last_value(only, chart.unit)));
+    }
+    out.push_str("</span></figcaption>\n");
+    let _ = writeln!(
+        out,
+        "<svg class=\"ps-chart\" data-name=\"{}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
+         aria-label=\"{}\">",
+        escape(chart.name),
+        escape(&format!("{} over time", chart.name))
+    );
+    axes(&frame, chart.unit, out);
+    for (i, series) in chart.series.iter().enumerate() {
+        line(&frame, series, chart.unit, PALETTE[i % PALETTE.len()], out);
+    }
+    let about = |e: &&EventStats| e.subject == chart.name && frame.covers(e.at_unix_ms);
+    for event in events.iter().filter(about) {
+        marker(&frame, event, chart.unit, out);
+    }
+    out.push_str("</svg>\n");
+    legend(chart, out);
+    out.push_str("</figure>\n");
+}
+
+/// The series' newest value, for people.
+fn last_value(series: &SeriesStats, unit: FigureUnit) -> String {
+    series.points.last().map(|p| human_value(unit, p.1)).unwrap_or_default()
+}
+
+/// Grid lines and labels: the value range on the left, the time span below.
+fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "<rect class=\"ps-plot\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" \
+         fill=\"#fafafa\" stroke=\"#ccc\"/>",
+        RIGHT - LEFT,
+        BOTTOM - TOP
+    );
+    let middle = (frame.lo + frame.hi) / 2.0;
+    let labels = value_labels(unit, [frame.hi, middle, frame.lo]);
+    for ((value, class), label) in
+        [(frame.hi, "max"), (middle, "mid"), (frame.lo, "min")].into_iter().zip(labels)
+    {
+        let y = frame.y(value);
+        let _ = writeln!(
+            out,
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#e2e2e2\"/>\
+             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" \
+             font-size=\"11\" fill=\"#444\">{}</text>",
+            LEFT - 5.0,
+            y + 4.0,
+            escape(&label)
+        );
+    }
+    let below = BOTTOM + 16.0;
+    let times = [
+        (LEFT, "start", "ps-start", format!("{} UTC", utc_time(frame.t0))),
+        ((LEFT + RIGHT) / 2.0, "middle", "ps-span", human_span(frame.t1 - frame.t0)),
+        (RIGHT, "end", "ps-end", format!("{} UTC", utc_time(frame.t1))),
+    ];
+    for (x, anchor, class, text) in times {
+        let _ = writeln!(
+            out,
+            "<text class=\"ps-axis {class}\" x=\"{x}\" y=\"{below}\" text-anchor=\"{anchor}\" \
+             font-size=\"11\" fill=\"#444\">{}</text>",
+            escape(&text)
+        );
+    }
+}
+
+/// The axis labels of `values` (largest first): as the table writes them, or, when that
+/// writes two alike (1 GiB and 1 GiB + 3 MiB), in one scale with as many decimals as it
+/// takes to tell them apart.
+fn value_labels(unit: FigureUnit, values: [f64; 3]) -> [String; 3] {
+    let distinct = |l: &[String; 3]| l[0] != l[1] && l[1] != l[2];
+    let human = values.map(|v| human_value(unit, v));
+    if distinct(&human) {
+        return human;
+    }
+    let (scale, suffix) = scale(unit, values[0].abs().max(values[2].abs()));
+    let fine = |decimals: usize| values.map(|v| format!("{:.decimals$}{suffix}", v / scale));
+    (1..=9).map(fine).find(distinct).unwrap_or(human)
+}
+
+/// A unit's scale for values up to `largest`: the divisor and the suffix.
+fn scale(unit: FigureUnit, largest: f64) -> (f64, &'static str) {
+    let steps: &[(f64, &'static str)] = match unit {
+        FigureUnit::Bytes => {
+            &[(1.0, " B"), (1024.0, " KiB"), (1_048_576.0, " MiB"), (1_073_741_824.0, " GiB")]
+        }
+        FigureUnit::Seconds => &[(1e-9, " ns"), (1e-6, " µs"), (1e-3, " ms"), (1.0, " s")],
+        FigureUnit::Ratio => &[(0.01, "%")],
+        FigureUnit::Count => &[(1.0, "")],
+    };
+    let fits = steps.iter().rev().find(|(divisor, _)| largest >= *divisor);
+    *fits.unwrap_or(&steps[0])
+}
+
+/// How long a span of milliseconds is: `850 ms`, `45 s`, `5 min 30 s`, `2 h 5 min`.
+fn human_span(ms: u64) -> String {
+    let s = ms / 1000;
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{s} s"),
+        60_000..3_600_000 if s % 60 == 0 => format!("{} min", s / 60),
+        60_000..3_600_000 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s / 60 % 60),
+    }
+}
+
+/// One series as a polyline (and a dot when it has a single point), titled with its labels
+/// and newest value.
+fn line(frame: &Frame, series: &SeriesStats, unit: FigureUnit, color: &str, out: &mut String) {
+    let points: Vec<String> = series
+        .points
+        .iter()
+        .map(|&(t, v)| format!("{:.1},{:.1}", frame.x(t), frame.y(v)))
+        .collect();
+    let title = format!(
+        "{}: {} values, last {}",
+        series_label(&series.name, &series.labels),
+        series.points.len(),
+        last_value(series, unit)
+    );
+    let _ = writeln!(
+        out,
+        "<polyline class=\"ps-line\" points=\"{}\" fill=\"none\" stroke=\"{color}\" \
+         stroke-width=\"1.6\" stroke-linejoin=\"round\"><title>{}</title></polyline>",
+        points.join(" "),
+        escape(&title)
+    );
+    if let [(t, v)] = series.points.as_slice() {
+        let _ = writeln!(
+            out,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\"/>",
+            frame.x(*t),
+            frame.y(*v)
+        );
+    }
+}
+
+/// One event on a chart: a vertical line for alerts and recommendations, a dot at its value
+/// (or mid-height) for anomalies.
+fn marker(frame: &Frame, event: &EventStats, unit: FigureUnit, out: &mut String) {
+    let x = frame.x(event.at_unix_ms);
+    let title = escape(&event_title(event, unit));
+    let (class, color, dash) = match event.kind {
+        EventKind::AlertFired => ("ps-fired", "#d62728", ""),
+        EventKind::AlertResolved => ("ps-resolved", "#2ca02c", ""),
+        EventKind::Recommendation => ("ps-advice", "#666", " stroke-dasharray=\"4 3\""),
+        EventKind::Anomaly => {
+            let y = frame.y(event.value.unwrap_or((frame.lo + frame.hi) / 2.0));
+            let _ = writeln!(
+                out,
+                "<circle class=\"ps-mark ps-anomaly\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4.5\" \
+                 fill=\"#ff7f0e\" stroke=\"#fff\"><title>{title}</title></circle>"
+            );
+            return;
+        }
+    };
+    let _ = writeln!(
+        out,
+        "<line class=\"ps-mark {class}\" x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" \
+         y2=\"{BOTTOM}\" stroke=\"{color}\" stroke-width=\"2\"{dash}><title>{title}</title></line>"
+    );
+}
+
+/// A marker's tooltip: time, kind, subject with labels, message, value.
+fn event_title(event: &EventStats, unit: FigureUnit) -> String {
+    let mut title = format!(
+        "{} UTC {} {}: {}",
+        utc_time(event.at_unix_ms),
+        event.kind.as_str(),
+        series_label(&event.subject, &event.labels),
+        event.message
+    );
+    if let Some(value) = event.value {
+        let _ = write!(title, " (value {})", human_value(unit, value));
+    }
+    title
+}
+
+/// Which colour is which label set, when the series have labels.
+fn legend(chart: &Chart<'_>, out: &mut String) {
+    if chart.series.iter().all(|s| s.labels.is_empty()) {
+        return;
+    }
+    out.push_str("<ul class=\"ps-legend\">");
+    for (i, series) in chart.series.iter().enumerate() {
+        let labels: Vec<String> = series.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = write!(
+            out,
+            "<li><span class=\"ps-swatch\" style=\"background:{}\"></span>{} <span \
+             class=\"ps-note\">{}</span></li>",
+            PALETTE[i % PALETTE.len()],
+            escape(&labels.join(", ")),
+            escape(&last_value(series, chart.unit))
+        );
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The "Events" table, most recent first; nothing when the report has no events.
+pub(super) fn events(report: &Report, out: &mut String) {
+    if report.events.is_empty() {
+        return;
+    }
+    let mut events: Vec<&EventStats> = report.events.iter().collect();
+    events.sort_by_key(|e| std::cmp::Reverse(e.at_unix_ms));
+    out.push_str("<section>\n<h2>Events</h2>\n");
+    out.push_str(
+        "<p class=\"ps-note\">Alerts, anomalies and recommendations of the figure sources, most \
+         recent first; times in UTC.</p>\n",
+    );
+    out.push_str(
+        "<div class=\"ps-scroll\">\n<table class=\"ps-sortable\" id=\"ps-events\">\n<thead><tr>\
+         <th class=\"num\" data-type=\"num\">time</th><th data-type=\"text\">kind</th>\
+         <th data-type=\"text\">subject</th><th data-type=\"text\">message</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for event in events {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"num\" data-v=\"{}\">{}</td><td class=\"ps-kind ps-{}\">{}</td>\
+             <td class=\"name\">{}</td><td class=\"ps-message\">{}</td></tr>",
+            event.at_unix_ms,
+            utc_time(event.at_unix_ms),
+            event.kind.as_str(),
+            event.kind.as_str().replace('_', " "),
+            escape(&series_label(&event.subject, &event.labels)),
+            escape(&event.message)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</div>\n</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, human_span, value_labels};
+    use crate::report::FigureUnit;
+
+    #[test]
+    fn axis_labels_get_the_decimals_that_tell_them_apart() {
+        let gib = 1_073_741_824.0;
+        let labels = value_labels(FigureUnit::Bytes, [gib + 3_145_728.0, gib + 1_572_864.0, gib]);
+        assert_eq!(labels, ["1.003 GiB", "1.001 GiB", "1.000 GiB"]);
+        let plain = value_labels(FigureUnit::Ratio, [0.75, 0.5, 0.25]);
+        assert_eq!(plain, ["75.0%", "50.0%", "25.0%"]);
+        let seconds = value_labels(FigureUnit::Seconds, [0.0010003, 0.0010002, 0.0010001]);
+        assert_eq!(seconds, ["1.0003 ms", "1.0002 ms", "1.0001 ms"]);
+    }
+
+    #[test]
+    fn spans_read_in_the_largest_sensible_unit() {
+        assert_eq!(human_span(850), "850 ms");
+        assert_eq!(human_span(45_000), "45 s");
+        assert_eq!(human_span(300_000), "5 min");
+        assert_eq!(human_span(330_000), "5 min 30 s");
+        assert_eq!(human_span(7_500_000), "2 h 5 min");
+    }
+
+    #[test]
+    fn the_frame_maps_its_corners_to_the_plot_area() {
+        let frame = Frame { t0: 1_000, t1: 3_000, lo: 2.0, hi: 4.0 };
+        assert_eq!((frame.x(1_000), frame.x(3_000)), (LEFT, RIGHT));
+        assert_eq!((frame.y(2.0), frame.y(4.0), frame.y(9.0)), (BOTTOM, TOP, TOP));
+        assert_eq!(frame.x(2_000), (LEFT + RIGHT) / 2.0);
+    }
+}
