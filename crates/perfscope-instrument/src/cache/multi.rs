@@ -1,0 +1,300 @@
+//! [`MultiLevelCache`]: an [`InstrumentedCache`] (L1, in process, size and time bounded) over
+//! a shared second level ([`L2`]), read-through with single-flight and write-through.
+//!
+//! The second level is **sync**: moka's `sync::Cache` runs the loader of `try_get_with` on
+//! the calling thread and makes concurrent callers of the same key wait for it (that is the
+//! single flight), so the L2 lookup and the loader run inside it, blocking, and the `redis`
+//! crate's sync connection fits with nothing in between. Async programs call the cache from
+//! `spawn_blocking`; an async second level over `moka::future` is a later step.
+
+use std::error::Error;
+use std::fmt::Display;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use moka::sync::{Cache, CacheBuilder};
+use perfscope_core::figures::{self, Registration};
+use perfscope_core::{Callsite, Kind, enter};
+
+use super::moka::InstrumentedCache;
+use super::stats::{Counters, LevelSource, LevelStats, Loads};
+use crate::callsites::callsite;
+
+/// A shared second cache level (Redis, memcached...), addressed by string keys, holding bytes.
+pub trait L2: Send + Sync + 'static {
+    /// What a failed request says.
+    type Error: Error + Send + Sync + 'static;
+    /// The bytes stored under `key`, if any.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Self::Error>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), Self::Error>;
+    /// Removes `key`.
+    fn delete(&self, key: &str) -> Result<(), Self::Error>;
+}
+
+/// A value a [`MultiLevelCache`] can keep in its second level.
+pub trait L2Value: Sized {
+    /// The bytes to store.
+    fn to_bytes(&self) -> Vec<u8>;
+    /// The value back from stored bytes; `None` if they are not a valid value.
+    fn from_bytes(bytes: Vec<u8>) -> Option<Self>;
+}
+
+impl L2Value for Vec<u8> {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.clone()
+    }
+    fn from_bytes(bytes: Vec<u8>) -> Option<Self> {
+        Some(bytes)
+    }
+}
+
+impl L2Value for String {
+    fn to_bytes(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+    fn from_bytes(bytes: Vec<u8>) -> Option<Self> {
+        String::from_utf8(bytes).ok()
+    }
+}
+
+/// Why a [`MultiLevelCache`] request failed. Cheap to clone: concurrent callers of one key
+/// share the failure of the one lookup they waited for.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CacheError {
+    /// The second level did not answer.
+    #[error("cache {cache}: the second level failed: {source}")]
+    L2 {
+        /// The cache's name.
+        cache: String,
+        /// The second level's error.
+        source: Arc<dyn Error + Send + Sync>,
+    },
+    /// The second level holds bytes that are not a value.
+    #[error("cache {cache}: the second level's bytes for key {key} are not a valid value")]
+    Decode {
+        /// The cache's name.
+        cache: String,
+        /// The key.
+        key: String,
+    },
+    /// The loader failed.
+    #[error("cache {cache}: the loader failed: {source}")]
+    Load {
+        /// The cache's name.
+        cache: String,
+        /// The loader's error.
+        source: Arc<dyn Error + Send + Sync>,
+    },
+}
+
+/// Both levels' counts and the loader's at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MultiLevelStats {
+    /// The in-process level.
+    pub l1: LevelStats,
+    /// The second level.
+    pub l2: LevelStats,
+    /// Loader calls (misses at both levels, one per key however many callers waited).
+    pub loads: u64,
+    /// Loader calls that failed.
+    pub load_errors: u64,
+}
+
+/// An L1 moka cache over an [`L2`], measured by perfscope: see the module documentation
+/// for the sync choice. Frames: `cache::<name>::get` and `::get_with` (the whole request; its
+/// self time is the L1 lookup), under them `cache::<name>::l2::get`, `::load` and
+/// `::l2::set`; `set` and `delete` give `::insert`/`::invalidate` and `::l2::set`/`::l2::delete`.
+/// Figures per level as for [`InstrumentedCache`], `level="l1"|"l2"`, and the loader's.
+pub struct MultiLevelCache<K, V, S> {
+    l1: InstrumentedCache<K, V>,
+    l2: S,
+    counters: Arc<Counters>,
+    loads: Arc<Loads>,
+    sites: L2Sites,
+    _registration: Registration,
+}
+
+#[derive(Clone, Copy)]
+struct L2Sites {
+    get: &'static Callsite,
+    set: &'static Callsite,
+    delete: &'static Callsite,
+    load: &'static Callsite,
+}
+
+impl<K, V, S> std::fmt::Debug for MultiLevelCache<K, V, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiLevelCache").field("l1", &self.l1).finish_non_exhaustive()
+    }
+}
+
+/// What the L1 loader of `get` found: a value, no value anywhere, or a failure.
+enum Lookup {
+    Absent,
+    Failed(CacheError),
+}
+
+impl<K, V, S> MultiLevelCache<K, V, S>
+where
+    K: Hash + Eq + Clone + Display + Send + Sync + 'static,
+    V: L2Value + Clone + Send + Sync + 'static,
+    S: L2,
+{
+    /// A cache named `name`: an L1 built from `l1` (bound it: `max_capacity`, `time_to_live`)
+    /// over `l2`.
+    pub fn new(name: impl Into<String>, l1: CacheBuilder<K, V, Cache<K, V>>, l2: S) -> Self {
+        let name = name.into();
+        let loads = Arc::new(Loads::default());
+        let l1 = InstrumentedCache::build(name.clone(), "l1", l1, |_, _, _| {}, None);
+        let counters = Arc::new(Counters::default());
+        let source = LevelSource {
+            cache: name.clone(),
+            level: "l2",
+            counters: counters.clone(),
+            evicts: false,
+            entries: Box::new(|| None),
+            loads: Some(loads.clone()),
+        };
+        let site = |op: &str| callsite(format!("cache::{name}::{op}"), Kind::Sync, module_path!());
+        let sites = L2Sites {
+            get: site("l2::get"),
+            set: site("l2::set"),
+            delete: site("l2::delete"),
+            load: site("load"),
+        };
+        let _registration = figures::register(Arc::new(source));
+        MultiLevelCache { l1, l2, counters, loads, sites, _registration }
+    }
+
+    /// The value for `key` from L1, else from L2 (then kept in L1), else `None`. Concurrent
+    /// callers of a key missing from L1 share one L2 lookup.
+    pub fn get(&self, key: &K) -> Result<Option<V>, CacheError> {
+        let found = self.l1.try_get_with_at(self.l1.sites().get, key, || match self.l2_get(key) {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(Lookup::Absent),
+            Err(error) => Err(Lookup::Failed(error)),
+        });
+        match found {
+            Ok(value) => Ok(Some(value)),
+            Err(lookup) => match &*lookup {
+                Lookup::Absent => Ok(None),
+                Lookup::Failed(error) => Err(error.clone()),
+            },
+        }
+    }
+
+    /// The value for `key` from L1, else from L2, else from `load` (then written to L2); L1
+    /// keeps what it did not hold. Concurrent callers of a key missing from L1 share one L2
+    /// lookup and at most one `load`: the single flight. A failed write to L2 after a load is
+    /// counted (L2 `errors`) and the loaded value returned.
+    pub fn get_with<E>(&self, key: &K, load: impl FnOnce() -> Result<V, E>) -> Result<V, CacheError>
+    where
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        let result = self.l1.try_get_with_at(self.l1.sites().get_with, key, || {
+            if let Some(value) = self.l2_get(key)? {
+                return Ok(value);
+            }
+            let value = self.load(load)?;
+            let _counted = self.l2_set(key, &value);
+            Ok(value)
+        });
+        result.map_err(|error: Arc<CacheError>| (*error).clone())
+    }
+
+    /// Writes `value` through to L2, then L1. If L2 fails, L1 forgets `key` (so it serves no
+    /// value L2 does not hold) and the error is returned.
+    pub fn set(&self, key: K, value: V) -> Result<(), CacheError> {
+        if let Err(error) = self.l2_set(&key, &value) {
+            self.l1.invalidate(&key);
+            return Err(error);
+        }
+        self.l1.insert(key, value);
+        Ok(())
+    }
+
+    /// Removes `key` from both levels.
+    pub fn delete(&self, key: &K) -> Result<(), CacheError> {
+        self.l1.invalidate(key);
+        let guard = enter(self.sites.delete);
+        let result = self.l2.delete(&key.to_string()).map_err(|e| self.l2_error(e));
+        guard.finish();
+        result
+    }
+
+    /// The in-process level.
+    pub fn l1(&self) -> &InstrumentedCache<K, V> {
+        &self.l1
+    }
+
+    /// The second level.
+    pub fn l2(&self) -> &S {
+        &self.l2
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> MultiLevelStats {
+        MultiLevelStats {
+            l1: self.l1.stats(),
+            l2: self.counters.read(),
+            loads: self.loads.calls.load(Relaxed),
+            load_errors: self.loads.errors.load(Relaxed),
+        }
+    }
+
+    fn l2_get(&self, key: &K) -> Result<Option<V>, CacheError> {
+        let guard = enter(self.sites.get);
+        let key = key.to_string();
+        let result = match self.l2.get(&key) {
+            Ok(Some(bytes)) => match V::from_bytes(bytes) {
+                Some(value) => Ok(Some(value)),
+                None => {
+                    self.counters.error();
+                    Err(CacheError::Decode { cache: self.l1.name().to_owned(), key })
+                }
+            },
+            Ok(None) => Ok(None),
+            Err(error) => Err(self.l2_error(error)),
+        };
+        if let Ok(found) = &result {
+            self.counters.request(found.is_some());
+        }
+        guard.finish();
+        result
+    }
+
+    fn l2_set(&self, key: &K, value: &V) -> Result<(), CacheError> {
+        let guard = enter(self.sites.set);
+        let result = self.l2.set(&key.to_string(), &value.to_bytes());
+        let result = match result {
+            Ok(()) => {
+                self.counters.write();
+                Ok(())
+            }
+            Err(error) => Err(self.l2_error(error)),
+        };
+        guard.finish();
+        result
+    }
+
+    fn load<E>(&self, load: impl FnOnce() -> Result<V, E>) -> Result<V, CacheError>
+    where
+        E: Into<Box<dyn Error + Send + Sync>>,
+    {
+        let guard = enter(self.sites.load);
+        self.loads.calls.fetch_add(1, Relaxed);
+        let result = load().map_err(|error| {
+            self.loads.errors.fetch_add(1, Relaxed);
+            CacheError::Load { cache: self.l1.name().to_owned(), source: Arc::from(error.into()) }
+        });
+        guard.finish();
+        result
+    }
+
+    fn l2_error(&self, error: S::Error) -> CacheError {
+        self.counters.error();
+        CacheError::L2 { cache: self.l1.name().to_owned(), source: Arc::new(error) }
+    }
+}

@@ -1,0 +1,59 @@
+//! perfscope for the libraries programs already use: caches and pools measured on the same
+//! frame stack as `#[perfscope::measure]`, and counted as figures.
+//!
+//! perfscope writes no pool and no cache of its own: it wraps the real ones. Every cache
+//! call and every pool acquire is a **frame** (`cache::<name>::get`, `pool::<name>::acquire`),
+//! so the report says which function hit which cache or waited on which pool, and the
+//! caller's self time excludes it. Counts that are not calls (hits and misses, entries,
+//! evictions, objects in use, high-water, waits) are **figures** registered with
+//! `perfscope_core::figures::register`: every snapshot carries them to the report and the
+//! exporters (sections `cache` and `pool`). Nothing here talks to an exporter.
+//!
+//! - [`cache::InstrumentedCache`] (feature `moka`, on by default): a `moka::sync::Cache`.
+//! - [`cache::MultiLevelCache`]: an L1 moka cache over a second level ([`cache::L2`]),
+//!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
+//! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
+//!   `deadpool::unmanaged::Pool`.
+//!
+//! ```
+//! # #[cfg(all(feature = "moka", feature = "deadpool"))] {
+//! use perfscope_instrument::cache::InstrumentedCache;
+//! use perfscope_instrument::pool::InstrumentedPool;
+//!
+//! let users = InstrumentedCache::new("users", moka::sync::Cache::builder().max_capacity(1_000));
+//! users.insert(7_u64, "ada".to_string());
+//! assert_eq!(users.get(&7).as_deref(), Some("ada"));
+//! assert_eq!(users.get(&8), None);
+//! assert_eq!((users.stats().hits, users.stats().misses), (1, 1));
+//!
+//! let pool = InstrumentedPool::new("conns", deadpool::unmanaged::Pool::from(vec![1, 2]));
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! rt.block_on(async {
+//!     let conn = pool.get().await.unwrap();
+//!     assert_eq!(pool.stats().in_use, 1);
+//!     drop(conn);
+//! });
+//!
+//! // The same figures every reader gets: section `cache`, labels cache and level.
+//! let snap = perfscope_core::snapshot();
+//! let hits = snap.figures.iter().find(|f| {
+//!     f.name == "perfscope_cache_requests_total"
+//!         && f.labels.iter().any(|(k, v)| k == "cache" && v == "users")
+//!         && f.labels.iter().any(|(k, v)| k == "result" && v == "hit")
+//! });
+//! assert_eq!(hits.unwrap().value, 1.0);
+//! // And the frames: `cache::users::get` was called twice.
+//! let get = snap.callsites.iter().find(|c| &*c.info.name == "cache::users::get").unwrap();
+//! assert_eq!(get.calls, 2);
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod callsites;
+
+#[cfg(feature = "moka")]
+pub mod cache;
+#[cfg(feature = "deadpool")]
+pub mod pool;
+
+pub use callsites::MAX_NAMES;
