@@ -176,15 +176,24 @@ impl Detector {
             return None;
         }
         let diff = x - self.mean;
-        let sigma = self.variance.sqrt().max(1e-3 * self.mean.abs()).max(f64::MIN_POSITIVE);
-        let z = diff / sigma;
-        let anomalous = self.seen > self.warmup && z.abs() > self.k;
+        let anomalous = self.score(x);
         // Finch's incremental EWMA mean and variance.
         let step = self.alpha * diff;
         self.mean += step;
         self.variance = (1.0 - self.alpha) * (self.variance + diff * step);
         self.seen = self.seen.saturating_add(1);
-        anomalous.then_some(z)
+        anomalous
+    }
+
+    /// The z-score `x` would get from [`observe`](Self::observe) if it is anomalous, without
+    /// taking it (the weighted mean and variance stay as they are).
+    pub fn score(&self, x: f64) -> Option<f64> {
+        if !x.is_finite() || self.seen == 0 {
+            return None;
+        }
+        let sigma = self.variance.sqrt().max(1e-3 * self.mean.abs()).max(f64::MIN_POSITIVE);
+        let z = (x - self.mean) / sigma;
+        (self.seen > self.warmup && z.abs() > self.k).then_some(z)
     }
 
     /// The current weighted mean.

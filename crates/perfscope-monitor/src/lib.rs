@@ -39,13 +39,19 @@
 //! ```
 #![deny(missing_docs)]
 
+mod advice;
 pub mod analysis;
+mod functions;
 mod monitor;
 pub mod names;
 mod netdev;
 mod ring;
+#[cfg(feature = "tokio")]
+mod runtime;
 mod sampler;
+mod steps;
 mod threshold;
+mod watch;
 
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -53,13 +59,18 @@ use std::time::{Duration, Instant};
 
 use perfscope_core::figures::{self, Figure, Registration};
 
+pub use advice::{
+    EVERY as RECOMMENDATION_EVERY, HEAP_SLOPE, IDLE_CPU, IDLE_SHARE, LONG_POLL, SATURATED,
+};
+pub use functions::MAX_FUNCTIONS;
 pub use monitor::{Anomaly, MAX_EVENTS};
 pub use ring::MAX_SERIES;
+pub use steps::STEP_RATIO;
 pub use threshold::Condition::{Above, Below};
 pub use threshold::{Alert, AlertCallback, AlertState, Condition, Threshold, threshold};
 
 use analysis::{Summary, Trend};
-use monitor::{Shared, Source, Worker, lock};
+use monitor::{Options, Shared, Source, Worker, lock};
 use ring::series_key;
 
 /// The default time between two samples.
@@ -94,7 +105,7 @@ pub enum MonitorError {
 pub struct MonitorBuilder {
     interval: Duration,
     ring: usize,
-    thresholds: Vec<Threshold>,
+    options: Options,
 }
 
 impl MonitorBuilder {
@@ -113,7 +124,34 @@ impl MonitorBuilder {
 
     /// Watches a figure; see [`threshold()`].
     pub fn with_threshold(mut self, threshold: Threshold) -> MonitorBuilder {
-        self.thresholds.push(threshold);
+        self.options.thresholds.push(threshold);
+        self
+    }
+
+    /// Watches a tokio runtime (section `tokio`): workers, alive tasks, global queue depth,
+    /// and per worker the busy ratio over the interval and the park count. Feature `tokio`
+    /// (on by default).
+    #[cfg(feature = "tokio")]
+    pub fn with_runtime(mut self, handle: tokio::runtime::Handle) -> MonitorBuilder {
+        self.options.runtime = Some(handle);
+        self
+    }
+
+    /// Reports the traffic of the measured functions or spans with this full name (as
+    /// perfscope names them, e.g. `my_crate::handle_request`; may be repeated), section
+    /// `traffic`: completed calls per second and p50/p99 latency of the calls completed in
+    /// each interval, from the difference of two `perfscope_core::snapshot()`s.
+    pub fn with_traffic(mut self, function: impl Into<String>) -> MonitorBuilder {
+        self.options.traffic.push(function.into());
+        self
+    }
+
+    /// Whether to follow every measured function ([`MAX_FUNCTIONS`] at most, by calls) from
+    /// interval to interval (default: yes): a step up in a function's p99 latency or self time
+    /// is an anomaly event (section `function`), and recommendations join the functions'
+    /// figures with the monitor's. Costs one `perfscope_core::snapshot()` per sample.
+    pub fn with_function_analysis(mut self, on: bool) -> MonitorBuilder {
+        self.options.functions = on;
         self
     }
 
@@ -126,11 +164,11 @@ impl MonitorBuilder {
         if self.ring == 0 {
             return Err(MonitorError::EmptyRing);
         }
-        for threshold in &self.thresholds {
+        for threshold in &self.options.thresholds {
             threshold.check().map_err(MonitorError::InvalidThreshold)?;
         }
         let shared = Arc::new(Shared::new(self.ring));
-        let worker = Worker::new(self.thresholds, shared.clone())?;
+        let worker = Worker::new(self.options, shared.clone())?;
         let (stop, stopped) = mpsc::channel();
         let (ready, started) = mpsc::channel();
         let interval = self.interval;
@@ -156,7 +194,8 @@ impl Monitor {
     /// A builder with the defaults: one sample a second, [`DEFAULT_RING`] points per series,
     /// no thresholds.
     pub fn builder() -> MonitorBuilder {
-        MonitorBuilder { interval: DEFAULT_INTERVAL, ring: DEFAULT_RING, thresholds: Vec::new() }
+        let options = Options { functions: true, ..Options::default() };
+        MonitorBuilder { interval: DEFAULT_INTERVAL, ring: DEFAULT_RING, options }
     }
 
     /// The figures of the latest sample (what snapshots carry from the monitor).
@@ -189,6 +228,13 @@ impl Monitor {
     /// The latest anomalies of gauge series, oldest first (at most [`MAX_EVENTS`]).
     pub fn anomalies(&self) -> Vec<Anomaly> {
         lock(&self.shared.state).anomalies.iter().cloned().collect()
+    }
+
+    /// The events snapshots carry from this monitor, oldest first (at most [`MAX_EVENTS`]):
+    /// alerts fired and resolved, anomalies of figures and of functions (section `function`),
+    /// recommendations.
+    pub fn events(&self) -> Vec<perfscope_core::figures::Event> {
+        lock(&self.shared.state).events.iter().cloned().collect()
     }
 
     /// Samples taken so far.
@@ -238,7 +284,13 @@ pub struct BenchSampler(Worker, Option<sysinfo::Networks>);
 impl BenchSampler {
     /// A sampler as [`MonitorBuilder::start`] makes it, without a thread.
     pub fn new(ring: usize, thresholds: Vec<Threshold>) -> Result<BenchSampler, MonitorError> {
-        let worker = Worker::new(thresholds, Arc::new(Shared::new(ring.max(1))))?;
+        let builder = Monitor::builder().with_ring(ring).with_function_analysis(false);
+        BenchSampler::from_builder(thresholds.into_iter().fold(builder, |b, t| b.with_threshold(t)))
+    }
+
+    /// A sampler as `builder` would start it, without a thread.
+    pub fn from_builder(builder: MonitorBuilder) -> Result<BenchSampler, MonitorError> {
+        let worker = Worker::new(builder.options, Arc::new(Shared::new(builder.ring.max(1))))?;
         Ok(BenchSampler(worker, sysinfo::Networks::new_with_refreshed_list().ok()))
     }
 

@@ -7,13 +7,15 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use perfscope_core::figures::{Figure, FigureSource};
+use perfscope_core::figures::{Event, EventKind, Figure, FigureSource, Series};
 
 use crate::ring::{History, figure_key};
 use crate::sampler::Sampler;
-use crate::threshold::{Alert, AlertState, Armed, Threshold};
+use crate::threshold::{Alert, AlertState, Armed, Condition, Threshold};
+use crate::watch::{Context, Functions};
 
-/// Most alert events and anomalies kept (oldest dropped first).
+/// Most alert events and anomalies kept, and most events (alerts, anomalies of figures and
+/// functions, recommendations) snapshots carry (oldest dropped first).
 pub const MAX_EVENTS: usize = 256;
 
 /// A point a series' [`Detector`](crate::analysis::Detector) found anomalous (the first of a
@@ -49,6 +51,7 @@ pub(crate) struct State {
     pub(crate) history: History,
     pub(crate) alerts: VecDeque<Alert>,
     pub(crate) anomalies: VecDeque<Anomaly>,
+    pub(crate) events: VecDeque<Event>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -63,6 +66,7 @@ impl Shared {
                 history: History::new(ring_len),
                 alerts: VecDeque::with_capacity(MAX_EVENTS),
                 anomalies: VecDeque::with_capacity(MAX_EVENTS),
+                events: VecDeque::with_capacity(MAX_EVENTS),
             }),
             samples: Mutex::new(0),
             sampled: Condvar::new(),
@@ -71,7 +75,8 @@ impl Shared {
     }
 }
 
-/// The figure source registered with `perfscope_core`: clones the latest sample.
+/// The figure source registered with `perfscope_core`: clones the latest sample, the events
+/// and the rings. The sampler never holds these locks while it takes its own snapshot.
 #[derive(Debug)]
 pub(crate) struct Source(pub(crate) Arc<Shared>);
 
@@ -80,6 +85,25 @@ impl FigureSource for Source {
         let latest = lock(&self.0.latest).clone();
         out.extend(latest.iter().cloned());
     }
+
+    fn events(&self, out: &mut Vec<Event>) {
+        out.extend(lock(&self.0.state).events.iter().cloned());
+    }
+
+    fn history(&self, out: &mut Vec<Series>) {
+        lock(&self.0.state).history.all(out);
+    }
+}
+
+/// What the sampler watches besides the host and the process.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) thresholds: Vec<Threshold>,
+    #[cfg(feature = "tokio")]
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
+    pub(crate) traffic: Vec<String>,
+    /// Per-function analysis (traffic needs it too).
+    pub(crate) functions: bool,
 }
 
 /// One sample's work: refresh, figures, history, anomalies, thresholds.
@@ -88,6 +112,9 @@ pub(crate) struct Worker {
     pub(crate) sampler: Sampler,
     pub(crate) armed: Vec<Armed>,
     pub(crate) shared: Arc<Shared>,
+    #[cfg(feature = "tokio")]
+    runtime: Option<crate::runtime::Runtime>,
+    functions: Option<Functions>,
 }
 
 fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
@@ -101,20 +128,86 @@ fn owned_labels(figure: &Figure) -> Vec<(String, String)> {
     figure.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
+fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// An alert or a figure's anomaly as the event snapshots carry.
+fn figure_event(figure: &Figure, kind: EventKind, at: SystemTime, message: String) -> Event {
+    Event {
+        section: figure.section,
+        kind,
+        at_unix_ms: unix_ms(at),
+        subject: figure.name.to_string(),
+        labels: figure.labels.clone(),
+        message,
+        value: Some(figure.value),
+    }
+}
+
+fn alert_message(state: AlertState, condition: Condition, value: f64) -> String {
+    let (verb, side, limit) = match (state, condition) {
+        (AlertState::Fired, Condition::Above(x)) => ("fired", "above", x),
+        (AlertState::Fired, Condition::Below(x)) => ("fired", "below", x),
+        (AlertState::Resolved, Condition::Above(x)) => ("resolved", "back under", x),
+        (AlertState::Resolved, Condition::Below(x)) => ("resolved", "back over", x),
+    };
+    format!("alert {verb}: {value} is {side} {limit}")
+}
+
 impl Worker {
     pub(crate) fn new(
-        thresholds: Vec<Threshold>,
+        options: Options,
         shared: Arc<Shared>,
     ) -> Result<Worker, crate::MonitorError> {
-        let armed = thresholds
+        let armed = options
+            .thresholds
             .into_iter()
             .map(|threshold| Armed { threshold, watches: Default::default() });
-        Ok(Worker { sampler: Sampler::new()?, armed: armed.collect(), shared })
+        let functions = (options.functions || !options.traffic.is_empty())
+            .then(|| Functions::new(options.traffic));
+        Ok(Worker {
+            sampler: Sampler::new()?,
+            armed: armed.collect(),
+            shared,
+            #[cfg(feature = "tokio")]
+            runtime: options.runtime.map(crate::runtime::Runtime::new),
+            functions,
+        })
     }
 
     pub(crate) fn tick(&mut self) {
+        // perfscope's own figures first, holding no lock: the snapshot reads this monitor's
+        // source, which takes `latest` and `state`.
+        let snapshot = self.functions.is_some().then(perfscope_core::snapshot);
+        let (snapshot_at, snapshot_ms) = (Instant::now(), unix_ms(SystemTime::now()));
         let mut figures = Vec::with_capacity(lock(&self.shared.latest).len());
         self.sampler.sample(&mut figures);
+        #[cfg(feature = "tokio")]
+        let busy = self.runtime.as_mut().and_then(|r| r.sample(&mut figures));
+        #[cfg(not(feature = "tokio"))]
+        let busy = None;
+        let mut function_events = Vec::new();
+        if let (Some(functions), Some(snapshot)) = (&mut self.functions, &snapshot) {
+            let value = |name: &str| {
+                figures.iter().find(|f| f.name == name && f.labels.is_empty()).map(|f| f.value)
+            };
+            let heap = snapshot
+                .figures
+                .iter()
+                .find(|f| f.name == perfscope_core::figures::HEAP_IN_USE_BYTES);
+            let cx = Context {
+                at: snapshot_at,
+                at_ms: snapshot_ms,
+                busy,
+                cpu: value(crate::names::NODE_CPU_USAGE_RATIO),
+                heap: heap
+                    .map(|f| f.value)
+                    .or_else(|| value(crate::names::PROCESS_RESIDENT_MEMORY_BYTES)),
+            };
+            functions.update(snapshot, cx, &mut figures, &mut function_events);
+        }
+        drop(snapshot);
         let at = SystemTime::now();
         let t = at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         let mut events: Vec<(usize, Alert)> = Vec::new();
@@ -135,6 +228,10 @@ impl Worker {
                         let value = figure.value;
                         let anomaly = Anomaly { figure: name, labels, value, expected, z, at };
                         push_bounded(&mut state.anomalies, anomaly);
+                        let message =
+                            format!("{value} departs from the recent {expected:.4} ({z:+.1} sd)");
+                        let event = figure_event(figure, EventKind::Anomaly, at, message);
+                        push_bounded(&mut state.events, event);
                     }
                     series.anomalous = z.is_some();
                 }
@@ -143,17 +240,28 @@ impl Worker {
                         continue;
                     }
                     let watch = armed.watches.entry(key.clone()).or_default();
-                    if let Some(state) = watch.observe(&armed.threshold, t, figure.value) {
+                    if let Some(change) = watch.observe(&armed.threshold, t, figure.value) {
                         let (name, labels) = (figure.name.to_string(), owned_labels(figure));
                         let condition = armed.threshold.condition;
                         let value = figure.value;
-                        events
-                            .push((i, Alert { state, figure: name, labels, value, condition, at }));
+                        let kind = match change {
+                            AlertState::Fired => EventKind::AlertFired,
+                            AlertState::Resolved => EventKind::AlertResolved,
+                        };
+                        let message = alert_message(change, condition, value);
+                        let event = figure_event(figure, kind, at, message);
+                        let alert =
+                            Alert { state: change, figure: name, labels, value, condition, at };
+                        events.push((i, alert));
+                        push_bounded(&mut state.events, event);
                     }
                 }
             }
             for (_, alert) in &events {
                 push_bounded(&mut state.alerts, alert.clone());
+            }
+            for event in function_events {
+                push_bounded(&mut state.events, event);
             }
         }
         *lock(&self.shared.latest) = Arc::new(figures);

@@ -9,6 +9,12 @@
 pub const HOST: &str = "host";
 /// Section of this process's figures.
 pub const PROCESS: &str = "process";
+/// Section of the tokio runtime's figures.
+pub const TOKIO: &str = "tokio";
+/// Section of the traffic figures of the functions named by `with_traffic`.
+pub const TRAFFIC: &str = "traffic";
+/// Section of per-function events (anomalies, recommendations).
+pub const FUNCTION: &str = "function";
 
 /// Resident set size of this process (gauge, bytes).
 pub const PROCESS_RESIDENT_MEMORY_BYTES: &str = "process_resident_memory_bytes";
@@ -55,6 +61,58 @@ pub const NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND: &str =
 /// its unit is `Count` and the name carries the unit.
 pub const NODE_HWMON_TEMP_CELSIUS: &str = "perfscope_node_hwmon_temp_celsius";
 
+/// Worker threads of the tokio runtime (gauge).
+pub const TOKIO_WORKERS: &str = "perfscope_tokio_workers";
+/// Tasks alive in the runtime (gauge).
+pub const TOKIO_ALIVE_TASKS: &str = "perfscope_tokio_alive_tasks";
+/// Tasks waiting in the runtime's global (injection) queue (gauge).
+pub const TOKIO_GLOBAL_QUEUE_DEPTH: &str = "perfscope_tokio_global_queue_depth";
+/// Busy fraction of the workers since the previous sample (gauge, 0 to 1): without labels
+/// for the mean over workers, with a `worker` label (`"0"`, `"1"`, ...) per worker.
+pub const TOKIO_WORKER_BUSY_RATIO: &str = "perfscope_tokio_worker_busy_ratio";
+/// Times a worker parked (counter, `worker` label).
+pub const TOKIO_WORKER_PARK_TOTAL: &str = "perfscope_tokio_worker_park_total";
+
+/// Completed calls per second of a named function in the last interval (gauge, `function`).
+pub const TRAFFIC_REQUESTS_PER_SECOND: &str = "perfscope_traffic_requests_per_second";
+/// Median latency of a named function's calls completed in the last interval (gauge,
+/// seconds, `function`); absent when no call completed.
+pub const TRAFFIC_LATENCY_P50_SECONDS: &str = "perfscope_traffic_latency_p50_seconds";
+/// 99th percentile of the same (gauge, seconds, `function`).
+pub const TRAFFIC_LATENCY_P99_SECONDS: &str = "perfscope_traffic_latency_p99_seconds";
+
+/// Every figure name the monitor exports (`perfscope-export`'s `families::MONITOR_NAMES` must
+/// hold each; a test checks it).
+pub const ALL: [&str; 27] = [
+    PROCESS_RESIDENT_MEMORY_BYTES,
+    PROCESS_VIRTUAL_MEMORY_BYTES,
+    PROCESS_CPU_SECONDS_TOTAL,
+    PROCESS_OPEN_FDS,
+    NODE_CPU_USAGE_RATIO,
+    NODE_LOAD1,
+    NODE_LOAD5,
+    NODE_LOAD15,
+    NODE_MEMORY_MEMTOTAL_BYTES,
+    NODE_MEMORY_MEMAVAILABLE_BYTES,
+    NODE_MEMORY_MEMFREE_BYTES,
+    NODE_MEMORY_CACHED_BYTES,
+    NODE_MEMORY_SWAPTOTAL_BYTES,
+    NODE_MEMORY_SWAPFREE_BYTES,
+    NODE_NETWORK_RECEIVE_BYTES_TOTAL,
+    NODE_NETWORK_TRANSMIT_BYTES_TOTAL,
+    NODE_NETWORK_RECEIVE_BYTES_PER_SECOND,
+    NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND,
+    NODE_HWMON_TEMP_CELSIUS,
+    TOKIO_WORKERS,
+    TOKIO_ALIVE_TASKS,
+    TOKIO_GLOBAL_QUEUE_DEPTH,
+    TOKIO_WORKER_BUSY_RATIO,
+    TOKIO_WORKER_PARK_TOTAL,
+    TRAFFIC_REQUESTS_PER_SECOND,
+    TRAFFIC_LATENCY_P50_SECONDS,
+    TRAFFIC_LATENCY_P99_SECONDS,
+];
+
 /// The help text of each name (one sentence for `# HELP`).
 pub(crate) fn help(name: &str) -> &'static str {
     match name {
@@ -77,6 +135,16 @@ pub(crate) fn help(name: &str) -> &'static str {
         NODE_NETWORK_RECEIVE_BYTES_PER_SECOND => "Bytes received per second, last interval.",
         NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND => "Bytes sent per second, last interval.",
         NODE_HWMON_TEMP_CELSIUS => "Hardware monitor for temperature (input).",
+        TOKIO_WORKERS => "Worker threads of the tokio runtime.",
+        TOKIO_ALIVE_TASKS => "Tasks alive in the tokio runtime.",
+        TOKIO_GLOBAL_QUEUE_DEPTH => "Tasks waiting in the tokio runtime's global queue.",
+        TOKIO_WORKER_BUSY_RATIO => {
+            "Busy fraction of tokio workers (mean, or one per worker label)."
+        }
+        TOKIO_WORKER_PARK_TOTAL => "Times a tokio worker parked.",
+        TRAFFIC_REQUESTS_PER_SECOND => "Completed calls per second, last interval.",
+        TRAFFIC_LATENCY_P50_SECONDS => "Median call latency in seconds, last interval.",
+        TRAFFIC_LATENCY_P99_SECONDS => "99th percentile call latency in seconds, last interval.",
         _ => "",
     }
 }
@@ -87,29 +155,10 @@ mod tests {
 
     #[test]
     fn names_follow_prometheus_conventions_and_have_help() {
-        let all = [
-            PROCESS_RESIDENT_MEMORY_BYTES,
-            PROCESS_VIRTUAL_MEMORY_BYTES,
-            PROCESS_CPU_SECONDS_TOTAL,
-            PROCESS_OPEN_FDS,
-            NODE_CPU_USAGE_RATIO,
-            NODE_LOAD1,
-            NODE_LOAD5,
-            NODE_LOAD15,
-            NODE_MEMORY_MEMTOTAL_BYTES,
-            NODE_MEMORY_MEMAVAILABLE_BYTES,
-            NODE_MEMORY_MEMFREE_BYTES,
-            NODE_MEMORY_CACHED_BYTES,
-            NODE_MEMORY_SWAPTOTAL_BYTES,
-            NODE_MEMORY_SWAPFREE_BYTES,
-            NODE_NETWORK_RECEIVE_BYTES_TOTAL,
-            NODE_NETWORK_TRANSMIT_BYTES_TOTAL,
-            NODE_NETWORK_RECEIVE_BYTES_PER_SECOND,
-            NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND,
-            NODE_HWMON_TEMP_CELSIUS,
-        ];
-        for name in all {
-            assert!(name.starts_with("process_") || name.starts_with("perfscope_node_"), "{name}");
+        for name in ALL {
+            let prefixes =
+                ["process_", "perfscope_node_", "perfscope_tokio_", "perfscope_traffic_"];
+            assert!(prefixes.iter().any(|p| name.starts_with(p)), "{name}");
             assert!(!help(name).is_empty(), "{name}");
             assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{name}");
         }

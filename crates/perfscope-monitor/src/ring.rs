@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use perfscope_core::figures::{Figure, FigureKind};
+use perfscope_core::history;
 
 use crate::analysis::Detector;
 
@@ -51,6 +52,8 @@ pub(crate) struct Series {
     pub(crate) detector: Option<Detector>,
     /// Whether the newest point was anomalous (only the first of a run is reported).
     pub(crate) anomalous: bool,
+    /// The figure's section, name, labels and unit (the points left empty).
+    meta: history::Series,
 }
 
 /// Every series' history, keyed by [`series_key`].
@@ -72,14 +75,29 @@ impl History {
                 return None;
             }
             let detector = (figure.kind == FigureKind::Gauge).then(Detector::default);
-            self.series.insert(
-                key.to_owned(),
-                Series { ring: Ring::new(self.ring_len), detector, anomalous: false },
-            );
+            let meta = history::Series {
+                section: figure.section,
+                name: figure.name.clone(),
+                labels: figure.labels.clone(),
+                unit: figure.unit,
+                points: Vec::new(),
+            };
+            let ring = Ring::new(self.ring_len);
+            self.series.insert(key.to_owned(), Series { ring, detector, anomalous: false, meta });
         }
         let series = self.series.get_mut(key)?;
         series.ring.push(t, figure.value);
         Some(series)
+    }
+
+    /// Every series with its points (milliseconds since the Unix epoch), for
+    /// `FigureSource::history`.
+    pub(crate) fn all(&self, out: &mut Vec<history::Series>) {
+        out.reserve(self.series.len());
+        for series in self.series.values() {
+            let points = series.ring.to_vec().into_iter().map(|(t, v)| ((t * 1e3) as u64, v));
+            out.push(history::Series { points: points.collect(), ..series.meta.clone() });
+        }
     }
 
     /// The points of one series, oldest first (empty when unknown).
@@ -148,5 +166,11 @@ mod tests {
             history.record(&key, &figure(f64::from(t)), f64::from(t));
         }
         assert_eq!(history.points(&key), vec![(3.0, 3.0), (4.0, 4.0)]);
+        let mut all = Vec::new();
+        history.all(&mut all);
+        assert_eq!(all.len(), MAX_SERIES);
+        let zero = all.iter().find(|s| s.points.len() == 2).unwrap();
+        assert_eq!((&*zero.name, zero.section), ("t_v", "t"));
+        assert_eq!(zero.points, vec![(3000, 3.0), (4000, 4.0)]);
     }
 }

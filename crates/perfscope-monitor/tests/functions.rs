@@ -1,0 +1,85 @@
+//! The acceptance test of per-function anomalies: a measured function made three times slower
+//! halfway through a run is flagged, dated within one interval of the change; its traffic
+//! figures follow it. The workload is the function's own latency (a 1 ms, then 3 ms spin on
+//! the clock), so other threads on a loaded machine lengthen a few calls, not the step.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use perfscope_core::figures::EventKind;
+use perfscope_monitor::{Monitor, names};
+
+const HANDLE: &str = concat!(module_path!(), "::handle");
+const INTERVAL: Duration = Duration::from_millis(200);
+
+#[perfscope::measure]
+fn handle(work: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < work {
+        std::hint::spin_loop();
+    }
+}
+
+fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).expect("after 1970").as_millis() as u64
+}
+
+/// Calls `handle` for `run` long: 1 ms calls, then 3 ms calls; returns when it switched.
+fn workload(run: Duration, switch_after: Duration) -> SystemTime {
+    let start = Instant::now();
+    while start.elapsed() < switch_after {
+        handle(Duration::from_millis(1));
+    }
+    let switched = SystemTime::now();
+    while start.elapsed() < run {
+        handle(Duration::from_millis(3));
+    }
+    switched
+}
+
+#[test]
+fn a_function_made_three_times_slower_is_flagged_within_one_interval() {
+    handle(Duration::from_millis(1)); // registered before the monitor's first snapshot
+    let monitor = Monitor::builder()
+        .with_interval(INTERVAL)
+        .with_traffic(HANDLE)
+        .start()
+        .expect("the monitor starts");
+    // 6 s at 1 ms (30 intervals: past the detector's 20 points of warm-up), 3 s at 3 ms.
+    let switched = workload(Duration::from_secs(9), Duration::from_secs(6));
+    assert!(monitor.wait_for_samples(monitor.samples() + 2, Duration::from_secs(30)));
+
+    let snapshot = perfscope_core::snapshot();
+    assert!(snapshot.callsites.iter().any(|c| &*c.info.name == HANDLE), "named {HANDLE}");
+    let steps: Vec<_> = snapshot
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Anomaly && e.section == "function" && e.subject == HANDLE)
+        .collect();
+    eprintln!("switched at {} ms; steps: {steps:#?}", unix_ms(switched));
+    // The median steps (the p99 too on a quiet host; on a loaded one it is the scheduler's).
+    let latency = steps.iter().find(|e| e.message.contains("p50 latency"));
+    let latency = latency.unwrap_or_else(|| panic!("the latency step is flagged: {steps:#?}"));
+    let off = latency.at_unix_ms.abs_diff(unix_ms(switched));
+    assert!(off <= INTERVAL.as_millis() as u64, "flagged {off} ms from the change: {latency:?}");
+    let after = latency.value.expect("the new p50");
+    assert!((0.0029..0.006).contains(&after), "{latency:?}");
+    assert!(latency.message.contains("p50 latency of functions::handle stepped up from 1."));
+
+    // Traffic: p50 about 1 ms before, 3 ms after; some hundreds of calls a second.
+    let function = [("function", HANDLE)];
+    let p50 = monitor.history(names::TRAFFIC_LATENCY_P50_SECONDS, &function);
+    let rps = monitor.history(names::TRAFFIC_REQUESTS_PER_SECOND, &function);
+    assert!(p50.len() >= 30 && rps.len() >= 30, "{p50:?}");
+    let before: Vec<f64> = p50[2..20].iter().map(|p| p.1).collect();
+    assert!(before.iter().all(|s| (0.00098..0.002).contains(s)), "{before:?}");
+    let last = p50.last().map(|p| p.1).unwrap_or_default();
+    assert!((0.00295..0.006).contains(&last), "{p50:?}");
+    assert!(rps[2..20].iter().all(|p| (50.0..1010.0).contains(&p.1)), "{rps:?}");
+
+    // The rings reach reports: the traffic series is in a snapshot with history.
+    let history = perfscope_core::snapshot_with_history().history;
+    let series = history.iter().find(|s| {
+        s.name == names::TRAFFIC_LATENCY_P99_SECONDS && s.labels.iter().any(|l| l.1 == HANDLE)
+    });
+    assert!(series.is_some_and(|s| s.section == "traffic" && s.points.len() >= 30));
+}
