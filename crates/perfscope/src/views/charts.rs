@@ -17,7 +17,7 @@ use crate::table::{human_value, series_label, utc_time};
 const WIDTH: f64 = 480.0;
 const HEIGHT: f64 = 184.0;
 /// The plot area inside it: room for the value labels on the left, the times below.
-const LEFT: f64 = 76.0;
+const LEFT: f64 = 86.0;
 const RIGHT: f64 = WIDTH - 12.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 150.0;
@@ -55,7 +55,12 @@ impl Frame {
         if hi > lo {
             return Some(Frame { t0, t1, lo, hi });
         }
-        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        let pad = match series[0].unit {
+            // Whole numbers keep whole labels (12 threads: 10 to 14).
+            FigureUnit::Count => (lo.abs() * 0.1).ceil().max(1.0),
+            _ if lo == 0.0 => 1.0,
+            _ => lo.abs() * 0.1,
+        };
         let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
         Some(Frame { t0, t1, lo: bottom, hi: hi + pad })
     }
@@ -179,8 +184,7 @@ fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
         let _ = writeln!(
             out,
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#e2e2e2\"/>\
-             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" \
-             font-size=\"11\" fill=\"#444\">{}</text>",
+             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
             LEFT - 5.0,
             y + 4.0,
             escape(&label)
@@ -195,20 +199,23 @@ fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
     for (x, anchor, class, text) in times {
         let _ = writeln!(
             out,
-            "<text class=\"ps-axis {class}\" x=\"{x}\" y=\"{below}\" text-anchor=\"{anchor}\" \
-             font-size=\"11\" fill=\"#444\">{}</text>",
+            "<text class=\"ps-axis {class}\" x=\"{x}\" y=\"{below}\" text-anchor=\"{anchor}\">{}</text>",
             escape(&text)
         );
     }
 }
 
+/// Longest value label that fits left of the plot.
+const LABEL_CHARS: usize = 10;
+
 /// The axis labels of `values` (largest first): as the table writes them, or, when that
-/// writes two alike (1 GiB and 1 GiB + 3 MiB), in one scale with as many decimals as it
-/// takes to tell them apart.
+/// writes two alike (1 GiB and 1 GiB + 3 MiB) or too long a label (1181116006.4), in one
+/// scale with as many decimals as it takes to tell them apart.
 fn value_labels(unit: FigureUnit, values: [f64; 3]) -> [String; 3] {
     let distinct = |l: &[String; 3]| l[0] != l[1] && l[1] != l[2];
+    let short = |l: &[String; 3]| l.iter().all(|l| l.chars().count() <= LABEL_CHARS);
     let human = values.map(|v| human_value(unit, v));
-    if distinct(&human) {
+    if distinct(&human) && short(&human) {
         return human;
     }
     let (scale, suffix) = scale(unit, values[0].abs().max(values[2].abs()));
@@ -224,7 +231,7 @@ fn scale(unit: FigureUnit, largest: f64) -> (f64, &'static str) {
         }
         FigureUnit::Seconds => &[(1e-9, " ns"), (1e-6, " µs"), (1e-3, " ms"), (1.0, " s")],
         FigureUnit::Ratio => &[(0.01, "%")],
-        FigureUnit::Count => &[(1.0, "")],
+        FigureUnit::Count => &[(1.0, ""), (1e3, " k"), (1e6, " M"), (1e9, " G"), (1e12, " T")],
     };
     let fits = steps.iter().rev().find(|(divisor, _)| largest >= *divisor);
     *fits.unwrap_or(&steps[0])
@@ -236,7 +243,7 @@ fn human_span(ms: u64) -> String {
     match ms {
         0..1_000 => format!("{ms} ms"),
         1_000..60_000 => format!("{s} s"),
-        60_000..3_600_000 if s % 60 == 0 => format!("{} min", s / 60),
+        60_000..3_600_000 if s.is_multiple_of(60) => format!("{} min", s / 60),
         60_000..3_600_000 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, s / 60 % 60),
     }
@@ -382,6 +389,9 @@ mod tests {
         assert_eq!(plain, ["75.0%", "50.0%", "25.0%"]);
         let seconds = value_labels(FigureUnit::Seconds, [0.0010003, 0.0010002, 0.0010001]);
         assert_eq!(seconds, ["1.0003 ms", "1.0002 ms", "1.0001 ms"]);
+        let long =
+            value_labels(FigureUnit::Count, [1_181_116_006.4, 1_073_741_824.0, 966_367_641.6]);
+        assert_eq!(long, ["1.2 G", "1.1 G", "1.0 G"]);
     }
 
     #[test]

@@ -202,10 +202,21 @@ fn flame(report: &Report, out: &mut String) {
     out.push_str("</section>\n");
 }
 
+/// How inferno's script finds its SVG: the document's first, which on this page may be a
+/// chart of the System section.
+#[cfg(feature = "flamegraph")]
+const FLAME_FIRST_SVG: &str = "document.getElementsByTagName(\"svg\")[0]";
+/// How it finds it here: the SVG holding its `frames` group.
+#[cfg(feature = "flamegraph")]
+const FLAME_OWN_SVG: &str = "document.getElementById(\"frames\").ownerSVGElement";
+
 /// A standalone SVG document made fit for inlining in HTML: no XML declaration or doctype,
-/// and no `xmlns` declarations (the HTML parser puts `<svg>` in the SVG namespace itself).
+/// and no `xmlns` declarations (the HTML parser puts `<svg>` in the SVG namespace itself);
+/// its script takes its own SVG, not the page's first.
 #[cfg(feature = "flamegraph")]
 fn inline_svg(svg: &str) -> String {
+    let svg = svg.replace(FLAME_FIRST_SVG, FLAME_OWN_SVG);
+    let svg = svg.as_str();
     let Some(start) = svg.find("<svg") else {
         return svg.to_string();
     };
@@ -280,6 +291,24 @@ fn edges(report: &Report, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::escape;
+
+    /// The flame graph's script must not take the System section's first chart for its SVG.
+    #[cfg(feature = "flamegraph")]
+    #[test]
+    fn the_flame_graph_script_takes_its_own_svg() {
+        let report = crate::Report::from_json(
+            r#"{"schema": 2, "elapsed_ns": 10, "clock": "os", "functions": [{"name": "f",
+            "module": "m", "file": "f.rs", "line": 1, "kind": "sync", "calls": 1, "panics": 0,
+            "cancelled": 0, "total_ns": 5, "self_ns": 5, "busy_ns": 5, "mean_ns": 5,
+            "p50_ns": 5, "p90_ns": 5, "p99_ns": 5, "max_ns": 5, "children": []}]}"#,
+        )
+        .unwrap();
+        let svg = report.flamegraph_svg().unwrap();
+        assert!(svg.contains(super::FLAME_FIRST_SVG), "inferno changed how it finds its SVG");
+        let inlined = super::inline_svg(&svg);
+        assert!(!inlined.contains(super::FLAME_FIRST_SVG));
+        assert!(inlined.contains(super::FLAME_OWN_SVG) && inlined.contains("id=\"frames\""));
+    }
 
     #[test]
     fn escape_covers_text_and_attributes() {
