@@ -7,13 +7,14 @@
 //! ```
 //!
 //! (a test fails while the committed file differs). Every query selects with the dashboard's
-//! variables `job`, `instance` and `function`, and uses only [`families::FAMILIES`](crate::families::FAMILIES).
+//! variables `job`, `instance` and (where there is one) `function`, and uses only names
+//! [`families::sample_names`](crate::families::sample_names) lists.
 
 use serde_json::{Value, json};
 
 use crate::families::{
-    ALLOC_BYTES, ALLOCATIONS, BUSY_SECONDS, CALLS, DURATION, HEAP_IN_USE, PANICS, PROCESS_THREADS,
-    SELF_SECONDS,
+    ALLOC_BYTES, ALLOCATIONS, BUSY_SECONDS, CALLS, DURATION, HEAP_IN_USE, MONITOR_NAMES, PANICS,
+    PROCESS_THREADS, SELF_SECONDS,
 };
 
 /// The dashboard's uid in Grafana.
@@ -23,11 +24,7 @@ pub const UID: &str = "perfscope";
 const SELECTOR: &str = r#"job=~"$job", instance=~"$instance", function=~"$function""#;
 
 /// Rows kept for the crates that come later; each holds a placeholder text panel.
-const LATER_ROWS: [(&str, &str); 3] = [
-    (
-        "System monitor",
-        "CPU, memory and threads of the measured process: filled by the system monitor's issue.",
-    ),
+const LATER_ROWS: [(&str, &str); 2] = [
     (
         "Pools & caches",
         "Pool waits and cache hit rates: filled by the pool and cache instrumentation's issue.",
@@ -147,21 +144,178 @@ fn heatmap(pos: Value) -> Value {
     })
 }
 
-/// The process figures every snapshot carries (threads, heap in use), per instance.
-fn process_panel(y: u32, id: u32) -> Value {
-    let select = |name: &str| format!(r#"{name}{{job=~"$job", instance=~"$instance"}}"#);
-    let mut panel = timeseries(
-        "Process: threads and heap in use",
-        "OS threads of the measured process, and the heap it holds (with perfscope's counting allocator; absent without it).",
-        "short",
-        vec![
-            target("A", select(PROCESS_THREADS), "threads {{instance}}"),
-            target("B", select(HEAP_IN_USE), "heap bytes {{instance}}"),
-        ],
-        grid(0, y, 24, 8),
-    );
-    panel["id"] = json!(id);
-    panel
+/// `name{job=~"$job", instance=~"$instance"}`: a figure of the process or host, per instance.
+fn per_instance(name: &str) -> String {
+    format!(r#"{name}{{job=~"$job", instance=~"$instance"}}"#)
+}
+
+/// The monitor's name `name`, checked against [`MONITOR_NAMES`] (a typo fails the tests).
+fn monitor(name: &'static str) -> &'static str {
+    debug_assert!(MONITOR_NAMES.contains(&name), "{name} is not a monitor name");
+    name
+}
+
+/// The "System monitor" row: the process figures every snapshot carries (threads, heap) and
+/// the monitor's host, process, tokio and traffic figures (absent without a monitor).
+fn system_row(y: u32, id: u32) -> Value {
+    let m = |name| per_instance(monitor(name));
+    let traffic = |name| select(monitor(name));
+    let by = |metric: String| format!("sum by (instance) ({metric})");
+    let panels = [
+        (
+            "CPU usage per core",
+            "Busy fraction of each logical CPU of the host (perfscope_node_cpu_usage_ratio with a cpu label), since the monitor's previous sample.",
+            "percentunit",
+            vec![target(
+                "A",
+                format!(
+                    r#"{}{{job=~"$job", instance=~"$instance", cpu!=""}}"#,
+                    monitor("perfscope_node_cpu_usage_ratio")
+                ),
+                "cpu {{cpu}} {{instance}}",
+            )],
+        ),
+        (
+            "Load average",
+            "The host's 1, 5 and 15 minute load averages.",
+            "short",
+            vec![
+                target("A", m("perfscope_node_load1"), "1m {{instance}}"),
+                target("B", m("perfscope_node_load5"), "5m {{instance}}"),
+                target("C", m("perfscope_node_load15"), "15m {{instance}}"),
+            ],
+        ),
+        (
+            "Memory available / used",
+            "The host's MemAvailable, and MemTotal minus MemAvailable.",
+            "bytes",
+            vec![
+                target(
+                    "A",
+                    m("perfscope_node_memory_MemAvailable_bytes"),
+                    "available {{instance}}",
+                ),
+                target(
+                    "B",
+                    format!(
+                        "{} - {}",
+                        m("perfscope_node_memory_MemTotal_bytes"),
+                        m("perfscope_node_memory_MemAvailable_bytes")
+                    ),
+                    "used {{instance}}",
+                ),
+            ],
+        ),
+        (
+            "Network bytes/s",
+            "Bytes received and sent per second by each network interface, over the monitor's interval.",
+            "Bps",
+            vec![
+                target(
+                    "A",
+                    m("perfscope_node_network_receive_bytes_per_second"),
+                    "rx {{device}} {{instance}}",
+                ),
+                target(
+                    "B",
+                    m("perfscope_node_network_transmit_bytes_per_second"),
+                    "tx {{device}} {{instance}}",
+                ),
+            ],
+        ),
+        (
+            "Process: resident memory and heap",
+            "Resident set size of the measured process, and the heap it holds (with perfscope's counting allocator; absent without it).",
+            "bytes",
+            vec![
+                target("A", m("process_resident_memory_bytes"), "rss {{instance}}"),
+                target("B", per_instance(HEAP_IN_USE), "heap {{instance}}"),
+            ],
+        ),
+        (
+            "Process: CPU",
+            "CPU time of the measured process per second (100% = one core).",
+            "percentunit",
+            vec![target(
+                "A",
+                format!("rate({}[$__rate_interval])", m("process_cpu_seconds_total")),
+                "cpu {{instance}}",
+            )],
+        ),
+        (
+            "Process: threads and open fds",
+            "OS threads and open file descriptors of the measured process.",
+            "short",
+            vec![
+                target("A", per_instance(PROCESS_THREADS), "threads {{instance}}"),
+                target("B", m("process_open_fds"), "open fds {{instance}}"),
+            ],
+        ),
+        (
+            "Tokio: workers busy",
+            "Busy fraction of the tokio runtime's workers over the monitor's interval: the mean, and each worker.",
+            "percentunit",
+            vec![
+                target(
+                    "A",
+                    format!(
+                        r#"{}{{job=~"$job", instance=~"$instance", worker=""}}"#,
+                        monitor("perfscope_tokio_worker_busy_ratio")
+                    ),
+                    "mean {{instance}}",
+                ),
+                target(
+                    "B",
+                    format!(
+                        r#"{}{{job=~"$job", instance=~"$instance", worker!=""}}"#,
+                        monitor("perfscope_tokio_worker_busy_ratio")
+                    ),
+                    "worker {{worker}} {{instance}}",
+                ),
+            ],
+        ),
+        (
+            "Tokio: tasks and global queue",
+            "Tasks alive in the runtime, and tasks waiting in its global queue.",
+            "short",
+            vec![
+                target("A", by(m("perfscope_tokio_alive_tasks")), "alive {{instance}}"),
+                target("B", by(m("perfscope_tokio_global_queue_depth")), "queued {{instance}}"),
+            ],
+        ),
+        (
+            "Traffic: requests per second",
+            "Completed calls per second of the functions the monitor follows for traffic (with_traffic), per interval.",
+            "ops",
+            vec![target("A", traffic("perfscope_traffic_requests_per_second"), "{{function}}")],
+        ),
+        (
+            "Traffic: latency p50 / p99",
+            "Latency quantiles of the calls completed in each of the monitor's intervals, per traffic function.",
+            "s",
+            vec![
+                target("A", traffic("perfscope_traffic_latency_p50_seconds"), "p50 {{function}}"),
+                target("B", traffic("perfscope_traffic_latency_p99_seconds"), "p99 {{function}}"),
+            ],
+        ),
+    ];
+    let inner: Vec<Value> = (0u32..)
+        .zip(panels)
+        .map(|(i, (title, description, unit, targets))| {
+            let pos = grid((i % 2) * 12, y + 1 + (i / 2) * 8, 12, 8);
+            let mut panel = timeseries(title, description, unit, targets, pos);
+            panel["id"] = json!(id + 1 + i);
+            panel
+        })
+        .collect();
+    json!({
+        "type": "row",
+        "title": "System monitor",
+        "collapsed": true,
+        "gridPos": grid(0, y, 24, 1),
+        "id": id,
+        "panels": inner,
+    })
 }
 
 fn later_row(title: &str, text: &str, y: u32, id: u32) -> Value {
@@ -267,13 +421,10 @@ pub fn dashboard() -> Value {
     for (i, panel) in panels.iter_mut().enumerate() {
         panel["id"] = json!(i + 1);
     }
-    // Collapsed rows below everything else, one grid unit high each; ids 100, 110, 120.
-    for (i, (title, text)) in (0u32..).zip(LATER_ROWS) {
-        let mut row = later_row(title, text, 32 + i, 100 + 10 * i);
-        if let Some(inner) = row["panels"].as_array_mut().filter(|_| title == "System monitor") {
-            inner.push(process_panel(32 + i + 4, 100 + 10 * i + 2));
-        }
-        panels.push(row);
+    // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300.
+    panels.push(system_row(32, 100));
+    for (i, (title, text)) in (1u32..).zip(LATER_ROWS) {
+        panels.push(later_row(title, text, 32 + i, 100 + 100 * i));
     }
     let calls = CALLS;
     json!({
@@ -360,13 +511,16 @@ mod tests {
         let d = dashboard();
         let exprs = panel_exprs(&d);
         assert!(exprs.len() >= 9, "{exprs:?}");
-        // Function panels follow the function variable; process figures have no function.
-        let per_process = [PROCESS_THREADS, HEAP_IN_USE];
+        // Function panels follow the function variable; process and host figures have none.
+        let per_instance = [PROCESS_THREADS, HEAP_IN_USE].into_iter().chain(MONITOR_NAMES);
+        let per_instance: Vec<&str> = per_instance.collect();
         assert!(
             exprs.iter().all(|e| e.contains(r#"function=~"$function""#)
-                || per_process.iter().any(|name| e.starts_with(name))),
+                || (per_instance.iter().any(|name| e.contains(name))
+                    && e.contains(r#"instance=~"$instance""#))),
             "{exprs:?}"
         );
+        assert!(exprs.len() >= 8 + 18, "{}", exprs.len());
         let mut ids = Vec::new();
         fn collect(panels: &Value, ids: &mut Vec<u64>) {
             for p in panels.as_array().into_iter().flatten() {

@@ -24,6 +24,39 @@ pub const PROCESS_THREADS: &str = perfscope_core::figures::PROCESS_THREADS;
 /// Heap in use, process-wide (a gauge, with perfscope's counting allocator).
 pub const HEAP_IN_USE: &str = perfscope_core::figures::HEAP_IN_USE_BYTES;
 
+/// The figure names of the system monitor (`perfscope-monitor`), which the dashboard's
+/// "System monitor" row queries. Duplicated here so this crate does not depend on the
+/// monitor; `perfscope-monitor`'s tests check that every name in its `names::ALL` is here.
+pub const MONITOR_NAMES: [&str; 27] = [
+    "process_resident_memory_bytes",
+    "process_virtual_memory_bytes",
+    "process_cpu_seconds_total",
+    "process_open_fds",
+    "perfscope_node_cpu_usage_ratio",
+    "perfscope_node_load1",
+    "perfscope_node_load5",
+    "perfscope_node_load15",
+    "perfscope_node_memory_MemTotal_bytes",
+    "perfscope_node_memory_MemAvailable_bytes",
+    "perfscope_node_memory_MemFree_bytes",
+    "perfscope_node_memory_Cached_bytes",
+    "perfscope_node_memory_SwapTotal_bytes",
+    "perfscope_node_memory_SwapFree_bytes",
+    "perfscope_node_network_receive_bytes_total",
+    "perfscope_node_network_transmit_bytes_total",
+    "perfscope_node_network_receive_bytes_per_second",
+    "perfscope_node_network_transmit_bytes_per_second",
+    "perfscope_node_hwmon_temp_celsius",
+    "perfscope_tokio_workers",
+    "perfscope_tokio_alive_tasks",
+    "perfscope_tokio_global_queue_depth",
+    "perfscope_tokio_worker_busy_ratio",
+    "perfscope_tokio_worker_park_total",
+    "perfscope_traffic_requests_per_second",
+    "perfscope_traffic_latency_p50_seconds",
+    "perfscope_traffic_latency_p99_seconds",
+];
+
 /// Label holding the function's path (`my_crate::scan::rsi`).
 pub const FUNCTION_LABEL: &str = "function";
 /// Label holding the function's `module_path!()`.
@@ -154,11 +187,12 @@ pub const FAMILIES: [Family; 7] = [
     },
 ];
 
-/// Every sample name exported (what PromQL may select): the function families' and the
-/// process figures'.
+/// Every sample name exported (what PromQL may select): the function families', the
+/// process figures' and, when a monitor runs, the [`MONITOR_NAMES`].
 pub fn sample_names() -> Vec<String> {
     let process = [PROCESS_THREADS, HEAP_IN_USE].map(String::from);
-    FAMILIES.iter().flat_map(Family::sample_names).chain(process).collect()
+    let monitor = MONITOR_NAMES.map(String::from);
+    FAMILIES.iter().flat_map(Family::sample_names).chain(process).chain(monitor).collect()
 }
 
 /// Gives every family its `# HELP` text and unit in `recorder`.
@@ -224,6 +258,6 @@ mod tests {
                 assert!(family.name.contains("_seconds"), "{}", family.name);
             }
         }
-        assert_eq!(sample_names().len(), 11);
+        assert_eq!(sample_names().len(), 11 + MONITOR_NAMES.len());
     }
 }
