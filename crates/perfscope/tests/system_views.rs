@@ -367,6 +367,16 @@ fn the_html_draws_one_chart_per_figure_with_every_point() {
     let legend: Vec<String> =
         select(page.root_element(), ".ps-legend li").into_iter().map(text).collect();
     assert_eq!(legend, ["cpu=0 66.1%", "cpu=1 66.1%"]);
+
+    // A series without labels beside labelled ones (all cores and each core) is named so.
+    let mut report = with_system();
+    let mut total = report.history[0].clone();
+    total.labels.clear();
+    report.history.push(total);
+    let page = Html::parse_document(&report.to_html());
+    let legend: Vec<String> =
+        select(page.root_element(), ".ps-legend li").into_iter().map(text).collect();
+    assert_eq!(legend, ["(no labels) 66.1%", "cpu=0 66.1%", "cpu=1 66.1%"]);
 }
 
 #[test]

@@ -104,9 +104,25 @@ pub(super) fn system(report: &Report, out: &mut String) {
     out.push_str("</div>\n</section>\n");
 }
 
-/// The report's series grouped by figure (section, name and unit), in order of appearance;
-/// series without points are left out.
+/// The report's series grouped by figure (section, name and unit), sorted by section and
+/// name (a source may give its series in any order), each chart's lines by their labels with
+/// numbers in numeric order (`cpu` 2 before 10); series without points are left out.
 fn charts(history: &[SeriesStats]) -> Vec<Chart<'_>> {
+    let mut charts = grouped(history);
+    charts.sort_by(|a, b| (a.section, a.name).cmp(&(b.section, b.name)));
+    for chart in &mut charts {
+        chart.series.sort_by(|a, b| label_key(a).cmp(&label_key(b)));
+    }
+    charts
+}
+
+/// A series' sort key: its labels, each value a number (by value) or text.
+fn label_key(series: &SeriesStats) -> Vec<(&str, Option<u64>, &str)> {
+    series.labels.iter().map(|(k, v)| (k.as_str(), v.parse().ok(), v.as_str())).collect()
+}
+
+/// The series grouped by figure, in order of appearance.
+fn grouped(history: &[SeriesStats]) -> Vec<Chart<'_>> {
     let mut charts: Vec<Chart<'_>> = Vec::new();
     for series in history.iter().filter(|s| !s.points.is_empty()) {
         let same = |c: &&mut Chart<'_>| {
@@ -328,7 +344,11 @@ fn legend(chart: &Chart<'_>, out: &mut String) {
     }
     out.push_str("<ul class=\"ps-legend\">");
     for (i, series) in chart.series.iter().enumerate() {
-        let labels: Vec<String> = series.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut labels: Vec<String> =
+            series.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if labels.is_empty() {
+            labels.push("(no labels)".into());
+        }
         let _ = write!(
             out,
             "<li><span class=\"ps-swatch\" style=\"background:{}\"></span>{} <span \
@@ -377,8 +397,25 @@ pub(super) fn events(report: &Report, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, human_span, value_labels};
-    use crate::report::FigureUnit;
+    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, charts, human_span, value_labels};
+    use crate::report::{FigureUnit, SeriesStats};
+
+    #[test]
+    fn charts_are_sorted_by_name_and_lines_by_labels_numbers_by_value() {
+        let series = |name: &str, cpu: &str| SeriesStats {
+            section: "host".into(),
+            name: name.into(),
+            labels: [("cpu".to_string(), cpu.to_string())].into(),
+            unit: FigureUnit::Ratio,
+            points: vec![(1, 0.5)],
+        };
+        let history = [series("b", "10"), series("a", "x"), series("b", "2"), series("b", "1")];
+        let charts = charts(&history);
+        let names: Vec<&str> = charts.iter().map(|c| c.name).collect();
+        assert_eq!(names, ["a", "b"]);
+        let cpus: Vec<&str> = charts[1].series.iter().map(|s| s.labels["cpu"].as_str()).collect();
+        assert_eq!(cpus, ["1", "2", "10"]);
+    }
 
     #[test]
     fn axis_labels_get_the_decimals_that_tell_them_apart() {
