@@ -279,6 +279,13 @@ fn main() -> anyhow::Result<()> {
         guard = guard.json(path);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // The system monitor: host, process, runtime and per-symbol traffic figures each second.
+    let _monitor = perfscope::monitor::Monitor::builder()
+        .with_interval(Duration::from_secs(1))
+        .with_runtime(runtime.handle().clone())
+        .with_traffic("market_scanner::process_symbol")
+        .start()
+        .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
     let (rounds, counts) = runtime.block_on(run(&config))?;
     println!(
         "scanned {} symbols x {} rounds; signals: {}",
