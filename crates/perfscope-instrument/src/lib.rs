@@ -49,6 +49,7 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "moka", feature = "deadpool"))]
 mod callsites;
 
 #[cfg(feature = "moka")]
@@ -56,4 +57,5 @@ pub mod cache;
 #[cfg(feature = "deadpool")]
 pub mod pool;
 
+#[cfg(any(feature = "moka", feature = "deadpool"))]
 pub use callsites::MAX_NAMES;
