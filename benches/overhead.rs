@@ -136,12 +136,36 @@ fn alloc_and_free(alloc: &impl GlobalAlloc, layout: Layout) {
     }
 }
 
+/// The system allocator under another name: `CountingAlloc::new` of it keeps the re-entrancy
+/// guard that `CountingAlloc::system()` needs not.
+struct OtherInner;
+
+// SAFETY: forwards to `System` unchanged.
+unsafe impl GlobalAlloc for OtherInner {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
 fn allocation(c: &mut Criterion) {
     static COUNTING: CountingAlloc = CountingAlloc::system();
+    static GUARDED: CountingAlloc<OtherInner> = CountingAlloc::new(OtherInner);
+    static TRUSTING: CountingAlloc<OtherInner> = CountingAlloc::new(OtherInner).trusting_inner();
     let layout = Layout::from_size_align(64, 8).expect("valid layout");
     let mut group = c.benchmark_group("alloc_free_pair");
     group.bench_function("System", |b| b.iter(|| alloc_and_free(&System, layout)));
     group.bench_function("CountingAlloc<System>", |b| b.iter(|| alloc_and_free(&COUNTING, layout)));
+    group.bench_function("CountingAlloc::new(inner), re-entrancy guard", |b| {
+        b.iter(|| alloc_and_free(&GUARDED, layout))
+    });
+    group.bench_function("CountingAlloc::new(inner).trusting_inner(), no guard", |b| {
+        b.iter(|| alloc_and_free(&TRUSTING, layout))
+    });
     group.bench_function("CountingAlloc<System> inside a #[measure] fn", |b| {
         b.iter(|| measured_alloc_loop(&COUNTING, layout))
     });

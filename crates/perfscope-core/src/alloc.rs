@@ -28,22 +28,40 @@ pub const SHARDS: usize = 256;
 ///
 /// Wrap another allocator with [`CountingAlloc::new`], e.g.
 /// `CountingAlloc::new(mimalloc::MiMalloc)`.
+///
+/// Only the outermost allocator call on a thread is counted: an inner allocator that
+/// allocates through the global allocator for its own bookkeeping (dhat does) re-enters this
+/// one, and those nested calls are neither attributed nor counted in the heap figures. The
+/// guard costs a thread-local update per call; [`system`](Self::system) needs none (the system
+/// allocator never re-enters), and [`trusting_inner`](Self::trusting_inner) drops it for an
+/// inner allocator known never to allocate through the global allocator.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CountingAlloc<A = System> {
     inner: A,
+    /// `inner` never allocates through the global allocator: no re-entrancy guard.
+    trust_inner: bool,
 }
 
 impl CountingAlloc<System> {
     /// Counts and forwards to the system allocator.
     pub const fn system() -> Self {
-        CountingAlloc { inner: System }
+        CountingAlloc { inner: System, trust_inner: true }
     }
 }
 
 impl<A> CountingAlloc<A> {
-    /// Counts and forwards to `inner`.
+    /// Counts and forwards to `inner`, guarding against `inner` re-entering the global
+    /// allocator.
     pub const fn new(inner: A) -> Self {
-        CountingAlloc { inner }
+        CountingAlloc { inner, trust_inner: false }
+    }
+
+    /// Drops the re-entrancy guard: for an inner allocator that never allocates through the
+    /// global allocator (e.g. mimalloc, jemalloc). If it does, its own allocations are counted
+    /// as the calling function's.
+    pub const fn trusting_inner(mut self) -> Self {
+        self.trust_inner = true;
+        self
     }
 }
 
@@ -52,38 +70,37 @@ impl<A> CountingAlloc<A> {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let outermost = self.trust_inner || enter();
         // SAFETY: the caller upholds `alloc`'s contract.
         let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            on_alloc(layout.size() as u64);
-        }
+        on_alloc(self.trust_inner, outermost, !ptr.is_null(), layout.size() as u64);
         ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let outermost = self.trust_inner || enter();
         // SAFETY: as above.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            on_alloc(layout.size() as u64);
-        }
+        on_alloc(self.trust_inner, outermost, !ptr.is_null(), layout.size() as u64);
         ptr
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let outermost = self.trust_inner || enter();
         // SAFETY: as above.
         unsafe { self.inner.dealloc(ptr, layout) };
-        on_dealloc(layout.size() as u64);
+        on_dealloc(self.trust_inner, outermost, layout.size() as u64);
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let outermost = self.trust_inner || enter();
         // SAFETY: as above.
         let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            on_realloc(layout.size() as u64, new_size as u64);
-        }
+        let (old, trusted) = (layout.size() as u64, self.trust_inner);
+        on_realloc(trusted, outermost, !new.is_null(), old, new_size as u64);
         new
     }
 }
@@ -162,6 +179,9 @@ struct ThreadCounts {
     reallocs: Cell<u64>,
     /// > 0 while perfscope itself runs: allocations are not attributed to frames.
     suspended: Cell<u32>,
+    /// Allocator calls in progress on this thread: > 1 while the inner allocator allocates
+    /// through the global allocator (its own bookkeeping), which is not counted at all.
+    depth: Cell<u32>,
     state: Cell<u8>,
     shard: Cell<&'static Shard>,
 }
@@ -175,6 +195,7 @@ thread_local! {
             freed_bytes: Cell::new(0),
             reallocs: Cell::new(0),
             suspended: Cell::new(0),
+            depth: Cell::new(0),
             state: Cell::new(NO_SHARD),
             shard: Cell::new(&OVERFLOW),
         }
@@ -203,9 +224,31 @@ fn shard_add(counts: &ThreadCounts, field: fn(&Shard) -> &AtomicU64, by: u64) {
     }
 }
 
+/// Marks a guarded allocator call as ended (see [`enter`]).
 #[inline(always)]
-fn on_alloc(size: u64) {
+fn leave(c: &ThreadCounts, trusted: bool) {
+    if !trusted {
+        c.depth.set(c.depth.get().wrapping_sub(1));
+    }
+}
+
+/// Marks a guarded allocator call as begun on this thread; whether it is the outermost one.
+#[inline(always)]
+fn enter() -> bool {
     COUNTS.with(|c| {
+        let depth = c.depth.get();
+        c.depth.set(depth + 1);
+        depth == 0
+    })
+}
+
+#[inline(always)]
+fn on_alloc(trusted: bool, outermost: bool, done: bool, size: u64) {
+    COUNTS.with(|c| {
+        leave(c, trusted);
+        if !outermost || !done {
+            return;
+        }
         if c.suspended.get() == 0 {
             bump(&c.allocations, 1);
             bump(&c.alloc_bytes, size);
@@ -215,8 +258,12 @@ fn on_alloc(size: u64) {
 }
 
 #[inline(always)]
-fn on_dealloc(size: u64) {
+fn on_dealloc(trusted: bool, outermost: bool, size: u64) {
     COUNTS.with(|c| {
+        leave(c, trusted);
+        if !outermost {
+            return;
+        }
         if c.suspended.get() == 0 {
             bump(&c.frees, 1);
             bump(&c.freed_bytes, size);
@@ -226,8 +273,12 @@ fn on_dealloc(size: u64) {
 }
 
 #[inline(always)]
-fn on_realloc(old: u64, new: u64) {
+fn on_realloc(trusted: bool, outermost: bool, done: bool, old: u64, new: u64) {
     COUNTS.with(|c| {
+        leave(c, trusted);
+        if !outermost || !done {
+            return;
+        }
         if c.suspended.get() == 0 {
             bump(&c.reallocs, 1);
             bump(&c.allocations, 1);
