@@ -174,25 +174,6 @@ fn label_map(labels: &[(std::borrow::Cow<'static, str>, String)]) -> BTreeMap<St
     labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-/// `v` as the report's JSON reads it back: the JSON reader (serde_json without its
-/// `float_roundtrip` feature) reads some 16- and 17-digit numbers 1 ulp off, so such a value is
-/// kept to the most significant digits (15 or fewer) that read back exactly. The report's JSON
-/// round trip is then exact; 15 digits are far below any figure's noise.
-fn json_exact(v: f64) -> f64 {
-    let reads_back = |x: f64| {
-        let text = serde_json::to_string(&x).ok();
-        text.and_then(|t| serde_json::from_str::<f64>(&t).ok()) == Some(x)
-    };
-    if reads_back(v) {
-        return v;
-    }
-    (0..15)
-        .rev()
-        .filter_map(|decimals| format!("{v:.decimals$e}").parse().ok())
-        .find(|&x| reads_back(x))
-        .unwrap_or(v)
-}
-
 impl From<&figures::Event> for EventStats {
     fn from(e: &figures::Event) -> Self {
         EventStats {
@@ -208,7 +189,7 @@ impl From<&figures::Event> for EventStats {
             labels: label_map(&e.labels),
             message: e.message.clone(),
             // JSON has no NaN or infinity.
-            value: e.value.filter(|v| v.is_finite()).map(json_exact),
+            value: e.value.filter(|v| v.is_finite()),
         }
     }
 }
@@ -224,7 +205,7 @@ impl From<&figures::Series> for SeriesStats {
                 .points
                 .iter()
                 .filter(|(_, v)| v.is_finite())
-                .map(|&(t, v)| (t, json_exact(v)))
+                .copied()
                 .collect(),
         }
     }
