@@ -61,6 +61,11 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 #[cfg(feature = "monitor")]
 pub use perfscope_monitor as monitor;
 
+/// Pools and caches users already run, instrumented (feature `instrument`): every call is a
+/// frame on the caller's stack, and their figures reach the report and exporters.
+#[cfg(feature = "instrument")]
+pub use perfscope_instrument as instrument;
+
 /// The whole setup in `main`, with allocation tracking:
 ///
 /// ```no_run
