@@ -5,8 +5,10 @@
 //!    things, the baseline, in the same run. `snapshot` group: what a monitor adds to each
 //!    `perfscope_core::snapshot()` (the exporters' side), beside a snapshot without it.
 //! 2. With `PERFSCOPE_MONITOR_CPU_SECS=60`: the sampler threads' CPU time over that long at
-//!    1 Hz and 5 Hz (real monitors; 5 Hz is the fastest the monitor allows) and at 10 Hz (the
-//!    same work on a bench thread), as a percentage of one core.
+//!    1 Hz and 5 Hz (real monitors, host and process only; 5 Hz is the fastest the monitor
+//!    allows), at 10 Hz (the same work on a bench thread), and at 1 Hz with everything on (a
+//!    tokio runtime, traffic of one function, per-function analysis of a workload of measured
+//!    functions running meanwhile), as a percentage of one core.
 //!
 //! `PERFSCOPE_MONITOR_CPU_SECS=60 cargo bench -p perfscope-monitor --bench sampling`
 
@@ -61,8 +63,9 @@ fn percent(cpu: Duration, wall: Duration) -> f64 {
 
 fn thread_cpu(seconds: u64) {
     let wall = Duration::from_secs(seconds);
-    let hz1 = Monitor::builder().start().expect("sysinfo works here");
-    let hz5 = Monitor::builder().with_interval(Duration::from_millis(200)).start();
+    let hz1 = Monitor::builder().with_function_analysis(false).start().expect("sysinfo works");
+    let hz5 = Monitor::builder().with_interval(Duration::from_millis(200));
+    let hz5 = hz5.with_function_analysis(false).start();
     let hz5 = hz5.expect("sysinfo works here");
     let hz10 = std::thread::spawn(move || {
         let mut sampler = BenchSampler::new(600, thresholds()).expect("sysinfo works here");
@@ -75,11 +78,27 @@ fn thread_cpu(seconds: u64) {
         }
         Some((own_cpu_time()? - cpu_start?, start.elapsed()))
     });
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    let runtime = runtime.expect("a runtime");
+    let full = Monitor::builder()
+        .with_runtime(runtime.handle().clone())
+        .with_traffic(concat!(module_path!(), "::handle"))
+        .start()
+        .expect("sysinfo works here");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workload = runtime.spawn(workload(stop.clone()));
     let start = Instant::now();
-    let (cpu1, cpu5) = (hz1.cpu_time(), hz5.cpu_time());
+    let (cpu1, cpu5, cpu_full) = (hz1.cpu_time(), hz5.cpu_time(), full.cpu_time());
     std::thread::sleep(wall);
     let elapsed = start.elapsed();
-    for (label, monitor, before) in [("1 Hz", &hz1, cpu1), ("5 Hz", &hz5, cpu5)] {
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = runtime.block_on(workload);
+    let functions = perfscope_core::snapshot().callsites.len();
+    println!("(the full monitor followed {functions} measured functions)");
+    for (label, monitor, before) in
+        [("1 Hz", &hz1, cpu1), ("5 Hz", &hz5, cpu5), ("1 Hz, everything on", &full, cpu_full)]
+    {
         if let (Some(after), Some(before)) = (monitor.cpu_time(), before) {
             let cpu = after - before;
             let per = cpu / u32::try_from(monitor.samples()).unwrap_or(u32::MAX).max(1);
@@ -95,6 +114,32 @@ fn thread_cpu(seconds: u64) {
             "bench thread at 10 Hz: {:.4}% of one core ({cpu:?} CPU over {elapsed:?})",
             percent(cpu, elapsed)
         );
+    }
+}
+
+#[perfscope::measure]
+fn parse(n: u64) -> u64 {
+    (0..n).fold(0, |a, b| a ^ b.wrapping_mul(0x9e37_79b9))
+}
+
+#[perfscope::measure]
+fn encode(n: u64) -> Vec<u8> {
+    (0..n).map(|b| b as u8).collect()
+}
+
+#[perfscope::measure]
+async fn handle(n: u64) -> usize {
+    tokio::task::yield_now().await;
+    encode(n).len() + parse(n) as usize % 2
+}
+
+/// About a thousand requests a second on the runtime until `stop`.
+async fn workload(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        for _ in 0..10 {
+            black_box(handle(black_box(2_000)).await);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -3,6 +3,15 @@
 //! open file descriptors), sampled on a thread of its own, kept in bounded rings, watched by
 //! thresholds that raise alerts, and analysed (summary, trend, anomalies).
 //!
+//! It also watches, when asked, a tokio runtime ([`MonitorBuilder::with_runtime`], section
+//! `tokio`) and the traffic of named functions ([`MonitorBuilder::with_traffic`], section
+//! `traffic`), and follows every measured function from interval to interval (the top
+//! [`MAX_FUNCTIONS`] by calls, from the difference of two `perfscope_core::snapshot()`s): a
+//! step up in a function's p50/p99 latency or self time is an anomaly event, and
+//! recommendations join the functions' figures with the monitor's (events of section
+//! `function`). Snapshots carry the events; `perfscope_core::snapshot_with_history()` also
+//! carries the rings.
+//!
 //! The monitor never talks to an exporter: it registers a
 //! [`FigureSource`](perfscope_core::figures::FigureSource), so every
 //! [`perfscope_core::snapshot()`] — and with it the report, `/metrics` and OTLP — carries its
