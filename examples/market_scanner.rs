@@ -280,7 +280,7 @@ fn main() -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The system monitor: host, process, runtime and per-symbol traffic figures each second.
-    let _monitor = perfscope::monitor::Monitor::builder()
+    let monitor = perfscope::monitor::Monitor::builder()
         .with_interval(Duration::from_secs(1))
         .with_runtime(runtime.handle().clone())
         .with_traffic("market_scanner::process_symbol")
@@ -294,6 +294,10 @@ fn main() -> anyhow::Result<()> {
         counts.iter().map(|(s, n)| format!("{s:?}={n}")).collect::<Vec<_>>().join(", ")
     );
     drop(runtime);
+    // A scan shorter than the monitor's first sample (200 ms) would report no host figures.
+    if let Ok(monitor) = &monitor {
+        monitor.wait_for_samples(1, Duration::from_secs(2));
+    }
     drop(guard);
     Ok(())
 }

@@ -165,7 +165,8 @@ impl MonitorBuilder {
     }
 
     /// Takes the first reading, registers the figure source and starts the sampler thread
-    /// (`perfscope-monitor`). The first sample follows one interval later.
+    /// (`perfscope-monitor`). The first sample follows 200 ms later (or one interval, if
+    /// shorter), then one every interval.
     pub fn start(self) -> Result<Monitor, MonitorError> {
         if self.interval < MIN_INTERVAL {
             return Err(MonitorError::IntervalTooShort(self.interval));

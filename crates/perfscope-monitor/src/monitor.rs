@@ -297,7 +297,9 @@ pub(crate) fn run(
         let _ = worker.shared.tid.set(tid);
     }
     let _ = ready.send(());
-    let mut next = Instant::now() + interval;
+    // The first sample as soon as CPU usage can be read (two refreshes >= 200 ms apart), so a
+    // short run still has one; then one every interval.
+    let mut next = Instant::now() + interval.min(crate::MIN_INTERVAL);
     loop {
         match stop.recv_timeout(next.saturating_duration_since(Instant::now())) {
             Err(RecvTimeoutError::Timeout) => {}

@@ -76,8 +76,10 @@ impl Sampler {
 
     /// Refreshes and appends the current figures to `out`.
     pub(crate) fn sample(&mut self, out: &mut Vec<Figure>) {
-        self.process(out);
+        // CPU before the process: sysinfo's process refresh re-reads the per-core times, and
+        // a CPU refresh right after it sees ~no time pass on any core (every core read 0%).
         self.cpu(out);
+        self.process(out);
         self.memory(out);
         if let Ok(load) = System::load_average() {
             for (name, value) in [(NODE_LOAD1, load.one), (NODE_LOAD5, load.five)] {
