@@ -61,7 +61,8 @@ fn main() {
             threshold(names::PROCESS_RESIDENT_MEMORY_BYTES, Above(1e12)).hysteresis(1e9),
         )
         .with_threshold(
-            threshold(names::NODE_CPU_USAGE_RATIO, Above(0.99)).for_duration(Duration::from_secs(5)),
+            threshold(names::NODE_CPU_USAGE_RATIO, Above(0.99))
+                .for_duration(Duration::from_secs(5)),
         )
         .with_traffic(concat!(module_path!(), "::handle"))
         .with_function_analysis(true)
