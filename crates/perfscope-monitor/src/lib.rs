@@ -9,7 +9,9 @@
 //! [`MAX_FUNCTIONS`] by calls, from the difference of two `perfscope_core::snapshot()`s): a
 //! step up in a function's p50/p99 latency or self time is an anomaly event, and
 //! recommendations join the functions' figures with the monitor's (events of section
-//! `function`). Snapshots carry the events; `perfscope_core::snapshot_with_history()` also
+//! `function`); the p50/p99 latency per interval of the top [`LATENCY_FUNCTIONS`] by calls is
+//! kept in the history (section `function`, history only), for the reports' latency heatmap.
+//! Snapshots carry the events; `perfscope_core::snapshot_with_history()` also
 //! carries the rings.
 //!
 //! The monitor never talks to an exporter: it registers a
@@ -77,6 +79,7 @@ pub use ring::MAX_SERIES;
 pub use steps::STEP_RATIO;
 pub use threshold::Condition::{Above, Below};
 pub use threshold::{Alert, AlertCallback, AlertState, Condition, Threshold, threshold};
+pub use watch::LATENCY_FUNCTIONS;
 
 use analysis::{Summary, Trend};
 use monitor::{Options, Shared, Source, Worker, lock};
@@ -157,8 +160,10 @@ impl MonitorBuilder {
 
     /// Whether to follow every measured function ([`MAX_FUNCTIONS`] at most, by calls) from
     /// interval to interval (default: yes): a step up in a function's p99 latency or self time
-    /// is an anomaly event (section `function`), and recommendations join the functions'
-    /// figures with the monitor's. Costs one `perfscope_core::snapshot()` per sample.
+    /// is an anomaly event (section `function`), recommendations join the functions'
+    /// figures with the monitor's, and the p50/p99 latency of the top [`LATENCY_FUNCTIONS`]
+    /// by calls goes to the history ([`names::FUNCTION_LATENCY_P50_SECONDS`], `_P99_`; not
+    /// to snapshots' figures). Costs one `perfscope_core::snapshot()` per sample.
     pub fn with_function_analysis(mut self, on: bool) -> MonitorBuilder {
         self.options.functions = on;
         self

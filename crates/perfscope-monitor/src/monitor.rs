@@ -188,6 +188,7 @@ impl Worker {
         #[cfg(not(feature = "tokio"))]
         let busy = None;
         let mut function_events = Vec::new();
+        let mut latencies = Vec::new();
         if let (Some(functions), Some(snapshot)) = (&mut self.functions, &snapshot) {
             let value = |name: &str| {
                 figures.iter().find(|f| f.name == name && f.labels.is_empty()).map(|f| f.value)
@@ -205,7 +206,12 @@ impl Worker {
                     .map(|f| f.value)
                     .or_else(|| value(crate::names::PROCESS_RESIDENT_MEMORY_BYTES)),
             };
-            functions.update(snapshot, cx, &mut figures, &mut function_events);
+            let out = crate::watch::Out {
+                figures: &mut figures,
+                history: &mut latencies,
+                events: &mut function_events,
+            };
+            functions.update(snapshot, cx, out);
         }
         drop(snapshot);
         let at = SystemTime::now();
@@ -256,6 +262,10 @@ impl Worker {
                         push_bounded(&mut state.events, event);
                     }
                 }
+            }
+            // History only: no detector (the steps are the functions' anomalies), no thresholds.
+            for figure in &latencies {
+                state.history.record_plain(&figure_key(figure), figure, t);
             }
             for (_, alert) in &events {
                 push_bounded(&mut state.alerts, alert.clone());

@@ -81,6 +81,14 @@ pub const TRAFFIC_LATENCY_P50_SECONDS: &str = "perfscope_traffic_latency_p50_sec
 /// 99th percentile of the same (gauge, seconds, `function`).
 pub const TRAFFIC_LATENCY_P99_SECONDS: &str = "perfscope_traffic_latency_p99_seconds";
 
+/// Median latency of one of the most called measured functions' calls completed in an
+/// interval (seconds, section `function`, label `function`): history only, for the reports'
+/// latency heatmap; not in snapshots' figures, so no exporter sees it. The top
+/// [`LATENCY_FUNCTIONS`](crate::LATENCY_FUNCTIONS) functions by calls have one.
+pub const FUNCTION_LATENCY_P50_SECONDS: &str = "perfscope_function_latency_p50_seconds";
+/// 99th percentile of the same (history only).
+pub const FUNCTION_LATENCY_P99_SECONDS: &str = "perfscope_function_latency_p99_seconds";
+
 /// Every figure name the monitor exports (`perfscope-export`'s `families::MONITOR_NAMES` must
 /// hold each; a test checks it).
 pub const ALL: [&str; 27] = [
@@ -145,6 +153,8 @@ pub(crate) fn help(name: &str) -> &'static str {
         TRAFFIC_REQUESTS_PER_SECOND => "Completed calls per second, last interval.",
         TRAFFIC_LATENCY_P50_SECONDS => "Median call latency in seconds, last interval.",
         TRAFFIC_LATENCY_P99_SECONDS => "99th percentile call latency in seconds, last interval.",
+        FUNCTION_LATENCY_P50_SECONDS => "Median call latency in seconds, per interval.",
+        FUNCTION_LATENCY_P99_SECONDS => "99th percentile call latency in seconds, per interval.",
         _ => "",
     }
 }

@@ -68,13 +68,29 @@ impl History {
         History { series: HashMap::new(), ring_len }
     }
 
-    /// Records `figure` at `t`; returns its series (`None` past [`MAX_SERIES`]).
+    /// Records `figure` at `t`; returns its series (`None` past [`MAX_SERIES`]). A gauge's
+    /// series gets an anomaly detector.
     pub(crate) fn record(&mut self, key: &str, figure: &Figure, t: f64) -> Option<&mut Series> {
+        self.record_with(key, figure, t, figure.kind == FigureKind::Gauge)
+    }
+
+    /// Records `figure` at `t` in a series without an anomaly detector (history only).
+    pub(crate) fn record_plain(&mut self, key: &str, figure: &Figure, t: f64) {
+        self.record_with(key, figure, t, false);
+    }
+
+    fn record_with(
+        &mut self,
+        key: &str,
+        figure: &Figure,
+        t: f64,
+        detect: bool,
+    ) -> Option<&mut Series> {
         if !self.series.contains_key(key) {
             if self.series.len() >= MAX_SERIES {
                 return None;
             }
-            let detector = (figure.kind == FigureKind::Gauge).then(Detector::default);
+            let detector = detect.then(Detector::default);
             let meta = history::Series {
                 section: figure.section,
                 name: figure.name.clone(),

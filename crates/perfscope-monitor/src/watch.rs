@@ -34,6 +34,19 @@ pub(crate) struct Context {
     pub(crate) heap: Option<f64>,
 }
 
+/// Most functions (by calls) whose p50/p99 latency per interval is kept in the history
+/// ([`FUNCTION_LATENCY_P50_SECONDS`], [`FUNCTION_LATENCY_P99_SECONDS`]; history only), for the
+/// reports' latency heatmap.
+pub const LATENCY_FUNCTIONS: usize = 20;
+
+/// Where [`Functions::update`] writes: figures of the sample, history-only figures, events.
+#[derive(Debug)]
+pub(crate) struct Out<'a> {
+    pub(crate) figures: &'a mut Vec<Figure>,
+    pub(crate) history: &'a mut Vec<Figure>,
+    pub(crate) events: &'a mut Vec<Event>,
+}
+
 /// The per-function analysis' state.
 #[derive(Debug)]
 pub(crate) struct Functions {
@@ -58,15 +71,10 @@ impl Functions {
         }
     }
 
-    /// Takes the next snapshot: appends traffic figures to `figures`, anomalies and
-    /// recommendations to `events`.
-    pub(crate) fn update(
-        &mut self,
-        snapshot: &Snapshot,
-        cx: Context,
-        figures: &mut Vec<Figure>,
-        events: &mut Vec<Event>,
-    ) {
+    /// Takes the next snapshot: appends traffic figures to `out.figures`, the latency of the
+    /// top functions to `out.history`, anomalies and recommendations to `out.events`.
+    pub(crate) fn update(&mut self, snapshot: &Snapshot, cx: Context, out: Out<'_>) {
+        let Out { figures, history, events } = out;
         let traffic = &self.traffic;
         let intervals = self.deltas.update(snapshot, |name| traffic.iter().any(|t| t == name));
         if let Some(heap) = cx.heap {
@@ -78,6 +86,7 @@ impl Functions {
             return;
         }
         self.traffic(snapshot, &intervals, seconds, figures);
+        latencies(snapshot, &intervals, history);
         let middle_ms = before_ms + cx.at_ms.saturating_sub(before_ms) / 2;
         self.steps(&intervals, seconds, middle_ms, events);
         for advice in self.advise(&intervals, seconds, &cx) {
@@ -164,6 +173,39 @@ impl Functions {
         .into_iter()
         .flatten()
         .collect()
+    }
+}
+
+/// The p50 and p99 latency of the interval's calls of the [`LATENCY_FUNCTIONS`] functions
+/// with the most calls so far (callsites of one name merged), section `function`.
+fn latencies(snapshot: &Snapshot, intervals: &[Interval], out: &mut Vec<Figure>) {
+    let mut order: Vec<_> = snapshot.callsites.iter().filter(|c| c.calls > 0).collect();
+    order.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.info.name.cmp(&b.info.name)));
+    let mut names: Vec<&str> = Vec::with_capacity(LATENCY_FUNCTIONS);
+    for c in order {
+        if names.len() == LATENCY_FUNCTIONS {
+            break;
+        }
+        if !names.contains(&&*c.info.name) {
+            names.push(&c.info.name);
+        }
+    }
+    for name in names {
+        let of_name = intervals.iter().filter(|i| &*i.name == name && i.calls > 0);
+        let mut npt = None;
+        let buckets = of_name.fold(Vec::new(), |all, i| {
+            npt.get_or_insert(i.nanos_per_tick());
+            merge(&all, i.latency())
+        });
+        let Some(npt) = npt else { continue };
+        for (metric, q) in
+            [(FUNCTION_LATENCY_P50_SECONDS, 0.5), (FUNCTION_LATENCY_P99_SECONDS, 0.99)]
+        {
+            if let Some(value) = Interval::quantile_of(&buckets, q, npt) {
+                let figure = Figure::gauge(FUNCTION, metric, help(metric), Unit::Seconds, value);
+                out.push(figure.with_label("function", name.to_string()));
+            }
+        }
     }
 }
 

@@ -82,4 +82,15 @@ fn a_function_made_three_times_slower_is_flagged_within_one_interval() {
         s.name == names::TRAFFIC_LATENCY_P99_SECONDS && s.labels.iter().any(|l| l.1 == HANDLE)
     });
     assert!(series.is_some_and(|s| s.section == "traffic" && s.points.len() >= 30));
+
+    // The latency of the most called functions is kept too (history only, section
+    // `function`), for the reports' heatmap: it follows the step.
+    let p50 = monitor.history(names::FUNCTION_LATENCY_P50_SECONDS, &function);
+    assert!(p50.len() >= 30, "{p50:?}");
+    assert!(p50[2..20].iter().all(|p| (0.00098..0.002).contains(&p.1)), "{p50:?}");
+    let series = history.iter().find(|s| {
+        s.name == names::FUNCTION_LATENCY_P99_SECONDS && s.labels.iter().any(|l| l.1 == HANDLE)
+    });
+    assert!(series.is_some_and(|s| s.section == "function" && s.points.len() >= 30));
+    assert!(!snapshot.figures.iter().any(|f| f.name == names::FUNCTION_LATENCY_P50_SECONDS));
 }
