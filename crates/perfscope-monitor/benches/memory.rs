@@ -39,6 +39,9 @@ fn rss() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// One reading: resident memory and heap in use, bytes.
+type Reading = (Option<u64>, Option<u64>);
+
 fn env_secs(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
@@ -84,7 +87,7 @@ fn main() {
     println!("monitor at 200 ms for {run:?}, a reading every {every:?}");
     println!("{:>8} {:>8} {:>12} {:>12} {:>7}", "t (s)", "samples", "RSS", "heap", "events");
     let start = Instant::now();
-    let mut readings: Vec<(Option<u64>, Option<u64>)> = Vec::new();
+    let mut readings: Vec<Reading> = Vec::new();
     loop {
         let (rss, heap) = (rss(), perfscope_core::alloc::heap_in_use());
         readings.push((rss, heap));
@@ -106,7 +109,7 @@ fn main() {
     let _ = workload.join();
     let functions = perfscope_core::snapshot().callsites.len();
     let series = perfscope_core::snapshot_with_history().history.len();
-    let summary = |pick: fn(&(Option<u64>, Option<u64>)) -> Option<u64>| {
+    let summary = |pick: fn(&Reading) -> Option<u64>| {
         let values: Vec<u64> = readings.iter().filter_map(pick).collect();
         let (first, last) = (values.first().copied(), values.last().copied());
         format!("first {}, last {}, max {}", mib(first), mib(last), mib(values.into_iter().max()))

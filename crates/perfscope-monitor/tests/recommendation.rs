@@ -22,7 +22,7 @@ static KEPT: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 #[perfscope::measure]
 fn grow() {
-    KEPT.lock().unwrap().push(vec![0u8; CHUNK]);
+    KEPT.lock().expect("not poisoned").push(vec![0u8; CHUNK]);
 }
 
 #[perfscope::measure]
@@ -57,9 +57,9 @@ fn a_growing_heap_names_the_function_that_keeps_allocating() {
             break advice;
         }
     };
-    let kept = KEPT.lock().unwrap().len();
+    let kept = KEPT.lock().expect("not poisoned").len();
     let waited = start.elapsed();
-    KEPT.lock().unwrap().clear();
+    KEPT.lock().expect("not poisoned").clear();
     let advice = found.unwrap_or_else(|| {
         panic!(
             "no recommendation within {waited:?} ({} samples, {kept} chunks kept): {:#?}",
