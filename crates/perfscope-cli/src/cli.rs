@@ -23,7 +23,13 @@ pub enum Command {
     Report(ReportArgs),
     /// Draw a report's flame graph as an SVG file.
     Flame(FlameArgs),
-    /// Compare two reports function by function; exit 1 if any function regressed.
+    /// Compare two reports, or two bench files, function by function; exit 1 if any
+    /// function regressed.
+    ///
+    /// Bench files (written by `perfscope::bench`, several iterations each) are compared
+    /// per function with a 95% bootstrap interval of the ratio of medians and a Mann–Whitney
+    /// test: each function is regressed, improved, unchanged or too noisy to tell. Two
+    /// single-run reports cannot separate noise from change; they are compared as they are.
     ///
     /// Exit status: 0 when no function got worse beyond the threshold, 1 when at least one
     /// did (the output names them), 2 on usage errors, unreadable files or files that are not
@@ -59,7 +65,7 @@ pub enum ReportFormat {
     Table,
     /// One self-contained HTML page: summary, sortable table, flame graph, call edges.
     Html,
-    /// The report itself, re-serialised (schema 1).
+    /// The report itself, re-serialised (the current schema).
     Json,
     /// Folded stacks weighted by self time in ns (for inferno or flamegraph.pl).
     Folded,

@@ -22,6 +22,26 @@ pub enum CliError {
         /// Why.
         source: perfscope::ReportError,
     },
+    /// The file is not a perfscope bench file, or one of an unsupported schema.
+    #[error("{}: {source}", path.display())]
+    Bench {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: perfscope::bench::BenchError,
+    },
+    /// `diff` was given a bench file and a report: compare like with like.
+    #[error(
+        "{} is a bench file and {} a report: compare two bench files (perfscope::bench) or two reports",
+        bench.display(),
+        report.display()
+    )]
+    MixedInputs {
+        /// The bench file.
+        bench: PathBuf,
+        /// The report.
+        report: PathBuf,
+    },
     /// The output could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

@@ -5,20 +5,36 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use perfscope::Report;
+use perfscope::bench::BenchRun;
 
 use crate::error::CliError;
 
 /// Reads and checks a report; `-` reads standard input.
 pub fn read_report(path: &Path) -> Result<Report, CliError> {
+    let text = read_text(path)?;
+    parse_report(path, &text)
+}
+
+/// Reads a file's text; `-` reads standard input.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
     let read_error = |source| CliError::Read { path: path.to_path_buf(), source };
-    let text = if path == Path::new("-") {
+    if path == Path::new("-") {
         let mut text = String::new();
         io::stdin().read_to_string(&mut text).map_err(read_error)?;
-        text
+        Ok(text)
     } else {
-        fs::read_to_string(path).map_err(read_error)?
-    };
-    Report::from_json(&text).map_err(|source| CliError::Report { path: path.to_path_buf(), source })
+        fs::read_to_string(path).map_err(read_error)
+    }
+}
+
+/// Checks and reads a report from its text.
+pub fn parse_report(path: &Path, text: &str) -> Result<Report, CliError> {
+    Report::from_json(text).map_err(|source| CliError::Report { path: path.to_path_buf(), source })
+}
+
+/// Checks and reads a bench file from its text.
+pub fn parse_bench(path: &Path, text: &str) -> Result<BenchRun, CliError> {
+    BenchRun::from_json(text).map_err(|source| CliError::Bench { path: path.to_path_buf(), source })
 }
 
 /// Writes `text` to `path`, or to standard output when there is none. A closed pipe on

@@ -30,16 +30,20 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bench_diff;
 pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod files;
 pub mod render;
+pub mod render_bench;
+pub mod stats;
 
 pub use cli::Cli;
 use cli::{Command, DiffArgs, DiffFormat, FlameArgs, ReportArgs, ReportFormat};
 use diff::{Diff, DiffOptions, Unit};
 pub use error::CliError;
+use perfscope::bench::BenchRun;
 
 /// Exit status when a diff found a regression.
 pub const EXIT_REGRESSION: u8 = 1;
@@ -95,8 +99,7 @@ fn flame(args: &FlameArgs) -> Result<Outcome, CliError> {
 }
 
 fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
-    let base = files::read_report(&args.base)?;
-    let new = files::read_report(&args.new)?;
+    let (base_text, new_text) = (files::read_text(&args.base)?, files::read_text(&args.new)?);
     let options = DiffOptions {
         metric: args.metric,
         fail_above_pct: args.fail_above,
@@ -105,6 +108,28 @@ fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
             Unit::Bytes => args.min_bytes,
         },
     };
+    match (BenchRun::is_bench_json(&base_text), BenchRun::is_bench_json(&new_text)) {
+        (true, true) => {
+            let base = files::parse_bench(&args.base, &base_text)?;
+            let new = files::parse_bench(&args.new, &new_text)?;
+            return bench_diff(args, &bench_diff::BenchDiff::new(&base, &new, options));
+        }
+        (true, false) => {
+            return Err(CliError::MixedInputs {
+                bench: args.base.clone(),
+                report: args.new.clone(),
+            });
+        }
+        (false, true) => {
+            return Err(CliError::MixedInputs {
+                bench: args.new.clone(),
+                report: args.base.clone(),
+            });
+        }
+        (false, false) => {}
+    }
+    let base = files::parse_report(&args.base, &base_text)?;
+    let new = files::parse_report(&args.new, &new_text)?;
     let diff = Diff::new(&base, &new, options);
     let text = match args.format {
         DiffFormat::Table => render::table(&diff, args.top),
@@ -115,6 +140,19 @@ fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
     // CI logs always get the verdict, whatever went to the file or to standard output.
     if args.format == DiffFormat::Json || args.output.is_some() {
         eprintln!("{}", render::verdict(&diff));
+    }
+    Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
+}
+
+fn bench_diff(args: &DiffArgs, diff: &bench_diff::BenchDiff) -> Result<Outcome, CliError> {
+    let text = match args.format {
+        DiffFormat::Table => render_bench::table(diff, args.top, false),
+        DiffFormat::Markdown => render_bench::table(diff, args.top, true),
+        DiffFormat::Json => render_bench::json(diff, args.top),
+    };
+    files::write_output(args.output.as_deref(), &text)?;
+    if args.format == DiffFormat::Json || args.output.is_some() {
+        eprintln!("{}", diff.verdict());
     }
     Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
 }

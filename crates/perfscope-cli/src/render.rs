@@ -15,7 +15,7 @@ fn shown(diff: &Diff, top: Option<usize>) -> &[DiffRow] {
 }
 
 /// A figure in the metric's unit: `12.4 µs`, `3.0 KiB`.
-fn figure(unit: Unit, value: Option<f64>) -> String {
+pub(crate) fn figure(unit: Unit, value: Option<f64>) -> String {
     match value {
         None => "-".into(),
         Some(v) => {
@@ -128,11 +128,18 @@ pub fn table(diff: &Diff, top: Option<usize>) -> String {
     }
     out.push_str(&verdict(diff));
     out.push('\n');
+    out.push_str(SINGLE_RUN_NOTE);
+    out.push('\n');
     out
 }
 
+/// What a comparison of two single runs cannot say.
+pub const SINGLE_RUN_NOTE: &str = "note: two single runs cannot separate noise from change; \
+     compare bench files (perfscope::bench, several iterations each) for a verdict with a \
+     confidence interval";
+
 /// A function name as a Markdown code span that is safe inside a table cell.
-fn md_code(name: &str) -> String {
+pub(crate) fn md_code(name: &str) -> String {
     let clean: String = name
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -360,7 +360,8 @@ fn diff_to_a_file_puts_the_verdict_on_stderr() {
     for cell in ["50.0 µs", "100.0 µs", "+50.0 µs", "+100.0%", "REGRESSED"] {
         assert!(rsi.contains(cell), "{cell} not in {rsi}");
     }
-    assert!(written.trim_end().ends_with(verdict), "{written}");
+    let note = perfscope_cli::render::SINGLE_RUN_NOTE;
+    assert!(written.trim_end().ends_with(&format!("{verdict}\n{note}")), "{written}");
 
     let out = perfscope(&["diff", &fx("base.json"), &fx("base.json"), "-o", &path_arg]);
     assert_eq!(out.status.code(), Some(0));

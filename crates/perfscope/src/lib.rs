@@ -46,6 +46,7 @@
 //! self-contained HTML page.
 #![deny(missing_docs)]
 
+pub mod bench;
 mod guard;
 mod report;
 mod table;

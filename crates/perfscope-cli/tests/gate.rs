@@ -1,0 +1,78 @@
+//! The regression gate end to end: a small workload benchmarked with `perfscope::bench` as a
+//! base, a rerun of the same build, and a build with a slowdown injected into one function;
+//! `perfscope diff` on the bench files passes the rerun (exit 0) and fails the slowdown
+//! (exit 1), naming only the slowed function. One test: `bench` resets perfscope process-wide.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use perfscope::bench::{BenchRun, bench};
+
+/// Spins for `micros` µs: all self time.
+fn spin(micros: u64) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_micros(micros) {
+        std::hint::spin_loop();
+    }
+}
+
+#[perfscope::measure]
+fn checksum(slow: bool) {
+    spin(if slow { 400 } else { 200 });
+}
+
+#[perfscope::measure]
+fn parse() {
+    spin(200);
+}
+
+/// The workload: `slow` is the injected slowdown (twice the work in `checksum`).
+fn build(slow: bool) -> BenchRun {
+    bench(if slow { "slowed" } else { "base" })
+        .with_warmup(2)
+        .with_iterations(15)
+        .with_timeout(Duration::from_secs(10))
+        .run(|| {
+            for _ in 0..5 {
+                parse();
+                checksum(slow);
+            }
+        })
+        .expect("no iteration timed out")
+}
+
+fn diff(base: &str, head: &str) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_perfscope"))
+        .args(["diff", base, head, "--fail-above", "10%", "--min-ns", "1000"])
+        .output()
+        .expect("perfscope runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn the_gate_passes_a_rerun_and_fails_an_injected_slowdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    for (name, slow) in [("base.json", false), ("rerun.json", false), ("slow.json", true)] {
+        std::fs::write(path(name), build(slow).to_json()).unwrap();
+    }
+
+    let (code, out, err) = diff(&path("base.json"), &path("rerun.json"));
+    assert_eq!(code, 0, "a rerun of the same build must pass:\n{out}{err}");
+    assert!(out.contains("no regression"), "{out}");
+    assert!(!out.contains("| regressed") && !out.contains(" regressed\n"), "{out}");
+
+    let (code, out, err) = diff(&path("base.json"), &path("slow.json"));
+    assert_eq!(code, 1, "the slowdown must fail the gate:\n{out}{err}");
+    assert!(out.contains("1 function regressed: gate::checksum"), "{out}");
+    let parse_line = out.lines().find(|l| l.contains("gate::parse")).expect("parse is listed");
+    assert!(!parse_line.ends_with("regressed"), "{parse_line}");
+
+    // A bench file against a report is refused with a clear error (exit 2).
+    let report = path("report.json");
+    std::fs::write(&report, perfscope::report().to_json()).unwrap();
+    let (code, _, err) = diff(&path("base.json"), &report);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is a bench file and") && err.contains("a report"), "{err}");
+}
