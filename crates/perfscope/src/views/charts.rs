@@ -106,7 +106,8 @@ pub(super) fn system(report: &Report, out: &mut String) {
 
 /// The report's series grouped by figure (section, name and unit), sorted by section and
 /// name (a source may give its series in any order), each chart's lines by their labels with
-/// numbers in numeric order (`cpu` 2 before 10); series without points are left out.
+/// numbers in numeric order (`cpu` 2 before 10); series without points, and the functions'
+/// latency series (drawn as a heatmap), are left out.
 fn charts(history: &[SeriesStats]) -> Vec<Chart<'_>> {
     let mut charts = grouped(history);
     charts.sort_by(|a, b| (a.section, a.name).cmp(&(b.section, b.name)));
@@ -124,7 +125,9 @@ fn label_key(series: &SeriesStats) -> Vec<(&str, Option<u64>, &str)> {
 /// The series grouped by figure, in order of appearance.
 fn grouped(history: &[SeriesStats]) -> Vec<Chart<'_>> {
     let mut charts: Vec<Chart<'_>> = Vec::new();
-    for series in history.iter().filter(|s| !s.points.is_empty()) {
+    // The functions' latency series have their own section (`heatmap.rs`).
+    let drawn = |s: &&SeriesStats| !s.points.is_empty() && !super::heatmap::is_function_latency(s);
+    for series in history.iter().filter(drawn) {
         let same = |c: &&mut Chart<'_>| {
             (c.section, c.name, c.unit) == (&series.section, &series.name, series.unit)
         };

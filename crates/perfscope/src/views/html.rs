@@ -1,5 +1,6 @@
 //! One self-contained HTML page: summary, sortable hotspot table, the figure sources' events and
-//! history charts (`charts.rs`), flame graph, call edges.
+//! history charts (`charts.rs`), function latency heatmap (`heatmap.rs`), flame graph, call
+//! edges.
 //!
 //! Everything is inline (styles, the sorting script, the SVG): the page loads nothing from
 //! anywhere, so it can be attached to a CI run or mailed. Every string that comes from the
@@ -7,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::charts;
+use super::{charts, heatmap};
 use crate::report::{FunctionKind, FunctionStats, Report};
 use crate::table::{figure_label, human_bytes, human_figure, human_ns};
 
@@ -18,7 +19,9 @@ impl Report {
     /// The report as one self-contained HTML page: a summary, the hotspot table (click a
     /// header to sort; allocation columns when `alloc_tracking` is on), the figure sources'
     /// events (a table) and history (a "System" section of inline SVG line charts with the
-    /// events marked; both only when the report has them), the flame graph of self time
+    /// events marked; both only when the report has them), a latency heatmap strip per
+    /// function (the system monitor's p99 per interval of the 20 most called functions, when
+    /// the report has them), the flame graph of self time
     /// inline (cargo feature `flamegraph`), and the call edges.
     ///
     /// The page references no external resource (no scripts, styles, fonts or images from the
@@ -34,6 +37,7 @@ impl Report {
         hotspots(self, &mut out);
         charts::events(self, &mut out);
         charts::system(self, &mut out);
+        heatmap::latency(self, &mut out);
         flame(self, &mut out);
         edges(self, &mut out);
         out.push_str("<script>\n");

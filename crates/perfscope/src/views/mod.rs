@@ -10,6 +10,7 @@ mod charts;
 #[cfg(feature = "flamegraph")]
 mod flamegraph;
 mod folded;
+mod heatmap;
 mod html;
 
 #[cfg(feature = "flamegraph")]
