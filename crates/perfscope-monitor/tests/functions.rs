@@ -93,4 +93,10 @@ fn a_function_made_three_times_slower_is_flagged_within_one_interval() {
     });
     assert!(series.is_some_and(|s| s.section == "function" && s.points.len() >= 30));
     assert!(!snapshot.figures.iter().any(|f| f.name == names::FUNCTION_LATENCY_P50_SECONDS));
+    // ... and the report's page draws it as the function's heatmap strip.
+    let html = perfscope::report().to_html();
+    assert!(html.contains(&format!("<g class=\"ps-strip\" data-function=\"{HANDLE}\">")));
+    if let Some(path) = std::env::var_os("PERFSCOPE_WRITE_HEATMAP_HTML") {
+        std::fs::write(path, html).expect("the page is written");
+    }
 }

@@ -141,6 +141,30 @@ fn the_strips_stay_bounded_over_a_long_history() {
 }
 
 #[test]
+fn jittered_samples_leave_no_holes_and_a_real_gap_shows() {
+    let mut report = empty();
+    for (name, calls) in [("app::jitter", 2), ("app::gap", 1)] {
+        report.functions.push(function(name, calls));
+        let mut p99 = latency(P99, name, 60, |_| 0.002);
+        // Samples 200 ms apart, give or take 30 ms.
+        for (i, p) in p99.points.iter_mut().enumerate() {
+            p.0 = T0 + i as u64 * 200 + [0, 30, 0, 0, 25, 0, 0, 0, 28][i % 9];
+        }
+        if name == "app::gap" {
+            p99.points.drain(20..35);
+        }
+        report.history.push(latency(P50, name, 1, |_| 0.001));
+        report.history.push(p99);
+    }
+    let page = Html::parse_document(&report.to_html());
+    let strips = strips(&page);
+    // One run of one colour end to end: no hole between jittered samples.
+    assert_eq!(levels(&strips[0]).len(), 1);
+    // The gap of 3 s (15 samples) splits the strip.
+    assert_eq!(levels(&strips[1]).len(), 2);
+}
+
+#[test]
 fn function_names_are_escaped() {
     let evil = "app::<script>alert(\"x\")</script>&'";
     let mut report = empty();

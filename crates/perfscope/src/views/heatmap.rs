@@ -105,10 +105,18 @@ pub(crate) fn level(ratio: f64) -> usize {
     (x.round() as usize).min(top)
 }
 
-/// The time span of the strips, in milliseconds: from one typical interval before the first
-/// point to the last point; and the number of cells: one per typical interval, [`COLUMNS`]
-/// at most.
-fn span(rows: &[Row<'_>]) -> (u64, u64, usize) {
+/// The strips' time span, in milliseconds: from one typical interval before the first point
+/// to the last point, in `columns` cells (one per typical interval, [`COLUMNS`] at most).
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    t0: u64,
+    t1: u64,
+    columns: usize,
+    /// The typical interval between two points (the median).
+    gap: f64,
+}
+
+fn span(rows: &[Row<'_>]) -> Span {
     let points = || rows.iter().flat_map(|r| r.p99.points.iter().map(|p| p.0));
     let t1 = points().max().unwrap_or(0);
     let gaps: Vec<f64> = rows
@@ -119,7 +127,7 @@ fn span(rows: &[Row<'_>]) -> (u64, u64, usize) {
     let t0 = points().min().unwrap_or(0).saturating_sub(gap);
     let t1 = t1.max(t0 + 1);
     let columns = ((t1 - t0) as f64 / gap.max(1) as f64).round() as usize;
-    (t0, t1, columns.clamp(1, COLUMNS))
+    Span { t0, t1, columns: columns.clamp(1, COLUMNS), gap: gap as f64 }
 }
 
 /// A cell: the highest p99 of its intervals (and that interval's time).
@@ -130,20 +138,37 @@ struct Cell {
     to: u64,
 }
 
-/// The row's points in `columns` cells over `t0..=t1`; `None` where it has no point.
-fn cells(series: &SeriesStats, t0: u64, t1: u64, columns: usize) -> Vec<Option<Cell>> {
+/// The row's points in `columns` cells over `t0..=t1`; `None` where it has no point. A point
+/// closes its interval, which runs from the point before it (two typical intervals back at
+/// most: a longer gap is a gap) and covers the cells whose middle it holds, or, if it is
+/// shorter than a cell, the cell of its end; a cell holding several takes the highest p99.
+fn cells(series: &SeriesStats, Span { t0, t1, columns, gap }: Span) -> Vec<Option<Cell>> {
     let width = (t1 - t0) as f64 / columns as f64;
     let mut cells: Vec<Option<Cell>> = vec![None; columns];
+    let mut previous: Option<u64> = None;
     for &(t, v) in &series.points {
         if !v.is_finite() || t < t0 {
             continue;
         }
-        // A point closes its interval: it belongs to the cell its time falls at the end of.
-        let column = (((t - t0) as f64 / width).ceil() as usize).clamp(1, columns) - 1;
-        let from = t0 + (column as f64 * width) as u64;
-        let to = t0 + ((column + 1) as f64 * width) as u64;
-        let cell = cells[column].get_or_insert(Cell { p99: v, from, to });
-        cell.p99 = cell.p99.max(v);
+        let at = (t - t0) as f64;
+        let from = previous.map_or(at - gap, |p| (p.saturating_sub(t0) as f64).max(at - 2.0 * gap));
+        previous = Some(t);
+        // Cells whose middle lies in (from, at].
+        let first = ((from / width - 0.5).floor() + 1.0).max(0.0) as usize;
+        let last = ((at / width - 0.5).floor().max(-1.0) + 1.0) as usize; // one past
+        let last = last.min(columns);
+        let range = if first < last {
+            first..last
+        } else {
+            let column = ((at / width).ceil() as usize).clamp(1, columns) - 1;
+            column..column + 1
+        };
+        for column in range {
+            let from = t0 + (column as f64 * width) as u64;
+            let to = t0 + ((column + 1) as f64 * width) as u64;
+            let cell = cells[column].get_or_insert(Cell { p99: v, from, to });
+            cell.p99 = cell.p99.max(v);
+        }
     }
     cells
 }
@@ -154,7 +179,8 @@ pub(super) fn latency(report: &Report, out: &mut String) {
     if rows.is_empty() {
         return;
     }
-    let (t0, t1, columns) = span(&rows);
+    let span = span(&rows);
+    let (t0, t1) = (span.t0, span.t1);
     out.push_str("<section>\n<h2>Function latency</h2>\n");
     let _ = writeln!(
         out,
@@ -170,7 +196,7 @@ pub(super) fn latency(report: &Report, out: &mut String) {
          aria-label=\"p99 latency per function over time\">"
     );
     for (i, row) in rows.iter().enumerate() {
-        strip(row, TOP + ROW * i as f64, (t0, t1, columns), out);
+        strip(row, TOP + ROW * i as f64, span, out);
     }
     let below = TOP + ROW * rows.len() as f64 + 14.0;
     for (x, anchor, text) in [
@@ -189,7 +215,8 @@ pub(super) fn latency(report: &Report, out: &mut String) {
 }
 
 /// One function's name, strip and figures at height `y`.
-fn strip(row: &Row<'_>, y: f64, (t0, t1, columns): (u64, u64, usize), out: &mut String) {
+fn strip(row: &Row<'_>, y: f64, span: Span, out: &mut String) {
+    let (t0, t1) = (span.t0, span.t1);
     let seconds = |v: f64| human_value(FigureUnit::Seconds, v);
     let p99s = || row.p99.points.iter().map(|p| p.1).filter(|v| v.is_finite());
     let p50 = row.p50.and_then(|s| median(s.points.iter().map(|p| p.1).collect()));
@@ -220,7 +247,7 @@ fn strip(row: &Row<'_>, y: f64, (t0, t1, columns): (u64, u64, usize), out: &mut 
         STRIP_RIGHT - STRIP_LEFT
     );
     let x = |t: u64| STRIP_LEFT + (STRIP_RIGHT - STRIP_LEFT) * (t - t0) as f64 / (t1 - t0) as f64;
-    let cells = cells(row.p99, t0, t1, columns);
+    let cells = cells(row.p99, span);
     let mut i = 0;
     while i < cells.len() {
         let Some(first) = cells[i] else {
