@@ -14,6 +14,8 @@
 //!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
+//! - [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx
+//!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN`.
 //!
 //! ```
 //! # #[cfg(all(feature = "moka", feature = "deadpool"))] {
@@ -56,6 +58,8 @@ mod callsites;
 pub mod cache;
 #[cfg(feature = "deadpool")]
 pub mod pool;
+#[cfg(feature = "sqlx")]
+pub mod queries;
 
 #[cfg(any(feature = "moka", feature = "deadpool"))]
 pub use callsites::MAX_NAMES;

@@ -1,0 +1,525 @@
+//! Database queries, measured from the events `sqlx` already emits (feature `sqlx`).
+//!
+//! sqlx logs every statement it runs as a `tracing` event with target `sqlx::query` (fields
+//! `summary`, `db.statement`, `rows_affected`, `rows_returned`, `elapsed`, `elapsed_secs`),
+//! at DEBUG (WARN for statements slower than its slow threshold), **only when that target is
+//! enabled**. [`layer()`] is a `tracing_subscriber` layer with its own per-layer filter that
+//! enables exactly that target for itself: sqlx emits the events, the query layer counts them,
+//! and the program's other layers (a `fmt` layer with its own filter) do not start printing
+//! them. A filter applied to the whole subscriber (an `EnvFilter` added with `.with(filter)`
+//! rather than `layer.with_filter(filter)`) decides for every layer: it must let
+//! `sqlx::query=debug` through, or give it to the other layers as per-layer filters. sqlx runs
+//! SQLite statements on the connection's worker thread, so the subscriber must be the global
+//! default (`.init()`), not a thread's.
+//!
+//! Per statement **fingerprint** ([`Fingerprint`]: literals, parameters and IN-lists
+//! replaced, comments and whitespace normalized, by `sqlparser`'s tokenizer) the collector
+//! keeps calls, total time, a latency histogram (p50, p99) and rows; a bounded log of the
+//! slowest statements ([`QueryCollector::slow_queries`]); and, for SQLite,
+//! [`QueryCollector::index_hints`] runs `EXPLAIN QUERY PLAN` on the slowest fingerprints and
+//! says which index would turn a full scan into a search.
+//!
+//! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
+//! characters; at most [`MAX_FINGERPRINTS`] of them, later ones count under `<other>`):
+//! [`CALLS_TOTAL`], [`DURATION_SECONDS_TOTAL`], [`ROWS_TOTAL`] (label `rows` =
+//! `returned`|`affected`), [`DURATION_P99_SECONDS`]. A statement slower than the slow
+//! threshold (100 ms by default) is also an event (kind `Anomaly`, section `query`).
+//!
+//! **Attribution to functions.** sqlx 0.8 opens no span around a query: it emits one event
+//! when the query is done, with its elapsed time, from wherever the statement ran (for SQLite,
+//! the connection's worker thread). A frame cannot be pushed after the fact, so a query is not
+//! a frame of its own: the awaiting function's `#[perfscope::measure]` frame includes the
+//! query's time (as idle time of an async function, since it waits for the worker), and the
+//! time per statement shape is in the figures per fingerprint.
+//!
+//! ```
+//! use tracing_subscriber::prelude::*;
+//! use perfscope_instrument::queries::QueryCollector;
+//!
+//! let queries = QueryCollector::new();
+//! let subscriber = tracing_subscriber::registry().with(queries.layer());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     // What sqlx emits after each statement:
+//!     for id in [1, 2] {
+//!         let summary = format!("SELECT * FROM users WHERE id = {id}");
+//!         tracing::debug!(target: "sqlx::query", summary, db.statement = "",
+//!             rows_affected = 0_u64, rows_returned = 1_u64, elapsed_secs = 0.002);
+//!     }
+//! });
+//! let stats = queries.fingerprints();
+//! assert_eq!(stats.len(), 1);
+//! assert_eq!(stats[0].normalized, "SELECT * FROM users WHERE id = ?");
+//! assert_eq!((stats[0].calls, stats[0].rows_returned), (2, 2));
+//! ```
+
+mod fingerprint;
+mod sqlite;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use perfscope_core::figures::{self, Event, EventKind, Figure, FigureSource, Registration, Unit};
+use perfscope_core::histogram::Histogram;
+use tracing_core::field::{Field, Visit};
+use tracing_core::{Event as TracingEvent, Level, Subscriber};
+use tracing_subscriber::filter::{Filtered, Targets};
+use tracing_subscriber::layer::{Context, Layer};
+
+pub use fingerprint::{Fingerprint, normalize};
+pub use sqlite::{IndexAdvice, IndexHint, Skipped};
+
+/// Statements run, per fingerprint (counter).
+pub const CALLS_TOTAL: &str = "perfscope_query_calls_total";
+/// Time spent in statements, per fingerprint (counter, seconds).
+pub const DURATION_SECONDS_TOTAL: &str = "perfscope_query_duration_seconds_total";
+/// Rows returned or affected, per fingerprint and `rows` = `returned`|`affected` (counter).
+pub const ROWS_TOTAL: &str = "perfscope_query_rows_total";
+/// The 99th percentile of a fingerprint's statement time (gauge, seconds).
+pub const DURATION_P99_SECONDS: &str = "perfscope_query_duration_p99_seconds";
+/// Fingerprints followed one by one; statements of later ones count under [`OTHER`].
+pub const MAX_FINGERPRINTS: usize = 200;
+/// The fingerprint label of statements beyond [`MAX_FINGERPRINTS`].
+pub const OTHER: &str = "<other>";
+/// The target sqlx logs statements under.
+pub const SQLX_TARGET: &str = "sqlx::query";
+
+const SECTION: &str = "query";
+const LABEL_CHARS: usize = 120;
+/// Distinct statement strings whose fingerprint is remembered (then the cache starts over).
+const STATEMENT_CACHE: usize = 4096;
+/// Characters of a statement kept in the slow log and as a fingerprint's example.
+const STATEMENT_CHARS: usize = 2000;
+const MAX_EVENTS: usize = 32;
+
+/// How a [`QueryCollector`] is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Statements at least this slow go to the slow log's events (default 100 ms).
+    pub slow_threshold: Duration,
+    /// How many statements the slow log keeps, the slowest (default 20).
+    pub slow_log_len: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { slow_threshold: Duration::from_millis(100), slow_log_len: 20 }
+    }
+}
+
+/// One fingerprint's counts (see [`QueryCollector::fingerprints`]).
+#[derive(Debug, Clone)]
+pub struct FingerprintStats {
+    /// The figures' label: short hash and normalized text (or [`OTHER`]).
+    pub label: String,
+    /// The normalized statement (empty for [`OTHER`]).
+    pub normalized: String,
+    /// The first statement seen with this fingerprint, as run (cut to 2,000 characters).
+    pub example: String,
+    /// Statements run.
+    pub calls: u64,
+    /// Their total time.
+    pub total: Duration,
+    /// Median statement time (histogram bucket precision).
+    pub p50: Duration,
+    /// 99th percentile statement time.
+    pub p99: Duration,
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+}
+
+/// One statement of the slow log (see [`QueryCollector::slow_queries`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlowQuery {
+    /// Its fingerprint's label.
+    pub fingerprint: String,
+    /// The statement as run, cut to 2,000 characters.
+    pub statement: String,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+    /// When it finished, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+}
+
+/// Counts statements per fingerprint; see the module documentation. Clones share the counts;
+/// the figures stay registered while any clone (or a [`layer`](Self::layer)) lives.
+#[derive(Clone)]
+pub struct QueryCollector {
+    inner: Arc<Inner>,
+    _registration: Arc<Registration>,
+}
+
+impl fmt::Debug for QueryCollector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryCollector").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl Default for QueryCollector {
+    fn default() -> Self {
+        QueryCollector::new()
+    }
+}
+
+struct Inner {
+    config: Config,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Statement string → index into `fingerprints` (`None`: counted under `other`).
+    by_statement: HashMap<Box<str>, Option<usize>>,
+    by_hash: HashMap<u64, usize>,
+    fingerprints: Vec<Counts>,
+    other: Option<Counts>,
+    slow: Vec<SlowQuery>,
+    events: Vec<Event>,
+}
+
+struct Counts {
+    label: String,
+    normalized: String,
+    example: String,
+    calls: u64,
+    nanos: u64,
+    rows_returned: u64,
+    rows_affected: u64,
+    histogram: Histogram,
+}
+
+impl Counts {
+    fn new(label: String, normalized: String, example: String) -> Counts {
+        Counts {
+            label,
+            normalized,
+            example,
+            calls: 0,
+            nanos: 0,
+            rows_returned: 0,
+            rows_affected: 0,
+            histogram: Histogram::new(),
+        }
+    }
+
+    fn stats(&self) -> FingerprintStats {
+        let q = |q| Duration::from_nanos(self.histogram.quantile(q).unwrap_or(0));
+        FingerprintStats {
+            label: self.label.clone(),
+            normalized: self.normalized.clone(),
+            example: self.example.clone(),
+            calls: self.calls,
+            total: Duration::from_nanos(self.nanos),
+            p50: q(0.5),
+            p99: q(0.99),
+            rows_returned: self.rows_returned,
+            rows_affected: self.rows_affected,
+        }
+    }
+}
+
+/// What one statement event carried.
+#[derive(Debug, Default)]
+pub struct QueryRecord<'a> {
+    /// The statement as run.
+    pub statement: &'a str,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+}
+
+impl QueryCollector {
+    /// A collector with the default [`Config`], its figures registered.
+    pub fn new() -> QueryCollector {
+        QueryCollector::with_config(Config::default())
+    }
+
+    /// A collector with `config`, its figures registered.
+    pub fn with_config(config: Config) -> QueryCollector {
+        let inner = Arc::new(Inner { config, state: Mutex::new(State::default()) });
+        let registration = figures::register(inner.clone());
+        QueryCollector { inner, _registration: Arc::new(registration) }
+    }
+
+    /// The layer feeding this collector from sqlx's `sqlx::query` events, with its own filter
+    /// enabling exactly that target (DEBUG and above) for itself.
+    pub fn layer<S>(&self) -> Filtered<QueryLayer, Targets, S>
+    where
+        S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        QueryLayer { collector: self.clone() }
+            .with_filter(Targets::new().with_target(SQLX_TARGET, Level::DEBUG))
+    }
+
+    /// Counts one statement (what the layer does for each event).
+    pub fn record(&self, query: &QueryRecord<'_>) {
+        let nanos = u64::try_from(query.elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = &mut *state;
+        let slot = match state.by_statement.get(query.statement) {
+            Some(slot) => *slot,
+            None => {
+                let slot = state.slot_of(query.statement);
+                if state.by_statement.len() >= STATEMENT_CACHE {
+                    state.by_statement.clear();
+                }
+                state.by_statement.insert(query.statement.into(), slot);
+                slot
+            }
+        };
+        let counts = match slot {
+            Some(i) => &mut state.fingerprints[i],
+            None => state
+                .other
+                .get_or_insert_with(|| Counts::new(OTHER.into(), String::new(), String::new())),
+        };
+        counts.calls += 1;
+        counts.nanos = counts.nanos.saturating_add(nanos);
+        counts.rows_returned += query.rows_returned;
+        counts.rows_affected += query.rows_affected;
+        counts.histogram.record(nanos);
+        if query.elapsed >= self.inner.config.slow_threshold {
+            let label = counts.label.clone();
+            state.slow(&self.inner.config, label, query);
+        }
+    }
+
+    /// Every fingerprint's counts, the most total time first ([`OTHER`] included if used).
+    pub fn fingerprints(&self) -> Vec<FingerprintStats> {
+        let state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<_> =
+            state.fingerprints.iter().chain(state.other.as_ref()).map(Counts::stats).collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.total));
+        all
+    }
+
+    /// The slowest statements seen at or above the slow threshold, slowest first (at most
+    /// `slow_log_len`).
+    pub fn slow_queries(&self) -> Vec<SlowQuery> {
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner).slow.clone()
+    }
+
+    /// Forgets every count.
+    pub fn reset(&self) {
+        *self.inner.state.lock().unwrap_or_else(PoisonError::into_inner) = State::default();
+    }
+}
+
+impl State {
+    fn slot_of(&mut self, statement: &str) -> Option<usize> {
+        let fingerprint = Fingerprint::of(statement);
+        if let Some(&i) = self.by_hash.get(&fingerprint.hash) {
+            return Some(i);
+        }
+        if self.fingerprints.len() >= MAX_FINGERPRINTS {
+            return None;
+        }
+        let label = fingerprint.label(LABEL_CHARS);
+        let example = fingerprint::truncate_chars(statement, STATEMENT_CHARS);
+        self.fingerprints.push(Counts::new(label, fingerprint.normalized, example));
+        self.by_hash.insert(fingerprint.hash, self.fingerprints.len() - 1);
+        Some(self.fingerprints.len() - 1)
+    }
+
+    fn slow(&mut self, config: &Config, fingerprint: String, query: &QueryRecord<'_>) {
+        let at_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let statement = fingerprint::truncate_chars(query.statement, STATEMENT_CHARS);
+        let message = format!(
+            "slow query: {:.1} ms (threshold {:.1} ms), {} rows returned, {} affected: {}",
+            query.elapsed.as_secs_f64() * 1e3,
+            config.slow_threshold.as_secs_f64() * 1e3,
+            query.rows_returned,
+            query.rows_affected,
+            fingerprint::truncate_chars(query.statement, 200),
+        );
+        if self.events.len() >= MAX_EVENTS {
+            self.events.remove(0);
+        }
+        self.events.push(Event {
+            section: SECTION,
+            kind: EventKind::Anomaly,
+            at_unix_ms,
+            subject: DURATION_SECONDS_TOTAL.into(),
+            labels: vec![(Cow::Borrowed("fingerprint"), fingerprint.clone())],
+            message,
+            value: Some(query.elapsed.as_secs_f64()),
+        });
+        if config.slow_log_len == 0 {
+            return;
+        }
+        let full = self.slow.len() >= config.slow_log_len;
+        if full && self.slow.last().is_some_and(|s| s.elapsed >= query.elapsed) {
+            return;
+        }
+        if full {
+            self.slow.pop();
+        }
+        let at = self.slow.partition_point(|s| s.elapsed >= query.elapsed);
+        self.slow.insert(
+            at,
+            SlowQuery {
+                fingerprint,
+                statement,
+                elapsed: query.elapsed,
+                rows_returned: query.rows_returned,
+                rows_affected: query.rows_affected,
+                at_unix_ms,
+            },
+        );
+    }
+}
+
+impl FigureSource for Inner {
+    fn read(&self, out: &mut Vec<Figure>) {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        for counts in state.fingerprints.iter().chain(state.other.as_ref()) {
+            let label = |f: Figure| f.with_label("fingerprint", counts.label.clone());
+            out.push(label(Figure::counter(
+                SECTION,
+                CALLS_TOTAL,
+                "Statements run, per fingerprint.",
+                Unit::Count,
+                counts.calls as f64,
+            )));
+            out.push(label(Figure::counter(
+                SECTION,
+                DURATION_SECONDS_TOTAL,
+                "Time spent in statements, per fingerprint.",
+                Unit::Seconds,
+                counts.nanos as f64 / 1e9,
+            )));
+            for (kind, rows) in
+                [("returned", counts.rows_returned), ("affected", counts.rows_affected)]
+            {
+                out.push(
+                    label(Figure::counter(
+                        SECTION,
+                        ROWS_TOTAL,
+                        "Rows returned or affected by statements, per fingerprint.",
+                        Unit::Count,
+                        rows as f64,
+                    ))
+                    .with_label("rows", kind),
+                );
+            }
+            if let Some(p99) = counts.histogram.quantile(0.99) {
+                out.push(label(Figure::gauge(
+                    SECTION,
+                    DURATION_P99_SECONDS,
+                    "99th percentile of a fingerprint's statement time.",
+                    Unit::Seconds,
+                    p99 as f64 / 1e9,
+                )));
+            }
+        }
+    }
+
+    fn events(&self, out: &mut Vec<Event>) {
+        out.extend(
+            self.state.lock().unwrap_or_else(PoisonError::into_inner).events.iter().cloned(),
+        );
+    }
+}
+
+/// The process-wide collector [`layer()`] feeds (created on first use).
+pub fn global() -> &'static QueryCollector {
+    static GLOBAL: OnceLock<QueryCollector> = OnceLock::new();
+    GLOBAL.get_or_init(QueryCollector::new)
+}
+
+/// A layer feeding the [`global()`] collector; see [`QueryCollector::layer`].
+pub fn layer<S>() -> Filtered<QueryLayer, Targets, S>
+where
+    S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    global().layer()
+}
+
+/// The layer counting sqlx's statement events; built by [`QueryCollector::layer`], which
+/// wraps it in the filter enabling `sqlx::query`.
+#[derive(Debug)]
+pub struct QueryLayer {
+    collector: QueryCollector,
+}
+
+impl<S: Subscriber> Layer<S> for QueryLayer {
+    fn on_event(&self, event: &TracingEvent<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() != SQLX_TARGET {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let statement = fields.statement.trim();
+        let statement = if statement.is_empty() { fields.summary.trim() } else { statement };
+        if statement.is_empty() || statement.starts_with(sqlite::EXPLAIN) {
+            return;
+        }
+        let elapsed = fields
+            .elapsed_secs
+            .map_or(Duration::ZERO, |s| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO));
+        self.collector.record(&QueryRecord {
+            statement,
+            elapsed,
+            rows_returned: fields.rows_returned,
+            rows_affected: fields.rows_affected,
+        });
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    summary: String,
+    statement: String,
+    elapsed_secs: Option<f64>,
+    rows_returned: u64,
+    rows_affected: u64,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "summary" => value.clone_into(&mut self.summary),
+            "db.statement" => value.clone_into(&mut self.statement),
+            _ => {}
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.elapsed_secs = Some(value);
+        }
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        match field.name() {
+            "rows_returned" => self.rows_returned = value,
+            "rows_affected" => self.rows_affected = value,
+            _ => {}
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.record_u64(field, u64::try_from(value).unwrap_or(0));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `summary` and `db.statement` arrive as strings; a Debug-formatted one would be quoted.
+        if matches!(field.name(), "summary" | "db.statement") {
+            let text = format!("{value:?}");
+            self.record_str(field, text.trim_matches('"'));
+        }
+    }
+}
