@@ -1,53 +1,96 @@
 //! The main job: an instrumented market scanner.
 //!
 //! A deterministic simulated price feed for N symbols is fetched asynchronously (with
-//! simulated network latency) and scanned by indicator functions — moving averages, RSI,
-//! volatility breakouts — on a multi-threaded tokio runtime. Every stage is measured with
-//! `#[perfscope::measure]`, spawned tasks and the signal ranking are tracing spans aggregated by
-//! `perfscope::layer()`, and `perfscope::CountingAlloc` attributes allocations; the hotspot
-//! table is printed when the run ends.
+//! simulated network latency, into buffers from an instrumented pool) and scanned by indicator
+//! functions — moving averages, RSI, volatility breakouts, a long-window volatility kept in an
+//! instrumented cache (L2 Redis with `--redis-url`) — on a multi-threaded tokio runtime. Every
+//! stage is measured with `#[perfscope::measure]`, spawned tasks and the signal ranking are
+//! tracing spans aggregated by `perfscope::layer()`, `perfscope::CountingAlloc` attributes
+//! allocations, the system monitor samples the host, process and runtime, and `/metrics`
+//! serves it all. SIGINT or SIGTERM end the run early with the full report.
 //!
 //! ```text
-//! cargo run --release --example market_scanner -- [--symbols 48] [--rounds 40] [--json report.json]
-//! cargo run --release --example market_scanner -- --rounds 0   # until Ctrl-C, for Prometheus/Grafana
+//! cargo run --release --example market_scanner                      # 10 s, table on stdout
+//! cargo run --release --example market_scanner -- --duration 0      # until Ctrl-C / SIGTERM
+//! cargo run --release --example market_scanner -- --report json --out run.json
+//! cargo run --release --example market_scanner -- --bench --warmup 3 --iterations 15 --out base.bench.json
+//! cargo run --release --example market_scanner -- --help
 //! ```
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
 use perfscope::measure;
+use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache, RedisL2};
+use perfscope_instrument::pool::InstrumentedPool;
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 
-/// Run parameters, from the command line.
+/// Scans a simulated market, measured by perfscope; prints the hotspot report at the end.
+#[derive(Debug, Parser)]
+#[command(name = "market_scanner", version, about)]
 struct Config {
+    /// Symbols scanned each round.
+    #[arg(long, default_value_t = 48)]
     symbols: usize,
-    rounds: usize,
-    json: Option<String>,
+    /// Stop after this many rounds (instead of --duration).
+    #[arg(long, conflicts_with = "duration")]
+    rounds: Option<usize>,
+    /// Scan for this long: `10s`, `2m`, `500ms`; `0` scans until SIGINT or SIGTERM.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Where `/metrics` is served; `none` disables it.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    metrics_addr: String,
+    /// The report's format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    report: ReportFormat,
+    /// Write the report (or, with --bench, the bench file) here instead of standard output.
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+    /// A Redis server for the indicator cache's second level (e.g. redis://127.0.0.1:6379).
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
+    /// Benchmark mode: warm-up plus measured iterations of --rounds rounds (default 20) each,
+    /// written as a bench file for `perfscope diff`.
+    #[arg(long)]
+    bench: bool,
+    /// Bench mode: iterations run first and thrown away.
+    #[arg(long, default_value_t = 3, requires = "bench")]
+    warmup: u32,
+    /// Bench mode: measured iterations.
+    #[arg(long, default_value_t = 10, requires = "bench")]
+    iterations: u32,
 }
 
-fn parse_args() -> anyhow::Result<Config> {
-    let mut config = Config { symbols: 48, rounds: 40, json: None };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--symbols" => config.symbols = value()?.parse().context("--symbols")?,
-            "--rounds" => config.rounds = value()?.parse().context("--rounds")?,
-            "--json" => config.json = Some(value()?),
-            "-h" | "--help" => {
-                println!(
-                    "market_scanner [--symbols N] [--rounds N (0: until Ctrl-C)] [--json PATH]"
-                );
-                std::process::exit(0);
-            }
-            other => bail!("unknown argument {other:?} (try --help)"),
-        }
-    }
-    Ok(config)
+/// Formats of the final report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Html,
+}
+
+/// `10s`, `2m`, `500ms`, `1h`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("not a duration: {text:?} (e.g. 10s)"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit {other:?} (ms, s, m, h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// xorshift64*: a small deterministic generator, so every run scans the same market.
@@ -100,12 +143,69 @@ impl Symbol {
     }
 }
 
-/// Fetches the next batch of ticks, after a simulated network round trip.
+/// What the scan tasks share: receive buffers from a pool (fewer than the symbols, so tasks
+/// wait for one: the report shows where) and a cache of the long-window volatility.
+struct Shared {
+    buffers: InstrumentedPool<Vec<f64>>,
+    indicators: IndicatorCache,
+}
+
+/// The long-window volatility, cached per symbol and history bucket: in-process (moka), or
+/// over Redis too with `--redis-url`. Values are kept as text, the form Redis stores.
+enum IndicatorCache {
+    Local(InstrumentedCache<String, String>),
+    Redis(Box<MultiLevelCache<String, String, RedisL2>>),
+}
+
+impl IndicatorCache {
+    fn new(redis_url: Option<&str>) -> anyhow::Result<IndicatorCache> {
+        let l1 = || moka::sync::Cache::builder().max_capacity(10_000);
+        Ok(match redis_url {
+            None => IndicatorCache::Local(InstrumentedCache::new("indicators", l1())),
+            Some(url) => {
+                let l2 = RedisL2::open(url)
+                    .with_context(|| format!("cannot use Redis at {url}"))?
+                    .with_prefix("market_scanner:")
+                    .with_ttl(Duration::from_secs(600));
+                IndicatorCache::Redis(Box::new(MultiLevelCache::new("indicators", l1(), l2)))
+            }
+        })
+    }
+
+    fn get_with(&self, key: String, compute: impl FnOnce() -> f64) -> f64 {
+        let text = match self {
+            IndicatorCache::Local(cache) => cache.get_with(key, || compute().to_string()),
+            IndicatorCache::Redis(cache) => {
+                let mut compute = Some(compute);
+                let load = || {
+                    Ok::<_, std::convert::Infallible>(
+                        compute.take().map_or(0.0, |f| f()).to_string(),
+                    )
+                };
+                match cache.get_with(&key, load) {
+                    Ok(text) => text,
+                    // Redis gone: compute it here; the cache counted the error.
+                    Err(_) => return compute.map_or(f64::NAN, |f| f()),
+                }
+            }
+        };
+        text.parse().unwrap_or(f64::NAN)
+    }
+}
+
+/// Fetches the next batch of ticks into a pooled buffer, after a simulated network round trip.
 #[measure]
-async fn fetch_ticks(symbol: &mut Symbol, ticks: usize) -> Vec<f64> {
+async fn fetch_ticks(
+    symbol: &mut Symbol,
+    ticks: usize,
+    shared: &Shared,
+) -> anyhow::Result<Vec<f64>> {
+    let mut buffer = shared.buffers.get().await.context("no receive buffer")?;
     let latency_us = 200 + (symbol.rng.next_f64() * 800.0) as u64;
     tokio::time::sleep(Duration::from_micros(latency_us)).await;
-    symbol.simulate_ticks(ticks)
+    buffer.clear();
+    buffer.extend(symbol.simulate_ticks(ticks));
+    Ok(buffer.clone())
 }
 
 #[measure]
@@ -165,18 +265,20 @@ enum Signal {
     VolatilityBreakout,
 }
 
-/// Price leaving the band mean ± k·σ while short-term volatility jumps over the long-term.
+/// Price leaving the band mean ± k·σ while short-term volatility jumps over the long-term
+/// (the long-term one cached per 256 ticks of history).
 #[measure]
-fn volatility_breakout(prices: &[f64]) -> bool {
+fn volatility_breakout(name: &str, prices: &[f64], shared: &Shared) -> bool {
     let short = volatility(prices, 20);
-    let long = volatility(prices, 200);
+    let key = format!("{name}:vol200:{}", prices.len() / 256);
+    let long = shared.indicators.get_with(key, || volatility(prices, 200));
     let band = simple_moving_average(&prices[prices.len().saturating_sub(50)..], 50);
     let (Some(&mean), Some(&last)) = (band.last(), prices.last()) else { return false };
     short > 1.8 * long && (last - mean).abs() > 2.0 * short * mean
 }
 
 #[measure]
-fn scan_symbol(prices: &[f64]) -> Vec<Signal> {
+fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal> {
     let mut signals = Vec::new();
     let fast = exponential_moving_average(prices, 12);
     let slow = simple_moving_average(prices, 50);
@@ -194,7 +296,7 @@ fn scan_symbol(prices: &[f64]) -> Vec<Signal> {
         Some(rsi) if rsi < 30.0 => signals.push(Signal::Oversold),
         _ => {}
     }
-    if volatility_breakout(prices) {
+    if volatility_breakout(name, prices, shared) {
         signals.push(Signal::VolatilityBreakout);
     }
     signals
@@ -202,58 +304,171 @@ fn scan_symbol(prices: &[f64]) -> Vec<Signal> {
 
 /// One round for one symbol: fetch new ticks, keep a bounded history, scan it.
 #[measure]
-async fn process_symbol(mut symbol: Symbol) -> (Symbol, Vec<Signal>) {
-    let ticks = fetch_ticks(&mut symbol, 64).await;
+async fn process_symbol(
+    mut symbol: Symbol,
+    shared: Arc<Shared>,
+) -> anyhow::Result<(Symbol, Vec<Signal>)> {
+    let ticks = fetch_ticks(&mut symbol, 64, &shared).await?;
     symbol.history.extend(ticks);
     let excess = symbol.history.len().saturating_sub(2_000);
     symbol.history.drain(..excess);
-    let signals = scan_symbol(&symbol.history);
-    (symbol, signals)
+    let signals = scan_symbol(&symbol.name, &symbol.history, &shared);
+    Ok((symbol, signals))
 }
 
 /// The symbols after a round, and the signals the round found (symbol name, signal).
 type RoundResult = (Vec<Symbol>, Vec<(String, Signal)>);
 
 #[measure]
-async fn scan_round(symbols: Vec<Symbol>) -> anyhow::Result<RoundResult> {
+async fn scan_round(symbols: Vec<Symbol>, shared: &Arc<Shared>) -> anyhow::Result<RoundResult> {
     let tasks: Vec<_> = symbols
         .into_iter()
-        .map(|s| tokio::spawn(process_symbol(s).instrument(tracing::info_span!("symbol_task"))))
+        .map(|s| {
+            let task = process_symbol(s, shared.clone());
+            tokio::spawn(task.instrument(tracing::info_span!("symbol_task")))
+        })
         .collect();
     let mut symbols = Vec::with_capacity(tasks.len());
     let mut signals = Vec::new();
     for task in tasks {
-        let (symbol, found) = task.await.context("a scan task failed")?;
+        let (symbol, found) = task.await.context("a scan task failed")??;
         signals.extend(found.into_iter().map(|s| (symbol.name.clone(), s)));
         symbols.push(symbol);
     }
     Ok((symbols, signals))
 }
 
+/// How a scan ends: after N rounds, at a deadline, or on SIGINT/SIGTERM (whichever first).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    rounds: Option<usize>,
+    deadline: Option<Instant>,
+}
+
+/// Rounds scanned and signals found, per kind.
+type Tally = (usize, std::collections::BTreeMap<Signal, usize>);
+
 #[measure]
 async fn run(
-    config: &Config,
-) -> anyhow::Result<(usize, std::collections::BTreeMap<Signal, usize>)> {
-    let mut symbols: Vec<Symbol> = (0..config.symbols).map(Symbol::new).collect();
+    symbols: usize,
+    limits: Limits,
+    shared: Arc<Shared>,
+    progress: &Progress,
+) -> anyhow::Result<Tally> {
+    let mut symbols: Vec<Symbol> = (0..symbols).map(Symbol::new).collect();
     // Warm-up history so every indicator has enough data.
     for symbol in &mut symbols {
         symbol.history = symbol.simulate_ticks(400);
     }
     let mut counts = std::collections::BTreeMap::new();
-    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut stop = std::pin::pin!(stop_signal());
     let mut rounds = 0;
-    while config.rounds == 0 || rounds < config.rounds {
+    while limits.rounds.is_none_or(|n| rounds < n)
+        && limits.deadline.is_none_or(|d| Instant::now() < d)
+    {
+        let deadline = limits.deadline.map(tokio::time::Instant::from_std);
         let (next, signals) = tokio::select! {
-            round = scan_round(symbols) => round?,
-            _ = &mut interrupted => break,
+            round = scan_round(symbols, &shared) => round?,
+            _ = &mut stop => break,
+            _ = sleep_until(deadline) => break,
         };
         rounds += 1;
+        progress.round(rounds);
         symbols = next;
         for (signal, n) in tally_signals(&signals) {
             *counts.entry(signal).or_insert(0) += n;
         }
     }
     Ok((rounds, counts))
+}
+
+/// Resolves at `deadline`, or never.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what systemd, Docker and Kubernetes send).
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Progress: a bar on a terminal for runs of a few seconds or more, plain lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    last_line: std::sync::Mutex<Instant>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(limits: Limits, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let long = limits
+            .deadline
+            .is_none_or(|d| d.saturating_duration_since(Instant::now()) >= Duration::from_secs(3));
+        let bar = (!quiet && long && std::io::stderr().is_terminal()).then(|| {
+            let bar = match limits.deadline {
+                Some(d) => indicatif::ProgressBar::new(
+                    d.saturating_duration_since(Instant::now()).as_secs().max(1),
+                ),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            last_line: std::sync::Mutex::new(Instant::now()),
+            quiet,
+        }
+    }
+
+    fn round(&self, rounds: usize) {
+        let elapsed = self.started.elapsed();
+        if let Some(bar) = &self.bar {
+            bar.set_position(elapsed.as_secs());
+            bar.set_message(format!("{rounds} rounds"));
+        } else if !self.quiet {
+            let mut last = self.last_line.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.elapsed() >= Duration::from_secs(2) {
+                *last = Instant::now();
+                eprintln!("market_scanner: {:.1} s, {rounds} rounds", elapsed.as_secs_f64());
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Signals found in one round, per kind: an `#[instrument]`ed function, measured by the layer.
@@ -267,17 +482,21 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 }
 
 fn main() -> anyhow::Result<()> {
-    let config = parse_args()?;
-    // Serve perfscope's figures at http://127.0.0.1:9464/metrics while the scan runs
+    let config = Config::parse();
+    // Serve perfscope's figures (and everything below) at /metrics while the scan runs
     // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
-    let _metrics = perfscope_export::prometheus()
-        .install()
-        .inspect_err(|error| eprintln!("market_scanner: no /metrics endpoint: {error}"));
+    let _metrics = match config.metrics_addr.as_str() {
+        "none" => None,
+        addr => {
+            let addr = addr.parse().with_context(|| format!("--metrics-addr {addr:?}"))?;
+            perfscope_export::prometheus()
+                .with_address(addr)
+                .install()
+                .inspect_err(|error| eprintln!("market_scanner: no /metrics endpoint: {error}"))
+                .ok()
+        }
+    };
     tracing_subscriber::registry().with(perfscope::layer()).init();
-    let mut guard = perfscope::report_on_exit().top(20);
-    if let Some(path) = &config.json {
-        guard = guard.json(path);
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The system monitor: host, process, runtime and per-symbol traffic figures each second.
     let monitor = perfscope::monitor::Monitor::builder()
@@ -286,9 +505,26 @@ fn main() -> anyhow::Result<()> {
         .with_traffic("market_scanner::process_symbol")
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
-    let (rounds, counts) = runtime.block_on(run(&config))?;
-    println!(
-        "scanned {} symbols x {} rounds; signals: {}",
+    let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
+    let shared = Arc::new(Shared {
+        buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
+        indicators: IndicatorCache::new(config.redis_url.as_deref())?,
+    });
+
+    if config.bench {
+        return bench(&config, &runtime, &shared);
+    }
+    let limits = Limits {
+        rounds: config.rounds,
+        deadline: (config.rounds.is_none() && !config.duration.is_zero())
+            .then(|| Instant::now() + config.duration),
+    };
+    let progress = Progress::new(limits, false);
+    let (rounds, counts) =
+        runtime.block_on(run(config.symbols, limits, shared.clone(), &progress))?;
+    progress.finish();
+    eprintln!(
+        "market_scanner: scanned {} symbols x {} rounds; signals: {}",
         config.symbols,
         rounds,
         counts.iter().map(|(s, n)| format!("{s:?}={n}")).collect::<Vec<_>>().join(", ")
@@ -298,6 +534,57 @@ fn main() -> anyhow::Result<()> {
     if let Ok(monitor) = &monitor {
         monitor.wait_for_samples(1, Duration::from_secs(2));
     }
-    drop(guard);
+    let report = perfscope::report();
+    let text = match config.report {
+        ReportFormat::Table => format!("{}\n", report.table(20)),
+        ReportFormat::Json => report.to_json(),
+        ReportFormat::Html => report.to_html(),
+    };
+    match &config.out {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{}", report.table(20));
+            eprintln!("market_scanner: report written to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// `--bench`: warm-up and measured iterations of `--rounds` rounds each, as a bench file.
+fn bench(
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+    shared: &Arc<Shared>,
+) -> anyhow::Result<()> {
+    let limits = Limits { rounds: Some(config.rounds.unwrap_or(20)), deadline: None };
+    let quiet = Progress::new(limits, true);
+    let mut failed = None;
+    let run = perfscope::bench::bench("market_scanner")
+        .with_warmup(config.warmup)
+        .with_iterations(config.iterations)
+        .with_timeout(Duration::from_secs(120))
+        .run(|| {
+            if let Err(error) =
+                runtime.block_on(run(config.symbols, limits, shared.clone(), &quiet))
+            {
+                failed.get_or_insert(error);
+            }
+        })?;
+    if let Some(error) = failed {
+        bail!("a bench iteration failed: {error:#}");
+    }
+    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
+    std::fs::write(&path, run.to_json())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
+         (compare two with `perfscope diff base.bench.json head.bench.json`)",
+        config.warmup,
+        config.iterations,
+        limits.rounds.unwrap_or_default(),
+        path.display()
+    );
     Ok(())
 }

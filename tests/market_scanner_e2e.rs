@@ -1,0 +1,142 @@
+//! The main job end to end, as a user runs it: the built `market_scanner` example serves
+//! `/metrics` with families from every crate while it scans; SIGTERM (what systemd, Docker and
+//! Kubernetes send) ends it with exit 0 and the full JSON report written.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `target/<profile>/examples/market_scanner`, which `cargo test` (without target filters,
+/// as `scripts/test` runs it) builds beside the tests. Run alone, this test needs
+/// `cargo build --example market_scanner` first; it says so rather than run a stale binary.
+fn scanner_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let binary = profile_dir.join("examples").join("market_scanner");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/market_scanner.rs");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let (built, written) = (modified(&binary), modified(std::path::Path::new(source)));
+    assert!(
+        built.is_some_and(|b| written.is_none_or(|w| b >= w)),
+        "{} is missing or older than its source: run `cargo build --example market_scanner` \
+         (or the whole suite, `scripts/test`)",
+        binary.display()
+    );
+    binary
+}
+
+fn free_address() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port")
+}
+
+fn scrape(address: SocketAddr) -> Option<String> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Kills the scanner if the test fails before it exits.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
+    let dir = tempfile_dir();
+    let out = dir.join("run.json");
+    let address = free_address();
+    let child = Command::new(scanner_binary())
+        .args(["--duration", "0", "--symbols", "16", "--report", "json"])
+        .args(["--metrics-addr", &address.to_string(), "--out"])
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the scanner starts");
+    let mut scanner = Running(child);
+
+    // Families from every crate: perfscope-export (functions), core (process), the monitor
+    // (host, runtime, traffic) and perfscope-instrument (cache, pool).
+    let wanted = [
+        "perfscope_function_self_seconds_total{",
+        "process_threads ",
+        "perfscope_node_memory_MemTotal_bytes ",
+        "perfscope_tokio_workers ",
+        "perfscope_traffic_requests_per_second{",
+        "perfscope_cache_requests_total{",
+        "perfscope_pool_connection_count{",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Some(status) = scanner.0.try_wait().expect("waits") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = scanner.0.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            panic!("the scanner exited early ({status}):\n{stderr}");
+        }
+        if let Some(text) = scrape(address) {
+            last = text;
+            if wanted.iter().all(|w| last.contains(w)) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let missing: Vec<&&str> = wanted.iter().filter(|w| !last.contains(**w)).collect();
+    assert!(missing.is_empty(), "missing {missing:?} from /metrics:\n{last}");
+
+    let pid = scanner.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = scanner.0.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the scanner did not stop within 30 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = scanner.0.stderr.take() {
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(status.success(), "exit {status} after SIGTERM:\n{stderr}");
+
+    let json = std::fs::read_to_string(&out).expect("the report was written");
+    let report = perfscope::Report::from_json(&json).expect("a valid report");
+    let volatility = report.function("market_scanner::volatility").expect("scanned");
+    assert!(
+        volatility.calls > 0 && volatility.self_ns > 0 && volatility.allocations > 0,
+        "{volatility:?}"
+    );
+    for frame in ["cache::indicators::get_with", "pool::receive_buffers::acquire"] {
+        assert!(report.function(frame).is_some_and(|f| f.calls > 0), "no {frame} in the report");
+    }
+    let sections: std::collections::BTreeSet<&str> =
+        report.figures.iter().map(|f| f.section.as_str()).collect();
+    for section in ["process", "host", "tokio", "traffic", "cache", "pool"] {
+        assert!(sections.contains(section), "no {section} figures: {sections:?}");
+    }
+    assert!(!report.history.is_empty(), "the monitor's history is in the report");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh directory under the system's temp dir.
+fn tempfile_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("market_scanner_e2e_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    dir
+}
