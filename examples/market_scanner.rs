@@ -67,7 +67,14 @@ struct Config {
     /// Bench mode: measured iterations.
     #[arg(long, default_value_t = 10, requires = "bench")]
     iterations: u32,
+    /// Makes `relative_strength_index` do 1.5x its work: the injected regression the gate's
+    /// acceptance runs look for (BENCHMARKS.md).
+    #[arg(long, hide = true)]
+    inject_slowdown: bool,
 }
+
+/// Set by `--inject-slowdown`.
+static SLOWDOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Formats of the final report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -228,6 +235,17 @@ fn exponential_moving_average(prices: &[f64], span: usize) -> Vec<f64> {
 /// Wilder's relative strength index over `period` ticks (last value).
 #[measure]
 fn relative_strength_index(prices: &[f64], period: usize) -> Option<f64> {
+    if prices.len() <= period {
+        return None;
+    }
+    if SLOWDOWN.load(std::sync::atomic::Ordering::Relaxed) {
+        // The injected regression: half the work again, thrown away.
+        std::hint::black_box(wilder_rsi(&prices[prices.len() / 2..], period));
+    }
+    wilder_rsi(prices, period)
+}
+
+fn wilder_rsi(prices: &[f64], period: usize) -> Option<f64> {
     if prices.len() <= period {
         return None;
     }
@@ -483,6 +501,7 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    SLOWDOWN.store(config.inject_slowdown, std::sync::atomic::Ordering::Relaxed);
     // Serve perfscope's figures (and everything below) at /metrics while the scan runs
     // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
     let _metrics = match config.metrics_addr.as_str() {

@@ -9,8 +9,9 @@
 //! - a verdict, with `t` = `--fail-above` and `α` = 0.05:
 //!   - **regressed**: the whole interval is above `1 + t` and `p < α`;
 //!   - **improved**: the whole interval is below `1 / (1 + t)` and `p < α`;
-//!   - **unchanged**: the whole interval is within `[1 / (1 + t), 1 + t]`, or the medians
-//!     differ by less than the floor (`--min-ns` / `--min-bytes` per call);
+//!   - **unchanged**: the whole interval is within `[1 / (1 + t), 1 + t]`; **unchanged (below
+//!     floor)** when the medians differ by less than the floor (`--min-ns` / `--min-bytes`
+//!     per call), whatever the ratio;
 //!   - **too noisy to tell**: otherwise (the interval straddles a bound), or fewer than 3
 //!     iterations on a side.
 
@@ -34,8 +35,11 @@ pub enum Verdict {
     Regressed,
     /// Better beyond the threshold, with confidence.
     Improved,
-    /// Within the threshold, with confidence (or below the floor).
+    /// Within the threshold, with confidence.
     Unchanged,
+    /// The medians differ by less than the floor (`--min-ns` / `--min-bytes` per call): too
+    /// small to matter, whatever the ratio.
+    BelowFloor,
     /// The interval straddles a bound: more iterations, or a quieter machine.
     TooNoisy,
     /// In the base run only.
@@ -51,6 +55,7 @@ impl Verdict {
             Verdict::Regressed => "regressed",
             Verdict::Improved => "improved",
             Verdict::Unchanged => "unchanged",
+            Verdict::BelowFloor => "unchanged (below floor)",
             Verdict::TooNoisy => "too noisy to tell",
             Verdict::Removed => "removed",
             Verdict::Added => "added",
@@ -105,7 +110,7 @@ impl BenchDiff {
             Verdict::Regressed => 0,
             Verdict::TooNoisy => 1,
             Verdict::Improved => 2,
-            Verdict::Unchanged => 3,
+            Verdict::Unchanged | Verdict::BelowFloor => 3,
             Verdict::Added | Verdict::Removed => 4,
         };
         rows.sort_by(|x, y| {
@@ -122,6 +127,7 @@ impl BenchDiff {
     /// One line for logs.
     pub fn verdict(&self) -> String {
         let of = |v: Verdict| self.rows.iter().filter(|r| r.verdict == v).count();
+        let unchanged = of(Verdict::Unchanged) + of(Verdict::BelowFloor);
         let regressed: Vec<&str> = self
             .rows
             .iter()
@@ -129,8 +135,7 @@ impl BenchDiff {
             .map(|r| r.name.as_str())
             .collect();
         let counts = format!(
-            "{} unchanged, {} improved, {} too noisy to tell",
-            of(Verdict::Unchanged),
+            "{unchanged} unchanged, {} improved, {} too noisy to tell",
             of(Verdict::Improved),
             of(Verdict::TooNoisy)
         );
@@ -188,7 +193,7 @@ fn row(name: &str, a: &[f64], b: &[f64], options: &DiffOptions) -> BenchRow {
     let (upper, lower) = (1.0 + t, 1.0 / (1.0 + t));
     let (lo, hi) = out.ci;
     out.verdict = if (head_median - base_median).abs() < options.min_change as f64 {
-        Verdict::Unchanged
+        Verdict::BelowFloor
     } else if lo > upper && out.p < ALPHA {
         Verdict::Regressed
     } else if hi < lower && out.p < ALPHA {
@@ -269,7 +274,7 @@ mod tests {
         let options =
             DiffOptions { metric: Metric::SelfTime, fail_above_pct: 10.0, min_change: 1_000 };
         let diff = BenchDiff::new(&run(&[100.0; 5]), &run(&[300.0; 5]), options);
-        assert_eq!(diff.rows[0].verdict, Verdict::Unchanged, "200 ns < the 1 µs floor");
+        assert_eq!(diff.rows[0].verdict, Verdict::BelowFloor, "200 ns < the 1 µs floor");
         let empty = BenchRun { iterations: Vec::new(), ..run(&[]) };
         let diff = BenchDiff::new(&empty, &run(&[100.0; 5]), options);
         assert_eq!(diff.rows[0].verdict, Verdict::Added);
