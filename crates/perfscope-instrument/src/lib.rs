@@ -15,7 +15,8 @@
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
 //! - [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx
-//!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN`.
+//!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
+//!   generic plans with feature `postgres`).
 //!
 //! ```
 //! # #[cfg(all(feature = "moka", feature = "deadpool"))] {

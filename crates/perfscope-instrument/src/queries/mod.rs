@@ -17,7 +17,9 @@
 //! keeps calls, total time, a latency histogram (p50, p99) and rows; a bounded log of the
 //! slowest statements ([`QueryCollector::slow_queries`]); and, for SQLite,
 //! [`QueryCollector::index_hints`] runs `EXPLAIN QUERY PLAN` on the slowest fingerprints and
-//! says which index would turn a full scan into a search.
+//! says which index would turn a full scan into a search; with feature `postgres`,
+//! [`QueryCollector::index_hints_postgres`] does the same from PostgreSQL's generic plans
+//! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL).
 //!
 //! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
 //! characters; at most [`MAX_FINGERPRINTS`] of them, later ones count under `<other>`):
@@ -53,6 +55,8 @@
 //! ```
 
 mod fingerprint;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 use std::borrow::Cow;
@@ -464,7 +468,7 @@ impl<S: Subscriber> Layer<S> for QueryLayer {
         event.record(&mut fields);
         let statement = fields.statement.trim();
         let statement = if statement.is_empty() { fields.summary.trim() } else { statement };
-        if statement.is_empty() || statement.starts_with(sqlite::EXPLAIN) {
+        if statement.is_empty() || statement.starts_with(sqlite::MARK) {
             return;
         }
         let elapsed = fields

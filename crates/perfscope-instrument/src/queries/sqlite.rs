@@ -9,7 +9,7 @@
 use sqlparser::ast::{
     Expr, FromTable, GroupByExpr, OrderByKind, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use sqlparser::dialect::SQLiteDialect;
+use sqlparser::dialect::{Dialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 use sqlx::Row;
 
@@ -54,35 +54,48 @@ pub struct IndexAdvice {
 
 /// The fingerprints explained, the most total time first.
 const SLOWEST: usize = 10;
-/// How the collector's own `EXPLAIN` statements start (the layer does not count them).
-pub(super) const EXPLAIN: &str = "EXPLAIN QUERY PLAN /* perfscope */ ";
+/// How the collector's own statements start (the layer does not count them).
+pub(super) const MARK: &str = "/* perfscope */ ";
+const EXPLAIN: &str = "/* perfscope */ EXPLAIN QUERY PLAN ";
 
 impl QueryCollector {
-    /// Runs `EXPLAIN QUERY PLAN` on `pool` for the statements of the 10 fingerprints with the
-    /// most total time (SELECT, UPDATE and DELETE only) and reads the plans for index hints.
-    /// A statement's bind parameters are left unbound, which SQLite reads as NULL: the plan
-    /// is that of the statement's shape.
-    pub async fn index_hints(&self, pool: &sqlx::SqlitePool) -> IndexAdvice {
-        let mut advice = IndexAdvice::default();
+    /// The fingerprints to explain: the [`SLOWEST`] SELECT, UPDATE and DELETE fingerprints by
+    /// total time, and why others among the slowest are not.
+    pub(super) fn explain_candidates(&self) -> (Vec<super::FingerprintStats>, Vec<Skipped>) {
+        let (mut candidates, mut skipped) = (Vec::new(), Vec::new());
         let fingerprints = self.fingerprints();
-        let mut explained = 0;
-        for (rank, stats) in fingerprints.iter().filter(|s| !s.normalized.is_empty()).enumerate() {
-            if explained == SLOWEST {
+        for (rank, stats) in
+            fingerprints.into_iter().filter(|s| !s.normalized.is_empty()).enumerate()
+        {
+            if candidates.len() == SLOWEST {
                 break;
             }
             let skip = |reason: String| Skipped { fingerprint: stats.label.clone(), reason };
             let verb = stats.normalized.split_whitespace().next().unwrap_or("");
             if !matches!(verb, "SELECT" | "UPDATE" | "DELETE") {
                 if rank < SLOWEST {
-                    advice.skipped.push(skip(format!("{verb} statements are not explained")));
+                    skipped.push(skip(format!("{verb} statements are not explained")));
                 }
                 continue;
             }
-            explained += 1;
             if stats.example.ends_with('…') {
-                advice.skipped.push(skip("the statement was cut (longer than kept)".into()));
+                skipped.push(skip("the statement was cut (longer than kept)".into()));
                 continue;
             }
+            candidates.push(stats);
+        }
+        (candidates, skipped)
+    }
+
+    /// Runs `EXPLAIN QUERY PLAN` on `pool` for the statements of the 10 fingerprints with the
+    /// most total time (SELECT, UPDATE and DELETE only) and reads the plans for index hints.
+    /// A statement's bind parameters are left unbound, which SQLite reads as NULL: the plan
+    /// is that of the statement's shape.
+    pub async fn index_hints(&self, pool: &sqlx::SqlitePool) -> IndexAdvice {
+        let (candidates, skipped) = self.explain_candidates();
+        let mut advice = IndexAdvice { skipped, ..IndexAdvice::default() };
+        for stats in &candidates {
+            let skip = |reason: String| Skipped { fingerprint: stats.label.clone(), reason };
             let rows =
                 match sqlx::query(&format!("{EXPLAIN}{}", stats.example)).fetch_all(pool).await {
                     Ok(rows) => rows,
@@ -105,19 +118,19 @@ impl QueryCollector {
 
 /// What the statement does with which columns.
 #[derive(Debug, Default)]
-struct Shape {
+pub(super) struct Shape {
     /// `(table name, alias)` of every table read.
     tables: Vec<(String, Option<String>)>,
     /// `(qualifier, column)` filtered on in WHERE.
-    filtered: Vec<(Option<String>, String)>,
+    pub(super) filtered: Vec<(Option<String>, String)>,
     ordered: Vec<(Option<String>, String)>,
     grouped: Vec<(Option<String>, String)>,
 }
 
 impl Shape {
-    fn of(sql: &str) -> Shape {
+    pub(super) fn of(sql: &str, dialect: &dyn Dialect) -> Shape {
         let mut shape = Shape::default();
-        let Ok(statements) = Parser::parse_sql(&SQLiteDialect {}, sql) else { return shape };
+        let Ok(statements) = Parser::parse_sql(dialect, sql) else { return shape };
         let Some(statement) = statements.first() else { return shape };
         match statement {
             Statement::Query(query) => {
@@ -168,7 +181,7 @@ impl Shape {
 
     /// The columns of `list` that belong to the table SQLite calls `plan_name` (its name or
     /// alias): qualified by it, or unqualified when the statement reads one table.
-    fn columns_of(
+    pub(super) fn columns_of(
         &self,
         plan_name: &str,
         list: &[(Option<String>, String)],
@@ -225,6 +238,30 @@ fn columns(expr: &Expr, out: &mut Vec<(Option<String>, String)>) {
     }
 }
 
+/// Adds a hint unless the same one is there.
+pub(super) fn push_hint(
+    out: &mut Vec<IndexHint>,
+    fingerprint: &str,
+    statement: &str,
+    table: String,
+    columns: Vec<String>,
+    evidence: String,
+) {
+    if out.iter().any(|h| h.fingerprint == fingerprint && h.table == table && h.columns == columns)
+    {
+        return;
+    }
+    let suggestion = format!("CREATE INDEX ON {table}({})", columns.join(", "));
+    out.push(IndexHint {
+        fingerprint: fingerprint.to_string(),
+        statement: statement.to_string(),
+        table,
+        columns,
+        suggestion,
+        evidence,
+    });
+}
+
 /// Hints from one statement's plan rows (`detail` column of `EXPLAIN QUERY PLAN`).
 fn hints_from_plan(
     fingerprint: &str,
@@ -232,23 +269,9 @@ fn hints_from_plan(
     details: &[String],
     out: &mut Vec<IndexHint>,
 ) {
-    let shape = Shape::of(statement);
+    let shape = Shape::of(statement, &SQLiteDialect {});
     let mut hint = |table: String, columns: Vec<String>, why: String| {
-        if out
-            .iter()
-            .any(|h| h.fingerprint == fingerprint && h.table == table && h.columns == columns)
-        {
-            return;
-        }
-        let suggestion = format!("CREATE INDEX ON {table}({})", columns.join(", "));
-        out.push(IndexHint {
-            fingerprint: fingerprint.to_string(),
-            statement: statement.to_string(),
-            table,
-            columns,
-            suggestion,
-            evidence: why,
-        });
+        push_hint(out, fingerprint, statement, table, columns, why);
     };
     for detail in details {
         let words: Vec<&str> = detail.split_whitespace().collect();

@@ -1,0 +1,156 @@
+//! Index hints on PostgreSQL (feature `postgres`): `EXPLAIN (FORMAT JSON)` of each slow
+//! fingerprint's **generic** plan (`plan_cache_mode = force_generic_plan`, the statement
+//! `PREPARE`d and `EXPLAIN EXECUTE`d with every parameter NULL), so a parameterized statement
+//! is planned for its shape rather than for one value. A `Seq Scan` with a `Filter` on columns
+//! the statement's `WHERE` names is a hint; index, index-only and bitmap scans are not.
+
+use serde_json::Value;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlx::Row;
+
+use super::QueryCollector;
+use super::sqlite::{IndexAdvice, IndexHint, MARK, Shape, Skipped, push_hint};
+
+impl QueryCollector {
+    /// Runs `EXPLAIN (FORMAT JSON)` on one connection of `pool` for the statements of the 10
+    /// fingerprints with the most total time (SELECT, UPDATE and DELETE only), generic plans
+    /// with parameters NULL, and reads the plans for index hints. The connection's
+    /// `plan_cache_mode` is reset afterwards.
+    pub async fn index_hints_postgres(&self, pool: &sqlx::PgPool) -> IndexAdvice {
+        let (candidates, skipped) = self.explain_candidates();
+        let mut advice = IndexAdvice { skipped, ..IndexAdvice::default() };
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                for stats in &candidates {
+                    advice.skipped.push(Skipped {
+                        fingerprint: stats.label.clone(),
+                        reason: format!("no connection: {e}"),
+                    });
+                }
+                return advice;
+            }
+        };
+        let set = format!("{MARK}SET plan_cache_mode = force_generic_plan");
+        if let Err(e) = sqlx::raw_sql(&set).execute(&mut *conn).await {
+            advice.skipped.extend(candidates.iter().map(|s| Skipped {
+                fingerprint: s.label.clone(),
+                reason: format!("SET plan_cache_mode failed: {e}"),
+            }));
+            return advice;
+        }
+        for stats in &candidates {
+            match explain(&mut conn, &stats.example).await {
+                Ok(plan) => {
+                    let before = advice.hints.len();
+                    hints_from_json(&stats.label, &stats.example, &plan, &mut advice.hints);
+                    if advice.hints.len() == before {
+                        advice.explained += 1;
+                    }
+                }
+                Err(reason) => {
+                    advice.skipped.push(Skipped { fingerprint: stats.label.clone(), reason })
+                }
+            }
+        }
+        let _ = sqlx::raw_sql(&format!("{MARK}RESET plan_cache_mode")).execute(&mut *conn).await;
+        advice
+    }
+}
+
+/// The JSON plan of `statement`: prepared, explained with NULL parameters, deallocated.
+async fn explain(conn: &mut sqlx::PgConnection, statement: &str) -> Result<Value, String> {
+    let params = parameters(statement);
+    let _ = sqlx::raw_sql(&format!("{MARK}DEALLOCATE perfscope_explain")).execute(&mut *conn).await;
+    let prepare = format!("{MARK}PREPARE perfscope_explain AS {statement}");
+    sqlx::raw_sql(&prepare)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| format!("PREPARE failed: {e}"))?;
+    let nulls = vec!["NULL"; params].join(", ");
+    let args = if params == 0 { String::new() } else { format!("({nulls})") };
+    let explain = format!("{MARK}EXPLAIN (FORMAT JSON) EXECUTE perfscope_explain{args}");
+    let rows = sqlx::raw_sql(&explain).fetch_all(&mut *conn).await;
+    let _ = sqlx::raw_sql(&format!("{MARK}DEALLOCATE perfscope_explain")).execute(&mut *conn).await;
+    let rows = rows.map_err(|e| format!("EXPLAIN failed: {e}"))?;
+    let text: String = rows
+        .first()
+        .and_then(|r| r.try_get_unchecked::<String, _>(0).ok())
+        .ok_or("EXPLAIN returned no plan")?;
+    serde_json::from_str(&text).map_err(|e| format!("unreadable plan: {e}"))
+}
+
+/// How many parameters (`$1` ... `$n`) `statement` takes: the highest `n`.
+fn parameters(statement: &str) -> usize {
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, statement).tokenize() else { return 0 };
+    tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Placeholder(p) => p.strip_prefix('$')?.parse::<usize>().ok(),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Hints from one statement's JSON plan (`[{"Plan": {...}}]`).
+fn hints_from_json(fingerprint: &str, statement: &str, plan: &Value, out: &mut Vec<IndexHint>) {
+    let shape = Shape::of(statement, &PostgreSqlDialect {});
+    let mut stack: Vec<&Value> = match plan {
+        Value::Array(items) => items.iter().filter_map(|i| i.get("Plan")).collect(),
+        other => other.get("Plan").into_iter().collect(),
+    };
+    while let Some(node) = stack.pop() {
+        if let Some(Value::Array(children)) = node.get("Plans") {
+            stack.extend(children);
+        }
+        let text = |key: &str| node.get(key).and_then(Value::as_str);
+        if text("Node Type") != Some("Seq Scan") {
+            continue;
+        }
+        let (Some(relation), Some(filter)) = (text("Relation Name"), text("Filter")) else {
+            continue;
+        };
+        let alias = text("Alias").unwrap_or(relation);
+        if let Some((table, columns)) = shape
+            .columns_of(alias, &shape.filtered)
+            .or_else(|| shape.columns_of(relation, &shape.filtered))
+        {
+            let why = format!(
+                "EXPLAIN (FORMAT JSON), generic plan: Seq Scan on {relation} (every row read) \
+                 with Filter: {filter}"
+            );
+            push_hint(out, fingerprint, statement, table, columns, why);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_counted_and_plans_read() {
+        assert_eq!(parameters("SELECT * FROM t WHERE a = $1 AND b = $3"), 3);
+        assert_eq!(parameters("SELECT 1"), 0);
+        let plan: Value = serde_json::from_str(
+            r#"[{"Plan": {"Node Type": "Limit", "Plans": [{"Node Type": "Seq Scan",
+               "Relation Name": "orders", "Alias": "o", "Filter": "(customer_id = $1)"}]}}]"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let sql = "SELECT o.id FROM orders o WHERE o.customer_id = $1 LIMIT 5";
+        hints_from_json("f", sql, &plan, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].suggestion, "CREATE INDEX ON orders(customer_id)");
+        let indexed: Value = serde_json::from_str(
+            r#"[{"Plan": {"Node Type": "Index Scan", "Relation Name": "orders", "Alias": "o",
+               "Index Name": "orders_customer_id_idx"}}]"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        hints_from_json("f", sql, &indexed, &mut out);
+        assert!(out.is_empty());
+    }
+}
