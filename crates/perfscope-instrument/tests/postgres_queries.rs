@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use perfscope_instrument::queries::{QueryCollector, QueryRecord};
+use perfscope_instrument::queries::QueryCollector;
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use tracing_subscriber::prelude::*;
 
 /// A PostgreSQL server of the test's own, in a temporary data directory, stopped and removed
 /// when dropped. As root, it runs as the `postgres` user (PostgreSQL refuses root).
@@ -143,21 +144,23 @@ fn an_unindexed_filter_gets_a_hint_from_the_generic_plan_until_the_index_exists(
         ] {
             sqlx::raw_sql(sql).execute(&pool).await.unwrap();
         }
-        // The collector as the layer would fill it (the layer's path is tested on SQLite).
+        // sqlx-postgres emits its statement events on the awaiting thread: a thread's default
+        // subscriber sees them (a current-thread runtime).
         let queries = QueryCollector::new();
+        let _subscriber =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(queries.layer()));
         let statement = "SELECT id, total FROM pg_orders WHERE customer_id = $1";
-        queries.record(&QueryRecord {
-            statement,
-            elapsed: Duration::from_millis(30),
-            rows_returned: 50,
-            rows_affected: 0,
-        });
-        queries.record(&QueryRecord {
-            statement: "INSERT INTO pg_orders (customer_id, total) VALUES ($1, $2)",
-            elapsed: Duration::from_millis(1),
-            rows_returned: 0,
-            rows_affected: 1,
-        });
+        for customer in 0..20 {
+            sqlx::query(statement).bind(customer).fetch_all(&pool).await.unwrap();
+        }
+        sqlx::query("INSERT INTO pg_orders (customer_id, total) VALUES ($1, $2)")
+            .bind(7)
+            .bind(1.5)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let select = queries.fingerprints().into_iter().find(|s| s.example == statement);
+        assert_eq!(select.map(|s| (s.calls, s.rows_returned)), Some((20, 20 * 50)));
 
         let advice = queries.index_hints_postgres(&pool).await;
         assert_eq!(advice.hints.len(), 1, "{advice:#?}");
@@ -172,6 +175,8 @@ fn an_unindexed_filter_gets_a_hint_from_the_generic_plan_until_the_index_exists(
         let advice = queries.index_hints_postgres(&pool).await;
         assert!(advice.hints.is_empty(), "{advice:#?}");
         assert_eq!(advice.explained, 1, "{advice:#?}");
+        // The collector's own statements (PREPARE, EXPLAIN, SET) are not counted.
+        assert!(queries.fingerprints().iter().all(|s| !s.normalized.contains("perfscope_explain")));
         pool.close().await;
     });
 }
