@@ -6,9 +6,15 @@
 //! - the ratio of medians, head / base, with a 95% bootstrap confidence interval (2,000
 //!   resamples, fixed seed);
 //! - the two-sided Mann–Whitney U test's p-value;
-//! - a verdict, with `t` = `--fail-above` and `α` = 0.05:
-//!   - **regressed**: the whole interval is above `1 + t` and `p < α`;
-//!   - **improved**: the whole interval is below `1 / (1 + t)` and `p < α`;
+//! - the function's own spread: the larger relative interquartile range of the two runs' per-call
+//!   figures, `s`;
+//! - a verdict, with `t` = `--fail-above`, `e = max(t, s)` and `α` = 0.05:
+//!   - **regressed**: the whole interval is above `1 + e` and `p < α` — a change must exceed
+//!     both the threshold and the function's own spread between iterations, because
+//!     iterations of one run share its state and understate how much two runs differ (20
+//!     same-build pairs of the market scanner flagged a function whose iterations spread by
+//!     35% until this rule; see BENCHMARKS.md);
+//!   - **improved**: the whole interval is below `1 / (1 + e)` and `p < α`;
 //!   - **unchanged**: the whole interval is within `[1 / (1 + t), 1 + t]`; **unchanged (below
 //!     floor)** when the medians differ by less than the floor (`--min-ns` / `--min-bytes`
 //!     per call), whatever the ratio;
@@ -78,6 +84,8 @@ pub struct BenchRow {
     pub ci: (f64, f64),
     /// Mann–Whitney p-value.
     pub p: f64,
+    /// The function's spread: the larger relative interquartile range of the two runs.
+    pub spread: f64,
     /// Iterations used, base and head.
     pub n: (usize, usize),
     /// The verdict.
@@ -177,6 +185,7 @@ fn row(name: &str, a: &[f64], b: &[f64], options: &DiffOptions) -> BenchRow {
         ratio,
         ci: (f64::NAN, f64::NAN),
         p: f64::NAN,
+        spread: f64::NAN,
         n: (a.len(), b.len()),
         verdict: Verdict::TooNoisy,
     };
@@ -186,17 +195,19 @@ fn row(name: &str, a: &[f64], b: &[f64], options: &DiffOptions) -> BenchRow {
     }
     out.ci = stats::bootstrap_ratio_ci(a, b, RESAMPLES);
     out.p = stats::mann_whitney_p(a, b);
+    out.spread = stats::relative_iqr(a).max(stats::relative_iqr(b));
     if a.len() < MIN_ITERATIONS || b.len() < MIN_ITERATIONS {
         return out;
     }
     let t = options.fail_above_pct / 100.0;
     let (upper, lower) = (1.0 + t, 1.0 / (1.0 + t));
+    let effect = if out.spread.is_finite() { t.max(out.spread) } else { t };
     let (lo, hi) = out.ci;
     out.verdict = if (head_median - base_median).abs() < options.min_change as f64 {
         Verdict::BelowFloor
-    } else if lo > upper && out.p < ALPHA {
+    } else if lo > 1.0 + effect && out.p < ALPHA {
         Verdict::Regressed
-    } else if hi < lower && out.p < ALPHA {
+    } else if hi < 1.0 / (1.0 + effect) && out.p < ALPHA {
         Verdict::Improved
     } else if lo >= lower && hi <= upper {
         Verdict::Unchanged
@@ -267,6 +278,19 @@ mod tests {
         let base = noisy(100_000.0, 0.5, 15, 6);
         assert_eq!(verdict(&base, &noisy(112_000.0, 0.5, 15, 7)), Verdict::TooNoisy);
         assert_eq!(verdict(&[100_000.0, 100_000.0], &[150_000.0, 150_000.0]), Verdict::TooNoisy);
+    }
+
+    #[test]
+    fn a_change_within_the_functions_own_spread_is_not_a_regression() {
+        // Iterations spreading by ~40%: a 30% higher median is not told from noise.
+        let base = noisy(100_000.0, 0.4, 15, 8);
+        let head = noisy(130_000.0, 0.4, 15, 9);
+        assert_ne!(verdict(&base, &head), Verdict::Regressed);
+        // A tight function with the same 30% change is.
+        assert_eq!(
+            verdict(&noisy(100_000.0, 0.02, 15, 10), &noisy(130_000.0, 0.02, 15, 11)),
+            Verdict::Regressed
+        );
     }
 
     #[test]

@@ -37,7 +37,17 @@ fn p_value(p: f64) -> String {
 /// was reached.
 pub fn table(diff: &BenchDiff, top: Option<usize>, markdown: bool) -> String {
     let unit = diff.metric.unit();
-    let header = ["function", "base median", "head median", "ratio", "95% CI", "p", "n", "verdict"];
+    let header = [
+        "function",
+        "base median",
+        "head median",
+        "ratio",
+        "95% CI",
+        "p",
+        "spread",
+        "n",
+        "verdict",
+    ];
     let mut out = String::new();
     if markdown {
         let _ = writeln!(
@@ -59,6 +69,7 @@ pub fn table(diff: &BenchDiff, top: Option<usize>, markdown: bool) -> String {
             ratio(row.ratio),
             interval(row),
             p_value(row.p),
+            if row.spread.is_finite() { format!("{:.0}%", row.spread * 100.0) } else { "-".into() },
             format!("{}/{}", row.n.0, row.n.1),
             row.verdict.describe().to_string(),
         ];
@@ -67,14 +78,23 @@ pub fn table(diff: &BenchDiff, top: Option<usize>, markdown: bool) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "  {:<48} {:>11} {:>11} {:>8} {:>13} {:>7} {:>5}  {}",
-                cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]
+                "  {:<48} {:>11} {:>11} {:>8} {:>13} {:>7} {:>6} {:>5}  {}",
+                cells[0],
+                cells[1],
+                cells[2],
+                cells[3],
+                cells[4],
+                cells[5],
+                cells[6],
+                cells[7],
+                cells[8]
             );
         }
     }
     let method = format!(
         "Per-call medians across iterations; 95% bootstrap interval of the ratio (head / base); \
-         two-sided Mann–Whitney U, α = {ALPHA}. Regressed: the interval above 1 + threshold and \
+         two-sided Mann–Whitney U, α = {ALPHA}; spread: the larger relative interquartile \
+         range of the two runs. Regressed: the interval above 1 + max(threshold, spread) and \
          p < α; unchanged: the interval within the threshold; otherwise too noisy to tell."
     );
     if markdown {
@@ -94,6 +114,7 @@ struct JsonRow<'a> {
     ratio: Option<f64>,
     ci: Option<[f64; 2]>,
     p: Option<f64>,
+    spread: Option<f64>,
     iterations: [usize; 2],
 }
 
@@ -110,6 +131,7 @@ pub fn json(diff: &BenchDiff, top: Option<usize>) -> String {
             ratio: finite(r.ratio),
             ci: (r.ci.0.is_finite() && r.ci.1.is_finite()).then_some([r.ci.0, r.ci.1]),
             p: finite(r.p),
+            spread: finite(r.spread),
             iterations: [r.n.0, r.n.1],
         })
         .collect();

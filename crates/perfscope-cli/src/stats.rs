@@ -13,6 +13,19 @@ pub fn median(xs: &[f64]) -> f64 {
     if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 }
 }
 
+/// The interquartile range relative to the median, `(Q3 - Q1) / median` (nearest-rank
+/// quartiles): how much one run's iterations spread. NaN when empty or the median is 0.
+pub fn relative_iqr(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let m = median(xs);
+    if n == 0 || m == 0.0 {
+        return f64::NAN;
+    }
+    (sorted[(3 * n) / 4] - sorted[n / 4]) / m
+}
+
 /// Two-sided p-value of the Mann–Whitney U test that `a` and `b` come from one distribution:
 /// normal approximation with tie and continuity corrections (fine from ~5 values a side).
 /// 1 when either side is empty or every value is tied.
@@ -116,6 +129,14 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn relative_iqrs() {
+        let xs: Vec<f64> = (1..=8).map(f64::from).collect(); // Q1 = 3, Q3 = 7, median 4.5
+        assert!((relative_iqr(&xs) - 4.0 / 4.5).abs() < 1e-12);
+        assert_eq!(relative_iqr(&[5.0; 4]), 0.0);
+        assert!(relative_iqr(&[]).is_nan());
     }
 
     #[test]
