@@ -118,6 +118,13 @@ fn main() {
         "{} samples, {functions} measured functions, {series} history series",
         monitor.samples()
     );
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+    for event in monitor.events() {
+        *kinds
+            .entry(format!("{} {:?} {}", event.section, event.kind, event.subject))
+            .or_default() += 1;
+    }
+    println!("events kept, by section, kind and subject: {kinds:#?}");
     println!("RSS:  {}", summary(|r| r.0));
     println!("heap: {}", summary(|r| r.1));
 }

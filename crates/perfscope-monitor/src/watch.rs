@@ -15,6 +15,12 @@ use crate::names::*;
 use crate::ring::Ring;
 use crate::steps::{Step, StepWatch};
 
+/// Samples whose heap is left out of [`advice::reuse_buffers`]'s trend: the monitor's own rings
+/// are allocated in full in its first samples (half a MiB with the default ring), a step up
+/// that would read as the program's heap growing.
+const SETTLE: u64 = 3;
+/// Fewest points of the heap's trend [`advice::reuse_buffers`] looks at.
+const MIN_HEAP_POINTS: usize = 10;
 /// Points of the heap's (or RSS's) trend for [`advice::reuse_buffers`].
 const HEAP_POINTS: usize = 60;
 /// Self time per second (cores) under this is never a step.
@@ -57,6 +63,7 @@ pub(crate) struct Functions {
     limit: RateLimit,
     heap: Ring,
     last: Option<(Instant, u64)>,
+    samples: u64,
 }
 
 impl Functions {
@@ -68,6 +75,7 @@ impl Functions {
             limit: RateLimit::default(),
             heap: Ring::new(HEAP_POINTS),
             last: None,
+            samples: 0,
         }
     }
 
@@ -77,7 +85,10 @@ impl Functions {
         let Out { figures, history, events } = out;
         let traffic = &self.traffic;
         let intervals = self.deltas.update(snapshot, |name| traffic.iter().any(|t| t == name));
-        if let Some(heap) = cx.heap {
+        self.samples += 1;
+        if let Some(heap) = cx.heap
+            && self.samples > SETTLE
+        {
             self.heap.push(cx.at_ms as f64 / 1e3, heap);
         }
         let Some((before, before_ms)) = self.last.replace((cx.at, cx.at_ms)) else { return };
@@ -149,7 +160,8 @@ impl Functions {
 
     fn advise(&self, intervals: &[Interval], seconds: f64, cx: &Context) -> Vec<Advice> {
         let points = self.heap.to_vec();
-        let slope = trend(&points).filter(|t| t.direction == Direction::Rising).map(|t| t.slope);
+        let points = if points.len() >= MIN_HEAP_POINTS { points.as_slice() } else { &[] };
+        let slope = trend(points).filter(|t| t.direction == Direction::Rising).map(|t| t.slope);
         let top = intervals
             .iter()
             .max_by_key(|i| i.alloc_bytes)

@@ -1,7 +1,8 @@
 //! End to end: a recommendation reaches snapshots. A measured function keeps what it allocates
 //! (the heap, as `CountingAlloc` counts it, grows by some MiB a second, far above
 //! `HEAP_SLOPE`) beside one that allocates little; a monitor at 200 ms with per-function
-//! analysis names the first in a `reuse_buffers` recommendation within a few samples. The
+//! analysis names the first in a `reuse_buffers` recommendation once the heap's trend has its
+//! 10 points past the monitor's first 3 samples (when it allocates its own rings). The
 //! heap's growth is the workload's own bytes, not time, so a loaded machine slows it, but
 //! it stays tens of times above the rule's limit.
 
@@ -75,6 +76,8 @@ fn a_growing_heap_names_the_function_that_keeps_allocating() {
     // The value is `grow`'s allocation rate, bytes a second.
     let rate = advice.value.expect("the allocation rate");
     assert!(rate > HEAP_SLOPE, "{advice:?}");
+    // Not before the trend had its points: 3 samples settling, 10 points.
+    assert!(monitor.samples() >= 13, "{} samples", monitor.samples());
     // The monitor's own list has it too.
     assert!(monitor.events().iter().any(|e| e.kind == EventKind::Recommendation));
 }
