@@ -23,15 +23,6 @@ pub const UID: &str = "perfscope";
 /// The label matchers every query applies.
 const SELECTOR: &str = r#"job=~"$job", instance=~"$instance", function=~"$function""#;
 
-/// Rows kept for the crates that come later; each holds a placeholder text panel.
-const LATER_ROWS: [(&str, &str); 2] = [
-    (
-        "Pools & caches",
-        "Pool waits and cache hit rates: filled by the pool and cache instrumentation's issue.",
-    ),
-    ("Queries", "Query latency and rows: filled by the query instrumentation's issue."),
-];
-
 /// `metric{job=~"$job", instance=~"$instance", function=~"$function"}`.
 fn select(metric: &str) -> String {
     format!("{metric}{{{SELECTOR}}}")
@@ -42,7 +33,7 @@ fn rate(metric: &str) -> String {
     format!("rate({}[$__rate_interval])", select(metric))
 }
 
-fn target(ref_id: &str, expr: String, legend: &str) -> Value {
+pub(crate) fn target(ref_id: &str, expr: String, legend: &str) -> Value {
     json!({
         "datasource": datasource(),
         "refId": ref_id,
@@ -56,11 +47,11 @@ fn datasource() -> Value {
     json!({ "type": "prometheus", "uid": "${datasource}" })
 }
 
-fn grid(x: u32, y: u32, w: u32, h: u32) -> Value {
+pub(crate) fn grid(x: u32, y: u32, w: u32, h: u32) -> Value {
     json!({ "x": x, "y": y, "w": w, "h": h })
 }
 
-fn timeseries(
+pub(crate) fn timeseries(
     title: &str,
     description: &str,
     unit: &str,
@@ -145,7 +136,7 @@ fn heatmap(pos: Value) -> Value {
 }
 
 /// `name{job=~"$job", instance=~"$instance"}`: a figure of the process or host, per instance.
-fn per_instance(name: &str) -> String {
+pub(crate) fn per_instance(name: &str) -> String {
     format!(r#"{name}{{job=~"$job", instance=~"$instance"}}"#)
 }
 
@@ -318,23 +309,6 @@ fn system_row(y: u32, id: u32) -> Value {
     })
 }
 
-fn later_row(title: &str, text: &str, y: u32, id: u32) -> Value {
-    json!({
-        "type": "row",
-        "title": title,
-        "collapsed": true,
-        "gridPos": grid(0, y, 24, 1),
-        "id": id,
-        "panels": [{
-            "type": "text",
-            "title": title,
-            "id": id + 1,
-            "gridPos": grid(0, y + 1, 24, 3),
-            "options": { "mode": "markdown", "content": text },
-        }],
-    })
-}
-
 fn variable(name: &str, label: &str, query: String) -> Value {
     json!({
         "name": name,
@@ -423,9 +397,8 @@ pub fn dashboard() -> Value {
     }
     // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300.
     panels.push(system_row(32, 100));
-    for (i, (title, text)) in (1u32..).zip(LATER_ROWS) {
-        panels.push(later_row(title, text, 32 + i, 100 + 100 * i));
-    }
+    panels.push(crate::dashboard_rows::pools_and_caches(33, 200));
+    panels.push(crate::dashboard_rows::queries(34, 300));
     let calls = CALLS;
     json!({
         "uid": UID,
@@ -512,7 +485,10 @@ mod tests {
         let exprs = panel_exprs(&d);
         assert!(exprs.len() >= 9, "{exprs:?}");
         // Function panels follow the function variable; process and host figures have none.
-        let per_instance = [PROCESS_THREADS, HEAP_IN_USE].into_iter().chain(MONITOR_NAMES);
+        let per_instance = [PROCESS_THREADS, HEAP_IN_USE]
+            .into_iter()
+            .chain(MONITOR_NAMES)
+            .chain(crate::families::INSTRUMENT_NAMES);
         let per_instance: Vec<&str> = per_instance.collect();
         assert!(
             exprs.iter().all(|e| e.contains(r#"function=~"$function""#)

@@ -187,12 +187,39 @@ pub const FAMILIES: [Family; 7] = [
     },
 ];
 
+/// The figure names of `perfscope-instrument` (caches, pools, queries), which the dashboard's
+/// "Pools & caches" and "Queries" rows query. Duplicated here so this crate does not depend on
+/// it; `perfscope-instrument`'s tests check that every name it exports is here.
+pub const INSTRUMENT_NAMES: [&str; 21] = [
+    "perfscope_cache_entries",
+    "perfscope_cache_errors_total",
+    "perfscope_cache_evictions_total",
+    "perfscope_cache_hit_ratio",
+    "perfscope_cache_load_errors_total",
+    "perfscope_cache_loads_total",
+    "perfscope_cache_removals_total",
+    "perfscope_cache_requests_total",
+    "perfscope_cache_writes_total",
+    "perfscope_pool_acquires_total",
+    "perfscope_pool_connection_count",
+    "perfscope_pool_connection_max",
+    "perfscope_pool_connection_used_high_water",
+    "perfscope_pool_pending_requests",
+    "perfscope_pool_timeouts_total",
+    "perfscope_pool_wait_seconds_total",
+    "perfscope_pool_waits_total",
+    "perfscope_query_calls_total",
+    "perfscope_query_duration_p99_seconds",
+    "perfscope_query_duration_seconds_total",
+    "perfscope_query_rows_total",
+];
+
 /// Every sample name exported (what PromQL may select): the function families', the
-/// process figures' and, when a monitor runs, the [`MONITOR_NAMES`].
+/// process figures' and, where they run, the [`MONITOR_NAMES`] and [`INSTRUMENT_NAMES`].
 pub fn sample_names() -> Vec<String> {
     let process = [PROCESS_THREADS, HEAP_IN_USE].map(String::from);
-    let monitor = MONITOR_NAMES.map(String::from);
-    FAMILIES.iter().flat_map(Family::sample_names).chain(process).chain(monitor).collect()
+    let sources = MONITOR_NAMES.iter().chain(&INSTRUMENT_NAMES).map(|n| n.to_string());
+    FAMILIES.iter().flat_map(Family::sample_names).chain(process).chain(sources).collect()
 }
 
 /// Gives every family its `# HELP` text and unit in `recorder`.
@@ -258,6 +285,6 @@ mod tests {
                 assert!(family.name.contains("_seconds"), "{}", family.name);
             }
         }
-        assert_eq!(sample_names().len(), 11 + MONITOR_NAMES.len());
+        assert_eq!(sample_names().len(), 11 + MONITOR_NAMES.len() + INSTRUMENT_NAMES.len());
     }
 }

@@ -79,6 +79,7 @@
 mod background;
 mod bridge;
 pub mod dashboard;
+mod dashboard_rows;
 mod error;
 pub mod families;
 mod options;

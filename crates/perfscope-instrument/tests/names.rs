@@ -1,0 +1,90 @@
+//! Every figure name this crate exports is in `perfscope_export::families::INSTRUMENT_NAMES`,
+//! the list the dashboard's "Pools & caches" and "Queries" rows query (and every listed name
+//! is exported): the two cannot drift apart.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use perfscope_export::families::{INSTRUMENT_NAMES, sample_names};
+use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache};
+use perfscope_instrument::pool::InstrumentedPool;
+use perfscope_instrument::queries::{QueryCollector, QueryRecord};
+
+/// A second level that stores nothing (an L2 is a trait; Redis is tested elsewhere).
+#[derive(Debug)]
+struct Nothing;
+
+impl perfscope_instrument::cache::L2 for Nothing {
+    type Error = std::io::Error;
+    fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, std::io::Error> {
+        Ok(None)
+    }
+    fn set(&self, _key: &str, _value: &[u8]) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+    fn delete(&self, _key: &str) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+}
+
+#[test]
+fn every_exported_name_is_listed_for_the_dashboard() {
+    let cache = InstrumentedCache::new("names", moka::sync::Cache::builder().max_capacity(1));
+    cache.insert(1_u8, 1_u8);
+    let _ = cache.get(&1);
+    let multi =
+        MultiLevelCache::new("names_multi", moka::sync::Cache::builder().max_capacity(1), Nothing);
+    let _ = multi.get_with(&"k".to_string(), || Ok::<_, std::convert::Infallible>("v".to_string()));
+    let pool = InstrumentedPool::new("names", deadpool::unmanaged::Pool::from(vec![1_u8]));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async { drop(pool.get().await.unwrap()) });
+    let queries = QueryCollector::new();
+    let record = QueryRecord {
+        statement: "SELECT 1",
+        elapsed: Duration::from_millis(1),
+        rows_returned: 1,
+        rows_affected: 0,
+    };
+    queries.record(&record);
+
+    let snapshot = perfscope_core::snapshot();
+    let exported: BTreeSet<&str> = snapshot
+        .figures
+        .iter()
+        .filter(|f| ["cache", "pool", "query"].contains(&f.section))
+        .map(|f| f.name.as_ref())
+        .collect();
+    let listed: BTreeSet<&str> = INSTRUMENT_NAMES.into_iter().collect();
+    let unlisted: Vec<&&str> = exported.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "add {unlisted:?} to perfscope-export's families::INSTRUMENT_NAMES"
+    );
+    // Names only a rarer path exports (errors, timeouts, evictions...) are still this crate's.
+    let sources = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|entry| walk(&entry.path()))
+        .collect::<String>();
+    for name in INSTRUMENT_NAMES {
+        assert!(sources.contains(&format!("\"{name}\"")), "{name} is listed but not exported");
+        assert!(sample_names().contains(&name.to_string()));
+    }
+}
+
+/// The text of every `.rs` file under `path`.
+fn walk(path: &std::path::Path) -> Vec<String> {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|e| walk(&e.path()))
+            .collect()
+    } else if path.extension().is_some_and(|e| e == "rs") {
+        vec![std::fs::read_to_string(path).unwrap_or_default()]
+    } else {
+        Vec::new()
+    }
+}
