@@ -9,16 +9,38 @@
 //! allocations, the system monitor samples the host, process and runtime, and `/metrics`
 //! serves it all. SIGINT or SIGTERM end the run early with the full report.
 //!
+//! Each round's quotes and signals go to an embedded SQLite store through sqlx (one
+//! transaction per round, then one query: a symbol's signal count). The events sqlx emits
+//! feed `perfscope_instrument::queries` (its layer beside `perfscope::layer()` in the global
+//! subscriber): the report has the `query` figures per statement fingerprint, and at the end
+//! the collector's `EXPLAIN QUERY PLAN` index hints are printed after the report and are in
+//! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose).
+//!
+//! ```text
+//! --symbols N            symbols per round (48)
+//! --duration 10s|2m|0    how long to scan (10 s; 0: until SIGINT or SIGTERM); or --rounds N
+//! --metrics-addr ADDR    where /metrics is served (127.0.0.1:9464; `none` disables it)
+//! --report table|json|html, --out PATH
+//! --redis-url URL        Redis for the indicator cache's second level
+//! --db PATH|URL          the SQLite store of quotes and signals (a file, created if missing,
+//!                        or a `sqlite:` URL; default: an in-memory database)
+//! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
+//!                        benchmark mode: a bench file for `perfscope diff`
+//! ```
+//!
 //! ```text
 //! cargo run --release --example market_scanner                      # 10 s, table on stdout
 //! cargo run --release --example market_scanner -- --duration 0      # until Ctrl-C / SIGTERM
+//! cargo run --release --example market_scanner -- --db scan.sqlite  # keep quotes and signals
 //! cargo run --release --example market_scanner -- --report json --out run.json
 //! cargo run --release --example market_scanner -- --bench --warmup 3 --iterations 15 --out base.bench.json
 //! cargo run --release --example market_scanner -- --help
 //! ```
 
+use std::borrow::Cow;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -26,6 +48,8 @@ use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache, RedisL2};
 use perfscope_instrument::pool::InstrumentedPool;
+use perfscope_instrument::queries::{self, IndexAdvice};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
@@ -57,6 +81,10 @@ struct Config {
     /// A Redis server for the indicator cache's second level (e.g. redis://127.0.0.1:6379).
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
+    /// The SQLite store of quotes and signals: a file (created if missing) or a `sqlite:` URL;
+    /// an in-memory database by default.
+    #[arg(long, value_name = "PATH")]
+    db: Option<String>,
     /// Benchmark mode: warm-up plus measured iterations of --rounds rounds (default 20) each,
     /// written as a bench file for `perfscope diff`.
     #[arg(long)]
@@ -198,6 +226,130 @@ impl IndicatorCache {
         };
         text.parse().unwrap_or(f64::NAN)
     }
+}
+
+/// Quotes and signals in embedded SQLite, one connection (an in-memory database lives as long
+/// as its connection). `signals` has no index on `symbol`, so the per-round count by symbol
+/// is a full scan: the index hint the report ends with.
+struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    async fn open(db: Option<&str>) -> anyhow::Result<Store> {
+        let options = match db {
+            None => SqliteConnectOptions::from_str("sqlite::memory:")?,
+            Some(url) if url.starts_with("sqlite:") => {
+                SqliteConnectOptions::from_str(url).with_context(|| format!("--db {url:?}"))?
+            }
+            Some(path) => SqliteConnectOptions::new().filename(path),
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.create_if_missing(true))
+            .await
+            .with_context(|| format!("cannot open the store {}", db.unwrap_or("in memory")))?;
+        for schema in [
+            "CREATE TABLE IF NOT EXISTS quotes (symbol TEXT NOT NULL, round INTEGER NOT NULL, \
+             price REAL NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS signals (symbol TEXT NOT NULL, kind TEXT NOT NULL, \
+             round INTEGER NOT NULL)",
+        ] {
+            sqlx::query(schema).execute(&pool).await.context("cannot create the store's tables")?;
+        }
+        Ok(Store { pool })
+    }
+
+    /// Empties both tables (each bench iteration starts from the same store).
+    async fn clear(&self) -> anyhow::Result<()> {
+        for table in ["DELETE FROM quotes", "DELETE FROM signals"] {
+            sqlx::query(table).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Stores a round: its last quotes (one multi-row INSERT) and its signals in one transaction,
+/// then counts one symbol's signals so far (a different symbol each round).
+#[measure]
+async fn store_round(
+    store: &Store,
+    round: usize,
+    symbols: &[Symbol],
+    signals: &[(String, Signal)],
+) -> anyhow::Result<i64> {
+    let Some(watched) = symbols.get(round % symbols.len().max(1)) else { return Ok(0) };
+    let round = i64::try_from(round).unwrap_or(i64::MAX);
+    let mut tx = store.pool.begin().await?;
+    let mut quotes = sqlx::QueryBuilder::new("INSERT INTO quotes (symbol, round, price) ");
+    quotes.push_values(symbols, |mut row, symbol| {
+        row.push_bind(symbol.name.clone()).push_bind(round).push_bind(symbol.price);
+    });
+    quotes.build().execute(&mut *tx).await?;
+    for (symbol, signal) in signals {
+        sqlx::query("INSERT INTO signals (symbol, kind, round) VALUES (?, ?, ?)")
+            .bind(symbol)
+            .bind(format!("{signal:?}"))
+            .bind(round)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let count = sqlx::query_scalar("SELECT count(*) FROM signals WHERE symbol = ?")
+        .bind(&watched.name)
+        .fetch_one(&store.pool)
+        .await?;
+    Ok(count)
+}
+
+/// The index hints as report events (section `query`, kind recommendation), beside the
+/// query collector's own figures.
+#[derive(Default)]
+struct HintEvents(Mutex<Vec<perfscope_core::figures::Event>>);
+
+impl HintEvents {
+    fn publish(&self, advice: &IndexAdvice) {
+        let at_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let mut events = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        events.extend(advice.hints.iter().map(|hint| perfscope_core::figures::Event {
+            section: "query",
+            kind: perfscope_core::figures::EventKind::Recommendation,
+            at_unix_ms,
+            subject: queries::DURATION_SECONDS_TOTAL.into(),
+            labels: vec![(Cow::Borrowed("fingerprint"), hint.fingerprint.clone())],
+            message: format!("index hint: {} ({})", hint.suggestion, hint.evidence),
+            value: None,
+        }));
+    }
+}
+
+impl perfscope_core::figures::FigureSource for HintEvents {
+    fn read(&self, _out: &mut Vec<perfscope_core::figures::Figure>) {}
+
+    fn events(&self, out: &mut Vec<perfscope_core::figures::Event>) {
+        out.extend(self.0.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned());
+    }
+}
+
+/// The index hints as lines for people, or why there are none.
+fn hint_lines(advice: &IndexAdvice) -> Vec<String> {
+    if advice.hints.is_empty() {
+        return vec![format!(
+            "index hints: none ({} statements explained, {} skipped)",
+            advice.explained,
+            advice.skipped.len()
+        )];
+    }
+    advice
+        .hints
+        .iter()
+        .map(|hint| format!("index hint: {} ({})", hint.suggestion, hint.evidence))
+        .collect()
 }
 
 /// Fetches the next batch of ticks into a pooled buffer, after a simulated network round trip.
@@ -371,6 +523,7 @@ async fn run(
     symbols: usize,
     limits: Limits,
     shared: Arc<Shared>,
+    store: &Store,
     progress: &Progress,
 ) -> anyhow::Result<Tally> {
     let mut symbols: Vec<Symbol> = (0..symbols).map(Symbol::new).collect();
@@ -390,6 +543,7 @@ async fn run(
             _ = &mut stop => break,
             _ = sleep_until(deadline) => break,
         };
+        store_round(store, rounds, &next, &signals).await.context("cannot store the round")?;
         rounds += 1;
         progress.round(rounds);
         symbols = next;
@@ -515,7 +669,9 @@ fn main() -> anyhow::Result<()> {
                 .ok()
         }
     };
-    tracing_subscriber::registry().with(perfscope::layer()).init();
+    // The query collector's layer enables sqlx's statement events for itself; SQLite runs
+    // them on its worker thread, so the subscriber is the global one.
+    tracing_subscriber::registry().with(perfscope::layer()).with(queries::layer()).init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The system monitor: host, process, runtime and per-symbol traffic figures each second.
     let monitor = perfscope::monitor::Monitor::builder()
@@ -529,9 +685,10 @@ fn main() -> anyhow::Result<()> {
         buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
         indicators: IndicatorCache::new(config.redis_url.as_deref())?,
     });
+    let store = runtime.block_on(Store::open(config.db.as_deref()))?;
 
     if config.bench {
-        return bench(&config, &runtime, &shared);
+        return bench(&config, &runtime, &shared, &store);
     }
     let limits = Limits {
         rounds: config.rounds,
@@ -540,7 +697,7 @@ fn main() -> anyhow::Result<()> {
     };
     let progress = Progress::new(limits, false);
     let (rounds, counts) =
-        runtime.block_on(run(config.symbols, limits, shared.clone(), &progress))?;
+        runtime.block_on(run(config.symbols, limits, shared.clone(), &store, &progress))?;
     progress.finish();
     eprintln!(
         "market_scanner: scanned {} symbols x {} rounds; signals: {}",
@@ -548,6 +705,15 @@ fn main() -> anyhow::Result<()> {
         rounds,
         counts.iter().map(|(s, n)| format!("{s:?}={n}")).collect::<Vec<_>>().join(", ")
     );
+    // Index hints for the store's slowest statements, in the report as `query` events too.
+    let advice = runtime.block_on(async {
+        let advice = queries::global().index_hints(&store.pool).await;
+        store.pool.close().await;
+        advice
+    });
+    let hints = Arc::new(HintEvents::default());
+    hints.publish(&advice);
+    let _hints = perfscope_core::figures::register(hints);
     drop(runtime);
     // A scan shorter than the monitor's first sample (200 ms) would report no host figures.
     if let Ok(monitor) = &monitor {
@@ -568,6 +734,14 @@ fn main() -> anyhow::Result<()> {
         }
         None => print!("{text}"),
     }
+    // After the table on standard output; on standard error when that carries JSON or HTML.
+    for line in hint_lines(&advice) {
+        if config.out.is_some() || config.report == ReportFormat::Table {
+            println!("{line}");
+        } else {
+            eprintln!("market_scanner: {line}");
+        }
+    }
     Ok(())
 }
 
@@ -576,6 +750,7 @@ fn bench(
     config: &Config,
     runtime: &tokio::runtime::Runtime,
     shared: &Arc<Shared>,
+    store: &Store,
 ) -> anyhow::Result<()> {
     let limits = Limits { rounds: Some(config.rounds.unwrap_or(20)), deadline: None };
     let quiet = Progress::new(limits, true);
@@ -585,9 +760,11 @@ fn bench(
         .with_iterations(config.iterations)
         .with_timeout(Duration::from_secs(120))
         .run(|| {
-            if let Err(error) =
-                runtime.block_on(run(config.symbols, limits, shared.clone(), &quiet))
-            {
+            let iteration = async {
+                store.clear().await?;
+                run(config.symbols, limits, shared.clone(), store, &quiet).await
+            };
+            if let Err(error) = runtime.block_on(iteration) {
                 failed.get_or_insert(error);
             }
         })?;

@@ -1,6 +1,7 @@
 //! The main job end to end, as a user runs it: the built `market_scanner` example serves
 //! `/metrics` with families from every crate while it scans; SIGTERM (what systemd, Docker and
-//! Kubernetes send) ends it with exit 0 and the full JSON report written.
+//! Kubernetes send) ends it with exit 0 and the full JSON report written, with the query
+//! figures of its SQLite store and the index hint its `signals` table earns.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -67,7 +68,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let mut scanner = Running(child);
 
     // Families from every crate: perfscope-export (functions), core (process), the monitor
-    // (host, runtime, traffic) and perfscope-instrument (cache, pool).
+    // (host, runtime, traffic) and perfscope-instrument (cache, pool, the store's queries).
     let wanted = [
         "perfscope_function_self_seconds_total{",
         "process_threads ",
@@ -76,6 +77,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
         "perfscope_traffic_requests_per_second{",
         "perfscope_cache_requests_total{",
         "perfscope_pool_connection_count{",
+        "perfscope_query_calls_total{",
     ];
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = String::new();
@@ -127,9 +129,30 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     }
     let sections: std::collections::BTreeSet<&str> =
         report.figures.iter().map(|f| f.section.as_str()).collect();
-    for section in ["process", "host", "tokio", "traffic", "cache", "pool"] {
+    for section in ["process", "host", "tokio", "traffic", "cache", "pool", "query"] {
         assert!(sections.contains(section), "no {section} figures: {sections:?}");
     }
+    // The store's statements by fingerprint, and the index its per-symbol count needs.
+    let calls = |statement: &str| {
+        report
+            .figures
+            .iter()
+            .filter(|f| f.section == "query" && f.name == "perfscope_query_calls_total")
+            .filter(|f| f.labels.get("fingerprint").is_some_and(|l| l.contains(statement)))
+            .map(|f| f.value)
+            .sum::<f64>()
+    };
+    assert!(calls("FROM signals WHERE symbol = ?") > 0.0, "{:?}", report.figures);
+    assert!(calls("INSERT INTO quotes") > 0.0, "no quotes stored");
+    let hint = report
+        .events
+        .iter()
+        .find(|e| e.section == "query" && e.kind == perfscope::EventKind::Recommendation);
+    assert!(
+        hint.is_some_and(|e| e.message.contains("signals(symbol)")),
+        "no index hint on signals(symbol): {:?}",
+        report.events
+    );
     assert!(!report.history.is_empty(), "the monitor's history is in the report");
     let _ = std::fs::remove_dir_all(&dir);
 }
