@@ -201,12 +201,7 @@ impl From<&figures::Series> for SeriesStats {
             name: s.name.to_string(),
             labels: label_map(&s.labels),
             unit: s.unit.into(),
-            points: s
-                .points
-                .iter()
-                .filter(|(_, v)| v.is_finite())
-                .copied()
-                .collect(),
+            points: s.points.iter().filter(|(_, v)| v.is_finite()).copied().collect(),
         }
     }
 }
