@@ -146,7 +146,13 @@ impl fmt::Display for TableView<'_> {
             let figures = report.figures.iter().filter(shown).filter(|x| x.section == section);
             let figures: Vec<String> =
                 figures.map(|x| format!("{} {}", figure_label(x), human_figure(x))).collect();
-            write!(f, "\n{section}: {}", figures.join(", "))?;
+            // A terminal line, not a dump: the JSON and HTML views have every figure.
+            let more = figures.len().saturating_sub(FIGURES_PER_LINE);
+            let shown = figures[..figures.len().min(FIGURES_PER_LINE)].join(", ");
+            match more {
+                0 => write!(f, "\n{section}: {shown}")?,
+                n => write!(f, "\n{section}: {shown} (+{n} more in the JSON and HTML views)")?,
+            }
         }
         events_block(report, f)?;
         if report.overflowed_callsites > 0 {
@@ -200,6 +206,9 @@ pub(crate) fn utc_time(unix_ms: u64) -> String {
     let seconds = unix_ms / 1000 % 86_400;
     format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
 }
+
+/// Figures shown per section line of the table.
+const FIGURES_PER_LINE: usize = 8;
 
 /// A figure's name with its labels, as PromQL writes a series: `pool_connections{pool="db"}`.
 pub fn figure_label(figure: &FigureStats) -> String {
