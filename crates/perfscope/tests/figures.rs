@@ -47,10 +47,14 @@ fn figures_reach_the_report_its_json_and_its_views() {
     assert!(table.contains("\ncache: test_cache_hit_ratio{level=\"l1\"} 87.5%"), "{table}");
     assert!(table.contains(&format!("\nprocess: process_threads {threads}")), "{table}");
     let html = report.to_html();
-    assert!(
-        html.contains("<dt>test_cache_hit_ratio{level=&quot;l1&quot;}</dt><dd>87.5%</dd>"),
-        "{html}"
-    );
+    // The summary keeps to the process's figures and counts the others...
+    assert!(html.contains(&format!("<dt>process_threads</dt><dd>{threads}</dd>")), "{html}");
+    assert!(html.contains("<dt>other figures</dt><dd>"), "{html}");
+    // ...which the Figures table lists, value sortable by number.
+    let row = "<tr><td>cache</td><td class=\"name\">test_cache_hit_ratio{level=&quot;l1&quot;}</td>\
+               <td class=\"num\" data-v=\"0.875\">87.5%</td>\
+               <td>Share of lookups answered by the cache.</td></tr>";
+    assert!(html.contains(row), "{html}");
 }
 
 #[test]

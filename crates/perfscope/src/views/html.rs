@@ -40,6 +40,7 @@ impl Report {
         heatmap::latency(self, &mut out);
         flame(self, &mut out);
         edges(self, &mut out);
+        super::figures::figures(self, &mut out);
         out.push_str("<script>\n");
         out.push_str(SCRIPT);
         out.push_str("</script>\n</body>\n</html>\n");
@@ -94,11 +95,20 @@ fn summary(report: &Report, out: &mut String) {
     if report.overflowed_spans > 0 {
         item("spans over the name cap", report.overflowed_spans.to_string());
     }
-    // The heap in use is shown above, with the allocations.
+    // The heap in use is shown above, with the allocations. The summary keeps to the
+    // process's own figures: with a monitor, pools and caches the others run to dozens, and
+    // the Figures section lists them all.
     let shown =
         report.figures.iter().filter(|f| f.name != perfscope_core::figures::HEAP_IN_USE_BYTES);
-    for figure in shown {
+    let (process, others): (Vec<_>, Vec<_>) = shown.partition(|f| f.section == "process");
+    for figure in process {
         item(&escape(&figure_label(figure)), human_figure(figure));
+    }
+    if !others.is_empty() {
+        let mut sections: Vec<&str> = others.iter().map(|f| f.section.as_str()).collect();
+        sections.dedup();
+        let listed = format!("{} ({}), in the Figures section", others.len(), sections.join(", "));
+        item("other figures", listed);
     }
     item("schema", report.schema.to_string());
     out.push_str("</dl>\n</header>\n");

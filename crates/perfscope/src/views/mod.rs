@@ -7,6 +7,7 @@
 //! [`Report::from_json`](crate::Report::from_json) as on a live one.
 
 mod charts;
+mod figures;
 #[cfg(feature = "flamegraph")]
 mod flamegraph;
 mod folded;
