@@ -7,33 +7,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{PollTimer, assert_between, record, sum, timed};
-use perfscope::{FunctionKind, FunctionStats, measure, report};
+use perfscope::{FunctionKind, measure, report};
 use perfscope_suite::{spin_for, stats, stats_in};
 use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::prelude::*;
-
-fn child<'a>(parent: &'a FunctionStats, suffix: &str) -> &'a perfscope::CallEdge {
-    parent
-        .children
-        .iter()
-        .find(|c| c.name.ends_with(suffix))
-        .unwrap_or_else(|| panic!("{suffix} not a child of {}: {:?}", parent.name, parent.children))
-}
-
-/// `self = busy - Σ children's time under it`, up to rounding: within 0.1%.
-#[track_caller]
-fn assert_self_consistent(f: &FunctionStats) {
-    let children: u64 = f.children.iter().map(|c| c.busy_ns).sum();
-    let expected = f.busy_ns as f64 - children as f64;
-    let error = (f.self_ns as f64 - expected).abs();
-    assert!(
-        error <= 0.001 * expected.abs().max(1e6),
-        "{}: self {} vs busy {} - children {children}",
-        f.name,
-        f.self_ns,
-        f.busy_ns
-    );
-}
 
 #[measure]
 fn mixed_outer() {
@@ -80,11 +57,11 @@ fn spans_and_measured_fns_nest_in_either_order() {
     assert_eq!((outer.calls, section.calls, instrumented.calls, leaf.calls), (8, 8, 8, 16));
     assert_eq!((section.kind, instrumented.kind), (FunctionKind::Span, FunctionKind::Span));
     // measure -> span -> span -> measure
-    assert_eq!(child(&outer, "::mixed_section").calls, 8);
-    assert_eq!(child(&section, "::mixed_instrumented").calls, 8);
-    assert_eq!(child(&instrumented, "::mixed_leaf").calls, 16);
+    assert_eq!(common::child(&outer, "::mixed_section").calls, 8);
+    assert_eq!(common::child(&section, "::mixed_instrumented").calls, 8);
+    assert_eq!(common::child(&instrumented, "::mixed_leaf").calls, 16);
     for f in [&outer, &section, &instrumented, &leaf] {
-        assert_self_consistent(f);
+        common::assert_self_consistent(f);
     }
     let levels = [
         (&outer, "mixed_outer", Some("mixed_section")),
@@ -160,7 +137,7 @@ fn out_of_order_exits_keep_the_stack_consistent() {
     let report = report();
     assert_eq!(stats_in(&report, "::ooo_a").calls, 1);
     assert_eq!(stats_in(&report, "::ooo_b").calls, 1);
-    assert_eq!(child(&stats_in(&report, "::ooo_b"), "::ooo_measured").calls, 1);
+    assert_eq!(common::child(&stats_in(&report, "::ooo_b"), "::ooo_measured").calls, 1);
 }
 
 #[measure]
@@ -254,9 +231,13 @@ fn spans_past_the_layer_table_spill_to_extensions_and_still_count() {
     let report = report();
     let span = stats_in(&report, "::spilled_span");
     assert_eq!(span.calls, LIVE as u64, "every span closed is one call");
-    assert_eq!(child(&span, "::spilled_child").calls, LIVE as u64, "every entry is a frame");
+    assert_eq!(
+        common::child(&span, "::spilled_child").calls,
+        LIVE as u64,
+        "every entry is a frame"
+    );
     assert_eq!(stats_in(&report, "::spilled_child").calls, LIVE as u64);
-    assert_self_consistent(&span);
+    common::assert_self_consistent(&span);
     assert_between("busy", span.busy_ns, Duration::ZERO, sum("spilled_span.around"), LIVE as u64);
     // Every span lived at least from the last creation to the first drop, and at most the
     // whole run: a spilled span's creation time is its own, not lost.

@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{PollTimer, assert_between, assert_quantile, measured, record, sum, timed};
-use perfscope::{FunctionStats, measure};
+use perfscope::measure;
 use perfscope_suite::{spin_for, stats};
 
 /// Outer calls: enough for a median and a 90th percentile that mean something.
@@ -40,28 +40,6 @@ fn leaf_work() {
     timed("leaf.inside", || spin_for(Duration::from_millis(2)));
 }
 
-/// The edge from `parent` to the child named `...suffix`.
-fn edge<'a>(parent: &'a FunctionStats, suffix: &str) -> &'a perfscope::CallEdge {
-    let found = parent.children.iter().find(|c| c.name.ends_with(suffix));
-    found
-        .unwrap_or_else(|| panic!("{suffix} not a child of {}: {:?}", parent.name, parent.children))
-}
-
-/// `self = total - Σ children's time under it`, up to rounding: within 0.1%.
-#[track_caller]
-fn assert_self_is_total_minus_children(f: &FunctionStats) {
-    let children: u64 = f.children.iter().map(|c| c.busy_ns).sum();
-    let expected = f.busy_ns as f64 - children as f64;
-    let error = (f.self_ns as f64 - expected).abs();
-    assert!(
-        error <= 0.001 * expected.abs().max(1e6),
-        "{}: self {} vs busy {} - children {children}",
-        f.name,
-        f.self_ns,
-        f.busy_ns
-    );
-}
-
 #[test]
 fn self_time_is_total_minus_measured_children() {
     for extra in 0..CALLS {
@@ -71,16 +49,16 @@ fn self_time_is_total_minus_measured_children() {
     let n = CALLS;
     assert_eq!((outer.calls, inner.calls, leaf.calls), (n, 2 * n, 2 * n));
     assert_eq!(
-        (edge(&outer, "::inner_work").calls, edge(&inner, "::leaf_work").calls),
+        (common::child(&outer, "::inner_work").calls, common::child(&inner, "::leaf_work").calls),
         (2 * n, 2 * n)
     );
     for f in [&outer, &inner, &leaf] {
-        assert_self_is_total_minus_children(f);
+        common::assert_self_consistent(f);
         assert_eq!(f.busy_ns, f.total_ns, "sync: busy is total");
         assert_eq!(f.mean_ns, f.total_ns / f.calls, "{f:?}");
     }
     // A child called from one parent only: the edge carries all of its time.
-    let error = edge(&outer, "::inner_work").busy_ns.abs_diff(inner.total_ns) as f64;
+    let error = common::child(&outer, "::inner_work").busy_ns.abs_diff(inner.total_ns) as f64;
     assert!(error <= 0.001 * inner.total_ns as f64, "{outer:?}\n{inner:?}");
 
     // Inclusive time: between the bodies' own durations and the calls' durations.

@@ -125,3 +125,25 @@ impl<F: Future> Future for PollTimer<F> {
         result
     }
 }
+
+/// The call edge from `parent` to its child named `...suffix`.
+pub fn child<'a>(parent: &'a perfscope::FunctionStats, suffix: &str) -> &'a perfscope::CallEdge {
+    let found = parent.children.iter().find(|c| c.name.ends_with(suffix));
+    found
+        .unwrap_or_else(|| panic!("{suffix} not a child of {}: {:?}", parent.name, parent.children))
+}
+
+/// `self = busy - Σ children's time under it`, up to rounding: within 0.1%.
+#[track_caller]
+pub fn assert_self_consistent(f: &perfscope::FunctionStats) {
+    let children: u64 = f.children.iter().map(|c| c.busy_ns).sum();
+    let expected = f.busy_ns as f64 - children as f64;
+    let error = (f.self_ns as f64 - expected).abs();
+    assert!(
+        error <= 0.001 * expected.abs().max(1e6),
+        "{}: self {} vs busy {} - children {children}",
+        f.name,
+        f.self_ns,
+        f.busy_ns
+    );
+}

@@ -290,23 +290,7 @@ fn system_row(y: u32, id: u32) -> Value {
             ],
         ),
     ];
-    let inner: Vec<Value> = (0u32..)
-        .zip(panels)
-        .map(|(i, (title, description, unit, targets))| {
-            let pos = grid((i % 2) * 12, y + 1 + (i / 2) * 8, 12, 8);
-            let mut panel = timeseries(title, description, unit, targets, pos);
-            panel["id"] = json!(id + 1 + i);
-            panel
-        })
-        .collect();
-    json!({
-        "type": "row",
-        "title": "System monitor",
-        "collapsed": true,
-        "gridPos": grid(0, y, 24, 1),
-        "id": id,
-        "panels": inner,
-    })
+    crate::dashboard_rows::row("System monitor", panels.into(), y, id)
 }
 
 fn variable(name: &str, label: &str, query: String) -> Value {

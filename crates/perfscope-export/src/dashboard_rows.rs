@@ -1,5 +1,5 @@
-//! The dashboard's "Pools & caches" and "Queries" rows, over the figures of
-//! `perfscope-instrument` ([`INSTRUMENT_NAMES`]).
+//! The dashboard's collapsed rows of timeseries panels, and its "Pools & caches" and "Queries"
+//! rows over the figures of `perfscope-instrument` ([`INSTRUMENT_NAMES`]).
 
 use serde_json::{Value, json};
 
@@ -17,10 +17,11 @@ fn rate(metric: &'static str) -> String {
     format!("rate({}[$__rate_interval])", per_instance(name(metric)))
 }
 
-type PanelSpec = (&'static str, &'static str, &'static str, Vec<Value>);
+/// A timeseries panel: title, description, unit, targets.
+pub(crate) type PanelSpec = (&'static str, &'static str, &'static str, Vec<Value>);
 
-/// A collapsed row of timeseries panels, two a line.
-fn row(title: &str, panels: Vec<PanelSpec>, y: u32, id: u32) -> Value {
+/// A collapsed row of timeseries panels, two a line (the dashboard's lower rows).
+pub(crate) fn row(title: &str, panels: Vec<PanelSpec>, y: u32, id: u32) -> Value {
     let inner: Vec<Value> = (0u32..)
         .zip(panels)
         .map(|(i, (title, description, unit, targets))| {
