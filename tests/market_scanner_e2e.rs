@@ -53,7 +53,7 @@ impl Drop for Running {
 
 #[test]
 fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
-    let dir = tempfile_dir();
+    let dir = tempfile_dir("sigterm");
     let out = dir.join("run.json");
     let address = free_address();
     let child = Command::new(scanner_binary())
@@ -157,9 +157,43 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Ctrl-C (SIGINT) ends a run the same way: exit 0, the report written.
+#[test]
+fn sigint_also_leaves_the_full_report() {
+    let dir = tempfile_dir("sigint");
+    let out = dir.join("run.json");
+    let child = Command::new(scanner_binary())
+        .args(["--duration", "0", "--symbols", "8", "--report", "json", "--metrics-addr", "none"])
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the scanner starts");
+    let mut scanner = Running(child);
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = scanner.0.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill runs").success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = scanner.0.try_wait().expect("waits") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the scanner did not stop within 30 s of SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit {status} after SIGINT");
+    let json = std::fs::read_to_string(&out).expect("the report was written");
+    let report = perfscope::Report::from_json(&json).expect("a valid report");
+    assert!(report.function("market_scanner::scan_round").is_some_and(|f| f.calls > 0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A fresh directory under the system's temp dir.
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("market_scanner_e2e_{}", std::process::id()));
+fn tempfile_dir(test: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("market_scanner_e2e_{}_{test}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");
     dir
 }
