@@ -44,6 +44,26 @@ fn scrape(address: SocketAddr) -> Option<String> {
 /// Kills the scanner if the test fails before it exits.
 struct Running(Child);
 
+impl Running {
+    /// Sends `SIG<signal>` and waits (30 s at most) for the scanner to exit.
+    fn stop_with(&mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.0.id().to_string();
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status();
+        assert!(sent.expect("kill runs").success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.0.try_wait().expect("waits") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the scanner did not stop within 30 s of SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -100,17 +120,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let missing: Vec<&&str> = wanted.iter().filter(|w| !last.contains(**w)).collect();
     assert!(missing.is_empty(), "missing {missing:?} from /metrics:\n{last}");
 
-    let pid = scanner.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = scanner.0.try_wait().expect("waits") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the scanner did not stop within 30 s of SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = scanner.stop_with("TERM");
     let mut stderr = String::new();
     if let Some(mut pipe) = scanner.0.stderr.take() {
         let _ = pipe.read_to_string(&mut stderr);
@@ -173,16 +183,7 @@ fn sigint_also_leaves_the_full_report() {
         .expect("the scanner starts");
     let mut scanner = Running(child);
     std::thread::sleep(Duration::from_millis(1500));
-    let pid = scanner.0.id().to_string();
-    assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill runs").success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = scanner.0.try_wait().expect("waits") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the scanner did not stop within 30 s of SIGINT");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = scanner.stop_with("INT");
     assert!(status.success(), "exit {status} after SIGINT");
     let json = std::fs::read_to_string(&out).expect("the report was written");
     let report = perfscope::Report::from_json(&json).expect("a valid report");

@@ -62,7 +62,7 @@ impl Metric {
     }
 
     /// The metric for one function, or `None` if it completed no call.
-    fn value(self, f: &Figures) -> Option<f64> {
+    pub(crate) fn value(self, f: &Figures) -> Option<f64> {
         if f.calls == 0 {
             return None;
         }
@@ -216,12 +216,12 @@ fn judge(base: f64, new: f64, options: &DiffOptions) -> Status {
 
 /// The figures a diff needs, merged over entries of the same name.
 #[derive(Debug, Default)]
-struct Figures {
-    calls: u64,
-    self_ns: u64,
-    total_ns: u64,
-    p99_ns: u64,
-    alloc_bytes: u64,
+pub(crate) struct Figures {
+    pub calls: u64,
+    pub self_ns: u64,
+    pub total_ns: u64,
+    pub p99_ns: u64,
+    pub alloc_bytes: u64,
 }
 
 impl Figures {
