@@ -6,8 +6,8 @@
 //! - the ratio of medians, head / base, with a 95% bootstrap confidence interval (2,000
 //!   resamples, fixed seed);
 //! - the two-sided Mann–Whitney U test's p-value;
-//! - the function's own spread: the larger relative interquartile range of the two runs' per-call
-//!   figures, `s`;
+//! - the function's own spread: the larger of the two runs' [`stats::relative_spread`] (twice
+//!   the median absolute deviation over the median), `s`;
 //! - a verdict, with `t` = `--fail-above`, `e = max(t, s)` and `α` = 0.05:
 //!   - **regressed**: the whole interval is above `1 + e` and `p < α` — a change must exceed
 //!     both the threshold and the function's own spread between iterations, because
@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 
 use perfscope::bench::{BenchRun, FunctionSeries};
 
-use crate::diff::{DiffOptions, Metric};
+use crate::diff::{DiffOptions, Figures, Metric};
 use crate::stats;
 
 /// Significance level of the Mann–Whitney test.
@@ -84,7 +84,7 @@ pub struct BenchRow {
     pub ci: (f64, f64),
     /// Mann–Whitney p-value.
     pub p: f64,
-    /// The function's spread: the larger relative interquartile range of the two runs.
+    /// The function's spread: the larger [`stats::relative_spread`] of the two runs.
     pub spread: f64,
     /// Iterations used, base and head.
     pub n: (usize, usize),
@@ -157,21 +157,19 @@ impl BenchDiff {
     }
 }
 
-/// The per-call figure of each iteration that called the function.
+/// The metric of each iteration that called the function, per call as a report diff takes it.
 fn per_call(series: Option<&FunctionSeries>, metric: Metric) -> Vec<f64> {
     let Some(s) = series else { return Vec::new() };
-    let figure: &[u64] = match metric {
-        Metric::SelfTime => &s.self_ns,
-        Metric::Total | Metric::Mean => &s.total_ns,
-        Metric::P99 => &s.p99_ns,
-        Metric::AllocBytes => &s.alloc_bytes,
-    };
-    let per_call = metric != Metric::P99;
-    s.calls
-        .iter()
-        .zip(figure)
-        .filter(|(calls, _)| **calls > 0)
-        .map(|(&calls, &v)| if per_call { v as f64 / calls as f64 } else { v as f64 })
+    (0..s.calls.len())
+        .filter_map(|i| {
+            metric.value(&Figures {
+                calls: s.calls[i],
+                self_ns: s.self_ns[i],
+                total_ns: s.total_ns[i],
+                p99_ns: s.p99_ns[i],
+                alloc_bytes: s.alloc_bytes[i],
+            })
+        })
         .collect()
 }
 
@@ -195,7 +193,7 @@ fn row(name: &str, a: &[f64], b: &[f64], options: &DiffOptions) -> BenchRow {
     }
     out.ci = stats::bootstrap_ratio_ci(a, b, RESAMPLES);
     out.p = stats::mann_whitney_p(a, b);
-    out.spread = stats::relative_iqr(a).max(stats::relative_iqr(b));
+    out.spread = stats::relative_spread(a).max(stats::relative_spread(b));
     if a.len() < MIN_ITERATIONS || b.len() < MIN_ITERATIONS {
         return out;
     }

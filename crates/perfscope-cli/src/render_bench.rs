@@ -93,8 +93,8 @@ pub fn table(diff: &BenchDiff, top: Option<usize>, markdown: bool) -> String {
     }
     let method = format!(
         "Per-call medians across iterations; 95% bootstrap interval of the ratio (head / base); \
-         two-sided Mann–Whitney U, α = {ALPHA}; spread: the larger relative interquartile \
-         range of the two runs. Regressed: the interval above 1 + max(threshold, spread) and \
+         two-sided Mann–Whitney U, α = {ALPHA}; spread: twice the median absolute \
+         deviation over the median, the larger of the two runs. Regressed: the interval above 1 + max(threshold, spread) and \
          p < α; unchanged: the interval within the threshold; otherwise too noisy to tell."
     );
     if markdown {
