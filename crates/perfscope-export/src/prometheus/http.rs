@@ -139,6 +139,18 @@ impl Listener {
 async fn serve(
     listener: tokio::net::TcpListener,
     served: Arc<Served>,
+    stopped: oneshot::Receiver<()>,
+) {
+    accept(&listener, served, stopped).await;
+    // Closing the descriptor alone leaves the port listening while a process forked at that
+    // moment (any `Command` in the host) still holds a copy; shutting the socket down frees
+    // the port whoever holds the descriptor.
+    let _ = socket2::SockRef::from(&listener).shutdown(std::net::Shutdown::Both);
+}
+
+async fn accept(
+    listener: &tokio::net::TcpListener,
+    served: Arc<Served>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
