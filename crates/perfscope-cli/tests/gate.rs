@@ -54,8 +54,20 @@ fn diff(base: &str, head: &str) -> (i32, String, String) {
 fn the_gate_passes_a_rerun_and_fails_an_injected_slowdown() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).display().to_string();
-    for (name, slow) in [("base.json", false), ("rerun.json", false), ("slow.json", true)] {
-        std::fs::write(path(name), build(slow).to_json()).unwrap();
+    // On a machine busy enough to preempt most iterations, the gate rightly answers "too noisy
+    // to tell" instead of guessing; a user then reruns, and so does this test (a wrong verdict
+    // fails at once, whatever the attempt).
+    for attempt in 1..=3 {
+        for (name, slow) in [("base.json", false), ("rerun.json", false), ("slow.json", true)] {
+            std::fs::write(path(name), build(slow).to_json()).unwrap();
+        }
+        let noisy = |head: &str| {
+            let (_, out, _) = diff(&path("base.json"), &path(head));
+            out.lines().any(|l| l.trim_end().ends_with("too noisy to tell"))
+        };
+        if !(noisy("rerun.json") || noisy("slow.json")) || attempt == 3 {
+            break;
+        }
     }
 
     let (code, out, err) = diff(&path("base.json"), &path("rerun.json"));
