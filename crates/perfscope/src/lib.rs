@@ -89,7 +89,7 @@ pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
     FunctionStats, ProcessFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats,
 };
-pub use sections::{CacheFigures, PoolFigures, QueryFigures};
+pub use sections::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
 pub use table::{DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns};
 #[cfg(feature = "flamegraph")]
 pub use views::FlameError;

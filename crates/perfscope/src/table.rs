@@ -1,4 +1,7 @@
-//! The terminal table: `Display` for [`Report`].
+//! The terminal table: `Display` for [`Report`]: the hotspots, then the cache, pool and query
+//! sections (`sections.rs`), the other figures one line per section, and the events.
+
+pub(crate) mod sections;
 
 use std::fmt;
 
@@ -7,6 +10,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_C
 use std::collections::BTreeMap;
 
 use crate::report::{EventStats, FigureStats, FigureUnit, FunctionKind, Report};
+use crate::sections::{is_index_hint, is_slow_query, is_typed};
 
 /// Events shown by the table's alerts / anomalies / recommendations block (the most recent).
 pub const TABLE_EVENTS: usize = 10;
@@ -137,8 +141,13 @@ impl fmt::Display for TableView<'_> {
                  allocator)"
             )?,
         }
-        // The heap in use is on the allocations line already.
-        let shown = |x: &&FigureStats| x.name != perfscope_core::figures::HEAP_IN_USE_BYTES;
+        sections::caches(report, f)?;
+        sections::pools(report, f)?;
+        sections::queries(report, f)?;
+        // The heap in use is on the allocations line already; caches, pools and queries have
+        // their tables (a source's other figures in their sections are listed here).
+        let shown =
+            |x: &&FigureStats| x.name != perfscope_core::figures::HEAP_IN_USE_BYTES && !is_typed(x);
         let mut sections: Vec<&str> =
             report.figures.iter().filter(shown).map(|x| x.section.as_str()).collect();
         sections.dedup();
@@ -175,12 +184,14 @@ impl fmt::Display for TableView<'_> {
 }
 
 /// The alerts / anomalies / recommendations block: the [`TABLE_EVENTS`] most recent events,
-/// oldest first, one line each; nothing when there are none.
+/// oldest first, one line each; nothing when there are none. Slow queries and index hints are
+/// in the query section instead.
 fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    if report.events.is_empty() {
+    let in_queries = |e: &&EventStats| is_slow_query(e) || is_index_hint(e);
+    let mut events: Vec<&EventStats> = report.events.iter().filter(|e| !in_queries(e)).collect();
+    if events.is_empty() {
         return Ok(());
     }
-    let mut events: Vec<&EventStats> = report.events.iter().collect();
     events.sort_by_key(|e| e.at_unix_ms);
     let shown = &events[events.len().saturating_sub(TABLE_EVENTS)..];
     write!(f, "\nalerts / anomalies / recommendations")?;

@@ -25,13 +25,16 @@ pub(super) fn figures(report: &Report, out: &mut String) {
          </thead>\n<tbody>\n",
     );
     for figure in &report.figures {
+        // A value that is not a number sorts last (`data-v` empty), as in every table.
+        let sort_by =
+            if figure.value.is_finite() { figure.value.to_string() } else { String::new() };
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"name\">{}</td><td class=\"num\" data-v=\"{}\">{}</td>\
              <td>{}</td></tr>",
             escape(&figure.section),
             escape(&figure_label(figure)),
-            figure.value,
+            sort_by,
             escape(&human_figure(figure)),
             escape(&figure.help)
         );

@@ -1,6 +1,6 @@
-//! One self-contained HTML page: summary, sortable hotspot table, the figure sources' events and
-//! history charts (`charts.rs`), function latency heatmap (`heatmap.rs`), flame graph, call
-//! edges.
+//! One self-contained HTML page: summary, sortable hotspot table, caches, pools and queries
+//! (`sections.rs`), the figure sources' events and history charts (`charts.rs`), function
+//! latency heatmap (`heatmap.rs`), flame graph, call edges, every figure (`figures.rs`).
 //!
 //! Everything is inline (styles, the sorting script, the SVG): the page loads nothing from
 //! anywhere, so it can be attached to a CI run or mailed. Every string that comes from the
@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::{charts, heatmap};
+use super::{charts, heatmap, sections};
 use crate::report::{FunctionKind, FunctionStats, Report};
 use crate::table::{figure_label, human_bytes, human_figure, human_ns};
 
@@ -17,7 +17,10 @@ const SCRIPT: &str = include_str!("html.js");
 
 impl Report {
     /// The report as one self-contained HTML page: a summary, the hotspot table (click a
-    /// header to sort; allocation columns when `alloc_tracking` is on), the figure sources'
+    /// header to sort; allocation columns when `alloc_tracking` is on), caches (a row per
+    /// level, hit rate, evictions by cause), pools (waits, timeouts, starvation) and queries
+    /// (fingerprints by total time, index hints, the slow-query log), each only when the report
+    /// has them, the figure sources'
     /// events (a table) and history (a "System" section of inline SVG line charts with the
     /// events marked; both only when the report has them), a latency heatmap strip per
     /// function (the system monitor's p99 per interval of the 20 most called functions, when
@@ -35,6 +38,9 @@ impl Report {
         out.push_str("</style>\n</head>\n<body>\n");
         summary(self, &mut out);
         hotspots(self, &mut out);
+        sections::caches(self, &mut out);
+        sections::pools(self, &mut out);
+        sections::queries(self, &mut out);
         charts::events(self, &mut out);
         charts::system(self, &mut out);
         heatmap::latency(self, &mut out);
@@ -110,12 +116,21 @@ fn summary(report: &Report, out: &mut String) {
         let listed = format!("{} ({}), in the Figures section", others.len(), sections.join(", "));
         item("other figures", listed);
     }
+    let starved: Vec<String> =
+        report.pools().into_iter().filter(|p| p.starved()).map(|p| p.pool).collect();
+    if !starved.is_empty() {
+        item("starved pools", format!("{}, in the Pools section", starved.join(", ")));
+    }
+    let hints = report.index_hints().len();
+    if hints > 0 {
+        item("index hints", format!("{hints}, in the Queries section"));
+    }
     item("schema", report.schema.to_string());
     out.push_str("</dl>\n</header>\n");
 }
 
 /// A header cell; `numeric` columns sort by their cells' `data-v`.
-fn th(out: &mut String, label: &str, numeric: bool) {
+pub(super) fn th(out: &mut String, label: &str, numeric: bool) {
     if numeric {
         let _ = write!(out, "<th class=\"num\" data-type=\"num\">{label}</th>");
     } else {
@@ -124,7 +139,7 @@ fn th(out: &mut String, label: &str, numeric: bool) {
 }
 
 /// A numeric cell showing `text`, sorting by `value`.
-fn td_num(out: &mut String, value: impl std::fmt::Display, text: &str) {
+pub(super) fn td_num(out: &mut String, value: impl std::fmt::Display, text: &str) {
     let _ = write!(out, "<td class=\"num\" data-v=\"{value}\">{}</td>", escape(text));
 }
 

@@ -13,6 +13,7 @@ mod flamegraph;
 mod folded;
 mod heatmap;
 mod html;
+mod sections;
 
 #[cfg(feature = "flamegraph")]
 pub use flamegraph::FlameError;
