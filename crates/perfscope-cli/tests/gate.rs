@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use perfscope::bench::{BenchRun, bench};
 
-/// Spins for `micros` µs: all self time.
+/// Spins for `micros` µs: all self time. (On the wall clock, unlike the report round trip's
+/// `support::work`: the gate compares medians, which a wall-clock spin keeps exact in every
+/// iteration that was not preempted, while work stretched by the core's share moves them all.)
 fn spin(micros: u64) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_micros(micros) {

@@ -2,32 +2,28 @@
 //! `perfscope report` and `perfscope diff`: the CLI's own fixtures are hand-written, these
 //! are not. One test, since it resets perfscope between its two runs.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use perfscope::Report;
+use support::work;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 
-fn spin(duration: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < duration {
-        std::hint::spin_loop();
-    }
-}
-
 #[perfscope::measure]
 fn steady() {
-    spin(Duration::from_millis(1));
+    work(Duration::from_millis(1));
 }
 
 /// `factor` ms of work and `factor` KiB allocated per call.
 #[perfscope::measure]
 fn slowed(factor: u32) {
     std::hint::black_box(Vec::<u8>::with_capacity(factor as usize * 1024));
-    spin(Duration::from_millis(u64::from(factor)));
+    work(Duration::from_millis(u64::from(factor)));
 }
 
 #[perfscope::measure]
@@ -84,8 +80,8 @@ fn reports_saved_on_exit_are_read_back_by_report_and_diff() {
         text(&out.stdout)
     );
 
-    // A run against itself passes; 8x the work per call fails and names the function (however
-    // a loaded machine stretches the 1 ms calls).
+    // A run against itself passes; 8x the work per call fails and names the function (a loaded
+    // machine stretches both runs' calls alike: see `support::work`).
     assert_eq!(perfscope(&["diff", &base, &base]).status.code(), Some(0));
     let out = perfscope(&["diff", &base, &slow, "--fail-above", "100%", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));

@@ -72,8 +72,11 @@ fn a_function_made_three_times_slower_is_flagged_within_one_interval() {
     assert!(p50.len() >= 30 && rps.len() >= 30, "{p50:?}");
     let before: Vec<f64> = p50[2..20].iter().map(|p| p.1).collect();
     assert!(before.iter().all(|s| (0.00098..0.002).contains(s)), "{before:?}");
-    let last = p50.last().map(|p| p.1).unwrap_or_default();
-    assert!((0.00295..0.006).contains(&last), "{p50:?}");
+    // After the step: the median of the last ten points (one alone can catch a burst of
+    // preemption on a loaded machine: 43 ms was seen under ten runnable processes on 2 cores).
+    let mut after: Vec<f64> = p50.iter().rev().take(10).map(|p| p.1).collect();
+    after.sort_by(f64::total_cmp);
+    assert!((0.00295..0.006).contains(&after[after.len() / 2]), "{p50:?}");
     assert!(rps[2..20].iter().all(|p| (50.0..1010.0).contains(&p.1)), "{rps:?}");
 
     // The rings reach reports: the traffic series is in a snapshot with history.
