@@ -41,7 +41,8 @@ pub(crate) fn row(title: &str, panels: Vec<PanelSpec>, y: u32, id: u32) -> Value
     })
 }
 
-/// Cache hit ratio, requests and evictions; pool occupancy, waits and timeouts.
+/// Cache hit ratio, requests and evictions; pool occupancy, waits, starvation, timeouts and
+/// connections opened and closed.
 pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
     let hit_ratio = per_instance(name("perfscope_cache_hit_ratio"));
     let panels: Vec<PanelSpec> = vec![
@@ -115,8 +116,8 @@ pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
             )],
         ),
         (
-            "Pool waiters and timeouts",
-            "Callers waiting now (perfscope_pool_pending_requests) and acquires that timed out per second.",
+            "Pool waiters, starvation and timeouts",
+            "Callers waiting now (perfscope_pool_pending_requests), starved pools (perfscope_pool_starved: 1 while callers wait, none is idle and the pool is at its maximum size) and acquires that timed out per second.",
             "short",
             vec![
                 target(
@@ -129,8 +130,33 @@ pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
                 ),
                 target(
                     "B",
+                    format!("max by (pool) ({})", per_instance(name("perfscope_pool_starved"))),
+                    "{{pool}} starved",
+                ),
+                target(
+                    "C",
                     format!("sum by (pool) ({})", rate("perfscope_pool_timeouts_total")),
                     "{{pool}} timeouts/s",
+                ),
+            ],
+        ),
+        (
+            "Pool connections opened and closed per second",
+            "Connections each pool opened, and closed by cause (broken, invalid, max_lifetime, idle_timeout), per second; pools that count them (bb8).",
+            "ops",
+            vec![
+                target(
+                    "A",
+                    format!("sum by (pool) ({})", rate("perfscope_pool_connections_created_total")),
+                    "{{pool}} opened",
+                ),
+                target(
+                    "B",
+                    format!(
+                        "sum by (pool, cause) ({})",
+                        rate("perfscope_pool_connections_closed_total")
+                    ),
+                    "{{pool}} closed {{cause}}",
                 ),
             ],
         ),

@@ -190,7 +190,7 @@ pub const FAMILIES: [Family; 7] = [
 /// The figure names of `perfscope-instrument` (caches, pools, queries), which the dashboard's
 /// "Pools & caches" and "Queries" rows query. Duplicated here so this crate does not depend on
 /// it; `perfscope-instrument`'s tests check that every name it exports is here.
-pub const INSTRUMENT_NAMES: [&str; 21] = [
+pub const INSTRUMENT_NAMES: [&str; 24] = [
     "perfscope_cache_entries",
     "perfscope_cache_errors_total",
     "perfscope_cache_evictions_total",
@@ -204,7 +204,10 @@ pub const INSTRUMENT_NAMES: [&str; 21] = [
     "perfscope_pool_connection_count",
     "perfscope_pool_connection_max",
     "perfscope_pool_connection_used_high_water",
+    "perfscope_pool_connections_closed_total",
+    "perfscope_pool_connections_created_total",
     "perfscope_pool_pending_requests",
+    "perfscope_pool_starved",
     "perfscope_pool_timeouts_total",
     "perfscope_pool_wait_seconds_total",
     "perfscope_pool_waits_total",

@@ -14,6 +14,9 @@
 //!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
+//! - [`pool::InstrumentedBb8Pool`] (feature `bb8`): a `bb8::Pool`, with bb8's own counts
+//!   (connections created, closed by cause).
+//! - [`pool::InstrumentedSqlxPool`] (feature `sqlx`): a `sqlx::Pool`, usable as an executor.
 //! - [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx
 //!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
 //!   generic plans with feature `postgres`).
@@ -52,15 +55,15 @@
 //! ```
 #![deny(missing_docs)]
 
-#[cfg(any(feature = "moka", feature = "deadpool"))]
+#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 mod callsites;
 
 #[cfg(feature = "moka")]
 pub mod cache;
-#[cfg(feature = "deadpool")]
+#[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
 #[cfg(feature = "sqlx")]
 pub mod queries;
 
-#[cfg(any(feature = "moka", feature = "deadpool"))]
+#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub use callsites::MAX_NAMES;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use perfscope_export::families::{INSTRUMENT_NAMES, sample_names};
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache};
-use perfscope_instrument::pool::InstrumentedPool;
+use perfscope_instrument::pool::{InstrumentedBb8Pool, InstrumentedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{QueryCollector, QueryRecord};
 
 /// A second level that stores nothing (an L2 is a trait; Redis is tested elsewhere).
@@ -27,6 +27,24 @@ impl perfscope_instrument::cache::L2 for Nothing {
     }
 }
 
+/// bb8 connections that are numbers (bb8 is generic; PostgreSQL is tested elsewhere).
+#[derive(Debug)]
+struct Numbers;
+
+impl bb8::ManageConnection for Numbers {
+    type Connection = u32;
+    type Error = std::io::Error;
+    async fn connect(&self) -> Result<u32, std::io::Error> {
+        Ok(7)
+    }
+    async fn is_valid(&self, _connection: &mut u32) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+    fn has_broken(&self, _connection: &mut u32) -> bool {
+        false
+    }
+}
+
 #[test]
 fn every_exported_name_is_listed_for_the_dashboard() {
     let cache = InstrumentedCache::new("names", moka::sync::Cache::builder().max_capacity(1));
@@ -38,6 +56,18 @@ fn every_exported_name_is_listed_for_the_dashboard() {
     let pool = InstrumentedPool::new("names", deadpool::unmanaged::Pool::from(vec![1_u8]));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async { drop(pool.get().await.unwrap()) });
+    let bb8 = runtime.block_on(async {
+        let pool =
+            InstrumentedBb8Pool::new("names_bb8", bb8::Pool::builder().build_unchecked(Numbers));
+        drop(pool.get().await.unwrap());
+        pool
+    });
+    let sqlx = runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let pool = InstrumentedSqlxPool::new("names_sqlx", pool);
+        drop(pool.acquire().await.unwrap());
+        pool
+    });
     let queries = QueryCollector::new();
     let record = QueryRecord {
         statement: "SELECT 1",
@@ -48,6 +78,7 @@ fn every_exported_name_is_listed_for_the_dashboard() {
     queries.record(&record);
 
     let snapshot = perfscope_core::snapshot();
+    drop((bb8, sqlx));
     let exported: BTreeSet<&str> = snapshot
         .figures
         .iter()

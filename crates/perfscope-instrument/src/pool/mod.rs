@@ -1,20 +1,41 @@
-//! Pools: [`InstrumentedPool`] wraps a `deadpool::unmanaged::Pool`.
+//! Pools: [`InstrumentedPool`] wraps a `deadpool::unmanaged::Pool` (feature `deadpool`),
+//! [`InstrumentedBb8Pool`] a `bb8::Pool` (feature `bb8`), [`InstrumentedSqlxPool`] a
+//! `sqlx::Pool` (feature `sqlx`).
 //!
 //! An acquire is a frame named `pool::<name>::acquire` on the caller's stack (async: its
 //! idle time is the wait), so the report says which function waited on which pool and for
 //! how long, and the caller's self time excludes it. Figures (section `pool`, label
-//! `pool=<name>`): [`CONNECTION_COUNT`] (`state="idle"|"used"`), [`CONNECTION_MAX`],
-//! [`CONNECTION_USED_HIGH_WATER`], [`PENDING_REQUESTS`], [`ACQUIRES_TOTAL`], [`WAITS_TOTAL`],
-//! [`WAIT_SECONDS_TOTAL`], [`TIMEOUTS_TOTAL`].
+//! `pool=<name>`), the same names for every pool: [`CONNECTION_COUNT`]
+//! (`state="idle"|"used"`), [`CONNECTION_MAX`], [`CONNECTION_USED_HIGH_WATER`],
+//! [`PENDING_REQUESTS`], [`STARVED`], [`ACQUIRES_TOTAL`], [`WAITS_TOTAL`],
+//! [`WAIT_SECONDS_TOTAL`], [`TIMEOUTS_TOTAL`]; and where the pool opens and closes its own
+//! connections and counts them (bb8), [`CONNECTIONS_CREATED_TOTAL`] and
+//! [`CONNECTIONS_CLOSED_TOTAL`] (`cause="broken"|"invalid"|"max_lifetime"|"idle_timeout"`).
 //!
-//! An unmanaged pool never creates objects (the program adds them), so every acquire reuses
-//! one: there is no created-vs-reused split to report.
+//! **Starvation** at a glance: [`STARVED`] is 1 while callers wait, no connection is idle and
+//! the pool is at its maximum size (none can be opened for them), 0 otherwise; every such
+//! wait is in [`WAITS_TOTAL`] and [`WAIT_SECONDS_TOTAL`].
+//!
+//! What is read from the pool (its size, idle connections; bb8's statistics) is read at
+//! snapshot time and costs the acquire nothing. An unmanaged deadpool pool never creates
+//! objects (the program adds them), so it has no created or closed counts.
 
+#[cfg(feature = "bb8")]
+mod bb8_pool;
+#[cfg(feature = "sqlx")]
+mod sqlx_pool;
 mod stats;
+#[cfg(feature = "deadpool")]
 mod unmanaged;
 
+#[cfg(feature = "bb8")]
+pub use bb8_pool::{Bb8Pooled, InstrumentedBb8Pool};
+#[cfg(feature = "sqlx")]
+pub use sqlx_pool::InstrumentedSqlxPool;
 pub use stats::{
-    ACQUIRES_TOTAL, CONNECTION_COUNT, CONNECTION_MAX, CONNECTION_USED_HIGH_WATER, PENDING_REQUESTS,
-    PoolStats, TIMEOUTS_TOTAL, WAIT_SECONDS_TOTAL, WAITS_TOTAL,
+    ACQUIRES_TOTAL, CONNECTION_COUNT, CONNECTION_MAX, CONNECTION_USED_HIGH_WATER,
+    CONNECTIONS_CLOSED_TOTAL, CONNECTIONS_CREATED_TOTAL, PENDING_REQUESTS, PoolStats, STARVED,
+    TIMEOUTS_TOTAL, WAIT_SECONDS_TOTAL, WAITS_TOTAL,
 };
+#[cfg(feature = "deadpool")]
 pub use unmanaged::{InstrumentedPool, Pooled};

@@ -5,14 +5,14 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use deadpool::Status;
 use deadpool::unmanaged::{Object, Pool, PoolError};
-use perfscope_core::figures::{self, Registration};
+use perfscope_core::figures::Registration;
 use perfscope_core::{Callsite, Kind, instrument};
 
-use super::stats::{Counters, PoolSource, PoolStats, Sizes};
+use super::stats::{self, Counters, PoolStats, Reading, Sizes, Waiting};
 use crate::callsites::callsite;
 
 /// A [`deadpool::unmanaged::Pool`] measured by perfscope (see the [module](crate::pool)
@@ -27,6 +27,20 @@ struct Inner<T> {
     counters: Arc<Counters>,
     acquire: &'static Callsite,
     _registration: Registration,
+}
+
+impl<T> Inner<T> {
+    fn reading(&self) -> Reading {
+        let status = self.pool.status();
+        let sizes = Sizes {
+            max: status.max_size as u64,
+            size: status.size as u64,
+            idle: status.available as u64,
+        };
+        let mut stats = self.counters.read();
+        stats.starved = sizes.starved(stats.pending);
+        Reading { stats, sizes, lifecycle: None }
+    }
 }
 
 impl<T> Clone for InstrumentedPool<T> {
@@ -52,16 +66,7 @@ impl<T: Send + 'static> InstrumentedPool<T> {
         let counters = Arc::new(Counters::default());
         let acquire = callsite(format!("pool::{name}::acquire"), Kind::Async, module_path!());
         let inner = Arc::new_cyclic(|weak: &Weak<Inner<T>>| {
-            let weak = weak.clone();
-            let source = PoolSource {
-                name: name.clone(),
-                counters: counters.clone(),
-                sizes: Box::new(move || {
-                    let status = weak.upgrade()?.pool.status();
-                    Some(Sizes { max: status.max_size, size: status.size, idle: status.available })
-                }),
-            };
-            let _registration = figures::register(Arc::new(source));
+            let _registration = stats::register(&name, weak.clone(), Inner::reading);
             Inner { pool, name, counters, acquire, _registration }
         });
         InstrumentedPool { inner }
@@ -116,7 +121,7 @@ impl<T: Send + 'static> InstrumentedPool<T> {
 
     /// The counts so far.
     pub fn stats(&self) -> PoolStats {
-        self.inner.counters.read()
+        self.inner.reading().stats
     }
 
     /// deadpool's status (size, idle objects).
@@ -128,29 +133,6 @@ impl<T: Send + 'static> InstrumentedPool<T> {
     /// measured).
     pub fn pool(&self) -> &Pool<T> {
         &self.inner.pool
-    }
-}
-
-/// An acquire waiting: counted pending while it lives, its time added to the wait on drop
-/// (however the wait ends: an object, a timeout, or the caller giving up).
-struct Waiting<'a> {
-    counters: &'a Counters,
-    since: Instant,
-}
-
-impl<'a> Waiting<'a> {
-    fn start(counters: &'a Counters) -> Self {
-        counters.waits.fetch_add(1, Relaxed);
-        counters.pending.fetch_add(1, Relaxed);
-        Waiting { counters, since: Instant::now() }
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        let waited = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.counters.wait_ns.fetch_add(waited, Relaxed);
-        self.counters.pending.fetch_sub(1, Relaxed);
     }
 }
 

@@ -1,5 +1,11 @@
-//! What the tests share: a real Redis server on a free loopback port, and figure look-ups.
+//! What the tests share: a real Redis server and a real PostgreSQL server, each on a free
+//! loopback port, and figure look-ups.
 #![allow(dead_code)]
+
+mod postgres;
+
+#[allow(unused_imports)]
+pub use postgres::PostgresServer;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
