@@ -2,7 +2,8 @@
 //!
 //! On x86_64 with a TSC the kernel and `minstant` both trust (invariant, synchronised across
 //! CPUs), [`now`] is one `rdtsc`. Everywhere else it falls back to `std::time::Instant`,
-//! expressed as nanoseconds since the clock was first used. `benches/clock.rs` compares
+//! expressed as nanoseconds since the clock was first used (also under Miri, which cannot run
+//! `rdtsc`). `benches/clock.rs` compares
 //! `rdtsc`, `quanta`, `minstant` and `Instant` side by side; BENCHMARKS.md has the figures
 //! behind this choice.
 
@@ -59,7 +60,9 @@ fn os_ticks() -> u64 {
 }
 
 fn init() {
+    // Miri cannot execute `rdtsc` (nor `minstant`'s probe of it): the OS clock there.
     let use_tsc = cfg!(target_arch = "x86_64")
+        && !cfg!(miri)
         && std::env::var_os("PERFSCOPE_CLOCK").is_none_or(|v| v != "os")
         && minstant::is_tsc_available();
     ORIGIN.get_or_init(|| Origin {
@@ -131,6 +134,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
     fn ticks_convert_to_elapsed_time() {
         let start = now();
         let wall = Instant::now();

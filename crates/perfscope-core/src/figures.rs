@@ -234,6 +234,10 @@ fn process_figures(heap_in_use: Option<u64>, out: &mut Vec<Figure>) {
 
 /// Threads of this process, from `/proc/self/stat` (field 20); `None` where there is none.
 fn os_threads() -> Option<u64> {
+    if cfg!(miri) {
+        // Miri has no `/proc` of its own (it would read the interpreter's).
+        return None;
+    }
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
     let after_name = &stat[stat.rfind(')')? + 1..];
@@ -245,6 +249,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "no /proc under Miri")]
     fn the_thread_count_follows_threads_starting_and_ending() {
         let before = os_threads().expect("Linux has /proc/self/stat");
         let (started, stop) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));

@@ -232,3 +232,72 @@ fn an_async_call_counts_one_edge_over_its_polls() {
     });
     assert_eq!(folded(&[&A, &B, &F]), "a 1\na;f 1\na;f;b 2\n");
 }
+
+/// A guard kept in a thread-local destroyed after perfscope's own: its frame outlives the
+/// thread's store (before the fix, its pop wrote into the freed slot: Miri caught it).
+#[test]
+fn a_frame_left_on_the_stack_at_thread_exit_is_popped_after_the_flush() {
+    use std::cell::RefCell;
+    callsites!(Sync: A, B);
+    thread_local! {
+        static HELD: RefCell<Option<crate::SyncGuard>> = const { RefCell::new(None) };
+    }
+    on_own_thread(|| {
+        // Registered before perfscope's own thread-local: destroyed after it (reverse order).
+        HELD.with(|_| ());
+        measured(&A, || {});
+        HELD.with(|held| *held.borrow_mut() = Some(enter(&B)));
+    });
+    // The call still counts (into the retired totals, with no time); `a` is unaffected.
+    assert_eq!(folded(&[&A, &B]), "a 1\nb 1\n");
+    let snap = snapshot();
+    let b = snap.callsites.iter().find(|c| c.id == B.id()).expect("b counted");
+    assert_eq!((b.calls, b.busy_ns), (1, 0));
+}
+
+/// Snapshots taken while a thread publishes slots and histogram octaves and records into them
+/// (the cross-thread reads of the store: under Miri its data-race detector checks them) never
+/// see a count go down or past what was recorded, and the last one is exact.
+#[test]
+fn snapshots_read_while_a_thread_publishes_slots_and_octaves() {
+    use std::sync::atomic::{AtomicBool, Ordering::*};
+    use std::sync::{Arc, Barrier};
+    callsites!(Sync: P);
+    callsites!(Span: Q);
+    let calls: u64 = if cfg!(miri) { 6 } else { 20_000 };
+    let done = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(Barrier::new(2));
+    let thread = {
+        let (done, started) = (done.clone(), started.clone());
+        std::thread::spawn(move || {
+            started.wait();
+            for i in 0..calls {
+                measured(&P, || {
+                    // A span entered under `p`, closed with a latency of 2^(i % 48) ticks: each
+                    // new power of two publishes an octave of `q`'s histogram.
+                    span::enter(Q.id(), i + 1, true);
+                    span::exit(i + 1);
+                    span::close(Q.id(), clock::now().saturating_sub(1 << (i % 48)));
+                });
+            }
+            done.store(true, Release);
+        })
+    };
+    let count = |callsite: &'static Callsite| {
+        let snap = snapshot();
+        let c = snap.callsites.iter().find(|c| c.id == callsite.id());
+        c.map_or((0, 0, 0), |c| (c.calls, c.latency.count(), c.children.len() as u64))
+    };
+    started.wait();
+    let mut last = (0, 0);
+    let mut snapshots = 0;
+    while !done.load(Acquire) || snapshots == 0 {
+        let (p, q) = (count(&P), count(&Q));
+        assert!(p.0 >= last.0 && p.0 <= calls, "{p:?} after {last:?}");
+        assert!(q.0 >= last.1 && q.0 <= calls && q.1 <= calls, "{q:?} after {last:?}");
+        last = (p.0, q.0);
+        snapshots += 1;
+    }
+    thread.join().expect("the thread does not panic");
+    assert_eq!((count(&P), count(&Q)), ((calls, calls, 1), (calls, calls, 0)));
+}

@@ -10,6 +10,8 @@
 //! writes; [`registry`] is the locked cross-thread side (thread stores' registration and
 //! retirement, orphan calls, collection for snapshots, reset).
 
+#[cfg(all(test, perfscope_loom))]
+mod loom_models;
 mod registry;
 mod slot;
 mod thread;
@@ -20,4 +22,6 @@ pub(crate) use registry::{
 };
 pub use slot::EDGES;
 pub(crate) use slot::{Slot, add};
-pub(crate) use thread::{EMPTY_STORE, ThreadStore};
+#[cfg(not(perfscope_loom))]
+pub(crate) use thread::EMPTY_STORE;
+pub(crate) use thread::ThreadStore;

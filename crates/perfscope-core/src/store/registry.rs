@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering::*;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::alloc::{self, AllocCounts};
 use crate::histogram::Histogram;
+use crate::sync::{Arc, Mutex, MutexGuard};
 
 use super::thread::ThreadStore;
 
@@ -52,7 +52,11 @@ pub struct Totals {
     /// Latency histogram.
     pub hist: Histogram,
 }
-struct Registry {
+/// The live thread stores and the retired totals, behind one lock. The process has one
+/// ([`REGISTRY`], reached through the functions below); the loom models build their own.
+pub(crate) struct Registry(Mutex<State>);
+
+struct State {
     live: Vec<Arc<ThreadStore>>,
     retired: HashMap<u32, Totals>,
     /// Clock reading at start-up or at the last reset.
@@ -61,44 +65,9 @@ struct Registry {
     resets: u64,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(|| {
-    Mutex::new(Registry { live: Vec::new(), retired: HashMap::new(), since: 0, resets: 0 })
-});
+static REGISTRY: LazyLock<Registry> = LazyLock::new(Registry::new);
 
-fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Creates and registers the calling thread's store.
-pub(crate) fn new_thread_store() -> Arc<ThreadStore> {
-    let _own = alloc::suspend();
-    let mut reg = registry();
-    if reg.since == 0 {
-        reg.since = crate::clock::now();
-    }
-    let store = Arc::new(ThreadStore::new());
-    reg.live.push(store.clone());
-    store
-}
-
-/// Folds an exiting thread's store into the retired totals and forgets it.
-pub(crate) fn retire(store: &Arc<ThreadStore>) {
-    let _own = alloc::suspend();
-    let mut reg = registry();
-    let reg = &mut *reg;
-    if !store.stale.load(Acquire) {
-        store.add_to(&mut reg.retired);
-    }
-    reg.live.retain(|s| !Arc::ptr_eq(s, store));
-}
-
-/// Records into the retired totals directly: for calls on a thread whose store is gone.
-pub(crate) fn record_orphan(id: u32, f: impl FnOnce(&mut Totals)) {
-    let _own = alloc::suspend();
-    f(registry().retired.entry(id).or_default());
-}
-
-/// What [`collect`] returns.
+/// What [`Registry::collect`] returns.
 pub(crate) struct Collected {
     pub totals: HashMap<u32, Totals>,
     /// The clock reading the totals start at.
@@ -107,30 +76,104 @@ pub(crate) struct Collected {
     pub resets: u64,
 }
 
+impl Registry {
+    pub(crate) fn new() -> Self {
+        Registry(Mutex::new(State {
+            live: Vec::new(),
+            retired: HashMap::new(),
+            since: 0,
+            resets: 0,
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Creates and registers a new thread store (the calling thread's).
+    pub(crate) fn register(&self) -> Arc<ThreadStore> {
+        let _own = alloc::suspend();
+        let mut reg = self.lock();
+        if reg.since == 0 {
+            reg.since = crate::clock::now();
+        }
+        let store = Arc::new(ThreadStore::new());
+        reg.live.push(store.clone());
+        store
+    }
+
+    /// Folds an exiting thread's store into the retired totals and forgets it.
+    pub(crate) fn retire(&self, store: &Arc<ThreadStore>) {
+        let _own = alloc::suspend();
+        let mut reg = self.lock();
+        let reg = &mut *reg;
+        if !store.stale.load(Acquire) {
+            store.add_to(&mut reg.retired);
+        }
+        reg.live.retain(|s| !Arc::ptr_eq(s, store));
+    }
+
+    /// Records into the retired totals directly: for calls on a thread whose store is gone.
+    pub(crate) fn record_orphan(&self, id: u32, f: impl FnOnce(&mut Totals)) {
+        let _own = alloc::suspend();
+        f(self.lock().retired.entry(id).or_default());
+    }
+
+    /// All threads' totals (live and exited) at this moment.
+    pub(crate) fn collect(&self) -> Collected {
+        let reg = self.lock();
+        let mut totals = reg.retired.clone();
+        for store in &reg.live {
+            if !store.stale.load(Acquire) {
+                store.add_to(&mut totals);
+            }
+        }
+        Collected { totals, since: reg.since, resets: reg.resets }
+    }
+
+    /// Clears every store (each lazily, by its owner) and the retired totals.
+    pub(crate) fn reset(&self) {
+        let mut reg = self.lock();
+        for store in &reg.live {
+            store.stale.store(true, Release);
+        }
+        reg.retired.clear();
+        reg.since = crate::clock::now();
+        reg.resets += 1;
+    }
+
+    /// Number of live thread stores.
+    pub(crate) fn live_threads(&self) -> usize {
+        self.lock().live.len()
+    }
+}
+
+/// Creates and registers the calling thread's store.
+pub(crate) fn new_thread_store() -> Arc<ThreadStore> {
+    REGISTRY.register()
+}
+
+/// Folds an exiting thread's store into the retired totals and forgets it.
+pub(crate) fn retire(store: &Arc<ThreadStore>) {
+    REGISTRY.retire(store);
+}
+
+/// Records into the retired totals directly: for calls on a thread whose store is gone.
+pub(crate) fn record_orphan(id: u32, f: impl FnOnce(&mut Totals)) {
+    REGISTRY.record_orphan(id, f);
+}
+
 /// All threads' totals (live and exited) at this moment.
 pub(crate) fn collect() -> Collected {
-    let reg = registry();
-    let mut totals = reg.retired.clone();
-    for store in &reg.live {
-        if !store.stale.load(Acquire) {
-            store.add_to(&mut totals);
-        }
-    }
-    Collected { totals, since: reg.since, resets: reg.resets }
+    REGISTRY.collect()
 }
 
 /// Clears every store (each lazily, by its owner) and the retired totals.
 pub(crate) fn reset() {
-    let mut reg = registry();
-    for store in &reg.live {
-        store.stale.store(true, Release);
-    }
-    reg.retired.clear();
-    reg.since = crate::clock::now();
-    reg.resets += 1;
+    REGISTRY.reset();
 }
 
 /// Number of live thread stores (for tests and diagnostics).
 pub fn live_threads() -> usize {
-    registry().live.len()
+    REGISTRY.live_threads()
 }

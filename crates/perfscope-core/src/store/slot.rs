@@ -3,10 +3,11 @@
 //! thread writes a slot (relaxed `load + store` through [`add`], no locked instruction); any
 //! thread may read it for a snapshot.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::*;
 
 use crate::alloc::AllocCounts;
 use crate::histogram::AtomicHistogram;
+use crate::sync::{AtomicU32, AtomicU64};
 
 use super::registry::Totals;
 
@@ -22,6 +23,7 @@ pub(crate) fn add(counter: &AtomicU64, value: u64) {
 
 /// One child callsite: how often it was called from the slot's callsite, the time it ran and
 /// the bytes it allocated there (inclusive of its own children).
+#[derive(Default)]
 pub(crate) struct Edge {
     child: AtomicU32,
     calls: AtomicU64,
@@ -74,6 +76,7 @@ impl AllocSlot {
     }
 }
 /// The statistics of one callsite on one thread. Durations are in clock ticks.
+#[derive(Default)]
 #[repr(C, align(128))]
 pub(crate) struct Slot {
     pub calls: AtomicU64,
@@ -99,9 +102,18 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// A zeroed slot, built in place on the heap (it is about 2 KiB).
+    #[cfg(not(perfscope_loom))]
     pub(super) fn new_boxed() -> Box<Slot> {
-        // SAFETY: every field is an atomic integer (or an array of them), valid when zeroed.
+        // SAFETY: every field is an atomic integer or pointer (or an array of them), valid when
+        // zeroed (a null octave pointer is an octave not allocated yet).
         unsafe { Box::<Slot>::new_zeroed().assume_init() }
+    }
+
+    /// loom's atomics are not plain integers: zeroed bytes are no valid one.
+    #[cfg(perfscope_loom)]
+    pub(super) fn new_boxed() -> Box<Slot> {
+        Box::default()
     }
 
     /// Records one completed call's latency (owning thread only).

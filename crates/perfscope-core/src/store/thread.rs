@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering::*};
+use std::sync::atomic::Ordering::*;
 
 use crate::alloc;
 use crate::callsite::MAX_CALLSITES;
+use crate::sync::{AtomicBool, AtomicPtr};
 
 use super::registry::Totals;
 use super::slot::Slot;
@@ -17,6 +18,23 @@ const PAGES: usize = MAX_CALLSITES / PAGE;
 
 struct Page {
     slots: [AtomicPtr<Slot>; PAGE],
+}
+
+impl Page {
+    fn new_boxed() -> Box<Page> {
+        Box::new(Page { slots: null_ptrs() })
+    }
+}
+
+/// An array of null pointers (`const` with std's atomics, which the statics need).
+#[cfg(not(perfscope_loom))]
+const fn null_ptrs<T, const N: usize>() -> [AtomicPtr<T>; N] {
+    [const { AtomicPtr::new(ptr::null_mut()) }; N]
+}
+
+#[cfg(perfscope_loom)]
+fn null_ptrs<T, const N: usize>() -> [AtomicPtr<T>; N] {
+    std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))
 }
 
 /// One thread's statistics, indexed by callsite id.
@@ -29,14 +47,18 @@ pub(crate) struct ThreadStore {
 
 /// A store with no slots that is never stale: what a thread points at before its first call,
 /// so the hot path needs no null check.
+#[cfg(not(perfscope_loom))]
 pub(crate) static EMPTY_STORE: ThreadStore = ThreadStore::new();
 
 impl ThreadStore {
+    #[cfg(not(perfscope_loom))]
     pub(super) const fn new() -> Self {
-        ThreadStore {
-            stale: AtomicBool::new(false),
-            pages: [const { AtomicPtr::new(ptr::null_mut()) }; PAGES],
-        }
+        ThreadStore { stale: AtomicBool::new(false), pages: null_ptrs() }
+    }
+
+    #[cfg(perfscope_loom)]
+    pub(super) fn new() -> Self {
+        ThreadStore { stale: AtomicBool::new(false), pages: null_ptrs() }
     }
 
     /// The slot of callsite `id`, if this thread has called it.
@@ -58,9 +80,7 @@ impl ThreadStore {
         let page_ptr = &self.pages[id as usize / PAGE];
         let mut page = page_ptr.load(Acquire);
         if page.is_null() {
-            page = Box::into_raw(Box::new(Page {
-                slots: [const { AtomicPtr::new(ptr::null_mut()) }; PAGE],
-            }));
+            page = Box::into_raw(Page::new_boxed());
             page_ptr.store(page, Release);
         }
         // SAFETY: as in `slot`.
@@ -87,10 +107,15 @@ impl ThreadStore {
         }
     }
 
-    /// Zeroes every slot and clears `stale` (owning thread only).
-    pub fn clear(&self) {
+    /// After a `reset()`, zeroes every slot and then clears `stale` (Release: a snapshot that
+    /// sees `stale` clear sees the zeroes); whether it did (owning thread only).
+    pub fn clear_if_stale(&self) -> bool {
+        if !self.stale.load(Relaxed) {
+            return false;
+        }
         self.for_each(|_, slot| slot.clear());
         self.stale.store(false, Release);
+        true
     }
 
     pub(super) fn add_to(&self, totals: &mut HashMap<u32, Totals>) {

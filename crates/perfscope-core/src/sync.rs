@@ -1,0 +1,17 @@
+//! The synchronisation types of the store's cross-thread paths (thread stores published to the
+//! registry, snapshots reading them, thread exit, reset): std's, or loom's when the crate is
+//! built with `--cfg perfscope_loom` for the models in `store/loom_models.rs`.
+//!
+//! Only the store and the histogram (whose octave pages a snapshot reads) go through here. The
+//! hot path's thread-locals, the allocator's counters and the clock keep std's types: loom's
+//! cannot be built in a `const` initialiser, and the models drive the store directly, as the
+//! hot path does (see `RELIABILITY.md`, "Concurrency: loom and Miri").
+
+#[cfg(perfscope_loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+#[cfg(perfscope_loom)]
+pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+#[cfg(not(perfscope_loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+#[cfg(not(perfscope_loom))]
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard};

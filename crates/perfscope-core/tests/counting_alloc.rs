@@ -1,0 +1,73 @@
+//! `CountingAlloc` as the global allocator of a program with several threads: the per-thread
+//! counters, the heap shards threads claim and give back at exit, frames attributing
+//! allocations, and allocations in thread-local destructors after perfscope's own thread exit.
+//! Its own test binary (a global allocator is per binary), also run under Miri
+//! (RELIABILITY.md, "Concurrency: loom and Miri").
+// The loom build leaves out the hot path (`enter`).
+#![cfg(not(perfscope_loom))]
+
+use std::hint::black_box;
+
+use perfscope_core::{Callsite, CallsiteName, CountingAlloc, Kind, alloc, enter, snapshot};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::system();
+
+static WORK: Callsite =
+    Callsite::new(CallsiteName::Static("work"), Kind::Sync, module_path!(), file!(), line!());
+
+/// One measured call allocating and freeing 1000 bytes.
+fn work() {
+    let guard = enter(&WORK);
+    black_box(Vec::<u8>::with_capacity(1000));
+    guard.finish();
+}
+
+/// Calls [`work`] once more when its thread-local is destroyed, which may be after perfscope
+/// flushed the thread's store and the allocator gave back the thread's shard.
+struct WorkOnExit;
+
+impl Drop for WorkOnExit {
+    fn drop(&mut self) {
+        work();
+    }
+}
+
+thread_local! {
+    static WORK_ON_EXIT: WorkOnExit = const { WorkOnExit };
+}
+
+#[test]
+fn threads_allocating_in_measured_calls_are_counted_exactly() {
+    let (threads, calls) = if cfg!(miri) { (3, 2) } else { (16, 100) };
+    let run = |threads: u64| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    WORK_ON_EXIT.with(|_| ());
+                    (0..calls).for_each(|_| work());
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("the threads do not panic");
+        }
+    };
+    // Once perfscope's bookkeeping (callsite table, retired totals) exists, threads that free
+    // what they allocate leave the heap in use where it was, whichever shard counted what.
+    run(threads);
+    let heap_before = alloc::heap_in_use().expect("CountingAlloc is the global allocator");
+    run(threads);
+    let grown = alloc::heap_in_use().expect("still installed").saturating_sub(heap_before);
+    assert!(grown < 1000, "{grown} bytes");
+    let threads = 2 * threads;
+    let snap = snapshot();
+    let work = snap.callsites.iter().find(|c| c.id == WORK.id()).expect("work was called");
+    // Every call counts, the ones in destructors too (on the thread's store, or in the retired
+    // totals once it is flushed: then with no frame to attribute allocations to).
+    assert_eq!(work.calls, threads * (calls + 1));
+    let allocations = work.alloc_self.allocations;
+    assert!((threads * calls..=threads * (calls + 1)).contains(&allocations), "{allocations}");
+    assert_eq!(work.alloc_self.alloc_bytes, 1000 * allocations);
+    assert_eq!(work.alloc_self.freed_bytes, 1000 * work.alloc_self.frees);
+}
