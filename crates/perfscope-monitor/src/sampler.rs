@@ -1,6 +1,7 @@
 //! Reads the host's and this process's figures: one `sysinfo::System` reused, refreshing only
-//! what is read, plus `/proc/meminfo` for `Cached` (sysinfo has no accessor for it) and
-//! `/proc/net/dev` for the network counters where it exists (see [`crate::netdev`]).
+//! what is read, plus `/proc/meminfo` for `Cached` (sysinfo has no accessor for it),
+//! `/proc/loadavg` (sysinfo reads a garbled one as zeros) and `/proc/net/dev` for the network
+//! counters where it exists (see [`crate::netdev`]).
 //! Whatever cannot be read is absent from the sample, never zero.
 
 use std::time::Instant;
@@ -81,11 +82,10 @@ impl Sampler {
         self.cpu(out);
         self.process(out);
         self.memory(out);
-        if let Ok(load) = System::load_average() {
-            for (name, value) in [(NODE_LOAD1, load.one), (NODE_LOAD5, load.five)] {
+        if let Some([one, five, fifteen]) = load_average() {
+            for (name, value) in [(NODE_LOAD1, one), (NODE_LOAD5, five), (NODE_LOAD15, fifteen)] {
                 out.push(host(name, Unit::Count, value));
             }
-            out.push(host(NODE_LOAD15, Unit::Count, load.fifteen));
         }
         self.networks(out);
         self.temperatures(out);
@@ -195,6 +195,28 @@ fn host(name: &'static str, unit: Unit, value: f64) -> Figure {
     Figure::gauge(HOST, name, help(name), unit, value)
 }
 
+/// The 1, 5 and 15 minute load averages. On Linux from `/proc/loadavg` directly: sysinfo reads
+/// an empty or garbled file as loads of zero (found by `tests/faults_host.rs`).
+fn load_average() -> Option<[f64; 3]> {
+    #[cfg(target_os = "linux")]
+    {
+        parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        System::load_average().ok().map(|load| [load.one, load.five, load.fifteen])
+    }
+}
+
+/// The first three fields of `/proc/loadavg`, if all three are loads (finite, not negative).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn parse_loadavg(text: &str) -> Option<[f64; 3]> {
+    let mut loads = text
+        .split_whitespace()
+        .map(|field| field.parse::<f64>().ok().filter(|load| load.is_finite() && *load >= 0.0));
+    Some([loads.next()??, loads.next()??, loads.next()??])
+}
+
 /// One field of `/proc/meminfo` in bytes (`None` where there is no such file or field).
 fn meminfo_field(field: &str) -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -223,5 +245,14 @@ mod tests {
         assert_eq!(parse_meminfo_field(text, "MemTotal:"), Some(16318480 * 1024));
         assert_eq!(parse_meminfo_field(text, "Buffers:"), None);
         assert_eq!(parse_meminfo_field("Cached: lots kB", "Cached:"), None);
+    }
+
+    #[test]
+    fn load_averages_are_three_loads_or_none() {
+        assert_eq!(parse_loadavg("0.52 1.25 2.00 2/345 6789\n"), Some([0.52, 1.25, 2.0]));
+        for bad in ["", "\n", "0.52 1.25", "x y z", "0.5 NaN 1", "1 2 inf", "-1 0 0", "\u{0}\u{ff}"]
+        {
+            assert_eq!(parse_loadavg(bad), None, "{bad:?}");
+        }
     }
 }

@@ -1,0 +1,173 @@
+//! Hosts that lack figures, or whose `/proc` lies: the monitor runs in a process of this test
+//! binary started by `unshare` in namespaces of its own, so nothing outside changes. In a new
+//! network namespace the only interface is a loopback that is down; in a new mount namespace
+//! `/proc/meminfo`, `/proc/loadavg` and `/proc/stat` are replaced (bind mounts) by empty or
+//! garbage files. The monitor must start, keep sampling, report what it can read and leave
+//! out what it cannot (absent, never zero or made up), and never panic. Linux only; as root,
+//! or unprivileged where user namespaces are allowed (`unshare --user --map-root-user`).
+#![cfg(target_os = "linux")]
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use perfscope_core::figures::Figure;
+use perfscope_monitor::{Monitor, names::*};
+
+/// Set in the child process: which case it runs.
+const CASE: &str = "PERFSCOPE_FAULTS_HOST_CASE";
+
+/// Runs this binary's test `test` again in new namespaces (`--net` and/or `--mount`), after
+/// the shell commands `setup` (mounts, run inside the namespaces), and returns its output.
+fn run_in_namespaces(test: &str, case: &str, namespaces: &[&str], setup: &str) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    command.args(namespaces);
+    if namespaces.contains(&"--mount") {
+        command.arg("--propagation=private");
+    }
+    let script = format!("{setup}\nexec \"$0\" --exact {test} --nocapture --test-threads=1");
+    let output = command
+        .args(["sh", "-ec", &script])
+        .arg(&exe)
+        .env(CASE, case)
+        .output()
+        .expect("unshare (util-linux) runs");
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the monitor in new namespaces ({namespaces:?}) failed ({}). If unshare itself failed, \
+         run the tests as root or enable unprivileged user namespaces.\nstdout:\n{stdout}\n\
+         stderr:\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains(&format!("case {case} passed")), "{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+/// Starts a monitor, lets it take `samples` samples, and returns its snapshot figures.
+fn sample(samples: u64) -> (Monitor, Vec<Figure>) {
+    let monitor = Monitor::builder()
+        .with_interval(Duration::from_millis(200))
+        .start()
+        .expect("the monitor starts whatever the host lacks");
+    assert!(monitor.wait_for_samples(samples, Duration::from_secs(30)), "it keeps sampling");
+    let figures = perfscope_core::snapshot().figures;
+    (monitor, figures)
+}
+
+fn named<'a>(figures: &'a [Figure], name: &str) -> Vec<&'a Figure> {
+    figures.iter().filter(|f| f.name == name).collect()
+}
+
+fn devices(figures: &[Figure]) -> BTreeSet<String> {
+    let network = figures.iter().filter(|f| f.name.contains("_network_"));
+    network
+        .flat_map(|f| f.labels.iter().filter(|(k, _)| k == "device").map(|(_, v)| v.clone()))
+        .collect()
+}
+
+/// What every case still reads: this process's own figures (from `/proc/self`).
+fn assert_process_figures(figures: &[Figure]) {
+    let resident = named(figures, PROCESS_RESIDENT_MEMORY_BYTES);
+    assert!(resident.len() == 1 && resident[0].value > 0.0, "{resident:?}");
+    // CPU time counts whole clock ticks: a mostly idle child may not have used one yet.
+    let cpu = named(figures, PROCESS_CPU_SECONDS_TOTAL);
+    assert!(cpu.len() == 1 && cpu[0].value >= 0.0, "{cpu:?}");
+}
+
+#[test]
+fn a_network_namespace_with_only_a_loopback_that_is_down() {
+    if std::env::var(CASE).as_deref() == Ok("net") {
+        let (monitor, figures) = sample(4);
+        // Only `lo`, whose counters are zero: no traffic ever crossed it.
+        assert_eq!(devices(&figures), BTreeSet::from(["lo".to_owned()]), "{figures:#?}");
+        for name in [NODE_NETWORK_RECEIVE_BYTES_TOTAL, NODE_NETWORK_TRANSMIT_BYTES_TOTAL] {
+            let found = named(&figures, name);
+            assert!(found.len() == 1 && found[0].value == 0.0, "{name}: {found:?}");
+        }
+        for name in [NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND]
+        {
+            let found = named(&figures, name);
+            assert!(found.len() == 1 && found[0].value == 0.0, "{name}: {found:?}");
+        }
+        // The rest of the host is there as usual.
+        assert!(!named(&figures, NODE_CPU_USAGE_RATIO).is_empty());
+        assert_eq!(named(&figures, NODE_MEMORY_MEMTOTAL_BYTES).len(), 1);
+        assert_process_figures(&figures);
+        assert!(monitor.wait_for_samples(monitor.samples() + 2, Duration::from_secs(30)));
+        println!("case net passed: {} figures, devices {:?}", figures.len(), devices(&figures));
+        return;
+    }
+    let out = run_in_namespaces(
+        "a_network_namespace_with_only_a_loopback_that_is_down",
+        "net",
+        &["--net"],
+        "",
+    );
+    print!("{out}");
+}
+
+/// Runs `test` in a new mount namespace where the files the host figures come from are
+/// replaced by a file holding `content`; removes that file afterwards.
+fn with_lying_proc(test: &str, case: &str, content: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("perfscope-{case}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let fake = dir.join("proc-file");
+    std::fs::write(&fake, content).expect("write the fake /proc file");
+    let setup = ["/proc/meminfo", "/proc/loadavg", "/proc/stat"]
+        .map(|file| format!("mount --bind '{}' {file}", fake.display()))
+        .join("\n");
+    let out = run_in_namespaces(test, case, &["--mount"], &setup);
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// Host figures read from a lying `/proc`: none of them, and no made-up value.
+fn assert_no_host_figures_from_lying_proc(figures: &[Figure]) {
+    for name in [
+        NODE_MEMORY_MEMTOTAL_BYTES,
+        NODE_MEMORY_MEMAVAILABLE_BYTES,
+        NODE_MEMORY_MEMFREE_BYTES,
+        NODE_MEMORY_CACHED_BYTES,
+        NODE_MEMORY_SWAPTOTAL_BYTES,
+        NODE_LOAD1,
+        NODE_LOAD5,
+        NODE_LOAD15,
+        NODE_CPU_USAGE_RATIO,
+    ] {
+        assert!(named(figures, name).is_empty(), "{name} is absent: {:?}", named(figures, name));
+    }
+}
+
+#[test]
+fn empty_proc_files_leave_their_figures_out() {
+    if std::env::var(CASE).as_deref() == Ok("empty") {
+        let (_monitor, figures) = sample(4);
+        assert_no_host_figures_from_lying_proc(&figures);
+        assert_process_figures(&figures);
+        println!("case empty passed: {} figures", figures.len());
+        return;
+    }
+    print!("{}", with_lying_proc("empty_proc_files_leave_their_figures_out", "empty", ""));
+}
+
+#[test]
+fn garbage_proc_files_leave_their_figures_out() {
+    if std::env::var(CASE).as_deref() == Ok("garbage") {
+        let (_monitor, figures) = sample(4);
+        assert_no_host_figures_from_lying_proc(&figures);
+        assert_process_figures(&figures);
+        println!("case garbage passed: {} figures", figures.len());
+        return;
+    }
+    let garbage = "MemTotal: lots kB\ncpu x y z\nnot a number\n\u{0}\u{1}\u{ff}\n-1 -2 -3 \
+                   99999999999999999999999999 NaN inf\nMemAvailable: -5 kB\n";
+    let test = "garbage_proc_files_leave_their_figures_out";
+    print!("{}", with_lying_proc(test, "garbage", garbage));
+}
