@@ -66,7 +66,8 @@ struct Row<'a> {
 fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut calls: BTreeMap<&str, u64> = BTreeMap::new();
     for f in &report.functions {
-        *calls.entry(&f.name).or_default() += f.calls;
+        let total = calls.entry(&f.name).or_default();
+        *total = total.saturating_add(f.calls);
     }
     let mut p50s: BTreeMap<&str, &SeriesStats> = BTreeMap::new();
     let mut p99s: BTreeMap<&str, &SeriesStats> = BTreeMap::new();
@@ -164,8 +165,8 @@ fn cells(series: &SeriesStats, Span { t0, t1, columns, gap }: Span) -> Vec<Optio
             column..column + 1
         };
         for column in range {
-            let from = t0 + (column as f64 * width) as u64;
-            let to = t0 + ((column + 1) as f64 * width) as u64;
+            let from = t0.saturating_add((column as f64 * width) as u64);
+            let to = t0.saturating_add(((column + 1) as f64 * width) as u64);
             let cell = cells[column].get_or_insert(Cell { p99: v, from, to });
             cell.p99 = cell.p99.max(v);
         }
