@@ -148,9 +148,7 @@ impl fmt::Display for TableView<'_> {
         // their tables (a source's other figures in their sections are listed here).
         let shown =
             |x: &&FigureStats| x.name != perfscope_core::figures::HEAP_IN_USE_BYTES && !is_typed(x);
-        let mut sections: Vec<&str> =
-            report.figures.iter().filter(shown).map(|x| x.section.as_str()).collect();
-        sections.dedup();
+        let sections = sections_of(report.figures.iter().filter(shown));
         for section in sections {
             let figures = report.figures.iter().filter(shown).filter(|x| x.section == section);
             let figures: Vec<String> =
@@ -210,6 +208,18 @@ fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         )?;
     }
     Ok(())
+}
+
+/// The sections of `figures`, each once, in the order they first appear (a source's figures
+/// need not be next to each other: the monitor gives `process` figures too).
+pub(crate) fn sections_of<'a>(figures: impl Iterator<Item = &'a FigureStats>) -> Vec<&'a str> {
+    let mut sections: Vec<&str> = Vec::new();
+    for figure in figures {
+        if !sections.contains(&figure.section.as_str()) {
+            sections.push(&figure.section);
+        }
+    }
+    sections
 }
 
 /// The UTC time of day of a Unix time in milliseconds: `HH:MM:SS`.

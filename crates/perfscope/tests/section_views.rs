@@ -273,9 +273,9 @@ fn the_table_flags_a_starved_pool_and_only_that_one() {
         joined(&rows),
         [
             "pool | in use | idle | max | peak | acquires | waits | wait time | mean wait | \
-             acquire p99 | timeouts | pending | status",
-            "buffers | 0 | 4 | 4 | 4 | 200 | 0 | 0 ns | - | - | 1 | 0 | ok",
-            "db | 8 | 0 | 8 | 8 | 200 | 50 (25.0%) | 2.50 s | 50.00 ms | 250.00 ms | 1 | 3 | STARVED",
+             timeouts | pending | status",
+            "buffers | 0 | 4 | 4 | 4 | 200 | 0 | 0 ns | - | 1 | 0 | ok",
+            "db | 8 | 0 | 8 | 8 | 200 | 50 (25.0%) | 2.50 s | 50.00 ms | 1 | 3 | STARVED",
         ],
         "{table}"
     );
@@ -447,10 +447,10 @@ fn the_html_has_sortable_sections_the_hint_callout_and_the_full_fingerprints() {
         joined(&[header, caches[2].clone()]),
         [
             "cache | level | requests | hits | misses | hit rate | writes | loads | load errors | \
-             evicted: expired | evicted: size | evictions | removals | entries | errors | \
+             evicted: expired | evicted: size | removals | entries | errors | \
              get mean | get p99",
-            "indicators | total | 100 | 90 | 10 | 90.0% | 50 | 10 | 0 | 0 | 10 | size 10 | \
-             explicit 1 | - | 0 | 40.0 µs | 2.10 ms",
+            "indicators | total | 100 | 90 | 10 | 90.0% | 50 | 10 | 0 | 0 | 10 | explicit 1 | - \
+             | 0 | 40.0 µs | 2.10 ms",
         ]
     );
     let total = select(page.root_element(), "#ps-caches tr.ps-total");
@@ -525,4 +525,25 @@ fn writes_a_page_for_a_browser() {
             .expect("the table is written");
     }
     assert!(html.contains("id=\"ps-caches\""));
+}
+
+/// A section whose figures are not next to each other (the process's own, then the
+/// monitor's) is one line, not one per run of figures.
+#[test]
+fn each_figure_section_is_listed_once() {
+    let figures = vec![
+        figure("process", "process_threads", &[], 2.0),
+        figure("host", "perfscope_node_load1", &[], 0.5),
+        figure("process", "process_open_fds", &[], 13.0),
+    ];
+    let r = report(Vec::new(), figures);
+    let table = r.to_string();
+    let lines: Vec<&str> = table.lines().filter(|l| !l.starts_with(['┌', '│', '╞', '└'])).collect();
+    assert_eq!(
+        lines[2..],
+        ["process: process_threads 2, process_open_fds 13", "host: perfscope_node_load1 0.500"],
+        "{table}"
+    );
+    let html = r.to_html();
+    assert!(html.contains("<dd>1 (host), in the Figures section</dd>"), "{html}");
 }

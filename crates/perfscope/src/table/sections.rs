@@ -1,6 +1,6 @@
 //! The table's cache, pool and query sections: an aligned table each, after the hotspots,
 //! printed only when the report has such figures. The HTML page has every column; the
-//! terminal keeps to what fits beside the hotspots.
+//! terminal keeps to the telling ones (a pool's acquire frame, for one, is a hotspot row).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,7 +9,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_C
 
 use super::{human_ns, utc_time};
 use crate::report::Report;
-use crate::sections::{acquire_frame, cache_rows};
+use crate::sections::cache_rows;
 
 /// Statement fingerprints shown by the table's query section (the most total time).
 pub(crate) const TABLE_QUERIES: usize = 10;
@@ -150,7 +150,6 @@ pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result 
     if pools.is_empty() {
         return Ok(());
     }
-    let frames = pools.iter().any(|p| acquire_frame(report, p).is_some());
     let mut header = vec![
         "pool",
         "in use",
@@ -162,9 +161,6 @@ pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result 
         "wait time",
         "mean wait",
     ];
-    if frames {
-        header.push("acquire p99");
-    }
     header.extend(["timeouts", "pending"]);
     let lifecycle = pools.iter().any(|p| p.created.is_some() || p.closed().is_some());
     if lifecycle {
@@ -189,9 +185,6 @@ pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result 
                 human_seconds(p.wait_seconds),
                 p.mean_wait_seconds().map_or_else(|| ABSENT.into(), human_seconds),
             ];
-            if frames {
-                cells.push(acquire_frame(report, p).map_or(ABSENT.into(), |a| human_ns(a.p99_ns)));
-            }
             cells.extend([p.timeouts.to_string(), p.pending.to_string()]);
             if lifecycle {
                 cells.extend([count(p.created), by_cause(&p.closed_by_cause)]);

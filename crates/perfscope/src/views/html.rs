@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use super::{charts, heatmap, sections};
 use crate::report::{FunctionKind, FunctionStats, Report};
-use crate::table::{figure_label, human_bytes, human_figure, human_ns};
+use crate::table::{figure_label, human_bytes, human_figure, human_ns, sections_of};
 
 const STYLE: &str = include_str!("html.css");
 const SCRIPT: &str = include_str!("html.js");
@@ -111,8 +111,7 @@ fn summary(report: &Report, out: &mut String) {
         item(&escape(&figure_label(figure)), human_figure(figure));
     }
     if !others.is_empty() {
-        let mut sections: Vec<&str> = others.iter().map(|f| f.section.as_str()).collect();
-        sections.dedup();
+        let sections = sections_of(others.iter().copied());
         let listed = format!("{} ({}), in the Figures section", others.len(), sections.join(", "));
         item("other figures", listed);
     }

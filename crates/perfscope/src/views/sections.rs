@@ -58,11 +58,12 @@ fn td_frame(out: &mut String, frame: Option<&FunctionStats>) {
     }
 }
 
+/// Opens a section and its sortable table (headers may wrap: the tables are wide).
 fn open_table(out: &mut String, title: &str, note: &str, id: &str) {
     let _ = write!(
         out,
         "<section>\n<h2>{title}</h2>\n<p class=\"ps-note\">{note}</p>\n<div class=\"ps-scroll\">\n\
-         <table class=\"ps-sortable\" id=\"{id}\">\n<thead><tr>"
+         <table class=\"ps-sortable ps-wide\" id=\"{id}\">\n<thead><tr>"
     );
 }
 
@@ -102,7 +103,6 @@ pub(super) fn caches(report: &Report, out: &mut String) {
     for cause in &causes {
         th(out, &format!("evicted: {}", escape(cause)), true);
     }
-    th(out, "evictions", false);
     let removals = rows.iter().any(|r| !r.figures.removals_by_cause.is_empty());
     if removals {
         th(out, "removals", false);
@@ -136,7 +136,6 @@ pub(super) fn caches(report: &Report, out: &mut String) {
             let n = c.evictions_by_cause.get(*cause).copied();
             td_count(out, n.or_else(|| (!c.evictions_by_cause.is_empty()).then_some(0)));
         }
-        let _ = write!(out, "<td>{}</td>", escape(&by_cause(&c.evictions_by_cause)));
         if removals {
             let _ = write!(out, "<td>{}</td>", escape(&by_cause(&c.removals_by_cause)));
         }
@@ -272,7 +271,7 @@ pub(super) fn queries(report: &Report, out: &mut String) {
             out,
             "<p class=\"ps-note\">Statement fingerprints (literals and parameters replaced), the \
              most total time first; share is of all statements' time.</p>\n<div \
-             class=\"ps-scroll\">\n<table class=\"ps-sortable\" id=\"ps-queries\">\n<thead><tr>"
+             class=\"ps-scroll\">\n<table class=\"ps-sortable ps-wide\" id=\"ps-queries\">\n<thead><tr>"
         );
         for label in ["calls", "total", "share", "mean", "p99", "rows returned", "rows affected"] {
             th(out, label, true);
@@ -300,7 +299,7 @@ pub(super) fn queries(report: &Report, out: &mut String) {
         out.push_str(
             "<h3>Slow queries</h3>\n<p class=\"ps-note\">Statements over the collector's slow \
              threshold, slowest first (times UTC).</p>\n<div class=\"ps-scroll\">\n<table \
-             class=\"ps-sortable\" id=\"ps-slow-queries\">\n<thead><tr>",
+             class=\"ps-sortable ps-wide\" id=\"ps-slow-queries\">\n<thead><tr>",
         );
         th(out, "when", false);
         th(out, "elapsed", true);
