@@ -1,0 +1,154 @@
+//! Typed views of the report's `cache`, `pool` and `query` figures (from
+//! `perfscope-instrument`): one struct per cache level (`cache.rs`), pool (`pool.rs`) and
+//! statement fingerprint (`query.rs`), read from [`Report::figures`] by name and labels, and
+//! the `query` events (slow statements, index hints) read from [`Report::events`], so the JSON
+//! keeps its one shape.
+
+mod cache;
+mod pool;
+mod query;
+
+use std::collections::BTreeMap;
+
+use crate::report::{FigureStats, Report};
+
+pub use cache::CacheFigures;
+pub(crate) use cache::cache_rows;
+pub use pool::PoolFigures;
+pub(crate) use pool::acquire_frame;
+pub use query::{IndexHintEvent, QueryFigures, SlowQueryEvent};
+pub(crate) use query::{is_index_hint, is_slow_query};
+
+fn label<'a>(f: &'a FigureStats, name: &str) -> &'a str {
+    f.labels.get(name).map_or("", String::as_str)
+}
+
+/// The figures [`Report::caches`] reads (section `cache`).
+const CACHE_NAMES: [&str; 9] = [
+    "perfscope_cache_requests_total",
+    "perfscope_cache_hit_ratio",
+    "perfscope_cache_entries",
+    "perfscope_cache_evictions_total",
+    "perfscope_cache_removals_total",
+    "perfscope_cache_writes_total",
+    "perfscope_cache_errors_total",
+    "perfscope_cache_loads_total",
+    "perfscope_cache_load_errors_total",
+];
+
+/// The figures [`Report::pools`] reads (section `pool`).
+const POOL_NAMES: [&str; 11] = [
+    "perfscope_pool_connection_count",
+    "perfscope_pool_connection_max",
+    "perfscope_pool_connection_used_high_water",
+    "perfscope_pool_pending_requests",
+    "perfscope_pool_starved",
+    "perfscope_pool_acquires_total",
+    "perfscope_pool_waits_total",
+    "perfscope_pool_wait_seconds_total",
+    "perfscope_pool_timeouts_total",
+    "perfscope_pool_connections_created_total",
+    "perfscope_pool_connections_closed_total",
+];
+
+/// The figures [`Report::queries`] reads (section `query`).
+const QUERY_NAMES: [&str; 4] = [
+    "perfscope_query_calls_total",
+    "perfscope_query_duration_seconds_total",
+    "perfscope_query_rows_total",
+    "perfscope_query_duration_p99_seconds",
+];
+
+/// Whether `figure` is one the typed views read (and the views show in their sections); a
+/// source's other figures, in these sections or not, are only in the generic listings.
+pub(crate) fn is_typed(figure: &FigureStats) -> bool {
+    let names: &[&str] = match figure.section.as_str() {
+        "cache" => &CACHE_NAMES,
+        "pool" => &POOL_NAMES,
+        "query" => &QUERY_NAMES,
+        _ => return false,
+    };
+    names.contains(&figure.name.as_str())
+}
+
+/// The figures of `section` the typed views read, grouped by the values of the labels `keys`.
+fn grouped<'a>(
+    report: &'a Report,
+    section: &str,
+    keys: &[&str],
+) -> BTreeMap<Vec<String>, Vec<&'a FigureStats>> {
+    let mut out: BTreeMap<Vec<String>, Vec<&FigureStats>> = BTreeMap::new();
+    for f in report.figures.iter().filter(|f| f.section == section && is_typed(f)) {
+        let key = keys.iter().map(|k| label(f, k).to_string()).collect();
+        out.entry(key).or_default().push(f);
+    }
+    out
+}
+
+/// The value of the figure `name` (with `label = value` when given) among `figures`.
+fn value(
+    figures: &[&FigureStats],
+    name: &str,
+    with: Option<(&str, &str)>,
+) -> Option<f64> {
+    figures
+        .iter()
+        .find(|f| f.name == name && with.is_none_or(|(k, v)| label(f, k) == v))
+        .map(|f| f.value)
+}
+
+fn whole(v: Option<f64>) -> u64 {
+    v.map_or(0, |v| v as u64)
+}
+
+/// The sum of the figures named `name` among `figures`, by the value of their label `key`.
+fn by_label(figures: &[&FigureStats], name: &str, key: &str) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for f in figures.iter().filter(|f| f.name == name) {
+        let n: &mut u64 = out.entry(label(f, key).to_string()).or_default();
+        *n = n.saturating_add(f.value as u64);
+    }
+    out
+}
+
+/// The names the typed views read are the ones `perfscope-instrument` exports.
+#[cfg(all(test, feature = "instrument"))]
+mod names {
+    use std::collections::BTreeSet;
+
+    use perfscope_instrument::{cache, pool};
+
+    fn set(names: &[&'static str]) -> BTreeSet<&'static str> {
+        names.iter().copied().collect()
+    }
+
+    #[test]
+    fn cache_and_pool_names_are_perfscope_instrument_s() {
+        let caches = [
+            cache::REQUESTS_TOTAL,
+            cache::HIT_RATIO,
+            cache::ENTRIES,
+            cache::EVICTIONS_TOTAL,
+            cache::REMOVALS_TOTAL,
+            cache::WRITES_TOTAL,
+            cache::ERRORS_TOTAL,
+            cache::LOADS_TOTAL,
+            cache::LOAD_ERRORS_TOTAL,
+        ];
+        assert_eq!(set(&super::CACHE_NAMES), set(&caches));
+        let pools = [
+            pool::CONNECTION_COUNT,
+            pool::CONNECTION_MAX,
+            pool::CONNECTION_USED_HIGH_WATER,
+            pool::PENDING_REQUESTS,
+            pool::STARVED,
+            pool::ACQUIRES_TOTAL,
+            pool::WAITS_TOTAL,
+            pool::WAIT_SECONDS_TOTAL,
+            pool::TIMEOUTS_TOTAL,
+            pool::CONNECTIONS_CREATED_TOTAL,
+            pool::CONNECTIONS_CLOSED_TOTAL,
+        ];
+        assert_eq!(set(&super::POOL_NAMES), set(&pools));
+    }
+}

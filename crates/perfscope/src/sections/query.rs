@@ -1,0 +1,179 @@
+//! [`QueryFigures`]: a statement fingerprint's figures; [`SlowQueryEvent`] and
+//! [`IndexHintEvent`]: the `query` events the views show.
+
+use super::{by_label, grouped, value, whole};
+use crate::report::{EventKind, EventStats, Report};
+
+/// One statement shape's figures (section `query`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryFigures {
+    /// The fingerprint label: a short hash and the normalised statement.
+    pub fingerprint: String,
+    /// Statements run.
+    pub calls: u64,
+    /// Time spent in them, in seconds.
+    pub total_seconds: f64,
+    /// Their 99th percentile duration, in seconds.
+    pub p99_seconds: Option<f64>,
+    /// Rows returned and affected.
+    pub rows: u64,
+    /// Rows returned.
+    pub rows_returned: u64,
+    /// Rows affected.
+    pub rows_affected: u64,
+}
+
+impl QueryFigures {
+    /// Mean statement time, in seconds; `None` before the first call.
+    pub fn mean_seconds(&self) -> Option<f64> {
+        (self.calls > 0).then(|| self.total_seconds / self.calls as f64)
+    }
+}
+
+/// A statement of the slow-query log: a `query` event of kind anomaly.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlowQueryEvent {
+    /// When it finished, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// Its fingerprint label.
+    pub fingerprint: String,
+    /// How long it took, in seconds, if the event says.
+    pub elapsed_seconds: Option<f64>,
+    /// The event's sentence: time, threshold, rows and the statement as run.
+    pub message: String,
+}
+
+/// An index hint: a `query` event of kind recommendation (what `perfscope-instrument`'s
+/// `IndexAdvice` gives, published as events). Labels `table` and `index` are read when the
+/// event has them; otherwise they come from a message of the form `index hint: <index>
+/// (<reason>)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexHintEvent {
+    /// When it was given, in milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// The fingerprint label of the statement explained (empty if the event has none).
+    pub fingerprint: String,
+    /// The table to index (empty if unknown).
+    pub table: String,
+    /// The suggested index, e.g. `CREATE INDEX ON signals(symbol)` (empty if unknown).
+    pub index: String,
+    /// Why: the plan's evidence, or the whole message.
+    pub reason: String,
+}
+
+/// Whether `event` is a statement of the slow-query log.
+pub(crate) fn is_slow_query(event: &EventStats) -> bool {
+    event.section == "query"
+        && event.kind == EventKind::Anomaly
+        && event.labels.contains_key("fingerprint")
+}
+
+/// Whether `event` is an index hint.
+pub(crate) fn is_index_hint(event: &EventStats) -> bool {
+    event.section == "query" && event.kind == EventKind::Recommendation
+}
+
+/// `(index, reason)` from `index hint: <index> (<reason>)`; else no index and the message.
+fn parse_hint(message: &str) -> (&str, &str) {
+    let body = message.strip_prefix("index hint: ").unwrap_or(message);
+    match body.split_once(" (") {
+        Some((index, rest)) if index.trim_start().to_ascii_uppercase().starts_with("CREATE") => {
+            (index.trim(), rest.strip_suffix(')').unwrap_or(rest))
+        }
+        _ => ("", body),
+    }
+}
+
+/// The table of `CREATE [UNIQUE] INDEX [name] ON <table>(<columns>)`.
+fn table_of(index: &str) -> &str {
+    let Some(at) = index.find(" ON ").or_else(|| index.find(" on ")) else {
+        return "";
+    };
+    index[at + 4..].split('(').next().unwrap_or("").trim()
+}
+
+impl Report {
+    /// Every statement fingerprint in the report, most time first.
+    pub fn queries(&self) -> Vec<QueryFigures> {
+        let mut out: Vec<QueryFigures> = grouped(self, "query", &["fingerprint"])
+            .into_iter()
+            .map(|(key, figures)| {
+                let rows = by_label(&figures, "perfscope_query_rows_total", "rows");
+                let rows_of = |kind: &str| rows.get(kind).copied().unwrap_or(0);
+                QueryFigures {
+                    fingerprint: key[0].clone(),
+                    calls: whole(value(&figures, "perfscope_query_calls_total", None)),
+                    total_seconds: value(&figures, "perfscope_query_duration_seconds_total", None)
+                        .unwrap_or(0.0),
+                    p99_seconds: value(&figures, "perfscope_query_duration_p99_seconds", None),
+                    rows: rows.values().fold(0, |a, n| a.saturating_add(*n)),
+                    rows_returned: rows_of("returned"),
+                    rows_affected: rows_of("affected"),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds));
+        out
+    }
+
+    /// The slow-query log's statements in the report's events, slowest first.
+    pub fn slow_queries(&self) -> Vec<SlowQueryEvent> {
+        let mut out: Vec<SlowQueryEvent> = self
+            .events
+            .iter()
+            .filter(|e| is_slow_query(e))
+            .map(|e| SlowQueryEvent {
+                at_unix_ms: e.at_unix_ms,
+                fingerprint: e.labels.get("fingerprint").cloned().unwrap_or_default(),
+                elapsed_seconds: e.value,
+                message: e.message.clone(),
+            })
+            .collect();
+        let elapsed = |q: &SlowQueryEvent| q.elapsed_seconds.unwrap_or(0.0);
+        out.sort_by(|a, b| elapsed(b).total_cmp(&elapsed(a)));
+        out
+    }
+
+    /// The index hints in the report's events, in their order.
+    pub fn index_hints(&self) -> Vec<IndexHintEvent> {
+        self.events
+            .iter()
+            .filter(|e| is_index_hint(e))
+            .map(|e| {
+                let labelled = |key: &str| e.labels.get(key).map(String::as_str);
+                let (index, reason) = match labelled("index") {
+                    Some(index) => (index, e.message.as_str()),
+                    None => parse_hint(&e.message),
+                };
+                IndexHintEvent {
+                    at_unix_ms: e.at_unix_ms,
+                    fingerprint: labelled("fingerprint").unwrap_or("").to_string(),
+                    table: labelled("table").unwrap_or_else(|| table_of(index)).to_string(),
+                    index: index.to_string(),
+                    reason: reason.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_hint, table_of};
+
+    #[test]
+    fn a_hint_message_gives_its_index_reason_and_table() {
+        let message = "index hint: CREATE INDEX ON signals(symbol, kind) (EXPLAIN QUERY PLAN: \
+                       `SCAN signals` (every row of signals read) while ...)";
+        let (index, reason) = parse_hint(message);
+        assert_eq!(index, "CREATE INDEX ON signals(symbol, kind)");
+        assert_eq!(
+            reason,
+            "EXPLAIN QUERY PLAN: `SCAN signals` (every row of signals read) while ..."
+        );
+        assert_eq!(table_of(index), "signals");
+        assert_eq!(table_of("CREATE UNIQUE INDEX ix ON \"t 1\" (a)"), "\"t 1\"");
+        assert_eq!(parse_hint("add an index (somewhere)"), ("", "add an index (somewhere)"));
+        assert_eq!(table_of(""), "");
+    }
+}
