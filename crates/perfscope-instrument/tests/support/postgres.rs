@@ -63,6 +63,18 @@ fn command(bin: &Path, user: Option<(u32, u32)>) -> Command {
     command
 }
 
+/// `postgres` on `port`, its data in `dir/data` and its socket in `dir`.
+fn postgres(port: u16, dir: &Path) -> Child {
+    command(&bindir().join("postgres"), run_as())
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .arg("-k")
+        .arg(dir)
+        .spawn()
+        .expect("start postgres")
+}
+
 impl PostgresServer {
     /// Starts one (`initdb` in a temporary directory, then `postgres` on a free loopback
     /// port); [`ready`](Self::ready) waits until it takes connections.
@@ -86,15 +98,21 @@ impl PostgresServer {
             .status()
             .expect("run initdb");
         assert!(status.success(), "initdb failed ({status})");
-        let child = command(&bin.join("postgres"), user)
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .arg("-k")
-            .arg(&dir)
-            .spawn()
-            .expect("start postgres");
+        let child = postgres(port, &dir);
         PostgresServer { child, port, dir }
+    }
+
+    /// Stops the server at once, as a crash would: SIGQUIT, PostgreSQL's immediate shutdown
+    /// (every backend killed, every connection dropped, no checkpoint). Returns when it exited.
+    pub fn crash(&mut self) {
+        let _ = Command::new("kill").args(["-QUIT", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on its port and data directory (after [`crash`](Self::crash):
+    /// it recovers from its log); [`ready`](Self::ready) waits until it takes connections.
+    pub fn restart(&mut self) {
+        self.child = postgres(self.port, &self.dir);
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres` (trust authentication).
