@@ -1,5 +1,5 @@
 //! The cache, pool and query sections of the table and HTML views, on hand-built reports with
-//! figures under the names `perfscope-instrument` exports: the rows exactly, the hit rate,
+//! figures under the names `perfscope-instrument` exports: the rows exactly, the hit ratio,
 //! starvation, escaping, long fingerprints, index hints, the slow-query log, and no section
 //! when the report has nothing for it.
 //!
@@ -247,11 +247,11 @@ fn headings(page: &Html) -> Vec<String> {
 #[test]
 fn the_table_has_a_row_per_cache_level_and_a_total_per_multi_level_cache() {
     let table = full().to_string();
-    let rows = table_rows(&table, "caches (hit rate = hits / requests):");
+    let rows = table_rows(&table, "caches (hit ratio = hits / requests):");
     assert_eq!(
         joined(&rows),
         [
-            "cache | level | requests | hits | misses | hit rate | loads | evictions | entries | \
+            "cache | level | requests | hits | misses | hit ratio | loads | evictions | entries | \
              get mean | get p99",
             "indicators | l1 | 100 | 60 | 40 | 60.0% | - | size 10 | 500 | - | -",
             "indicators | l2 | 40 | 30 | 10 | 75.0% | 10 | - | - | 90.0 µs | 1.80 ms",
@@ -446,7 +446,7 @@ fn the_html_has_sortable_sections_the_hint_callout_and_the_full_fingerprints() {
     assert_eq!(
         joined(&[header, caches[2].clone()]),
         [
-            "cache | level | requests | hits | misses | hit rate | writes | loads | load errors | \
+            "cache | level | requests | hits | misses | hit ratio | writes | loads | load errors | \
              evicted: expired | evicted: size | removals | entries | errors | \
              get mean | get p99",
             "indicators | total | 100 | 90 | 10 | 90.0% | 50 | 10 | 0 | 0 | 10 | explicit 1 | - \
@@ -503,7 +503,7 @@ fn labelled_hints_and_loaders_read_typed() {
     );
     let quotes = &caches[2];
     assert_eq!(
-        (quotes.requests(), quotes.hit_rate(), quotes.load_errors),
+        (quotes.requests(), quotes.hit_ratio, quotes.load_errors),
         (12, Some(0.75), Some(1))
     );
     assert_eq!(

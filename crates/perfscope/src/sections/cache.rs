@@ -17,7 +17,8 @@ pub struct CacheFigures {
     pub hits: u64,
     /// Lookups not answered.
     pub misses: u64,
-    /// `hits / (hits + misses)`; `None` before the first lookup.
+    /// `hits / (hits + misses)` (from the counts; the source's figure when it gives no
+    /// counts); `None` before the first lookup.
     pub hit_ratio: Option<f64>,
     /// Entries held, where the level can tell.
     pub entries: Option<u64>,
@@ -44,12 +45,6 @@ impl CacheFigures {
     /// Lookups: `hits + misses`.
     pub fn requests(&self) -> u64 {
         self.hits.saturating_add(self.misses)
-    }
-
-    /// `hits / requests`, from the counts; `None` before the first lookup.
-    pub fn hit_rate(&self) -> Option<f64> {
-        let requests = self.requests();
-        (requests > 0).then(|| self.hits as f64 / requests as f64)
     }
 
     /// A multi-level cache as a whole (level `total`), from its levels, first level first:
@@ -109,14 +104,20 @@ impl Report {
             let first = out.len();
             for (level, figures) in levels {
                 let requests = "perfscope_cache_requests_total";
+                let hits = whole(value(&figures, requests, Some(("result", "hit"))));
+                let misses = whole(value(&figures, requests, Some(("result", "miss"))));
+                let hit_ratio = match hits.saturating_add(misses) {
+                    0 => value(&figures, "perfscope_cache_hit_ratio", None),
+                    requests => Some(hits as f64 / requests as f64),
+                };
                 let evictions_by_cause =
                     by_label(&figures, "perfscope_cache_evictions_total", "cause");
                 out.push(CacheFigures {
                     cache: cache[0].clone(),
                     level: level.to_string(),
-                    hits: whole(value(&figures, requests, Some(("result", "hit")))),
-                    misses: whole(value(&figures, requests, Some(("result", "miss")))),
-                    hit_ratio: value(&figures, "perfscope_cache_hit_ratio", None),
+                    hits,
+                    misses,
+                    hit_ratio,
                     entries: value(&figures, "perfscope_cache_entries", None).map(|v| v as u64),
                     evictions: evictions_by_cause.values().fold(0, |a, n| a.saturating_add(*n)),
                     evictions_by_cause,

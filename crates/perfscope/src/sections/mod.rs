@@ -86,11 +86,7 @@ fn grouped<'a>(
 }
 
 /// The value of the figure `name` (with `label = value` when given) among `figures`.
-fn value(
-    figures: &[&FigureStats],
-    name: &str,
-    with: Option<(&str, &str)>,
-) -> Option<f64> {
+fn value(figures: &[&FigureStats], name: &str, with: Option<(&str, &str)>) -> Option<f64> {
     figures
         .iter()
         .find(|f| f.name == name && with.is_none_or(|(k, v)| label(f, k) == v))

@@ -99,7 +99,7 @@ pub(super) fn caches(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
     let loads = rows.iter().any(|r| r.figures.loads.is_some());
     let errors = rows.iter().any(|r| r.figures.errors > 0);
     let frames = rows.iter().any(|r| r.frame.is_some());
-    let mut header = vec!["cache", "level", "requests", "hits", "misses", "hit rate"];
+    let mut header = vec!["cache", "level", "requests", "hits", "misses", "hit ratio"];
     if loads {
         header.push("loads");
     }
@@ -120,7 +120,7 @@ pub(super) fn caches(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
                 c.requests().to_string(),
                 c.hits.to_string(),
                 c.misses.to_string(),
-                percent(c.hit_rate()),
+                percent(c.hit_ratio),
             ];
             if loads {
                 cells.push(match (c.loads, c.load_errors) {
@@ -141,7 +141,7 @@ pub(super) fn caches(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
             cells
         })
         .collect();
-    write!(f, "\ncaches (hit rate = hits / requests):\n{}", table(header, body, 2))
+    write!(f, "\ncaches (hit ratio = hits / requests):\n{}", table(header, body, 2))
 }
 
 /// The pools, with `STARVED` where callers wait and no object is idle.

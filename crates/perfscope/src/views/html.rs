@@ -18,7 +18,7 @@ const SCRIPT: &str = include_str!("html.js");
 impl Report {
     /// The report as one self-contained HTML page: a summary, the hotspot table (click a
     /// header to sort; allocation columns when `alloc_tracking` is on), caches (a row per
-    /// level, hit rate, evictions by cause), pools (waits, timeouts, starvation) and queries
+    /// level, hit ratio, evictions by cause), pools (waits, timeouts, starvation) and queries
     /// (fingerprints by total time, index hints, the slow-query log), each only when the report
     /// has them, the figure sources'
     /// events (a table) and history (a "System" section of inline SVG line charts with the

@@ -85,7 +85,7 @@ pub(super) fn caches(report: &Report, out: &mut String) {
         out,
         "Caches",
         "A row per cache level (a multi-level cache's <em>total</em>: its requests, and the \
-         misses no level answered). Hit rate = hits / requests. Evictions are the cache's own \
+         misses no level answered). Hit ratio = hits / requests. Evictions are the cache's own \
          (size, expiry), removals the program's (invalidated, replaced); <code>-</code>: the level \
          does not report them. Get times are the \
          lookup frames' (<code>cache::&lt;name&gt;::get</code>).",
@@ -93,7 +93,7 @@ pub(super) fn caches(report: &Report, out: &mut String) {
     );
     th(out, "cache", false);
     th(out, "level", false);
-    for label in ["requests", "hits", "misses", "hit rate", "writes"] {
+    for label in ["requests", "hits", "misses", "hit ratio", "writes"] {
         th(out, label, true);
     }
     if loads {
@@ -126,7 +126,7 @@ pub(super) fn caches(report: &Report, out: &mut String) {
         for n in [c.requests(), c.hits, c.misses] {
             td_num(out, n, &n.to_string());
         }
-        td_share(out, c.hit_rate());
+        td_share(out, c.hit_ratio);
         td_num(out, c.writes, &c.writes.to_string());
         if loads {
             td_count(out, c.loads);
