@@ -15,6 +15,7 @@
 //! subscriber): the report has the `query` figures per statement fingerprint, and at the end
 //! the collector's `EXPLAIN QUERY PLAN` index hints are printed after the report and are in
 //! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose).
+//! The store's connection comes from an instrumented sqlx pool (`pool::store::acquire`).
 //!
 //! ```text
 //! --symbols N            symbols per round (48)
@@ -47,9 +48,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache, RedisL2};
-use perfscope_instrument::pool::InstrumentedPool;
+use perfscope_instrument::pool::{InstrumentedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
@@ -229,10 +230,12 @@ impl IndicatorCache {
 }
 
 /// Quotes and signals in embedded SQLite, one connection (an in-memory database lives as long
-/// as its connection). `signals` has no index on `symbol`, so the per-round count by symbol
-/// is a full scan: the index hint the report ends with.
+/// as its connection), from an instrumented pool (`pool::store::acquire` frames, pool
+/// figures: waits for the one connection show under `store_round`). `signals` has no index on
+/// `symbol`, so the per-round count by symbol is a full scan: the index hint the report ends
+/// with.
 struct Store {
-    pool: SqlitePool,
+    pool: InstrumentedSqlxPool<Sqlite>,
 }
 
 impl Store {
@@ -260,7 +263,7 @@ impl Store {
         ] {
             sqlx::query(schema).execute(&pool).await.context("cannot create the store's tables")?;
         }
-        Ok(Store { pool })
+        Ok(Store { pool: InstrumentedSqlxPool::new("store", pool) })
     }
 
     /// Empties both tables (each bench iteration starts from the same store).
@@ -707,7 +710,7 @@ fn main() -> anyhow::Result<()> {
     );
     // Index hints for the store's slowest statements, in the report as `query` events too.
     let advice = runtime.block_on(async {
-        let advice = queries::global().index_hints(&store.pool).await;
+        let advice = queries::global().index_hints(store.pool.pool()).await;
         store.pool.close().await;
         advice
     });

@@ -134,7 +134,9 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
         volatility.calls > 0 && volatility.self_ns > 0 && volatility.allocations > 0,
         "{volatility:?}"
     );
-    for frame in ["cache::indicators::get_with", "pool::receive_buffers::acquire"] {
+    for frame in
+        ["cache::indicators::get_with", "pool::receive_buffers::acquire", "pool::store::acquire"]
+    {
         assert!(report.function(frame).is_some_and(|f| f.calls > 0), "no {frame} in the report");
     }
     let sections: std::collections::BTreeSet<&str> =
