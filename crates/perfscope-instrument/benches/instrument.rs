@@ -62,9 +62,66 @@ fn pool_acquire(c: &mut Criterion) {
     group.finish();
 }
 
+/// bb8 connections that are numbers: `get()` + drop of an idle one, bare and instrumented
+/// (bb8 itself locks its pool and checks the connection on check-out, on both sides).
+#[derive(Debug)]
+struct Numbers;
+
+impl bb8::ManageConnection for Numbers {
+    type Connection = u64;
+    type Error = std::convert::Infallible;
+    async fn connect(&self) -> Result<u64, Self::Error> {
+        Ok(7)
+    }
+    async fn is_valid(&self, _connection: &mut u64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn has_broken(&self, _connection: &mut u64) -> bool {
+        false
+    }
+}
+
+fn bb8_acquire(c: &mut Criterion) {
+    use perfscope_instrument::pool::InstrumentedBb8Pool;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    let build = || {
+        let builder = bb8::Pool::builder().max_size(2).min_idle(2);
+        runtime.block_on(builder.build(Numbers)).expect("numbers connect")
+    };
+    let (bare, measured) = (build(), InstrumentedBb8Pool::new("bench_bb8", build()));
+    // bb8's `get` needs a runtime (its timeout): each sample is one `block_on` of a loop.
+    let mut group = c.benchmark_group("bb8_get_release");
+    group.bench_function("bb8", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = std::time::Instant::now();
+                for _ in 0..iters {
+                    let connection = bare.get().await.expect("an idle connection");
+                    black_box(*connection);
+                }
+                began.elapsed()
+            })
+        })
+    });
+    group.bench_function("instrumented", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = std::time::Instant::now();
+                for _ in 0..iters {
+                    let connection = measured.get().await.expect("an idle connection");
+                    black_box(*connection);
+                }
+                began.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = cache_hit, pool_acquire
+    targets = cache_hit, pool_acquire, bb8_acquire
 }
 criterion_main!(benches);
