@@ -112,3 +112,37 @@ fn a_timed_out_acquire_is_counted_and_its_wait_too() {
     assert!(stats.wait_ns >= 30_000_000, "{stats:?}");
     assert_eq!(pool.status().size, 0, "taken out of the pool");
 }
+
+#[test]
+fn starvation_reads_1_while_a_caller_waits_with_none_idle_and_0_after() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let pool = InstrumentedPool::new("starved", Pool::from(vec![1]));
+    let starved = || {
+        figure(
+            &perfscope_core::snapshot().figures,
+            "perfscope_pool_starved",
+            &[("pool", "starved")],
+        )
+    };
+    runtime.block_on(async {
+        let held = pool.get().await.unwrap();
+        assert_eq!(starved(), Some(0.0), "in use, but nobody waits");
+        let waiter = tokio::spawn({
+            let pool = pool.clone();
+            async move { *pool.get().await.unwrap() }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while pool.stats().pending == 0 {
+            assert!(std::time::Instant::now() < deadline, "the waiter never waited");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(pool.stats().starved);
+        assert_eq!(starved(), Some(1.0));
+        drop(held);
+        assert_eq!(waiter.await.unwrap(), 1);
+    });
+    let stats = pool.stats();
+    assert_eq!((stats.acquires, stats.waits, stats.pending, stats.starved), (2, 1, 0, false));
+    assert_eq!(starved(), Some(0.0));
+}
