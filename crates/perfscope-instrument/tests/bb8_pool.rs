@@ -140,9 +140,8 @@ fn a_timeout_is_counted_and_starvation_reads_1_only_while_callers_wait() {
             let pool = pool.clone();
             async move { pool.get().await.map(drop) }
         });
-        until("the waiter", || pool.stats().pending == 1).await;
-        assert_eq!(pool_figure("bb8_timeouts", "perfscope_pool_starved", &[]), Some(1.0));
-        assert_eq!(pool_figure("bb8_timeouts", "perfscope_pool_pending_requests", &[]), Some(1.0));
+        // The waiter gives up after 300 ms: what shows only while it waits (pending,
+        // starved) is checked on the next pool, whose waiter waits as long as it takes.
         let waited = waiter.await.unwrap();
         assert!(matches!(waited, Err(bb8::RunError::TimedOut)), "{waited:?}");
         let stats = pool.stats();
