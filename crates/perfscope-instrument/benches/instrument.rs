@@ -119,9 +119,47 @@ fn bb8_acquire(c: &mut Criterion) {
     group.finish();
 }
 
+fn sqlx_acquire(c: &mut Criterion) {
+    use perfscope_instrument::pool::InstrumentedSqlxPool;
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    // One in-memory SQLite connection each, as sqlx pools are by default. sqlx's acquire pings
+    // the connection through SQLite's worker thread and its release is a spawned task: on a
+    // loaded 2-core machine the spread between runs (microseconds) is far above the frame's.
+    let connect = || {
+        let options = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1);
+        runtime.block_on(options.connect("sqlite::memory:")).expect("in-memory SQLite")
+    };
+    let (bare, measured) = (connect(), InstrumentedSqlxPool::new("bench_sqlx", connect()));
+    let mut group = c.benchmark_group("sqlx_acquire_release");
+    group.bench_function("sqlx", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = std::time::Instant::now();
+                for _ in 0..iters {
+                    black_box(bare.acquire().await.expect("the connection"));
+                }
+                began.elapsed()
+            })
+        })
+    });
+    group.bench_function("instrumented", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let began = std::time::Instant::now();
+                for _ in 0..iters {
+                    black_box(measured.acquire().await.expect("the connection"));
+                }
+                began.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = cache_hit, pool_acquire, bb8_acquire
+    targets = cache_hit, pool_acquire, bb8_acquire, sqlx_acquire
 }
 criterion_main!(benches);
