@@ -7,6 +7,7 @@
 //! shrank, which only a reset does), everything read now is new.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use perfscope_core::histogram::Histogram;
 
@@ -139,7 +140,8 @@ struct Series {
 #[derive(Debug)]
 pub(crate) struct Tracker {
     max_series: usize,
-    /// `module \0 function` → series index (functions past the cap map to the `<other>` one).
+    /// `<module length>:<module><function>` → series index (functions past the cap map to the
+    /// `<other>` one).
     index: HashMap<String, usize>,
     series: Vec<Series>,
     other: Option<usize>,
@@ -169,9 +171,11 @@ impl Tracker {
     }
 
     fn series_of(&mut self, function: &str, module: &str) -> usize {
+        // The module's length first, so that no separator inside a name (a NUL, say) can make
+        // two functions one key.
         self.key.clear();
+        let _ = write!(self.key, "{}:", module.len());
         self.key.push_str(module);
-        self.key.push('\0');
         self.key.push_str(function);
         if let Some(&i) = self.index.get(self.key.as_str()) {
             return i;
