@@ -140,9 +140,10 @@ fn operand_starts(out: &[Norm]) -> bool {
     }
 }
 
-/// Pushes a value, folding a sign before it (`-5`, `+$1`) into it where the sign is unary.
+/// Pushes a value, folding the signs before it (`-5`, `+$1`, `- -5`) into it where they are
+/// unary: all of them, so that a normalized statement is its own normal form.
 fn push_value(out: &mut Vec<Norm>) {
-    if let Some(Norm::Op(sign)) = out.last()
+    while let Some(Norm::Op(sign)) = out.last()
         && (sign == "-" || sign == "+")
         && operand_starts(&out[..out.len() - 1])
     {
