@@ -20,12 +20,17 @@ use crate::callsites::callsite;
 /// Clones share the pool. Give each pool its own name.
 ///
 /// ```no_run
-/// # async fn run(manager: impl bb8::ManageConnection) -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use bb8_postgres::PostgresConnectionManager;
+/// use bb8_postgres::tokio_postgres::NoTls;
 /// use perfscope_instrument::pool::InstrumentedBb8Pool;
 ///
+/// let manager = PostgresConnectionManager::new_from_stringlike("host=localhost user=app", NoTls)?;
 /// let pool = bb8::Pool::builder().max_size(8).build(manager).await?;
 /// let pool = InstrumentedBb8Pool::new("db", pool);
-/// let connection = pool.get().await; // a frame `pool::db::acquire` on the caller's stack
+/// // A frame `pool::db::acquire` on the caller's stack; its wait is bb8's.
+/// let connection = pool.get().await?;
+/// let one: i32 = connection.query_one("SELECT 1", &[]).await?.get(0);
 /// # Ok(()) }
 /// ```
 pub struct InstrumentedBb8Pool<M: ManageConnection> {
