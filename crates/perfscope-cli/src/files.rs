@@ -42,10 +42,10 @@ pub fn parse_bench(path: &Path, text: &str) -> Result<BenchRun, CliError> {
 ///
 /// A file is written whole or not at all: the text goes to a temporary file beside it, which
 /// then replaces it, so a full disk leaves the previous file as it was and no partial one
-/// (see `write_file`).
+/// (see [`perfscope::save`]).
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(path) => write_file(path, text.as_bytes())
+        Some(path) => perfscope::save(path, text.as_bytes())
             .map_err(|source| CliError::Write { path: path.to_path_buf(), source }),
         None => {
             let mut stdout = io::stdout().lock();
@@ -57,37 +57,4 @@ pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
             }
         }
     }
-}
-
-/// Replaces the file at `path` with `bytes`, all or nothing: written and synced to
-/// `.<name>.perfscope-<pid>.tmp` in the same directory, then renamed over it (keeping the old
-/// file's permissions); on any error the temporary file is removed and the old file is left
-/// as it was. A symbolic link is followed, so the link stays. A path that exists and is not a
-/// regular file (`/dev/stdout`, a pipe, a device) has nothing to replace: it is written to.
-fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let existing = fs::metadata(&target).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        return fs::write(&target, bytes);
-    }
-    let Some(name) = target.file_name() else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file name"));
-    };
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".perfscope-{}.tmp", std::process::id()));
-    let temp = target.with_file_name(temp_name);
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Some(old) = &existing {
-            fs::set_permissions(&temp, old.permissions())?;
-        }
-        fs::rename(&temp, &target)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
 }

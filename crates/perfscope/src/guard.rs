@@ -1,8 +1,6 @@
 //! [`ReportGuard`]: print or save the report when `main` ends.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::report;
 
@@ -71,42 +69,9 @@ impl Drop for ReportGuard {
             eprintln!("{}", report.table(rows));
         }
         if let Some(path) = &self.json_path
-            && let Err(err) = replace_file(path, report.to_json().as_bytes())
+            && let Err(err) = crate::save(path, report.to_json().as_bytes())
         {
             eprintln!("perfscope: could not write the report to {}: {err}", path.display());
         }
     }
-}
-
-/// Replaces the file at `path` with `bytes`, all or nothing, so a full disk leaves an earlier
-/// report as it was and no partial one: written and synced to `.<name>.perfscope-<pid>.tmp`
-/// beside it, then renamed over it (keeping its permissions; a symbolic link is followed); the
-/// temporary file is removed on error. A path that is not a regular file (a device, a pipe) is
-/// written to directly. (`perfscope-cli` writes its outputs the same way.)
-fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let existing = fs::metadata(&target).ok();
-    if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        return fs::write(&target, bytes);
-    }
-    let Some(name) = target.file_name() else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a file name"));
-    };
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".perfscope-{}.tmp", std::process::id()));
-    let temp = target.with_file_name(temp_name);
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        if let Some(old) = &existing {
-            fs::set_permissions(&temp, old.permissions())?;
-        }
-        fs::rename(&temp, &target)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
 }

@@ -49,6 +49,7 @@
 pub mod bench;
 mod guard;
 mod report;
+mod save;
 mod sections;
 mod table;
 mod views;
@@ -62,6 +63,7 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 /// [`monitor::Monitor`].
 #[cfg(feature = "monitor")]
 pub use perfscope_monitor as monitor;
+pub use save::save;
 
 /// Pools and caches users already run, instrumented (feature `instrument`): every call is a
 /// frame on the caller's stack, and their figures reach the report and exporters.
