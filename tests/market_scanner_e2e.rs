@@ -96,7 +96,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
         "perfscope_tokio_workers ",
         "perfscope_traffic_requests_per_second{",
         "perfscope_cache_requests_total{",
-        "perfscope_pool_connection_count{",
+        "perfscope_pool_connections{",
         "perfscope_query_calls_total{",
     ];
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -119,6 +119,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     }
     let missing: Vec<&&str> = wanted.iter().filter(|w| !last.contains(**w)).collect();
     assert!(missing.is_empty(), "missing {missing:?} from /metrics:\n{last}");
+    promtool_check(last.split_once("\r\n\r\n").map_or(last.as_str(), |(_, body)| body));
 
     let status = scanner.stop_with("TERM");
     let mut stderr = String::new();
@@ -191,6 +192,41 @@ fn sigint_also_leaves_the_full_report() {
     let report = perfscope::Report::from_json(&json).expect("a valid report");
     assert!(report.function("market_scanner::scan_round").is_some_and(|f| f.calls > 0));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `promtool check metrics` on the whole exposition of a real run: it parses, and the only
+/// lint findings are the host memory gauges, which keep node_exporter's names
+/// (`node_memory_MemTotal_bytes`, from `/proc/meminfo`'s fields: promtool says the same of
+/// node_exporter's own exposition) so that what people already query for a host works.
+fn promtool_check(exposition: &str) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| {
+        panic!(
+            "promtool is not on PATH ({e}): install Prometheus (Debian/Ubuntu: apt-get install \
+             -y prometheus; scripts/test does it)"
+        )
+    });
+    let mut stdin = child.stdin.take().expect("promtool's stdin");
+    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
+    drop(stdin);
+    let out = child.wait_with_output().expect("promtool finishes");
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let node_exporter_s = |line: &str| {
+        line.starts_with("perfscope_node_memory_")
+            && line.ends_with("metric names should be written in 'snake_case' not 'camelCase'")
+    };
+    let findings: Vec<&str> = said.lines().filter(|l| !node_exporter_s(l)).collect();
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)) && findings.is_empty(),
+        "promtool check metrics ({}):\n{said}\n--- exposition ---\n{exposition}",
+        out.status,
+    );
 }
 
 /// A fresh directory under the system's temp dir.

@@ -169,8 +169,10 @@ fn figure() -> impl Strategy<Value = FigureStats> {
         Just("perfscope_cache_evictions_total".to_string()),
         Just("perfscope_cache_entries".to_string()),
         Just("perfscope_cache_loads_total".to_string()),
+        Just("perfscope_pool_connections".to_string()),
+        Just("perfscope_pool_connections_max".to_string()),
+        // The name older reports have (read as perfscope_pool_connections).
         Just("perfscope_pool_connection_count".to_string()),
-        Just("perfscope_pool_connection_max".to_string()),
         Just("perfscope_pool_waits_total".to_string()),
         Just("perfscope_pool_wait_seconds_total".to_string()),
         Just("perfscope_query_calls_total".to_string()),

@@ -84,14 +84,14 @@ pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
         ),
         (
             "Pool objects in use and idle",
-            "Objects of each pool by state, and the pool's size (perfscope_pool_connection_count, _max).",
+            "Objects of each pool by state, and the pool's size (perfscope_pool_connections, _max).",
             "short",
             vec![
                 target(
                     "A",
                     format!(
                         "max by (pool, state) ({})",
-                        per_instance(name("perfscope_pool_connection_count"))
+                        per_instance(name("perfscope_pool_connections"))
                     ),
                     "{{pool}} {{state}}",
                 ),
@@ -99,7 +99,7 @@ pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
                     "B",
                     format!(
                         "max by (pool) ({})",
-                        per_instance(name("perfscope_pool_connection_max"))
+                        per_instance(name("perfscope_pool_connections_max"))
                     ),
                     "{{pool}} max",
                 ),

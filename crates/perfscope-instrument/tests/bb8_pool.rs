@@ -111,12 +111,12 @@ fn ten_callers_on_a_pool_of_two_wait_under_the_calling_function() {
     );
 
     let name = "bb8_attribution";
-    assert_eq!(pool_figure(name, "perfscope_pool_connection_used_high_water", &[]), Some(2.0));
-    assert_eq!(pool_figure(name, "perfscope_pool_connection_max", &[]), Some(2.0));
+    assert_eq!(pool_figure(name, "perfscope_pool_connections_used_high_water", &[]), Some(2.0));
+    assert_eq!(pool_figure(name, "perfscope_pool_connections_max", &[]), Some(2.0));
     assert_eq!(pool_figure(name, "perfscope_pool_acquires_total", &[]), Some(10.0));
     assert_eq!(pool_figure(name, "perfscope_pool_waits_total", &[]), Some(stats.waits as f64));
     assert_eq!(pool_figure(name, "perfscope_pool_starved", &[]), Some(0.0));
-    let count = "perfscope_pool_connection_count";
+    let count = "perfscope_pool_connections";
     assert_eq!(pool_figure(name, count, &[("state", "idle")]), Some(2.0));
     assert_eq!(pool_figure(name, count, &[("state", "used")]), Some(0.0));
     assert_eq!(pool_figure(name, "perfscope_pool_connections_created_total", &[]), Some(2.0));

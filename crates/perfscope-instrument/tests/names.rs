@@ -1,8 +1,12 @@
 //! Every figure name this crate exports is in `perfscope_export::families::INSTRUMENT_NAMES`,
 //! the list the dashboard's "Pools & caches" and "Queries" rows query (and every listed name
-//! is exported): the two cannot drift apart.
+//! is exported): the two cannot drift apart. And the Prometheus exposition of every cache,
+//! pool and query family passes `promtool check metrics`, lints included (a gauge ending in
+//! `_count`, a counter without `_total`...).
 
 use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use perfscope_export::families::{INSTRUMENT_NAMES, sample_names};
@@ -45,8 +49,37 @@ impl bb8::ManageConnection for Numbers {
     }
 }
 
+/// Runs `promtool check metrics` (which must be on PATH) on `exposition`; fails with its words.
+fn promtool_check(exposition: &str) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
+            "promtool is not on PATH: the exposition is checked by Prometheus' own linter. \
+             Install it (Debian/Ubuntu: apt-get install -y prometheus; scripts/test does it)."
+        ),
+        Err(error) => panic!("could not start promtool: {error}"),
+    };
+    let mut stdin = child.stdin.take().expect("promtool's stdin");
+    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
+    drop(stdin);
+    let out = child.wait_with_output().expect("promtool finishes");
+    assert!(
+        out.status.success(),
+        "promtool check metrics failed ({}):\n{}{}\n--- exposition ---\n{exposition}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+}
+
 #[test]
-fn every_exported_name_is_listed_for_the_dashboard() {
+fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     let cache = InstrumentedCache::new("names", moka::sync::Cache::builder().max_capacity(1));
     cache.insert(1_u8, 1_u8);
     let _ = cache.get(&1);
@@ -78,6 +111,12 @@ fn every_exported_name_is_listed_for_the_dashboard() {
     queries.record(&record);
 
     let snapshot = perfscope_core::snapshot();
+    let exporter = perfscope_export::prometheus()
+        .with_address("127.0.0.1:0".parse().unwrap())
+        .start()
+        .expect("an exporter on a free port");
+    let exposition = exporter.render();
+    exporter.shutdown();
     drop((bb8, sqlx));
     let exported: BTreeSet<&str> = snapshot
         .figures
@@ -102,6 +141,13 @@ fn every_exported_name_is_listed_for_the_dashboard() {
         assert!(sources.contains(&format!("\"{name}\"")), "{name} is listed but not exported");
         assert!(sample_names().contains(&name.to_string()));
     }
+
+    // The same families as a scrape serves them: every name exported above is in it, and
+    // Prometheus' linter has nothing to say about any of them.
+    for name in &exported {
+        assert!(exposition.contains(&format!("# TYPE {name} ")), "{name} not in the exposition");
+    }
+    promtool_check(&exposition);
 }
 
 /// The text of every `.rs` file under `path`.

@@ -80,13 +80,13 @@ fn ten_callers_on_a_pool_of_two() {
     );
     let snap = perfscope_core::snapshot();
     let pool_figure = |name: &str| figure(&snap.figures, name, &[("pool", "attribution")]);
-    assert_eq!(pool_figure("perfscope_pool_connection_used_high_water"), Some(2.0));
+    assert_eq!(pool_figure("perfscope_pool_connections_used_high_water"), Some(2.0));
     assert_eq!(pool_figure("perfscope_pool_acquires_total"), Some(10.0));
-    assert_eq!(pool_figure("perfscope_pool_connection_max"), Some(2.0));
+    assert_eq!(pool_figure("perfscope_pool_connections_max"), Some(2.0));
     let count = |state| {
         figure(
             &snap.figures,
-            "perfscope_pool_connection_count",
+            "perfscope_pool_connections",
             &[("pool", "attribution"), ("state", state)],
         )
     };

@@ -102,13 +102,13 @@ fn ten_callers_on_a_pool_of_two_wait_under_the_calling_function() {
     );
 
     let name = "sqlx_attribution";
-    assert_eq!(pool_figure(name, "perfscope_pool_connection_used_high_water", &[]), Some(2.0));
-    assert_eq!(pool_figure(name, "perfscope_pool_connection_max", &[]), Some(2.0));
+    assert_eq!(pool_figure(name, "perfscope_pool_connections_used_high_water", &[]), Some(2.0));
+    assert_eq!(pool_figure(name, "perfscope_pool_connections_max", &[]), Some(2.0));
     assert_eq!(pool_figure(name, "perfscope_pool_acquires_total", &[]), Some(10.0));
     assert_eq!(pool_figure(name, "perfscope_pool_starved", &[]), Some(0.0));
     // sqlx gives its connections back from a task of its own: wait for the last one.
     runtime.block_on(until("the connections back", || pool.pool().num_idle() == 2));
-    let count = "perfscope_pool_connection_count";
+    let count = "perfscope_pool_connections";
     assert_eq!(pool_figure(name, count, &[("state", "idle")]), Some(2.0));
     assert_eq!(pool_figure(name, count, &[("state", "used")]), Some(0.0));
     // sqlx does not count the connections it opens and closes.

@@ -84,10 +84,10 @@ fn pool(
         figure("pool", metric, &labels, v)
     };
     vec![
-        p("perfscope_pool_connection_count", Some(("state", "idle")), idle),
-        p("perfscope_pool_connection_count", Some(("state", "used")), used),
-        p("perfscope_pool_connection_max", None, idle + used),
-        p("perfscope_pool_connection_used_high_water", None, idle + used),
+        p("perfscope_pool_connections", Some(("state", "idle")), idle),
+        p("perfscope_pool_connections", Some(("state", "used")), used),
+        p("perfscope_pool_connections_max", None, idle + used),
+        p("perfscope_pool_connections_used_high_water", None, idle + used),
         p("perfscope_pool_pending_requests", None, pending),
         p("perfscope_pool_acquires_total", None, 200.0),
         p("perfscope_pool_waits_total", None, waits),
@@ -324,6 +324,27 @@ fn a_pool_s_own_starvation_flag_and_connection_counts_are_shown() {
     let table = r.to_string();
     assert!(table.contains("1 STARVED"), "{table}");
     assert_eq!(table_rows(&table, "pools (")[1].last().map(String::as_str), Some("STARVED"));
+}
+
+/// A report saved before the pool's connection figures were renamed (`..._connection_count`
+/// read as a histogram's count series) reads and shows the same as today's.
+#[test]
+fn a_report_with_the_pool_figures_old_names_reads_the_same() {
+    let today = full();
+    let mut old = full();
+    for f in &mut old.figures {
+        if let Some(rest) = f.name.strip_prefix("perfscope_pool_connections") {
+            match rest {
+                "" => f.name = "perfscope_pool_connection_count".into(),
+                "_max" | "_used_high_water" => f.name = format!("perfscope_pool_connection{rest}"),
+                _ => {}
+            }
+        }
+    }
+    assert!(old.figures.iter().any(|f| f.name == "perfscope_pool_connection_count"));
+    let old = Report::from_json(&old.to_json()).expect("the old report reads");
+    assert_eq!(old.pools(), today.pools());
+    assert_eq!(old.to_string(), today.to_string());
 }
 
 #[test]

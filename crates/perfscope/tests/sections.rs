@@ -19,10 +19,10 @@ impl FigureSource for Instrumented {
         out.push(cache(c("perfscope_cache_evictions_total", 1.0)).with_label("cause", "expired"));
         let pool = |f: Figure| f.with_label("pool", "db");
         let g = |name: &'static str, v: f64| Figure::gauge("pool", name, "", Unit::Count, v);
-        out.push(pool(g("perfscope_pool_connection_count", 2.0)).with_label("state", "used"));
-        out.push(pool(g("perfscope_pool_connection_count", 6.0)).with_label("state", "idle"));
-        out.push(pool(g("perfscope_pool_connection_max", 8.0)));
-        out.push(pool(g("perfscope_pool_connection_used_high_water", 5.0)));
+        out.push(pool(g("perfscope_pool_connections", 2.0)).with_label("state", "used"));
+        out.push(pool(g("perfscope_pool_connections", 6.0)).with_label("state", "idle"));
+        out.push(pool(g("perfscope_pool_connections_max", 8.0)));
+        out.push(pool(g("perfscope_pool_connections_used_high_water", 5.0)));
         out.push(pool(Figure::counter("pool", "perfscope_pool_waits_total", "", Unit::Count, 4.0)));
         let wait =
             Figure::counter("pool", "perfscope_pool_wait_seconds_total", "", Unit::Seconds, 0.25);

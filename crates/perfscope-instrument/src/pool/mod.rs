@@ -5,8 +5,8 @@
 //! An acquire is a frame named `pool::<name>::acquire` on the caller's stack (async: its
 //! idle time is the wait), so the report says which function waited on which pool and for
 //! how long, and the caller's self time excludes it. Figures (section `pool`, label
-//! `pool=<name>`), the same names for every pool: [`CONNECTION_COUNT`]
-//! (`state="idle"|"used"`), [`CONNECTION_MAX`], [`CONNECTION_USED_HIGH_WATER`],
+//! `pool=<name>`), the same names for every pool: [`CONNECTIONS`]
+//! (`state="idle"|"used"`), [`CONNECTIONS_MAX`], [`CONNECTIONS_USED_HIGH_WATER`],
 //! [`PENDING_REQUESTS`], [`STARVED`], [`ACQUIRES_TOTAL`], [`WAITS_TOTAL`],
 //! [`WAIT_SECONDS_TOTAL`], [`TIMEOUTS_TOTAL`]; and where the pool opens and closes its own
 //! connections and counts them (bb8), [`CONNECTIONS_CREATED_TOTAL`] and
@@ -33,8 +33,8 @@ pub use bb8_pool::{Bb8Pooled, InstrumentedBb8Pool};
 #[cfg(feature = "sqlx")]
 pub use sqlx_pool::InstrumentedSqlxPool;
 pub use stats::{
-    ACQUIRES_TOTAL, CONNECTION_COUNT, CONNECTION_MAX, CONNECTION_USED_HIGH_WATER,
-    CONNECTIONS_CLOSED_TOTAL, CONNECTIONS_CREATED_TOTAL, PENDING_REQUESTS, PoolStats, STARVED,
+    ACQUIRES_TOTAL, CONNECTIONS, CONNECTIONS_CLOSED_TOTAL, CONNECTIONS_CREATED_TOTAL,
+    CONNECTIONS_MAX, CONNECTIONS_USED_HIGH_WATER, PENDING_REQUESTS, PoolStats, STARVED,
     TIMEOUTS_TOTAL, WAIT_SECONDS_TOTAL, WAITS_TOTAL,
 };
 #[cfg(feature = "deadpool")]

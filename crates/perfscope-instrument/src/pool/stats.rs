@@ -11,11 +11,14 @@ use std::sync::{Arc, Weak};
 use perfscope_core::figures::{self, Figure, FigureSource, Registration, Unit};
 
 /// Objects in the pool by state (`state="idle"|"used"`); OTel `db.client.connection.count`.
-pub const CONNECTION_COUNT: &str = "perfscope_pool_connection_count";
+/// Not `..._count`: a gauge ending in `_count` reads as a histogram's or a summary's count
+/// series (promtool rejects it), so the name is the plural, as Micrometer's
+/// `hikaricp_connections` is, and the pool's other connection figures share its prefix.
+pub const CONNECTIONS: &str = "perfscope_pool_connections";
 /// The pool's maximum size; OTel `db.client.connection.max`.
-pub const CONNECTION_MAX: &str = "perfscope_pool_connection_max";
+pub const CONNECTIONS_MAX: &str = "perfscope_pool_connections_max";
 /// The most objects in use at once since the pool was instrumented.
-pub const CONNECTION_USED_HIGH_WATER: &str = "perfscope_pool_connection_used_high_water";
+pub const CONNECTIONS_USED_HIGH_WATER: &str = "perfscope_pool_connections_used_high_water";
 /// Acquires waiting now; OTel `db.client.connection.pending_requests`.
 pub const PENDING_REQUESTS: &str = "perfscope_pool_pending_requests";
 /// Objects handed out.
@@ -208,11 +211,11 @@ impl FigureSource for PoolSource {
         };
         let help = "Objects in the pool, by state.";
         let used = sizes.size.saturating_sub(sizes.idle);
-        out.push(gauge(CONNECTION_COUNT, help, sizes.idle).with_label("state", "idle"));
-        out.push(gauge(CONNECTION_COUNT, help, used).with_label("state", "used"));
-        out.push(gauge(CONNECTION_MAX, "The pool's maximum size.", sizes.max));
+        out.push(gauge(CONNECTIONS, help, sizes.idle).with_label("state", "idle"));
+        out.push(gauge(CONNECTIONS, help, used).with_label("state", "used"));
+        out.push(gauge(CONNECTIONS_MAX, "The pool's maximum size.", sizes.max));
         let help = "The most objects in use at once.";
-        out.push(gauge(CONNECTION_USED_HIGH_WATER, help, s.high_water));
+        out.push(gauge(CONNECTIONS_USED_HIGH_WATER, help, s.high_water));
         out.push(gauge(PENDING_REQUESTS, "Acquires waiting for an object now.", s.pending));
         let help = "1 while callers wait, no object is idle and the pool is at its maximum size.";
         out.push(gauge(STARVED, help, u64::from(s.starved)));

@@ -38,9 +38,9 @@ const CACHE_NAMES: [&str; 9] = [
 
 /// The figures [`Report::pools`] reads (section `pool`).
 const POOL_NAMES: [&str; 11] = [
-    "perfscope_pool_connection_count",
-    "perfscope_pool_connection_max",
-    "perfscope_pool_connection_used_high_water",
+    "perfscope_pool_connections",
+    "perfscope_pool_connections_max",
+    "perfscope_pool_connections_used_high_water",
     "perfscope_pool_pending_requests",
     "perfscope_pool_starved",
     "perfscope_pool_acquires_total",
@@ -50,6 +50,20 @@ const POOL_NAMES: [&str; 11] = [
     "perfscope_pool_connections_created_total",
     "perfscope_pool_connections_closed_total",
 ];
+
+/// Names the pool figures had in reports saved before they were renamed (a gauge ending in
+/// `_count` reads as a histogram's count series), with today's: older reports read the same.
+const RENAMED: [(&str, &str); 3] = [
+    ("perfscope_pool_connection_count", "perfscope_pool_connections"),
+    ("perfscope_pool_connection_max", "perfscope_pool_connections_max"),
+    ("perfscope_pool_connection_used_high_water", "perfscope_pool_connections_used_high_water"),
+];
+
+/// A figure's name as the typed views know it (today's for a renamed one).
+fn name_of(figure: &FigureStats) -> &str {
+    let name = figure.name.as_str();
+    RENAMED.iter().find(|(old, _)| *old == name).map_or(name, |(_, new)| new)
+}
 
 /// The figures [`Report::queries`] reads (section `query`).
 const QUERY_NAMES: [&str; 4] = [
@@ -68,7 +82,7 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         "query" => &QUERY_NAMES,
         _ => return false,
     };
-    names.contains(&figure.name.as_str())
+    names.contains(&name_of(figure))
 }
 
 /// The figures of `section` the typed views read, grouped by the values of the labels `keys`.
@@ -89,7 +103,7 @@ fn grouped<'a>(
 fn value(figures: &[&FigureStats], name: &str, with: Option<(&str, &str)>) -> Option<f64> {
     figures
         .iter()
-        .find(|f| f.name == name && with.is_none_or(|(k, v)| label(f, k) == v))
+        .find(|f| name_of(f) == name && with.is_none_or(|(k, v)| label(f, k) == v))
         .map(|f| f.value)
 }
 
@@ -100,7 +114,7 @@ fn whole(v: Option<f64>) -> u64 {
 /// The sum of the figures named `name` among `figures`, by the value of their label `key`.
 fn by_label(figures: &[&FigureStats], name: &str, key: &str) -> BTreeMap<String, u64> {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
-    for f in figures.iter().filter(|f| f.name == name) {
+    for f in figures.iter().filter(|f| name_of(f) == name) {
         let n: &mut u64 = out.entry(label(f, key).to_string()).or_default();
         *n = n.saturating_add(f.value as u64);
     }
@@ -133,9 +147,9 @@ mod names {
         ];
         assert_eq!(set(&super::CACHE_NAMES), set(&caches));
         let pools = [
-            pool::CONNECTION_COUNT,
-            pool::CONNECTION_MAX,
-            pool::CONNECTION_USED_HIGH_WATER,
+            pool::CONNECTIONS,
+            pool::CONNECTIONS_MAX,
+            pool::CONNECTIONS_USED_HIGH_WATER,
             pool::PENDING_REQUESTS,
             pool::STARVED,
             pool::ACQUIRES_TOTAL,

@@ -72,14 +72,14 @@ impl Report {
         grouped(self, "pool", &["pool"])
             .into_iter()
             .map(|(key, figures)| {
-                let count = "perfscope_pool_connection_count";
+                let count = "perfscope_pool_connections";
                 let opt = |name| value(&figures, name, None).map(|v| v as u64);
                 PoolFigures {
                     pool: key[0].clone(),
                     in_use: whole(value(&figures, count, Some(("state", "used")))),
                     idle: whole(value(&figures, count, Some(("state", "idle")))),
-                    max: opt("perfscope_pool_connection_max"),
-                    high_water: opt("perfscope_pool_connection_used_high_water"),
+                    max: opt("perfscope_pool_connections_max"),
+                    high_water: opt("perfscope_pool_connections_used_high_water"),
                     waits: whole(value(&figures, "perfscope_pool_waits_total", None)),
                     wait_seconds: value(&figures, "perfscope_pool_wait_seconds_total", None)
                         .unwrap_or(0.0),
