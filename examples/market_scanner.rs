@@ -76,7 +76,8 @@ struct Config {
     /// The report's format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     report: ReportFormat,
-    /// Write the report (or, with --bench, the bench file) here instead of standard output.
+    /// Write the report (or, with --bench, the bench file) here instead of standard output,
+    /// whole or not at all: a failed write leaves an earlier file as it was.
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
     /// A Redis server for the indicator cache's second level (e.g. redis://127.0.0.1:6379).
@@ -730,8 +731,9 @@ fn main() -> anyhow::Result<()> {
     };
     match &config.out {
         Some(path) => {
-            std::fs::write(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            // Whole or not at all: a full disk leaves an earlier report as it was.
+            perfscope::save(path, text.as_bytes())
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
             println!("{}", report.table(20));
             eprintln!("market_scanner: report written to {}", path.display());
         }
@@ -775,8 +777,8 @@ fn bench(
         bail!("a bench iteration failed: {error:#}");
     }
     let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
-    std::fs::write(&path, run.to_json())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    perfscope::save(&path, run.to_json().as_bytes())
+        .with_context(|| format!("cannot write the bench file to {}", path.display()))?;
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
          (compare two with `perfscope diff base.bench.json head.bench.json`)",

@@ -194,6 +194,70 @@ fn sigint_also_leaves_the_full_report() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The report onto a full filesystem (a 4 KiB tmpfs in a mount namespace of its own, made by
+/// `unshare`: root, or unprivileged user namespaces): the scanner says which file it could not
+/// write and why, exits non-zero, and the report written there earlier is left whole, with no
+/// partial or temporary file beside it. Linux.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_fails_the_run_and_keeps_the_earlier_report() {
+    let dir = tempfile_dir("full");
+    let script = r#"mount -t tmpfs -o size=4k perfscope-full "$1"
+echo '{"an": "earlier report"}' > "$1/run.json"
+set +e
+"$0" --rounds 3 --symbols 8 --metrics-addr none --report json --out "$1/run.json" >/dev/null
+echo "exit=$?"
+set -e
+echo "files=$(ls -A "$1" | tr '\n' ' ')"
+echo "kept=$(cat "$1/run.json")"
+"#;
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    let out = command
+        .args(["--mount", "--propagation=private", "sh", "-ec", script])
+        .arg(scanner_binary())
+        .arg(&dir)
+        .output()
+        .expect("unshare (util-linux) runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "unshare or mount failed ({}): {stderr}", out.status);
+    let value = |key: &str| {
+        let prefix = format!("{key}=");
+        let line = stdout.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+        line.unwrap_or_else(|| panic!("no {key}= in\n{stdout}\n{stderr}")).to_owned()
+    };
+    assert_eq!(value("exit"), "1", "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("cannot write the report to") && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    assert_eq!(value("files").trim(), "run.json", "no partial or temporary file: {stdout}");
+    assert_eq!(value("kept"), r#"{"an": "earlier report"}"#, "the earlier report is kept");
+}
+
+/// A bench file that cannot be written (`/dev/full`: every write fails) fails the run with
+/// the file and the cause named.
+#[test]
+fn a_bench_file_that_cannot_be_written_fails_the_run() {
+    let out = Command::new(scanner_binary())
+        .args(["--bench", "--warmup", "0", "--iterations", "1", "--rounds", "1", "--symbols", "4"])
+        .args(["--metrics-addr", "none", "--out", "/dev/full"])
+        .output()
+        .expect("the scanner runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the bench file to /dev/full")
+            && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+}
+
 /// `promtool check metrics` on the whole exposition of a real run: it parses, and the only
 /// lint findings are the host memory gauges, which keep node_exporter's names
 /// (`node_memory_MemTotal_bytes`, from `/proc/meminfo`'s fields: promtool says the same of
