@@ -3,6 +3,25 @@
 use std::io;
 use std::path::PathBuf;
 
+/// Longest error line the command prints, in characters.
+pub const MAX_ERROR_CHARS: usize = 400;
+
+/// `message` as one line of at most [`MAX_ERROR_CHARS`] characters (and an ellipsis): line
+/// breaks become spaces, and the middle of a longer message is cut, keeping the file's name at
+/// the start and the parser's `line L column C` at the end. A parse error quotes the text it
+/// choked on, and a hostile file's string may be megabytes long.
+pub fn one_line(message: &str) -> String {
+    const TAIL: usize = 80;
+    let chars: Vec<char> =
+        message.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    if chars.len() <= MAX_ERROR_CHARS {
+        return chars.into_iter().collect();
+    }
+    let head = chars[..MAX_ERROR_CHARS - TAIL].iter();
+    let tail = chars[chars.len() - TAIL..].iter();
+    head.chain(['…'].iter()).chain(tail).collect()
+}
+
 /// A command that could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -53,4 +72,19 @@ pub enum CliError {
     /// The flame graph could not be drawn.
     #[error(transparent)]
     Flame(#[from] perfscope::FlameError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_ERROR_CHARS, one_line};
+
+    #[test]
+    fn errors_print_as_one_bounded_line() {
+        assert_eq!(one_line("cannot read a\nb.json: gone"), "cannot read a b.json: gone");
+        let huge = format!("a.json: string \"{}\" at line 2 column 9", "é\n".repeat(1_000_000));
+        let line = one_line(&huge);
+        assert_eq!(line.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(line.starts_with("a.json: string \"é é"), "{line}");
+        assert!(line.ends_with("é \" at line 2 column 9") && line.contains('…'), "{line}");
+    }
 }

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match perfscope_cli::run(&cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
-            eprintln!("perfscope: error: {err}");
+            eprintln!("perfscope: error: {}", perfscope_cli::error::one_line(&err.to_string()));
             ExitCode::from(perfscope_cli::EXIT_ERROR)
         }
     }

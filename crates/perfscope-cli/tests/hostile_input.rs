@@ -50,6 +50,16 @@ fn hostile_inputs() -> Vec<(&'static str, Vec<u8>)> {
             BASE.replacen("\"clock\": \"tsc\"", &format!("\"clock\": {}", "[".repeat(100_000)), 1)
                 .into_bytes(),
         ),
+        ("huge_string", format!("{{\"schema\": \"{}\"}}", "x\\n".repeat(1 << 20)).into_bytes()),
+        (
+            "huge_string_in_a_field",
+            BASE.replacen(
+                "\"kind\": \"sync\"",
+                &format!("\"kind\": \"{}\"", "z".repeat(1 << 20)),
+                1,
+            )
+            .into_bytes(),
+        ),
         (
             "not_utf8",
             [b"{\"schema\": 2, \"clock\": \"".as_slice(), &[0xff, 0xfe, 0xc0], b"\"}"].concat(),
@@ -73,7 +83,8 @@ fn assert_refused(out: &Output, what: &str, path: &Path) {
     assert!(stderr.starts_with("perfscope: error: "), "{what}: {stderr}");
     let name = path.file_name().and_then(|n| n.to_str()).expect("a file name");
     assert!(stderr.contains(name), "{what}: the error does not name the file: {stderr}");
-    assert!(stderr.len() < 1_000, "{what}: an error line of {} bytes", stderr.len());
+    let limit = perfscope_cli::error::MAX_ERROR_CHARS * 4 + 100;
+    assert!(stderr.len() < limit, "{what}: an error line of {} bytes", stderr.len());
     assert!(stdout.is_empty(), "{what}: wrote to standard output: {stdout}");
 }
 
