@@ -1,13 +1,15 @@
 //! What instrumenting costs, beside the bare library in the same run: a moka cache hit, and a
-//! deadpool unmanaged acquire + release (an idle object, so the future is ready at once).
+//! deadpool unmanaged acquire + release (an idle object, so the future is ready at once). The
+//! cache hit runs on one thread, then on two threads hitting one cache at once.
 //!
 //! `cargo bench -p perfscope-instrument --bench instrument`
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
+use std::sync::Barrier;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use perfscope_instrument::cache::InstrumentedCache;
@@ -34,6 +36,42 @@ fn cache_hit(c: &mut Criterion) {
     group.bench_function("moka", |b| b.iter(|| bare.get(black_box(&42))));
     group.bench_function("instrumented", |b| b.iter(|| measured.get(black_box(&42))));
     group.finish();
+
+    // The same hit with [`THREADS`] threads hitting one cache at once: where counters on one
+    // shared cache line would move between cores on every hit.
+    let mut group = c.benchmark_group(format!("cache_get_hit_{THREADS}_threads"));
+    group.bench_function("moka", |b| {
+        b.iter_custom(|iters| on_threads(iters, || bare.get(black_box(&42))))
+    });
+    group.bench_function("instrumented", |b| {
+        b.iter_custom(|iters| on_threads(iters, || measured.get(black_box(&42))))
+    });
+    group.finish();
+}
+
+/// Threads of the multi-thread cache bench.
+const THREADS: usize = 2;
+
+/// Runs `op` `iters` times on each of [`THREADS`] threads started together; the time per
+/// call is each thread's own loop time, averaged over the threads.
+fn on_threads<T>(iters: u64, op: impl Fn() -> T + Sync) -> Duration {
+    let start = Barrier::new(THREADS);
+    let total: Duration = std::thread::scope(|scope| {
+        let loops: Vec<_> = (0..THREADS)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    let began = Instant::now();
+                    for _ in 0..iters {
+                        black_box(op());
+                    }
+                    began.elapsed()
+                })
+            })
+            .collect();
+        loops.into_iter().map(|thread| thread.join().expect("bench thread")).sum()
+    });
+    total / THREADS as u32
 }
 
 fn pool_acquire(c: &mut Criterion) {

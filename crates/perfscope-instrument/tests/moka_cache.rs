@@ -79,3 +79,43 @@ fn a_dropped_cache_leaves_the_snapshot() {
     drop(cache);
     assert!(!present(&perfscope_core::snapshot()));
 }
+
+#[test]
+fn counts_are_exact_with_many_threads_on_one_cache() {
+    const THREADS: u64 = 24;
+    const ROUNDS: u64 = 500;
+    let cache = InstrumentedCache::new("shared-by-threads", Cache::builder().max_capacity(1_000));
+    for k in 0..10_u64 {
+        cache.insert(k, k);
+    }
+    let start = Arc::new(std::sync::Barrier::new(THREADS as usize));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (cache, start) = (cache.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for round in 0..ROUNDS {
+                    assert_eq!(cache.get(&(round % 10)), Some(round % 10));
+                    // Keys nobody inserts: always a miss.
+                    assert_eq!(cache.get(&(1_000 + t)), None);
+                    cache.get(&(round % 10));
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("no thread panicked");
+    }
+
+    let s = cache.stats();
+    assert_eq!((s.hits, s.misses, s.writes), (2 * THREADS * ROUNDS, THREADS * ROUNDS, 10));
+    let snap = perfscope_core::snapshot();
+    let labels = |result| [("cache", "shared-by-threads"), ("level", "l1"), ("result", result)];
+    let requests =
+        |result| figure(&snap.figures, "perfscope_cache_requests_total", &labels(result));
+    assert_eq!(requests("hit"), Some(s.hits as f64), "the figures say what stats() says");
+    assert_eq!(requests("miss"), Some(s.misses as f64));
+    let ratio =
+        figure(&snap.figures, "perfscope_cache_hit_ratio", &[("cache", "shared-by-threads")]);
+    assert_eq!(ratio, Some(2.0 / 3.0));
+}

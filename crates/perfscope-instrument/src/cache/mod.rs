@@ -11,6 +11,7 @@ mod multi;
 #[cfg(feature = "redis")]
 mod redis;
 mod stats;
+mod striped;
 
 pub use self::moka::InstrumentedCache;
 pub use multi::{CacheError, L2, L2Value, MultiLevelCache};

@@ -11,7 +11,6 @@ use std::error::Error;
 use std::fmt::Display;
 use std::hash::Hash;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
 
 use moka::sync::{Cache, CacheBuilder};
 use perfscope_core::figures::{self, Registration};
@@ -236,12 +235,8 @@ where
 
     /// The counts so far.
     pub fn stats(&self) -> MultiLevelStats {
-        MultiLevelStats {
-            l1: self.l1.stats(),
-            l2: self.counters.read(),
-            loads: self.loads.calls.load(Relaxed),
-            load_errors: self.loads.errors.load(Relaxed),
-        }
+        let (loads, load_errors) = self.loads.read();
+        MultiLevelStats { l1: self.l1.stats(), l2: self.counters.read(), loads, load_errors }
     }
 
     fn l2_get(&self, key: &K) -> Result<Option<V>, CacheError> {
@@ -284,9 +279,9 @@ where
         E: Into<Box<dyn Error + Send + Sync>>,
     {
         let guard = enter(self.sites.load);
-        self.loads.calls.fetch_add(1, Relaxed);
+        self.loads.call();
         let result = load().map_err(|error| {
-            self.loads.errors.fetch_add(1, Relaxed);
+            self.loads.error();
             CacheError::Load { cache: self.l1.name().to_owned(), source: Arc::from(error.into()) }
         });
         guard.finish();

@@ -1,11 +1,12 @@
-//! What a cache level counts (relaxed atomics, written by the callers) and the figures it
+//! What a cache level counts (per-thread stripes, written by the callers) and the figures it
 //! gives every snapshot (section `cache`, labels `cache` and `level`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use moka::notification::RemovalCause;
 use perfscope_core::figures::{Figure, FigureSource, Unit};
+
+use super::striped::Striped;
 
 /// Requests served from a level, by result (`result="hit"|"miss"`).
 pub const REQUESTS_TOTAL: &str = "perfscope_cache_requests_total";
@@ -57,24 +58,25 @@ impl LevelStats {
     }
 }
 
-/// A level's running counts.
+/// Indices of [`Counters`]' counts.
+const HITS: usize = 0;
+const MISSES: usize = 1;
+const WRITES: usize = 2;
+const ERRORS: usize = 3;
+const EVICTED_SIZE: usize = 4;
+const EVICTED_EXPIRED: usize = 5;
+const REMOVED_EXPLICIT: usize = 6;
+const REPLACED: usize = 7;
+
+/// A level's running counts, striped per thread: a hit writes no cache line another thread
+/// writes (see [`Striped`]).
 #[derive(Debug, Default)]
-pub(crate) struct Counters {
-    hits: AtomicU64,
-    misses: AtomicU64,
-    writes: AtomicU64,
-    errors: AtomicU64,
-    evicted_size: AtomicU64,
-    evicted_expired: AtomicU64,
-    removed_explicit: AtomicU64,
-    replaced: AtomicU64,
-}
+pub(crate) struct Counters(Striped<8>);
 
 impl Counters {
     #[inline(always)]
     pub(crate) fn request(&self, hit: bool) {
-        let counter = if hit { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Relaxed);
+        self.0.add(if hit { HITS } else { MISSES }, 1);
     }
 
     /// A request that ran the loader (`loaded`: a miss) or did not (a hit); `kept`: the
@@ -89,43 +91,59 @@ impl Counters {
 
     #[inline(always)]
     pub(crate) fn write(&self) {
-        self.writes.fetch_add(1, Relaxed);
+        self.0.add(WRITES, 1);
     }
 
     pub(crate) fn error(&self) {
-        self.errors.fetch_add(1, Relaxed);
+        self.0.add(ERRORS, 1);
     }
 
     /// Counts one removal reported by moka's eviction listener.
     pub(crate) fn removed(&self, cause: RemovalCause) {
         let counter = match cause {
-            RemovalCause::Size => &self.evicted_size,
-            RemovalCause::Expired => &self.evicted_expired,
-            RemovalCause::Explicit => &self.removed_explicit,
-            RemovalCause::Replaced => &self.replaced,
+            RemovalCause::Size => EVICTED_SIZE,
+            RemovalCause::Expired => EVICTED_EXPIRED,
+            RemovalCause::Explicit => REMOVED_EXPLICIT,
+            RemovalCause::Replaced => REPLACED,
         };
-        counter.fetch_add(1, Relaxed);
+        self.0.add(counter, 1);
     }
 
     pub(crate) fn read(&self) -> LevelStats {
+        let c = self.0.read();
         LevelStats {
-            hits: self.hits.load(Relaxed),
-            misses: self.misses.load(Relaxed),
-            writes: self.writes.load(Relaxed),
-            errors: self.errors.load(Relaxed),
-            evicted_size: self.evicted_size.load(Relaxed),
-            evicted_expired: self.evicted_expired.load(Relaxed),
-            removed_explicit: self.removed_explicit.load(Relaxed),
-            replaced: self.replaced.load(Relaxed),
+            hits: c[HITS],
+            misses: c[MISSES],
+            writes: c[WRITES],
+            errors: c[ERRORS],
+            evicted_size: c[EVICTED_SIZE],
+            evicted_expired: c[EVICTED_EXPIRED],
+            removed_explicit: c[REMOVED_EXPLICIT],
+            replaced: c[REPLACED],
         }
     }
 }
 
-/// Loader calls of a cache (counted where the loader runs).
+/// Loader calls of a cache (counted where the loader runs), striped like [`Counters`].
 #[derive(Debug, Default)]
-pub(crate) struct Loads {
-    pub(crate) calls: AtomicU64,
-    pub(crate) errors: AtomicU64,
+pub(crate) struct Loads(Striped<2>);
+
+impl Loads {
+    /// One loader call, counted as it starts.
+    pub(crate) fn call(&self) {
+        self.0.add(0, 1);
+    }
+
+    /// The loader call returned an error.
+    pub(crate) fn error(&self) {
+        self.0.add(1, 1);
+    }
+
+    /// `(calls, errors)` so far.
+    pub(crate) fn read(&self) -> (u64, u64) {
+        let [calls, errors] = self.0.read();
+        (calls, errors)
+    }
 }
 
 /// The figure source of one level of one cache.
@@ -187,7 +205,7 @@ impl FigureSource for LevelSource {
             out.push(self.labelled(figure));
         }
         if let Some(loads) = &self.loads {
-            let (calls, errors) = (loads.calls.load(Relaxed), loads.errors.load(Relaxed));
+            let (calls, errors) = loads.read();
             let help = "Loader calls after a miss at every level.";
             let figure = Figure::counter(SECTION, LOADS_TOTAL, help, Unit::Count, calls as f64);
             out.push(figure.with_label("cache", self.cache.clone()));
