@@ -6,9 +6,11 @@
 //! call when a reset made it stale.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg perfscope_loom" CARGO_TARGET_DIR=$HOME/.cache/perfscope-loom-target \
-//!     cargo test -p perfscope-core --release --lib loom -- --nocapture
+//! scripts/concurrency loom    # RUSTFLAGS="--cfg perfscope_loom", a target directory of its own:
+//!                             # cargo test -p perfscope-core --release --lib loom -- --nocapture
 //! ```
+//!
+//! What each model attacks, and the figures: RELIABILITY.md, "Concurrency: loom and Miri".
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
@@ -25,12 +27,14 @@ use crate::sync::{Arc, AtomicBool};
 const PARENT: u32 = 300;
 const CHILD: u32 = 2;
 
-/// Runs `model` under loom with `preemptions` preemptions per execution at most; prints the
-/// number of executions explored.
+/// Runs `model` under loom with `preemptions` preemptions per execution at most (unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise: the scheduled deeper run); prints the number of
+/// executions explored.
 fn check(name: &str, preemptions: usize, model: impl Fn() + Sync + Send + 'static) {
     let runs = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
     let mut builder = loom::model::Builder::new();
+    let preemptions = builder.preemption_bound.unwrap_or(preemptions);
     builder.preemption_bound = Some(preemptions);
     // A snapshot reads every page pointer of a store (256) and every atomic of a slot.
     builder.max_branches = 100_000;
