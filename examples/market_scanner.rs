@@ -38,10 +38,9 @@
 //! cargo run --release --example market_scanner -- --help
 //! ```
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -307,37 +306,6 @@ async fn store_round(
         .fetch_one(&store.pool)
         .await?;
     Ok(count)
-}
-
-/// The index hints as report events (section `query`, kind recommendation), beside the
-/// query collector's own figures.
-#[derive(Default)]
-struct HintEvents(Mutex<Vec<perfscope_core::figures::Event>>);
-
-impl HintEvents {
-    fn publish(&self, advice: &IndexAdvice) {
-        let at_unix_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let mut events = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        events.extend(advice.hints.iter().map(|hint| perfscope_core::figures::Event {
-            section: "query",
-            kind: perfscope_core::figures::EventKind::Recommendation,
-            at_unix_ms,
-            subject: queries::DURATION_SECONDS_TOTAL.into(),
-            labels: vec![(Cow::Borrowed("fingerprint"), hint.fingerprint.clone())],
-            message: format!("index hint: {} ({})", hint.suggestion, hint.evidence),
-            value: None,
-        }));
-    }
-}
-
-impl perfscope_core::figures::FigureSource for HintEvents {
-    fn read(&self, _out: &mut Vec<perfscope_core::figures::Figure>) {}
-
-    fn events(&self, out: &mut Vec<perfscope_core::figures::Event>) {
-        out.extend(self.0.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned());
-    }
 }
 
 /// The index hints as lines for people, or why there are none.
@@ -709,15 +677,13 @@ fn main() -> anyhow::Result<()> {
         rounds,
         counts.iter().map(|(s, n)| format!("{s:?}={n}")).collect::<Vec<_>>().join(", ")
     );
-    // Index hints for the store's slowest statements, in the report as `query` events too.
+    // Index hints for the store's slowest statements: the collector publishes them as `query`
+    // events (labels fingerprint, table, index), so the report has them too.
     let advice = runtime.block_on(async {
         let advice = queries::global().index_hints(store.pool.pool()).await;
         store.pool.close().await;
         advice
     });
-    let hints = Arc::new(HintEvents::default());
-    hints.publish(&advice);
-    let _hints = perfscope_core::figures::register(hints);
     drop(runtime);
     // A scan shorter than the monitor's first sample (200 ms) would report no host figures.
     if let Ok(monitor) = &monitor {

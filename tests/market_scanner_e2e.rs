@@ -1,7 +1,9 @@
 //! The main job end to end, as a user runs it: the built `market_scanner` example serves
 //! `/metrics` with families from every crate while it scans; SIGTERM (what systemd, Docker and
 //! Kubernetes send) ends it with exit 0 and the full JSON report written, with the query
-//! figures of its SQLite store and the index hint its `signals` table earns.
+//! figures of its SQLite store and the index hint its `signals` table earns (the collector's
+//! event: labels `table`, `index`, `fingerprint`); a report or bench file that cannot be
+//! written fails the run and leaves an earlier one whole.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -157,15 +159,20 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     };
     assert!(calls("FROM signals WHERE symbol = ?") > 0.0, "{:?}", report.figures);
     assert!(calls("INSERT INTO quotes") > 0.0, "no quotes stored");
+    // The query collector's own recommendation event: labels, the plan's evidence as message.
     let hint = report
         .events
         .iter()
-        .find(|e| e.section == "query" && e.kind == perfscope::EventKind::Recommendation);
-    assert!(
-        hint.is_some_and(|e| e.message.contains("signals(symbol)")),
-        "no index hint on signals(symbol): {:?}",
-        report.events
-    );
+        .find(|e| e.section == "query" && e.kind == perfscope::EventKind::Recommendation)
+        .unwrap_or_else(|| panic!("no index hint: {:?}", report.events));
+    let label = |key: &str| hint.labels.get(key).map(String::as_str);
+    assert_eq!(label("table"), Some("signals"), "{hint:?}");
+    assert_eq!(label("index"), Some("CREATE INDEX ON signals(symbol)"), "{hint:?}");
+    assert!(label("fingerprint").is_some_and(|f| f.contains("FROM signals WHERE symbol = ?")));
+    assert!(hint.message.contains("SCAN signals"), "{hint:?}");
+    let hints = report.index_hints();
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert_eq!((hints[0].table.as_str(), hints[0].reason.as_str()), ("signals", &*hint.message));
     assert!(!report.history.is_empty(), "the monitor's history is in the report");
     let _ = std::fs::remove_dir_all(&dir);
 }

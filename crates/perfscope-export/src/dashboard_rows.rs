@@ -164,7 +164,7 @@ pub(crate) fn pools_and_caches(y: u32, id: u32) -> Value {
     row("Pools & caches", panels, y, id)
 }
 
-/// Query time, rate, p99 and rows per statement fingerprint.
+/// Query time, rate, errors, p99 and rows per statement fingerprint.
 pub(crate) fn queries(y: u32, id: u32) -> Value {
     let top = |metric: &'static str| format!("topk(10, sum by (fingerprint) ({}))", rate(metric));
     let p99 = per_instance(name("perfscope_query_duration_p99_seconds"));
@@ -180,6 +180,12 @@ pub(crate) fn queries(y: u32, id: u32) -> Value {
             "Statements run per second, by fingerprint (literals and IN-lists normalised).",
             "reqps",
             vec![target("A", top("perfscope_query_calls_total"), "{{fingerprint}}")],
+        ),
+        (
+            "Query errors per second (top 10 fingerprints)",
+            "Statements that ran and ended with an error per second, by fingerprint (counted for statements run through an InstrumentedSqlxPool; part of the queries per second).",
+            "reqps",
+            vec![target("A", top("perfscope_query_errors_total"), "{{fingerprint}}")],
         ),
         (
             "Query p99 latency (top 10 fingerprints)",

@@ -190,7 +190,7 @@ pub const FAMILIES: [Family; 7] = [
 /// The figure names of `perfscope-instrument` (caches, pools, queries), which the dashboard's
 /// "Pools & caches" and "Queries" rows query. Duplicated here so this crate does not depend on
 /// it; `perfscope-instrument`'s tests check that every name it exports is here.
-pub const INSTRUMENT_NAMES: [&str; 24] = [
+pub const INSTRUMENT_NAMES: [&str; 25] = [
     "perfscope_cache_entries",
     "perfscope_cache_errors_total",
     "perfscope_cache_evictions_total",
@@ -214,6 +214,7 @@ pub const INSTRUMENT_NAMES: [&str; 24] = [
     "perfscope_query_calls_total",
     "perfscope_query_duration_p99_seconds",
     "perfscope_query_duration_seconds_total",
+    "perfscope_query_errors_total",
     "perfscope_query_rows_total",
 ];
 

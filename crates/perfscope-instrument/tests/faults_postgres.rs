@@ -2,8 +2,9 @@
 //! running statements: the server is stopped at once (SIGQUIT, an immediate shutdown: every
 //! connection dropped) mid-run, then started again on its port and data. Statements fail with
 //! errors while it is down (none blocks longer than the pool's acquire timeout allows),
-//! nothing panics, the pool's figures and frames count what the callers saw, and the program
-//! carries on with the new server once it is back.
+//! nothing panics, the pool's figures and frames count what the callers saw, the query
+//! collector counts every statement that had a connection as a call and those of them that
+//! failed as errors, and the program carries on with the new server once it is back.
 
 mod support;
 
@@ -20,6 +21,8 @@ use tracing_subscriber::prelude::*;
 
 const TASKS: usize = 4;
 const STATEMENT: &str = "SELECT $1::int4 + 1";
+/// A statement still running when the server goes: cut off on its connection.
+const CUT_OFF: &str = "SELECT pg_sleep(30)";
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// What the tasks saw.
@@ -85,17 +88,29 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
     let _subscriber =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(queries.layer()));
     let seen = Arc::new(Seen::default());
-    let pool = runtime.block_on(async {
+    let (pool, cut_off) = runtime.block_on(async {
         server.ready().await;
         let options = PgPoolOptions::new().max_connections(4).acquire_timeout(ACQUIRE_TIMEOUT);
         let pool = options.connect(&server.url()).await.expect("the test's postgres");
         let pool = InstrumentedSqlxPool::new("faults_pg", pool);
+        let options = PgPoolOptions::new().max_connections(1).acquire_timeout(ACQUIRE_TIMEOUT);
+        let one = options.connect(&server.url()).await.expect("the test's postgres");
+        let one = InstrumentedSqlxPool::new("faults_pg_cut", one);
 
         let stop = Arc::new(AtomicBool::new(false));
         let tasks: Vec<_> = (0..TASKS)
             .map(|_| tokio::spawn(task(pool.clone(), stop.clone(), seen.clone())))
             .collect();
         until_ok_passes(&seen, 50).await;
+        // One statement in flight on its connection when the server goes.
+        let cut = {
+            let one = one.clone();
+            tokio::spawn(async move { sqlx::query(CUT_OFF).execute(&one).await.map(|_| ()) })
+        };
+        while one.stats().acquires == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
 
         server.crash();
         let ok_at_crash = seen.ok.load(Ordering::Relaxed);
@@ -104,6 +119,11 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
         // Statements that were in flight may have finished; none after the crash can.
         assert!(seen.ok.load(Ordering::Relaxed) <= ok_at_crash + TASKS as u64);
         assert!(failed_while_down > 0, "statements failed while the server was down");
+        let cut_off = cut.await.expect("no task panicked");
+        assert!(
+            matches!(&cut_off, Err(e) if !matches!(e, sqlx::Error::PoolTimedOut)),
+            "the statement in flight failed on its connection: {cut_off:?}"
+        );
         // The collector's own statements (index hints) fail the same way: skipped, said why.
         let advice = queries.index_hints_postgres(pool.pool()).await;
         assert!(advice.hints.is_empty() && advice.explained == 0, "{advice:#?}");
@@ -118,7 +138,8 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
         for task in tasks {
             task.await.expect("no task panicked");
         }
-        pool
+        one.close().await;
+        (pool, cut_off)
     });
 
     let stats = pool.stats();
@@ -130,11 +151,13 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
     let acquire = report.function("pool::faults_pg::acquire").cloned();
     println!(
         "ok {ok}, timed out {timed_out}, other errors {} (first: {:?}), slowest {slowest:?}; \
-         pool {stats:?}; acquire frames {:?}; statements counted {:?}",
+         pool {stats:?}; acquire frames {:?}; statements counted {:?}, failed {:?}; the \
+         statement in flight: {cut_off:?}",
         other.len(),
         other.first(),
         acquire.as_ref().map(|f| f.calls),
         select.as_ref().map(|s| s.calls),
+        select.as_ref().map(|s| s.errors),
     );
     // Every acquire is a frame on the caller's stack, failed ones too: one per statement.
     assert_eq!(acquire.map(|f| f.calls), Some(seen.attempts()));
@@ -151,8 +174,20 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
     let pool_label = [("pool", "faults_pg")];
     assert_eq!(figure(&figures, TIMEOUTS_TOTAL, &pool_label), Some(stats.timeouts as f64));
     assert_eq!(figure(&figures, ACQUIRES_TOTAL, &pool_label), Some(stats.acquires as f64));
-    // The collector counted the statements that ran.
-    assert!(select.is_some_and(|s| s.calls >= ok));
+    // sqlx logs a statement when it is done with it, however it ended, but only once it has a
+    // connection: the collector's calls are the statements that had one (the pool's
+    // acquires), the ones that succeeded and the ones cut off on a connection the crash
+    // broke; a statement whose acquire failed (timed out) never ran and is not a call. The
+    // instrumented pool saw which of them failed: the errors, so calls - errors = the
+    // statements that succeeded.
+    let select = select.expect("the statement's fingerprint");
+    assert_eq!(select.calls, stats.acquires, "{select:?} {stats:?}");
+    assert_eq!(select.errors, stats.acquires - ok, "{select:?} {stats:?} {other:?}");
+    assert_eq!(select.calls - select.errors, ok, "{select:?}");
+    // The statement cut off in flight, deterministically: a call (sqlx logged it when the
+    // connection broke under it) and an error.
+    let cut = queries.fingerprints().into_iter().find(|f| f.example == CUT_OFF);
+    assert_eq!(cut.as_ref().map(|f| (f.calls, f.errors)), Some((1, 1)), "{cut:?} {cut_off:?}");
     // No caller blocked for long: an acquire gives up after its timeout.
     assert!(slowest < Duration::from_secs(30), "a statement took {slowest:?}");
     runtime.block_on(pool.close());

@@ -1,12 +1,18 @@
 //! The query collector on a real embedded SQLite through sqlx: statements counted per
-//! fingerprint from sqlx's own events, a `fmt` layer beside it stays quiet, and index hints
-//! from `EXPLAIN QUERY PLAN` come and go with the index.
+//! fingerprint from sqlx's own events, a `fmt` layer beside it stays quiet, failed statements
+//! counted as errors when they run through an `InstrumentedSqlxPool` (sqlx's events do not
+//! say), and index hints from `EXPLAIN QUERY PLAN` come and go with the index, as
+//! recommendation events with labels `fingerprint`, `table` and `index` in every snapshot and
+//! in the report.
 
 mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
+use perfscope_core::figures::EventKind;
+use perfscope_instrument::pool::InstrumentedSqlxPool;
 use perfscope_instrument::queries::{self, FingerprintStats};
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use tracing_subscriber::filter::LevelFilter;
@@ -104,7 +110,7 @@ fn statements_are_counted_per_fingerprint_and_the_fmt_layer_prints_none_of_them(
     assert_eq!(inserts.len(), 1, "{inserts:#?}");
     assert_eq!((inserts[0].calls, inserts[0].rows_affected), (20, 20));
     assert_eq!(inserts[0].normalized, "INSERT INTO fp_users (id, name) VALUES (...)");
-    assert!(inserts[0].total > std::time::Duration::ZERO && inserts[0].p99 >= inserts[0].p50);
+    assert!(inserts[0].total > Duration::ZERO && inserts[0].p99 >= inserts[0].p50);
     let selects = stats_of("fp_users", "SELECT");
     assert_eq!(selects.len(), 2, "{selects:#?}");
     let by_id = selects.iter().find(|s| s.normalized.ends_with("id = ?")).unwrap();
@@ -163,13 +169,115 @@ fn an_unindexed_filter_gets_an_index_hint_until_the_index_exists() {
         assert_eq!(hints[0].suggestion, "CREATE INDEX ON hint_orders(customer_id)");
         assert!(hints[0].evidence.contains("SCAN"), "{}", hints[0].evidence);
 
+        // The hint is a recommendation event of the collector, in every snapshot: its labels
+        // say which statement, which table and which index; the message is the evidence.
+        let events = hint_events();
+        assert_eq!(events.len(), 1, "{events:#?}");
+        let label = |key: &str| events[0].labels.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        assert_eq!(label("fingerprint"), Some(&hints[0].fingerprint));
+        assert_eq!(label("table").map(String::as_str), Some("hint_orders"));
+        assert_eq!(label("index"), Some(&hints[0].suggestion));
+        assert_eq!(events[0].message, hints[0].evidence);
+        assert_eq!(events[0].subject, queries::DURATION_SECONDS_TOTAL);
+        // ... and the report's view reads them.
+        let report = perfscope::report();
+        let viewed: Vec<_> =
+            report.index_hints().into_iter().filter(|h| h.table == "hint_orders").collect();
+        assert_eq!(viewed.len(), 1, "{viewed:#?}");
+        assert_eq!(
+            (viewed[0].index.as_str(), viewed[0].reason.as_str(), viewed[0].fingerprint.as_str()),
+            (
+                hints[0].suggestion.as_str(),
+                hints[0].evidence.as_str(),
+                hints[0].fingerprint.as_str()
+            )
+        );
+        // Asked again, the same hint is one event, not two.
+        let again = queries::global().index_hints(&pool).await;
+        assert_eq!(ours(&again).len(), 1);
+        assert_eq!(hint_events().len(), 1);
+
         sqlx::query("CREATE INDEX hint_orders_customer ON hint_orders(customer_id)")
             .execute(&pool)
             .await
             .unwrap();
         let advice = queries::global().index_hints(&pool).await;
         assert!(ours(&advice).is_empty(), "{advice:#?}");
+        assert!(hint_events().is_empty(), "the index exists: no hint for it any more");
         // The collector's own EXPLAIN statements are not counted.
         assert!(stats_of("hint_orders", "EXPLAIN").is_empty());
     });
+}
+
+/// The `query` recommendation events about `hint_orders` in a fresh snapshot.
+fn hint_events() -> Vec<perfscope_core::figures::Event> {
+    perfscope_core::snapshot()
+        .events
+        .into_iter()
+        .filter(|e| e.section == "query" && e.kind == EventKind::Recommendation)
+        .filter(|e| e.labels.iter().any(|(k, v)| k == "table" && v == "hint_orders"))
+        .collect()
+}
+
+#[test]
+fn failed_statements_are_calls_and_through_an_instrumented_pool_errors_too() {
+    printed();
+    let (instrumented, bare) = runtime().block_on(async {
+        let pool = database().await;
+        sqlx::query("CREATE TABLE err_keys (k INTEGER PRIMARY KEY)").execute(&pool).await.unwrap();
+        let measured = InstrumentedSqlxPool::new("err_keys", pool.clone());
+        let insert = "INSERT INTO err_keys (k) VALUES (?)";
+        // Through the instrumented pool: 1 and 2 go in, 1 again breaks the primary key.
+        let mut instrumented = Vec::new();
+        for k in [1, 2, 1] {
+            instrumented.push(sqlx::query(insert).bind(k).execute(&measured).await.is_ok());
+        }
+        let select = "SELECT k FROM err_keys WHERE k = ? AND missing_column = 1";
+        instrumented.push(sqlx::query(select).bind(1).fetch_all(&measured).await.is_ok());
+        // On the sqlx pool itself: the same statements fail the same way, unseen.
+        let bare_insert = "INSERT INTO err_keys (k) SELECT ?";
+        let mut bare = Vec::new();
+        for k in [3, 3] {
+            bare.push(sqlx::query(bare_insert).bind(k).execute(&pool).await.is_ok());
+        }
+        (instrumented, bare)
+    });
+    assert_eq!(instrumented, [true, true, false, false]);
+    assert_eq!(bare, [true, false]);
+
+    // SQLite runs statements on its worker thread, which may log a statement (drop its
+    // logger) just after the caller has its result: wait (5 s at most) for all six.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let calls = || {
+        let verbs = ["INSERT", "SELECT"];
+        verbs.iter().flat_map(|verb| stats_of("err_keys", verb)).map(|s| s.calls).sum::<u64>()
+    };
+    while calls() < 6 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = stats_of("err_keys", "INSERT");
+    let of = |text: &str| {
+        let s = stats.iter().find(|s| s.example.contains(text)).expect(text);
+        (s.calls, s.errors)
+    };
+    // sqlx logs every statement that had a connection, failed or not: three calls, and the
+    // instrumented pool says one of them failed.
+    assert_eq!(of("VALUES (?)"), (3, 1), "{stats:#?}");
+    // On the bare pool the failure is a call like the others.
+    assert_eq!(of("SELECT ?"), (2, 0), "{stats:#?}");
+    // A statement SQLite cannot prepare is logged by sqlx too, and failed.
+    let select = stats_of("err_keys", "SELECT");
+    assert_eq!(select.iter().map(|s| (s.calls, s.errors)).collect::<Vec<_>>(), [(1, 1)]);
+
+    // The errors reach every reader as figures.
+    let snap = perfscope_core::snapshot();
+    let label = stats.iter().find(|s| s.example.contains("VALUES (?)")).unwrap().label.clone();
+    let errors = snap.figures.iter().find(|f| {
+        f.name == queries::ERRORS_TOTAL
+            && f.labels.iter().any(|(k, v)| k == "fingerprint" && *v == label)
+    });
+    assert_eq!(errors.map(|f| (f.section, f.value)), Some(("query", 1.0)));
+    let report = perfscope::report();
+    let viewed = report.queries().into_iter().find(|q| q.fingerprint == label);
+    assert_eq!(viewed.map(|q| (q.calls, q.errors)), Some((3, Some(1))));
 }

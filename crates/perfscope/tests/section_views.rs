@@ -537,6 +537,48 @@ fn labelled_hints_and_loaders_read_typed() {
     assert_eq!((q.rows_returned, q.rows_affected, q.mean_seconds()), (800, 1, Some(0.00375)));
 }
 
+/// Statements that failed: an errors column in the table (only when one did) and the page;
+/// a slow statement's full text (label `statement`) in the page, and what an older report's
+/// message has of it.
+#[test]
+fn query_errors_and_slow_statements_read_typed_and_show() {
+    let mut r = full();
+    let errors = [("fingerprint", LONG_FINGERPRINT)];
+    r.figures.push(figure("query", "perfscope_query_errors_total", &errors, 3.0));
+    let statement =
+        format!("SELECT symbol FROM signals WHERE symbol = 'SYM001' {}", "x".repeat(300));
+    r.events[0].labels.insert("statement".into(), statement.clone());
+    r.events[1].message = "slow query: 340.0 ms (threshold 100.0 ms), 0 rows returned, 1 \
+                           affected: INSERT INTO quotes VALUES (1)"
+        .into();
+
+    let queries = r.queries();
+    let errors: Vec<Option<u64>> = queries.iter().map(|q| q.errors).collect();
+    assert_eq!(errors, [Some(3), None, None]);
+    let slow = r.slow_queries();
+    assert_eq!(slow[1].statement, statement, "the label, whole");
+    assert_eq!(slow[0].statement, "INSERT INTO quotes VALUES (1)", "from an older message");
+
+    let table = r.to_string();
+    let rows = table_rows(&table, "queries (statement fingerprints by total time):");
+    assert_eq!(rows[0][..3], ["calls", "errors", "total"], "{table}");
+    assert_eq!(rows[1][..3], ["400", "3", "1.50 s"], "{table}");
+    assert_eq!(rows[2][..2], ["100", "-"], "{table}");
+    assert!(!full().to_string().contains("┆ errors ┆"), "no column when nothing failed");
+
+    let page = Html::parse_document(&r.to_html());
+    let header: Vec<String> =
+        select(page.root_element(), "#ps-queries th").into_iter().map(text).collect();
+    assert_eq!(header[..3], ["calls", "errors", "total"]);
+    assert_eq!(html_rows(&page, "ps-queries")[0][..2], ["400", "3"]);
+    let header: Vec<String> =
+        select(page.root_element(), "#ps-slow-queries th").into_iter().map(text).collect();
+    assert_eq!(header, ["when", "elapsed", "fingerprint", "statement", "what happened"]);
+    let rows = html_rows(&page, "ps-slow-queries");
+    assert_eq!(rows[1][3], statement);
+    assert_eq!(rows[0][3], "INSERT INTO quotes VALUES (1)");
+}
+
 #[test]
 fn writes_a_page_for_a_browser() {
     let html = full().to_html();

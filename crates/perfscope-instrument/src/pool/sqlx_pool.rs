@@ -6,7 +6,13 @@
 //! and the maximum are the pool's, read at snapshot time. sqlx does not count connections
 //! opened and closed, so this pool has no [`CONNECTIONS_CREATED_TOTAL`] figures.
 //!
+//! sqlx's statement events say nothing of errors, so a statement run on the pool (as an
+//! executor) that ends with an error after its connection was acquired is reported to the
+//! query layer by a TRACE event of target [`ERROR_TARGET`] (`perfscope_query_errors_total`);
+//! an acquire that fails is the pool's (a timeout), not a statement's.
+//!
 //! [`CONNECTIONS_CREATED_TOTAL`]: super::CONNECTIONS_CREATED_TOTAL
+//! [`ERROR_TARGET`]: crate::queries::ERROR_TARGET
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,6 +27,7 @@ use sqlx::{Database, Describe, Either, Error, Execute, Executor, Pool, Transacti
 
 use super::stats::{self, Counters, PoolStats, Reading, Sizes, Waiting};
 use crate::callsites::callsite;
+use crate::queries::ERROR_TARGET;
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type BoxStream<'a, T> = Pin<Box<dyn Stream<Item = T> + Send + 'a>>;
@@ -197,10 +204,11 @@ where
         'p: 'e,
         E: 'q + Execute<'q, DB>,
     {
+        let sql = query.sql();
         Box::pin(async_stream::try_stream! {
             let mut connection = self.acquire().await?;
             for await result in connection.fetch_many(query) {
-                yield result?;
+                yield reported(sql, result)?;
             }
         })
     }
@@ -213,7 +221,11 @@ where
         'p: 'e,
         E: 'q + Execute<'q, DB>,
     {
-        Box::pin(async move { self.acquire().await?.fetch_optional(query).await })
+        let sql = query.sql();
+        Box::pin(async move {
+            let mut connection = self.acquire().await?;
+            reported(sql, connection.fetch_optional(query).await)
+        })
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -233,4 +245,19 @@ where
     {
         Box::pin(async move { self.acquire().await?.describe(sql).await })
     }
+}
+
+/// `result` of the statement `sql`; an error is reported to the query layer (target
+/// [`ERROR_TARGET`]), which counts it for the statement's fingerprint.
+fn reported<T>(sql: &str, result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(error) = &result {
+        tracing::event!(
+            target: ERROR_TARGET,
+            tracing::Level::TRACE,
+            db.statement = sql,
+            error = %error,
+            "statement failed"
+        );
+    }
+    result
 }

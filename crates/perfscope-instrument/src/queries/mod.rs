@@ -23,9 +23,26 @@
 //!
 //! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
 //! characters; at most [`MAX_FINGERPRINTS`] of them, later ones count under `<other>`):
-//! [`CALLS_TOTAL`], [`DURATION_SECONDS_TOTAL`], [`ROWS_TOTAL`] (label `rows` =
-//! `returned`|`affected`), [`DURATION_P99_SECONDS`]. A statement slower than the slow
-//! threshold (100 ms by default) is also an event (kind `Anomaly`, section `query`).
+//! [`CALLS_TOTAL`], [`ERRORS_TOTAL`], [`DURATION_SECONDS_TOTAL`], [`ROWS_TOTAL`] (label
+//! `rows` = `returned`|`affected`), [`DURATION_P99_SECONDS`].
+//!
+//! **Events** (section `query`, every snapshot carries them, so the report has them): a
+//! statement slower than the slow threshold (100 ms by default) is an `Anomaly` with labels
+//! `fingerprint` and `statement` (the statement as run, cut to 2 KiB), its seconds as the value;
+//! each index hint [`index_hints`](QueryCollector::index_hints) finds is a `Recommendation` with
+//! labels `fingerprint`, `table` and `index` (the suggested `CREATE INDEX`), the plan's evidence
+//! as the message (the hints of a statement explained again replace its earlier ones). Both
+//! are bounded: the 32 most recent of each.
+//!
+//! **Errors.** sqlx's statement event carries no error: sqlx logs a statement when its logger
+//! is dropped, however the statement ended, so a statement that failed on its connection (a
+//! database error, the connection cut mid-flight) is a call like any other, and one that never
+//! had a connection (the pool timed out) is no call at all (the pool's figures count it). The
+//! error is only seen by the caller: statements run through an
+//! [`InstrumentedSqlxPool`](crate::pool::InstrumentedSqlxPool) (`fetch_one(&pool)`, ...) that
+//! end with an error after their connection was acquired are reported to the layer (target
+//! [`ERROR_TARGET`], TRACE) and counted in [`ERRORS_TOTAL`], which is part of
+//! [`CALLS_TOTAL`]; statements run on a connection or a transaction directly are not.
 //!
 //! **Attribution to functions.** sqlx 0.8 opens no span around a query: it emits one event
 //! when the query is done, with its elapsed time, from wherever the statement ran (for SQLite,
@@ -54,29 +71,33 @@
 //! assert_eq!((stats[0].calls, stats[0].rows_returned), (2, 2));
 //! ```
 
+mod events;
 mod fingerprint;
+mod layer;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use perfscope_core::figures::{self, Event, EventKind, Figure, FigureSource, Registration, Unit};
+use perfscope_core::figures::{self, Event, Figure, FigureSource, Registration, Unit};
 use perfscope_core::histogram::Histogram;
-use tracing_core::field::{Field, Visit};
-use tracing_core::{Event as TracingEvent, Level, Subscriber};
+use tracing_core::{Level, Subscriber};
 use tracing_subscriber::filter::{Filtered, Targets};
-use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::layer::Layer;
 
 pub use fingerprint::{Fingerprint, normalize};
+pub use layer::QueryLayer;
 pub use sqlite::{IndexAdvice, IndexHint, Skipped};
 
-/// Statements run, per fingerprint (counter).
+/// Statements run, per fingerprint (counter), failed ones included.
 pub const CALLS_TOTAL: &str = "perfscope_query_calls_total";
+/// Statements that ran and ended with an error, per fingerprint (counter, part of
+/// [`CALLS_TOTAL`]): those run through an `InstrumentedSqlxPool` (see the module documentation).
+pub const ERRORS_TOTAL: &str = "perfscope_query_errors_total";
 /// Time spent in statements, per fingerprint (counter, seconds).
 pub const DURATION_SECONDS_TOTAL: &str = "perfscope_query_duration_seconds_total";
 /// Rows returned or affected, per fingerprint and `rows` = `returned`|`affected` (counter).
@@ -89,6 +110,10 @@ pub const MAX_FINGERPRINTS: usize = 200;
 pub const OTHER: &str = "<other>";
 /// The target sqlx logs statements under.
 pub const SQLX_TARGET: &str = "sqlx::query";
+/// The target of the TRACE event an `InstrumentedSqlxPool` emits when a statement that ran on
+/// one of its connections ends with an error (field `db.statement`: the statement; `error`:
+/// sqlx's error, for people); the query layer counts it in [`ERRORS_TOTAL`].
+pub const ERROR_TARGET: &str = "perfscope_instrument::queries::error";
 
 const SECTION: &str = "query";
 const LABEL_CHARS: usize = 120;
@@ -96,7 +121,6 @@ const LABEL_CHARS: usize = 120;
 const STATEMENT_CACHE: usize = 4096;
 /// Characters of a statement kept in the slow log and as a fingerprint's example.
 const STATEMENT_CHARS: usize = 2000;
-const MAX_EVENTS: usize = 32;
 
 /// How a [`QueryCollector`] is set up.
 #[derive(Debug, Clone)]
@@ -122,8 +146,11 @@ pub struct FingerprintStats {
     pub normalized: String,
     /// The first statement seen with this fingerprint, as run (cut to 2,000 characters).
     pub example: String,
-    /// Statements run.
+    /// Statements run, failed ones included.
     pub calls: u64,
+    /// Statements that ran and ended with an error, as far as the collector sees them (run
+    /// through an `InstrumentedSqlxPool`; see the module documentation).
+    pub errors: u64,
     /// Their total time.
     pub total: Duration,
     /// Median statement time (histogram bucket precision).
@@ -186,7 +213,10 @@ struct State {
     fingerprints: Vec<Counts>,
     other: Option<Counts>,
     slow: Vec<SlowQuery>,
-    events: Vec<Event>,
+    /// Slow statements, as events (the most recent).
+    slow_events: Vec<Event>,
+    /// Index hints, as events (the most recent; one per hint).
+    hint_events: Vec<Event>,
 }
 
 struct Counts {
@@ -194,6 +224,7 @@ struct Counts {
     normalized: String,
     example: String,
     calls: u64,
+    errors: u64,
     nanos: u64,
     rows_returned: u64,
     rows_affected: u64,
@@ -207,6 +238,7 @@ impl Counts {
             normalized,
             example,
             calls: 0,
+            errors: 0,
             nanos: 0,
             rows_returned: 0,
             rows_affected: 0,
@@ -221,6 +253,7 @@ impl Counts {
             normalized: self.normalized.clone(),
             example: self.example.clone(),
             calls: self.calls,
+            errors: self.errors,
             total: Duration::from_nanos(self.nanos),
             p50: q(0.5),
             p99: q(0.99),
@@ -256,14 +289,17 @@ impl QueryCollector {
         QueryCollector { inner, _registration: Arc::new(registration) }
     }
 
-    /// The layer feeding this collector from sqlx's `sqlx::query` events, with its own filter
-    /// enabling exactly that target (DEBUG and above) for itself.
+    /// The layer feeding this collector from sqlx's `sqlx::query` events (and the failure
+    /// events of [`ERROR_TARGET`]), with its own filter enabling exactly those targets for
+    /// itself.
     pub fn layer<S>(&self) -> Filtered<QueryLayer, Targets, S>
     where
         S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
-        QueryLayer { collector: self.clone() }
-            .with_filter(Targets::new().with_target(SQLX_TARGET, Level::DEBUG))
+        let targets = Targets::new()
+            .with_target(SQLX_TARGET, Level::DEBUG)
+            .with_target(ERROR_TARGET, Level::TRACE);
+        QueryLayer::new(self.clone()).with_filter(targets)
     }
 
     /// Counts one statement (what the layer does for each event).
@@ -271,23 +307,7 @@ impl QueryCollector {
         let nanos = u64::try_from(query.elapsed.as_nanos()).unwrap_or(u64::MAX);
         let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         let state = &mut *state;
-        let slot = match state.by_statement.get(query.statement) {
-            Some(slot) => *slot,
-            None => {
-                let slot = state.slot_of(query.statement);
-                if state.by_statement.len() >= STATEMENT_CACHE {
-                    state.by_statement.clear();
-                }
-                state.by_statement.insert(query.statement.into(), slot);
-                slot
-            }
-        };
-        let counts = match slot {
-            Some(i) => &mut state.fingerprints[i],
-            None => state
-                .other
-                .get_or_insert_with(|| Counts::new(OTHER.into(), String::new(), String::new())),
-        };
+        let counts = state.counts_of(query.statement);
         counts.calls += 1;
         counts.nanos = counts.nanos.saturating_add(nanos);
         counts.rows_returned += query.rows_returned;
@@ -296,6 +316,28 @@ impl QueryCollector {
         if query.elapsed >= self.inner.config.slow_threshold {
             let label = counts.label.clone();
             state.slow(&self.inner.config, label, query);
+        }
+    }
+
+    /// Counts one statement that ran and ended with an error, in [`ERRORS_TOTAL`] (what the
+    /// layer does for each [`ERROR_TARGET`] event). The statement's call is counted by
+    /// [`record`](Self::record), from sqlx's own event.
+    pub fn record_error(&self, statement: &str) {
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.counts_of(statement).errors += 1;
+    }
+
+    /// Makes `hints` the collector's hint events for the fingerprints whose plans were read
+    /// (`explained`, those with a hint among them): their earlier hints go (a hint the index
+    /// now exists for is not repeated), those of fingerprints not explained this time stay.
+    fn publish(&self, explained: &[String], hints: &[IndexHint]) {
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.hint_events.retain(|e| {
+            let fingerprint = e.labels.iter().find(|(k, _)| k == "fingerprint");
+            !fingerprint.is_some_and(|(_, v)| explained.contains(v))
+        });
+        for hint in hints {
+            events::push_hint(&mut state.hint_events, events::hint(hint));
         }
     }
 
@@ -321,6 +363,27 @@ impl QueryCollector {
 }
 
 impl State {
+    /// The counts of `statement`'s fingerprint (or [`OTHER`]'s), created if new.
+    fn counts_of(&mut self, statement: &str) -> &mut Counts {
+        let slot = match self.by_statement.get(statement) {
+            Some(slot) => *slot,
+            None => {
+                let slot = self.slot_of(statement);
+                if self.by_statement.len() >= STATEMENT_CACHE {
+                    self.by_statement.clear();
+                }
+                self.by_statement.insert(statement.into(), slot);
+                slot
+            }
+        };
+        match slot {
+            Some(i) => &mut self.fingerprints[i],
+            None => self
+                .other
+                .get_or_insert_with(|| Counts::new(OTHER.into(), String::new(), String::new())),
+        }
+    }
+
     fn slot_of(&mut self, statement: &str) -> Option<usize> {
         let fingerprint = Fingerprint::of(statement);
         if let Some(&i) = self.by_hash.get(&fingerprint.hash) {
@@ -337,30 +400,10 @@ impl State {
     }
 
     fn slow(&mut self, config: &Config, fingerprint: String, query: &QueryRecord<'_>) {
-        let at_unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let event = events::slow(config, &fingerprint, query);
+        let at_unix_ms = event.at_unix_ms;
+        events::push_bounded(&mut self.slow_events, event);
         let statement = fingerprint::truncate_chars(query.statement, STATEMENT_CHARS);
-        let message = format!(
-            "slow query: {:.1} ms (threshold {:.1} ms), {} rows returned, {} affected: {}",
-            query.elapsed.as_secs_f64() * 1e3,
-            config.slow_threshold.as_secs_f64() * 1e3,
-            query.rows_returned,
-            query.rows_affected,
-            fingerprint::truncate_chars(query.statement, 200),
-        );
-        if self.events.len() >= MAX_EVENTS {
-            self.events.remove(0);
-        }
-        self.events.push(Event {
-            section: SECTION,
-            kind: EventKind::Anomaly,
-            at_unix_ms,
-            subject: DURATION_SECONDS_TOTAL.into(),
-            labels: vec![(Cow::Borrowed("fingerprint"), fingerprint.clone())],
-            message,
-            value: Some(query.elapsed.as_secs_f64()),
-        });
         if config.slow_log_len == 0 {
             return;
         }
@@ -400,6 +443,13 @@ impl FigureSource for Inner {
             )));
             out.push(label(Figure::counter(
                 SECTION,
+                ERRORS_TOTAL,
+                "Statements that ran and ended with an error, per fingerprint.",
+                Unit::Count,
+                counts.errors as f64,
+            )));
+            out.push(label(Figure::counter(
+                SECTION,
                 DURATION_SECONDS_TOTAL,
                 "Time spent in statements, per fingerprint.",
                 Unit::Seconds,
@@ -432,9 +482,8 @@ impl FigureSource for Inner {
     }
 
     fn events(&self, out: &mut Vec<Event>) {
-        out.extend(
-            self.state.lock().unwrap_or_else(PoisonError::into_inner).events.iter().cloned(),
-        );
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
     }
 }
 
@@ -450,80 +499,4 @@ where
     S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     global().layer()
-}
-
-/// The layer counting sqlx's statement events; built by [`QueryCollector::layer`], which
-/// wraps it in the filter enabling `sqlx::query`.
-#[derive(Debug)]
-pub struct QueryLayer {
-    collector: QueryCollector,
-}
-
-impl<S: Subscriber> Layer<S> for QueryLayer {
-    fn on_event(&self, event: &TracingEvent<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != SQLX_TARGET {
-            return;
-        }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let statement = fields.statement.trim();
-        let statement = if statement.is_empty() { fields.summary.trim() } else { statement };
-        if statement.is_empty() || statement.starts_with(sqlite::MARK) {
-            return;
-        }
-        let elapsed = fields
-            .elapsed_secs
-            .map_or(Duration::ZERO, |s| Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO));
-        self.collector.record(&QueryRecord {
-            statement,
-            elapsed,
-            rows_returned: fields.rows_returned,
-            rows_affected: fields.rows_affected,
-        });
-    }
-}
-
-#[derive(Default)]
-struct Fields {
-    summary: String,
-    statement: String,
-    elapsed_secs: Option<f64>,
-    rows_returned: u64,
-    rows_affected: u64,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "summary" => value.clone_into(&mut self.summary),
-            "db.statement" => value.clone_into(&mut self.statement),
-            _ => {}
-        }
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        if field.name() == "elapsed_secs" {
-            self.elapsed_secs = Some(value);
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        match field.name() {
-            "rows_returned" => self.rows_returned = value,
-            "rows_affected" => self.rows_affected = value,
-            _ => {}
-        }
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.record_u64(field, u64::try_from(value).unwrap_or(0));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        // `summary` and `db.statement` arrive as strings; a Debug-formatted one would be quoted.
-        if matches!(field.name(), "summary" | "db.statement") {
-            let text = format!("{value:?}");
-            self.record_str(field, text.trim_matches('"'));
-        }
-    }
 }

@@ -16,7 +16,8 @@ impl QueryCollector {
     /// Runs `EXPLAIN (FORMAT JSON)` on one connection of `pool` for the statements of the 10
     /// fingerprints with the most total time (SELECT, UPDATE and DELETE only), generic plans
     /// with parameters NULL, and reads the plans for index hints. The connection's
-    /// `plan_cache_mode` is reset afterwards.
+    /// `plan_cache_mode` is reset afterwards. The hints are also the collector's events, as
+    /// with [`index_hints`](Self::index_hints).
     pub async fn index_hints_postgres(&self, pool: &sqlx::PgPool) -> IndexAdvice {
         let (candidates, skipped) = self.explain_candidates();
         let mut advice = IndexAdvice { skipped, ..IndexAdvice::default() };
@@ -40,9 +41,11 @@ impl QueryCollector {
             }));
             return advice;
         }
+        let mut explained = Vec::new();
         for stats in &candidates {
             match explain(&mut conn, &stats.example).await {
                 Ok(plan) => {
+                    explained.push(stats.label.clone());
                     let before = advice.hints.len();
                     hints_from_json(&stats.label, &stats.example, &plan, &mut advice.hints);
                     if advice.hints.len() == before {
@@ -55,6 +58,7 @@ impl QueryCollector {
             }
         }
         let _ = sqlx::raw_sql(&format!("{MARK}RESET plan_cache_mode")).execute(&mut *conn).await;
+        self.publish(&explained, &advice.hints);
         advice
     }
 }

@@ -91,9 +91,16 @@ impl QueryCollector {
     /// most total time (SELECT, UPDATE and DELETE only) and reads the plans for index hints.
     /// A statement's bind parameters are left unbound, which SQLite reads as NULL: the plan
     /// is that of the statement's shape.
+    ///
+    /// The hints are also the collector's events from then on (kind `Recommendation`, labels
+    /// `fingerprint`, `table`, `index`; see the [module](super) documentation), so every
+    /// snapshot, and the report, has them; they replace the earlier hints of the statements
+    /// explained (an index created since is no longer suggested), and the earlier hints of
+    /// statements not explained this time stay.
     pub async fn index_hints(&self, pool: &sqlx::SqlitePool) -> IndexAdvice {
         let (candidates, skipped) = self.explain_candidates();
         let mut advice = IndexAdvice { skipped, ..IndexAdvice::default() };
+        let mut explained = Vec::new();
         for stats in &candidates {
             let skip = |reason: String| Skipped { fingerprint: stats.label.clone(), reason };
             let rows =
@@ -104,6 +111,7 @@ impl QueryCollector {
                         continue;
                     }
                 };
+            explained.push(stats.label.clone());
             let details: Vec<String> =
                 rows.iter().filter_map(|r| r.try_get::<String, _>("detail").ok()).collect();
             let before = advice.hints.len();
@@ -112,6 +120,7 @@ impl QueryCollector {
                 advice.explained += 1;
             }
         }
+        self.publish(&explained, &advice.hints);
         advice
     }
 }

@@ -66,8 +66,9 @@ fn name_of(figure: &FigureStats) -> &str {
 }
 
 /// The figures [`Report::queries`] reads (section `query`).
-const QUERY_NAMES: [&str; 4] = [
+const QUERY_NAMES: [&str; 5] = [
     "perfscope_query_calls_total",
+    "perfscope_query_errors_total",
     "perfscope_query_duration_seconds_total",
     "perfscope_query_rows_total",
     "perfscope_query_duration_p99_seconds",

@@ -9,8 +9,11 @@ use crate::report::{EventKind, EventStats, Report};
 pub struct QueryFigures {
     /// The fingerprint label: a short hash and the normalised statement.
     pub fingerprint: String,
-    /// Statements run.
+    /// Statements run, failed ones included.
     pub calls: u64,
+    /// Statements that ran and ended with an error (as far as the source sees them); `None`
+    /// for reports from before the source counted them.
+    pub errors: Option<u64>,
     /// Time spent in them, in seconds.
     pub total_seconds: f64,
     /// Their 99th percentile duration, in seconds.
@@ -37,15 +40,19 @@ pub struct SlowQueryEvent {
     pub at_unix_ms: u64,
     /// Its fingerprint label.
     pub fingerprint: String,
+    /// The statement as run (label `statement`, cut to 2 KiB by the source); for reports from
+    /// before the label, what the message has of it (its first 200 characters).
+    pub statement: String,
     /// How long it took, in seconds, if the event says.
     pub elapsed_seconds: Option<f64>,
-    /// The event's sentence: time, threshold, rows and the statement as run.
+    /// The event's sentence: time, threshold, rows and the start of the statement.
     pub message: String,
 }
 
 /// An index hint: a `query` event of kind recommendation (what `perfscope-instrument`'s
-/// `IndexAdvice` gives, published as events). Labels `table` and `index` are read when the
-/// event has them; otherwise they come from a message of the form `index hint: <index>
+/// query collector finds, published as events with labels `fingerprint`, `table` and `index`
+/// and the reason as the message). Reports whose hints have no `index` label (saved before the
+/// collector published them) are read from a message of the form `index hint: <index>
 /// (<reason>)`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IndexHintEvent {
@@ -84,6 +91,12 @@ fn parse_hint(message: &str) -> (&str, &str) {
     }
 }
 
+/// The statement at the end of a slow-statement message (`slow query: ..., N affected:
+/// <statement>`), for events without the `statement` label.
+fn statement_of(message: &str) -> &str {
+    message.split_once(" affected: ").map_or("", |(_, statement)| statement)
+}
+
 /// The table of `CREATE [UNIQUE] INDEX [name] ON <table>(<columns>)`.
 fn table_of(index: &str) -> &str {
     let Some(at) = index.find(" ON ").or_else(|| index.find(" on ")) else {
@@ -103,6 +116,7 @@ impl Report {
                 QueryFigures {
                     fingerprint: key[0].clone(),
                     calls: whole(value(&figures, "perfscope_query_calls_total", None)),
+                    errors: value(&figures, "perfscope_query_errors_total", None).map(|v| v as u64),
                     total_seconds: value(&figures, "perfscope_query_duration_seconds_total", None)
                         .unwrap_or(0.0),
                     p99_seconds: value(&figures, "perfscope_query_duration_p99_seconds", None),
@@ -125,6 +139,11 @@ impl Report {
             .map(|e| SlowQueryEvent {
                 at_unix_ms: e.at_unix_ms,
                 fingerprint: e.labels.get("fingerprint").cloned().unwrap_or_default(),
+                statement: e
+                    .labels
+                    .get("statement")
+                    .cloned()
+                    .unwrap_or_else(|| statement_of(&e.message).to_string()),
                 elapsed_seconds: e.value,
                 message: e.message.clone(),
             })
@@ -159,7 +178,7 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_hint, table_of};
+    use super::{parse_hint, statement_of, table_of};
 
     #[test]
     fn a_hint_message_gives_its_index_reason_and_table() {
@@ -175,5 +194,13 @@ mod tests {
         assert_eq!(table_of("CREATE UNIQUE INDEX ix ON \"t 1\" (a)"), "\"t 1\"");
         assert_eq!(parse_hint("add an index (somewhere)"), ("", "add an index (somewhere)"));
         assert_eq!(table_of(""), "");
+    }
+
+    #[test]
+    fn an_older_slow_statement_message_gives_the_start_of_its_statement() {
+        let message = "slow query: 120.0 ms (threshold 100.0 ms), 3 rows returned, 0 affected: \
+                       SELECT * FROM t WHERE a = 'x: 0 affected: y'";
+        assert_eq!(statement_of(message), "SELECT * FROM t WHERE a = 'x: 0 affected: y'");
+        assert_eq!(statement_of("a slow statement"), "");
     }
 }

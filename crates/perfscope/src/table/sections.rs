@@ -211,24 +211,30 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
     if !queries.is_empty() {
         let shown = &queries[..queries.len().min(TABLE_QUERIES)];
         let all: f64 = queries.iter().map(|q| q.total_seconds).filter(|s| s.is_finite()).sum();
-        let header = vec!["calls", "total", "share", "mean", "p99", "rows", "fingerprint"];
+        // The errors column only when a statement failed (as the pools' lifecycle columns).
+        let errors = shown.iter().any(|q| q.errors.is_some_and(|n| n > 0));
+        let mut header = vec!["calls"];
+        header.extend(errors.then_some("errors"));
+        header.extend(["total", "share", "mean", "p99", "rows", "fingerprint"]);
         let body = shown
             .iter()
             .map(|q| {
                 let share = (all > 0.0).then(|| q.total_seconds / all);
-                vec![
-                    q.calls.to_string(),
+                let mut cells = vec![q.calls.to_string()];
+                cells.extend(errors.then(|| count(q.errors)));
+                cells.extend([
                     human_seconds(q.total_seconds),
                     percent(share),
                     q.mean_seconds().map_or_else(|| ABSENT.into(), human_seconds),
                     q.p99_seconds.map_or_else(|| ABSENT.into(), human_seconds),
                     q.rows.to_string(),
                     clip(&q.fingerprint, FINGERPRINT_CHARS),
-                ]
+                ]);
+                cells
             })
             .collect();
         let mut table = table(header, body, 0);
-        if let Some(column) = table.column_mut(6) {
+        if let Some(column) = table.column_iter_mut().last() {
             column.set_cell_alignment(CellAlignment::Left);
         }
         write!(f, "\nqueries (statement fingerprints by total time")?;

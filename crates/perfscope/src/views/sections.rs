@@ -273,7 +273,9 @@ pub(super) fn queries(report: &Report, out: &mut String) {
              most total time first; share is of all statements' time.</p>\n<div \
              class=\"ps-scroll\">\n<table class=\"ps-sortable ps-wide\" id=\"ps-queries\">\n<thead><tr>"
         );
-        for label in ["calls", "total", "share", "mean", "p99", "rows returned", "rows affected"] {
+        let labels =
+            ["calls", "errors", "total", "share", "mean", "p99", "rows returned", "rows affected"];
+        for label in labels {
             th(out, label, true);
         }
         th(out, "fingerprint", false);
@@ -281,6 +283,7 @@ pub(super) fn queries(report: &Report, out: &mut String) {
         for q in &queries {
             out.push_str("<tr>");
             td_num(out, q.calls, &q.calls.to_string());
+            td_count(out, q.errors);
             td_seconds(out, Some(q.total_seconds));
             td_share(out, (all > 0.0).then(|| q.total_seconds / all));
             td_seconds(out, q.mean_seconds());
@@ -304,15 +307,17 @@ pub(super) fn queries(report: &Report, out: &mut String) {
         th(out, "when", false);
         th(out, "elapsed", true);
         th(out, "fingerprint", false);
+        th(out, "statement", false);
         th(out, "what happened", false);
         out.push_str("</tr></thead>\n<tbody>\n");
         for q in &slow {
             let _ = write!(out, "<tr><td>{}</td>", crate::table::utc_time(q.at_unix_ms));
             td_seconds(out, q.elapsed_seconds);
-            let fingerprint = escape(&q.fingerprint);
+            let (fingerprint, statement) = (escape(&q.fingerprint), escape(&q.statement));
             let _ = writeln!(
                 out,
                 "<td class=\"ps-sql\"><code title=\"{fingerprint}\">{fingerprint}</code></td>\
+                 <td class=\"ps-sql\"><code title=\"{statement}\">{statement}</code></td>\
                  <td class=\"ps-message\">{}</td></tr>",
                 escape(&q.message)
             );

@@ -1,0 +1,109 @@
+//! The collector's events (section `query`): a slow statement (`Anomaly`) and an index hint
+//! (`Recommendation`), with what the report's views read as labels.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use perfscope_core::figures::{Event, EventKind};
+
+use super::{Config, DURATION_SECONDS_TOTAL, IndexHint, QueryRecord, SECTION, fingerprint};
+
+/// Events of each kind kept, the most recent.
+pub(super) const MAX_EVENTS: usize = 32;
+/// Bytes of a statement a slow-statement event carries (label `statement`).
+pub(super) const STATEMENT_BYTES: usize = 2048;
+/// Characters of the statement in a slow-statement event's message.
+const MESSAGE_STATEMENT_CHARS: usize = 200;
+
+fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `s` cut to at most `max` bytes on a character boundary, `…` (3 bytes) included when cut.
+pub(super) fn truncate_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut at = max.saturating_sub('…'.len_utf8());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!("{}…", &s[..at])
+}
+
+/// A statement slower than the threshold: labels `fingerprint` and `statement` (as run, cut
+/// to [`STATEMENT_BYTES`]), its seconds as the value.
+pub(super) fn slow(config: &Config, fingerprint: &str, query: &QueryRecord<'_>) -> Event {
+    let message = format!(
+        "slow query: {:.1} ms (threshold {:.1} ms), {} rows returned, {} affected: {}",
+        query.elapsed.as_secs_f64() * 1e3,
+        config.slow_threshold.as_secs_f64() * 1e3,
+        query.rows_returned,
+        query.rows_affected,
+        fingerprint::truncate_chars(query.statement, MESSAGE_STATEMENT_CHARS),
+    );
+    Event {
+        section: SECTION,
+        kind: EventKind::Anomaly,
+        at_unix_ms: now_unix_ms(),
+        subject: DURATION_SECONDS_TOTAL.into(),
+        labels: vec![
+            (Cow::Borrowed("fingerprint"), fingerprint.to_string()),
+            (Cow::Borrowed("statement"), truncate_bytes(query.statement, STATEMENT_BYTES)),
+        ],
+        message,
+        value: Some(query.elapsed.as_secs_f64()),
+    }
+}
+
+/// An index hint: labels `fingerprint`, `table` and `index` (the suggested `CREATE INDEX`),
+/// the evidence as the message.
+pub(super) fn hint(hint: &IndexHint) -> Event {
+    Event {
+        section: SECTION,
+        kind: EventKind::Recommendation,
+        at_unix_ms: now_unix_ms(),
+        subject: DURATION_SECONDS_TOTAL.into(),
+        labels: vec![
+            (Cow::Borrowed("fingerprint"), hint.fingerprint.clone()),
+            (Cow::Borrowed("table"), hint.table.clone()),
+            (Cow::Borrowed("index"), hint.suggestion.clone()),
+        ],
+        message: hint.evidence.clone(),
+        value: None,
+    }
+}
+
+/// Adds `event`, dropping the oldest past [`MAX_EVENTS`].
+pub(super) fn push_bounded(events: &mut Vec<Event>, event: Event) {
+    if events.len() >= MAX_EVENTS {
+        events.remove(0);
+    }
+    events.push(event);
+}
+
+/// Adds a hint's `event`, replacing the same hint (same labels) given earlier.
+pub(super) fn push_hint(events: &mut Vec<Event>, event: Event) {
+    events.retain(|e| e.labels != event.labels);
+    push_bounded(events, event);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate_bytes;
+
+    #[test]
+    fn statements_are_cut_on_a_character_boundary_within_the_bound() {
+        assert_eq!(truncate_bytes("SELECT 1", 8), "SELECT 1");
+        assert_eq!(truncate_bytes("SELECT 12", 8), "SELEC…");
+        // 'é' is 2 bytes: 4 bytes of room before the mark hold two of them.
+        assert_eq!(truncate_bytes("éééééé", 7), "éé…");
+        assert_eq!(truncate_bytes("ééééé", 8), "éé…");
+        for max in 0..40 {
+            let cut = truncate_bytes("a€b€c€d€e€f€g€h€", max);
+            assert!(cut.len() <= max.max(3), "{max}: {cut:?}");
+        }
+    }
+}
