@@ -106,6 +106,12 @@ pub struct MultiLevelStats {
 /// self time is the L1 lookup), under them `cache::<name>::l2::get`, `::load` and
 /// `::l2::set`; `set` and `delete` give `::insert`/`::invalidate` and `::l2::set`/`::l2::delete`.
 /// Figures per level as for [`InstrumentedCache`], `level="l1"|"l2"`, and the loader's.
+///
+/// When L2 fails (down, frozen, out of step), the cache keeps serving: keys L1 holds as
+/// always, [`get_with`](Self::get_with) from its loader; every failed L2 request is counted
+/// once in L2 `errors`, and only requests with no fallback ([`get`](Self::get),
+/// [`set`](Self::set), [`delete`](Self::delete)) return it. How long a failing L2 request may take is the
+/// [`L2`]'s to bound (e.g. `RedisL2`'s timeouts).
 pub struct MultiLevelCache<K, V, S> {
     l1: InstrumentedCache<K, V>,
     l2: S,
@@ -168,7 +174,11 @@ where
     }
 
     /// The value for `key` from L1, else from L2 (then kept in L1), else `None`. Concurrent
-    /// callers of a key missing from L1 share one L2 lookup.
+    /// callers of a key missing from L1 share one L2 lookup. With no loader to fall back on, an
+    /// L2 failure (unreachable, timed out, undecodable bytes) is returned as the error
+    /// (`CacheError::L2` or `Decode`, counted once in L2 `errors`, shared by the callers that
+    /// waited for it): "absent" would be a lie the caller might act on. Keys L1 holds are
+    /// served whatever L2 does; [`get_with`](Self::get_with) never fails because of L2.
     pub fn get(&self, key: &K) -> Result<Option<V>, CacheError> {
         let found = self.l1.try_get_with_at(self.l1.sites().get, key, || match self.l2_get(key) {
             Ok(Some(value)) => Ok(value),
@@ -186,14 +196,20 @@ where
 
     /// The value for `key` from L1, else from L2, else from `load` (then written to L2); L1
     /// keeps what it did not hold. Concurrent callers of a key missing from L1 share one L2
-    /// lookup and at most one `load`: the single flight. A failed write to L2 after a load is
-    /// counted (L2 `errors`) and the loaded value returned.
+    /// lookup and at most one `load`: the single flight.
+    ///
+    /// L2 is an optimisation here, never a reason to fail: an L2 lookup that fails
+    /// (unreachable, timed out, undecodable bytes) is a miss at that level, counted once in L2
+    /// `errors` (not in its hits or misses), and `load` answers; a failed write of the loaded
+    /// value is counted in L2 `errors` too and the value returned. So the only error is the
+    /// loader's, [`CacheError::Load`].
     pub fn get_with<E>(&self, key: &K, load: impl FnOnce() -> Result<V, E>) -> Result<V, CacheError>
     where
         E: Into<Box<dyn Error + Send + Sync>>,
     {
         let result = self.l1.try_get_with_at(self.l1.sites().get_with, key, || {
-            if let Some(value) = self.l2_get(key)? {
+            // A failed lookup was counted by `l2_get`: fall through to the loader.
+            if let Ok(Some(value)) = self.l2_get(key) {
                 return Ok(value);
             }
             let value = self.load(load)?;
