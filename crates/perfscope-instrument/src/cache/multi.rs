@@ -110,8 +110,8 @@ pub struct MultiLevelStats {
 /// When L2 fails (down, frozen, out of step), the cache keeps serving: keys L1 holds as
 /// always, [`get_with`](Self::get_with) from its loader; every failed L2 request is counted
 /// once in L2 `errors`, and only requests with no fallback ([`get`](Self::get),
-/// [`set`](Self::set), [`delete`](Self::delete)) return it. How long a failing L2 request may take is the
-/// [`L2`]'s to bound (e.g. `RedisL2`'s timeouts).
+/// [`set`](Self::set), [`delete`](Self::delete)) return it. How long a failing L2 request
+/// may take is the [`L2`]'s to bound (e.g. `RedisL2`'s timeouts).
 pub struct MultiLevelCache<K, V, S> {
     l1: InstrumentedCache<K, V>,
     l2: S,
