@@ -51,7 +51,34 @@ impl fmt::Display for Report {
 
 impl fmt::Display for TableView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let report = self.report;
+        use fmt::Write as _;
+        write!(Printable(f), "{}", Unescaped(self))
+    }
+}
+
+/// Writes text for a terminal: control characters but line breaks as Rust escapes (`\u{1b}`),
+/// so a function, span or cache name carrying escape sequences is shown, not obeyed by the
+/// terminal (names come from programs and from report files anyone may hand over).
+struct Printable<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for Printable<'_, '_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let mut rest = text;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| c.is_control() && c != '\n') {
+            self.0.write_str(&rest[..at])?;
+            write!(self.0, "{}", c.escape_default())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
+    }
+}
+
+/// The table as built, before [`Printable`].
+struct Unescaped<'a, 'b>(&'a TableView<'b>);
+
+impl fmt::Display for Unescaped<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (report, rows) = (self.0.report, self.0.rows);
         let mut table = Table::new();
         table
             .load_preset(UTF8_FULL_CONDENSED)
@@ -65,7 +92,7 @@ impl fmt::Display for TableView<'_> {
         header.push("notes");
         let right_aligned = header.len() - 1;
         table.set_header(header);
-        for func in report.functions.iter().take(self.rows) {
+        for func in report.functions.iter().take(rows) {
             let share = if report.elapsed_ns > 0 {
                 format!("{:.1}%", 100.0 * func.self_ns as f64 / report.elapsed_ns as f64)
             } else {
@@ -122,8 +149,8 @@ impl fmt::Display for TableView<'_> {
             report.functions.len(),
             human_ns(report.elapsed_ns),
             report.clock,
-            if report.functions.len() > self.rows {
-                format!(" (top {} by self time)", self.rows)
+            if report.functions.len() > rows {
+                format!(" (top {} by self time)", rows)
             } else {
                 String::new()
             }

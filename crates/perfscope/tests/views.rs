@@ -675,3 +675,13 @@ fn absurd_figures_do_not_panic() {
     #[cfg(feature = "flamegraph")]
     assert!(matches!(r.flamegraph_svg(), Err(perfscope::FlameError::TooLarge)));
 }
+
+/// Names reach the terminal: a name carrying escape sequences (from a program's span names or
+/// a report file someone hands over) is shown escaped, never obeyed by the terminal.
+#[test]
+fn the_table_shows_control_characters_escaped() {
+    let hostile = "app::\u{1b}]0;pwned\u{7}\u{1b}[2J\rcleared\ttab";
+    let table = report(vec![func(hostile, 1_000, 1_000, &[])]).table(10).to_string();
+    assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{table:?}");
+    assert!(table.contains(r"app::\u{1b}]0;pwned\u{7}\u{1b}[2J\rcleared\ttab"), "{table}");
+}
