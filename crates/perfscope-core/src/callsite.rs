@@ -138,6 +138,15 @@ fn push(info: CallsiteInfo) -> u32 {
     let mut table = table().write().unwrap_or_else(|e| e.into_inner());
     if table.len() >= MAX_CALLSITES {
         REFUSED.fetch_add(1, Ordering::Relaxed);
+        static CAP: crate::caps::CapWarning =
+            crate::caps::CapWarning::new("function", "perfscope_core::MAX_CALLSITES");
+        CAP.reached(MAX_CALLSITES, || {
+            format!(
+                "More than {MAX_CALLSITES} callsites (measured functions and span names): later \
+                 ones are counted under `<callsite overflow>`. The table's size is fixed; \
+                 measure fewer distinct names (e.g. span names built at run time)."
+            )
+        });
         return OVERFLOW_ID;
     }
     table.push(info);

@@ -196,7 +196,37 @@ pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings 
             guarded(&mut out.history, |v| source.history(v));
         }
     }
+    merge_same_series(&mut out.figures);
+    crate::caps::events(&mut out.events);
     out
+}
+
+/// Makes figures of one series (section, name, kind, unit and labels alike) one figure, in
+/// the place of the first, its value the sum of theirs. Several sources give one series when
+/// a capped label sends them to its overflow value (`cache="<other>"`: the caches past the
+/// cap, summed) or when two live caches or pools share a name; a reader never sees a series
+/// twice. Sources do not give a figure that cannot be summed (a ratio) under such a label.
+fn merge_same_series(figures: &mut Vec<Figure>) {
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry as Slot;
+    let key = |f: &Figure| (f.section, f.name.clone(), f.labels.clone());
+    let mut first: HashMap<_, usize> = HashMap::with_capacity(figures.len());
+    let mut kept: Vec<Figure> = Vec::with_capacity(figures.len());
+    for figure in figures.drain(..) {
+        match first.entry(key(&figure)) {
+            Slot::Occupied(at)
+                if kept[*at.get()].kind == figure.kind && kept[*at.get()].unit == figure.unit =>
+            {
+                kept[*at.get()].value += figure.value;
+            }
+            Slot::Occupied(_) => kept.push(figure),
+            Slot::Vacant(slot) => {
+                slot.insert(kept.len());
+                kept.push(figure);
+            }
+        }
+    }
+    *figures = kept;
 }
 
 /// Runs `read` on `out`; if it panics, takes back what it added.
@@ -288,6 +318,41 @@ mod tests {
             out.push(Figure::gauge("test", "test_half_written", "Never seen.", Unit::Count, 1.0));
             panic!("a broken source");
         }
+    }
+
+    #[derive(Debug)]
+    struct Labelled(&'static str, FigureKind, f64);
+
+    impl FigureSource for Labelled {
+        fn read(&self, out: &mut Vec<Figure>) {
+            let figure = Figure::gauge("test", "test_merged", "A test value.", Unit::Count, self.2);
+            out.push(Figure { kind: self.1, ..figure }.with_label("cache", self.0));
+        }
+    }
+
+    #[test]
+    fn figures_of_one_series_from_several_sources_are_summed_into_one() {
+        let sources = [
+            register(Arc::new(Labelled("<other>", FigureKind::Counter, 2.0))),
+            register(Arc::new(Labelled("a", FigureKind::Counter, 5.0))),
+            register(Arc::new(Labelled("<other>", FigureKind::Counter, 3.0))),
+            register(Arc::new(Labelled("<other>", FigureKind::Gauge, 11.0))),
+        ];
+        let figures = read_all(None);
+        let merged: Vec<_> = figures
+            .iter()
+            .filter(|f| f.name == "test_merged")
+            .map(|f| (f.labels[0].1.as_str(), f.kind, f.value))
+            .collect();
+        assert_eq!(
+            merged,
+            [
+                ("<other>", FigureKind::Counter, 5.0),
+                ("a", FigureKind::Counter, 5.0),
+                ("<other>", FigureKind::Gauge, 11.0),
+            ]
+        );
+        drop(sources);
     }
 
     #[test]

@@ -31,6 +31,7 @@
 
 pub mod alloc;
 mod callsite;
+pub mod caps;
 pub mod clock;
 pub mod figures;
 pub mod histogram;

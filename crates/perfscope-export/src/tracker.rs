@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use perfscope_core::caps::CapWarning;
 use perfscope_core::histogram::Histogram;
 
 use crate::families::OTHER;
@@ -186,6 +187,15 @@ impl Tracker {
         } else if let Some(other) = self.other {
             other
         } else {
+            static CAP: CapWarning = CapWarning::new("export", "perfscope_export::max_functions");
+            let max = self.max_series;
+            CAP.reached(max, || {
+                format!(
+                    "More than {max} functions to export: later ones are summed under \
+                     function=\"{OTHER}\", module=\"{OTHER}\". Raise the cap with the \
+                     exporter builder's `with_max_functions(n)`."
+                )
+            });
             let other = self.push(OTHER, OTHER);
             self.other = Some(other);
             other

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, PoisonError};
 
+use perfscope_core::caps::CapWarning;
 use perfscope_core::{Callsite, CallsiteName, Kind};
 
 /// The most frame names this crate leaks a callsite for (a few per pool or cache name).
@@ -31,6 +32,14 @@ pub(crate) fn callsite(name: String, kind: Kind, module_path: &'static str) -> &
         return site;
     }
     if leaked.len() >= MAX_NAMES {
+        static CAP: CapWarning = CapWarning::new("function", "perfscope_instrument::MAX_NAMES");
+        CAP.reached(MAX_NAMES, || {
+            format!(
+                "More than {MAX_NAMES} frame names of caches and pools (`cache::<name>::get`, \
+                 `pool::<name>::acquire`, ...): later ones are counted under `{OVERFLOW_NAME}`. \
+                 The cap is fixed; give caches and pools names from a small set."
+            )
+        });
         return match kind {
             Kind::Async => &OVERFLOW_ASYNC,
             _ => &OVERFLOW_SYNC,

@@ -60,6 +60,8 @@ mod callsites;
 
 #[cfg(feature = "moka")]
 pub mod cache;
+#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+mod labels;
 #[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
 #[cfg(feature = "sqlx")]
@@ -67,3 +69,5 @@ pub mod queries;
 
 #[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub use callsites::MAX_NAMES;
+#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+pub use labels::OTHER;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::*};
 use std::sync::{Mutex, OnceLock};
 
+use perfscope_core::caps::CapWarning;
 use perfscope_core::{CallsiteInfo, Kind, register_dynamic};
 use tracing_core::Metadata;
 
@@ -82,6 +83,14 @@ fn register(meta: &'static Metadata<'static>, addr: usize, home: usize, max_name
         }
         None => {
             perfscope_core::count_overflow();
+            static CAP: CapWarning = CapWarning::new("span", "perfscope_layer::max_span_names");
+            CAP.reached(max_names, || {
+                format!(
+                    "More than {max_names} distinct span names: later spans are counted under \
+                     `<overflow>`. Raise the cap with `PerfscopeLayer::with_max_span_names(n)`, \
+                     or give spans names from a small set (values belong in fields)."
+                )
+            });
             return names.overflow;
         }
     };

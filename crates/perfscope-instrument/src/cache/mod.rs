@@ -4,7 +4,9 @@
 //! Figures (section `cache`, labels `cache=<name>`, `level="l1"|"l2"`): [`REQUESTS_TOTAL`]
 //! (`result="hit"|"miss"`), [`HIT_RATIO`], [`ENTRIES`], [`EVICTIONS_TOTAL`] and
 //! [`REMOVALS_TOTAL`] (`cause=...`), [`WRITES_TOTAL`], [`ERRORS_TOTAL`]; per cache
-//! [`LOADS_TOTAL`] and [`LOAD_ERRORS_TOTAL`]. Frames: `cache::<name>::<op>`.
+//! [`LOADS_TOTAL`] and [`LOAD_ERRORS_TOTAL`]. Frames: `cache::<name>::<op>`. At most
+//! [`MAX_CACHE_NAMES`] names get series of their own; caches built under later names are
+//! summed under `cache="<other>"` (and a warning event is published once).
 
 mod moka;
 mod multi;
@@ -19,5 +21,5 @@ pub use multi::{CacheError, L2, L2Value, MultiLevelCache};
 pub use redis::RedisL2;
 pub use stats::{
     ENTRIES, ERRORS_TOTAL, EVICTIONS_TOTAL, HIT_RATIO, LOAD_ERRORS_TOTAL, LOADS_TOTAL, LevelStats,
-    REMOVALS_TOTAL, REQUESTS_TOTAL, WRITES_TOTAL,
+    MAX_CACHE_NAMES, REMOVALS_TOTAL, REQUESTS_TOTAL, WRITES_TOTAL,
 };

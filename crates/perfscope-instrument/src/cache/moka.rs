@@ -102,6 +102,7 @@ where
             .build();
         let inner = Arc::new_cyclic(|weak: &Weak<Inner<K, V>>| {
             let weak = weak.clone();
+            super::stats::admit(&name);
             let source = LevelSource {
                 cache: name.clone(),
                 level,

@@ -7,6 +7,7 @@ use moka::notification::RemovalCause;
 use perfscope_core::figures::{Figure, FigureSource, Unit};
 
 use super::striped::Striped;
+use crate::labels::LabelCap;
 
 /// Requests served from a level, by result (`result="hit"|"miss"`).
 pub const REQUESTS_TOTAL: &str = "perfscope_cache_requests_total";
@@ -28,6 +29,20 @@ pub const LOADS_TOTAL: &str = "perfscope_cache_loads_total";
 pub const LOAD_ERRORS_TOTAL: &str = "perfscope_cache_load_errors_total";
 
 const SECTION: &str = "cache";
+
+/// Cache names with series of their own; the figures of caches built under later names are
+/// summed under `cache="<other>"` ([`crate::OTHER`]; no hit ratio there: its requests by
+/// result are), and a warning event is published once.
+pub const MAX_CACHE_NAMES: usize = 256;
+
+static NAMES: LabelCap =
+    LabelCap::new(SECTION, "perfscope_instrument::cache::MAX_CACHE_NAMES", MAX_CACHE_NAMES);
+
+/// Registers the cache name `name` (when a cache is built): whether its figures have a series
+/// of their own.
+pub(crate) fn admit(name: &str) -> bool {
+    NAMES.admit(name)
+}
 
 /// One level's counts at one moment (see [`InstrumentedCache::stats`](crate::cache::InstrumentedCache::stats)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,24 +183,24 @@ impl std::fmt::Debug for LevelSource {
     }
 }
 
-impl LevelSource {
-    fn labelled(&self, figure: Figure) -> Figure {
-        figure.with_label("cache", self.cache.clone()).with_label("level", self.level)
-    }
-}
-
 impl FigureSource for LevelSource {
     fn read(&self, out: &mut Vec<Figure>) {
         let s = self.counters.read();
+        // The name was admitted or not when the cache was built (`admit`); this looks it up.
+        let cache = NAMES.label(&self.cache);
+        let own_series = cache == self.cache;
+        let labelled = |figure: Figure| {
+            figure.with_label("cache", cache.clone()).with_label("level", self.level)
+        };
         let counter = |name, help, value: u64| {
-            self.labelled(Figure::counter(SECTION, name, help, Unit::Count, value as f64))
+            labelled(Figure::counter(SECTION, name, help, Unit::Count, value as f64))
         };
         let requests = "Cache requests, by level and result.";
         out.push(counter(REQUESTS_TOTAL, requests, s.hits).with_label("result", "hit"));
         out.push(counter(REQUESTS_TOTAL, requests, s.misses).with_label("result", "miss"));
-        if let Some(ratio) = s.hit_ratio() {
+        if let Some(ratio) = s.hit_ratio().filter(|_| own_series) {
             let help = "Share of the level's requests that were hits.";
-            out.push(self.labelled(Figure::gauge(SECTION, HIT_RATIO, help, Unit::Ratio, ratio)));
+            out.push(labelled(Figure::gauge(SECTION, HIT_RATIO, help, Unit::Ratio, ratio)));
         }
         out.push(counter(WRITES_TOTAL, "Values written into the cache level.", s.writes));
         out.push(counter(ERRORS_TOTAL, "Requests the cache level failed to answer.", s.errors));
@@ -202,17 +217,17 @@ impl FigureSource for LevelSource {
         if let Some(entries) = (self.entries)() {
             let help = "Entries held by the cache level (approximate).";
             let figure = Figure::gauge(SECTION, ENTRIES, help, Unit::Count, entries as f64);
-            out.push(self.labelled(figure));
+            out.push(labelled(figure));
         }
         if let Some(loads) = &self.loads {
             let (calls, errors) = loads.read();
             let help = "Loader calls after a miss at every level.";
             let figure = Figure::counter(SECTION, LOADS_TOTAL, help, Unit::Count, calls as f64);
-            out.push(figure.with_label("cache", self.cache.clone()));
+            out.push(figure.with_label("cache", cache.clone()));
             let help = "Loader calls that returned an error.";
             let figure =
                 Figure::counter(SECTION, LOAD_ERRORS_TOTAL, help, Unit::Count, errors as f64);
-            out.push(figure.with_label("cache", self.cache.clone()));
+            out.push(figure.with_label("cache", cache.clone()));
         }
     }
 }

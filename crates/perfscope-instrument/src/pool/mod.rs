@@ -11,6 +11,8 @@
 //! [`WAIT_SECONDS_TOTAL`], [`TIMEOUTS_TOTAL`]; and where the pool opens and closes its own
 //! connections and counts them (bb8), [`CONNECTIONS_CREATED_TOTAL`] and
 //! [`CONNECTIONS_CLOSED_TOTAL`] (`cause="broken"|"invalid"|"max_lifetime"|"idle_timeout"`).
+//! At most [`MAX_POOL_NAMES`] names get series of their own; pools built under later names
+//! are summed under `pool="<other>"` (and a warning event is published once).
 //!
 //! **Starvation** at a glance: [`STARVED`] is 1 while callers wait, no connection is idle and
 //! the pool is at its maximum size (none can be opened for them), 0 otherwise; every such
@@ -34,8 +36,8 @@ pub use bb8_pool::{Bb8Pooled, InstrumentedBb8Pool};
 pub use sqlx_pool::InstrumentedSqlxPool;
 pub use stats::{
     ACQUIRES_TOTAL, CONNECTIONS, CONNECTIONS_CLOSED_TOTAL, CONNECTIONS_CREATED_TOTAL,
-    CONNECTIONS_MAX, CONNECTIONS_USED_HIGH_WATER, PENDING_REQUESTS, PoolStats, STARVED,
-    TIMEOUTS_TOTAL, WAIT_SECONDS_TOTAL, WAITS_TOTAL,
+    CONNECTIONS_MAX, CONNECTIONS_USED_HIGH_WATER, MAX_POOL_NAMES, PENDING_REQUESTS, PoolStats,
+    STARVED, TIMEOUTS_TOTAL, WAIT_SECONDS_TOTAL, WAITS_TOTAL,
 };
 #[cfg(feature = "deadpool")]
 pub use unmanaged::{InstrumentedPool, Pooled};

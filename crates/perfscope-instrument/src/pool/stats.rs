@@ -10,6 +10,8 @@ use std::sync::{Arc, Weak};
 
 use perfscope_core::figures::{self, Figure, FigureSource, Registration, Unit};
 
+use crate::labels::LabelCap;
+
 /// Objects in the pool by state (`state="idle"|"used"`); OTel `db.client.connection.count`.
 /// Not `..._count`: a gauge ending in `_count` reads as a histogram's or a summary's count
 /// series (promtool rejects it), so the name is the plural, as Micrometer's
@@ -41,6 +43,15 @@ pub const CONNECTIONS_CREATED_TOTAL: &str = "perfscope_pool_connections_created_
 pub const CONNECTIONS_CLOSED_TOTAL: &str = "perfscope_pool_connections_closed_total";
 
 const SECTION: &str = "pool";
+
+/// Pool names with series of their own; the figures of pools built under later names are
+/// summed under `pool="<other>"` ([`crate::OTHER`]: counters and gauges alike, so its
+/// high-water is the sum of theirs, an upper bound of their joint peak, and its starved gauge
+/// the number starved), and a warning event is published once.
+pub const MAX_POOL_NAMES: usize = 256;
+
+static NAMES: LabelCap =
+    LabelCap::new(SECTION, "perfscope_instrument::pool::MAX_POOL_NAMES", MAX_POOL_NAMES);
 
 /// A pool's counts at one moment (each adapter's `stats()`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -176,18 +187,20 @@ pub(crate) struct Reading {
 }
 
 /// Registers the figure source of the pool `pool` (read with `read` while it lives) under
-/// `name`.
+/// `name`, or under `<other>` past [`MAX_POOL_NAMES`].
 pub(crate) fn register<P: Send + Sync + 'static>(
     name: &str,
     pool: Weak<P>,
     read: fn(&P) -> Reading,
 ) -> Registration {
     let read = move || pool.upgrade().map(|pool| read(&pool));
-    figures::register(Arc::new(PoolSource { name: name.to_string(), read: Box::new(read) }))
+    let name = if NAMES.admit(name) { name.to_string() } else { crate::OTHER.to_string() };
+    figures::register(Arc::new(PoolSource { name, read: Box::new(read) }))
 }
 
 /// The figure source of one pool.
 struct PoolSource {
+    /// The `pool` label: the pool's name, or `<other>`.
     name: String,
     /// A reading while the pool lives.
     read: Box<dyn Fn() -> Option<Reading> + Send + Sync>,

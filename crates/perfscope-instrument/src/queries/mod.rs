@@ -83,6 +83,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use perfscope_core::caps::CapWarning;
 use perfscope_core::figures::{self, Event, Figure, FigureSource, Registration, Unit};
 use perfscope_core::histogram::Histogram;
 use tracing_core::{Level, Subscriber};
@@ -390,6 +391,15 @@ impl State {
             return Some(i);
         }
         if self.fingerprints.len() >= MAX_FINGERPRINTS {
+            static CAP: CapWarning =
+                CapWarning::new("query", "perfscope_instrument::queries::MAX_FINGERPRINTS");
+            CAP.reached(MAX_FINGERPRINTS, || {
+                format!(
+                    "More than {MAX_FINGERPRINTS} distinct statement fingerprints: later ones are \
+                     counted under fingerprint=\"{OTHER}\". The cap is fixed; statements that \
+                     build values into their text (not bound parameters) make a fingerprint each."
+                )
+            });
             return None;
         }
         let label = fingerprint.label(LABEL_CHARS);
