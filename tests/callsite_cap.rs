@@ -49,6 +49,14 @@ fn callsites_past_the_table_are_counted_under_overflow() {
     }
     assert!(registered > MAX_CALLSITES - 100, "{registered} fillers");
     assert_eq!(register_dynamic(filler(0)), OVERFLOW_ID, "full stays full");
+    // Overflowed twice: the cap's warning, once, in every snapshot's events.
+    let warnings = perfscope_core::snapshot()
+        .events
+        .into_iter()
+        .filter(|e| e.subject == "perfscope_core::MAX_CALLSITES")
+        .collect::<Vec<_>>();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].value, Some(MAX_CALLSITES as f64));
 
     for _ in 0..3 {
         first_called_after_the_table_filled();

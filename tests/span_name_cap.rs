@@ -31,6 +31,13 @@ fn names_past_the_cap_share_one_overflow_row_and_are_counted() {
     let overflow = r.function("<overflow>").expect("an <overflow> row");
     assert_eq!((overflow.calls, overflow.kind), (4, FunctionKind::Span));
     assert_eq!(r.overflowed_spans, 4);
+    // Overflowed four times: the cap's warning, once, in the snapshot's events.
+    let warnings = perfscope_core::snapshot()
+        .events
+        .into_iter()
+        .filter(|e| e.subject == "perfscope_layer::max_span_names")
+        .count();
+    assert_eq!(warnings, 1);
     assert!(
         r.to_string()
             .contains("warning: 4 spans past the span-name cap were counted under <overflow>"),
