@@ -82,6 +82,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "safe code only; its event's timestamp reads the wall clock, isolated under Miri"
+    )]
     fn a_cap_warns_once_and_every_snapshot_carries_it() {
         static CAP: CapWarning = CapWarning::new("test", "caps::tests::CAP");
         let mut messages = 0;
