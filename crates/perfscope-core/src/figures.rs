@@ -205,18 +205,23 @@ pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings 
 /// the place of the first, its value the sum of theirs. Several sources give one series when
 /// a capped label sends them to its overflow value (`cache="<other>"`: the caches past the
 /// cap, summed) or when two live caches or pools share a name; a reader never sees a series
-/// twice. Sources do not give a figure that cannot be summed (a ratio) under such a label.
+/// twice. A ratio cannot be summed: one given by several sources is left out (the counts it
+/// comes from are summed, so a reader can work it out).
 fn merge_same_series(figures: &mut Vec<Figure>) {
     use std::collections::HashMap;
     use std::collections::hash_map::Entry as Slot;
     let key = |f: &Figure| (f.section, f.name.clone(), f.labels.clone());
     let mut first: HashMap<_, usize> = HashMap::with_capacity(figures.len());
     let mut kept: Vec<Figure> = Vec::with_capacity(figures.len());
+    let mut unsummable = Vec::new();
     for figure in figures.drain(..) {
         match first.entry(key(&figure)) {
             Slot::Occupied(at)
                 if kept[*at.get()].kind == figure.kind && kept[*at.get()].unit == figure.unit =>
             {
+                if figure.unit == Unit::Ratio {
+                    unsummable.push(*at.get());
+                }
                 kept[*at.get()].value += figure.value;
             }
             Slot::Occupied(_) => kept.push(figure),
@@ -225,6 +230,11 @@ fn merge_same_series(figures: &mut Vec<Figure>) {
                 kept.push(figure);
             }
         }
+    }
+    unsummable.sort_unstable();
+    unsummable.dedup();
+    for at in unsummable.into_iter().rev() {
+        kept.remove(at);
     }
     *figures = kept;
 }
@@ -352,6 +362,33 @@ mod tests {
                 ("<other>", FigureKind::Gauge, 11.0),
             ]
         );
+        drop(sources);
+    }
+
+    #[derive(Debug)]
+    struct Ratio(&'static str, f64);
+
+    impl FigureSource for Ratio {
+        fn read(&self, out: &mut Vec<Figure>) {
+            let figure = Figure::gauge("test", "test_ratio", "A test ratio.", Unit::Ratio, self.1);
+            out.push(figure.with_label("cache", self.0));
+        }
+    }
+
+    #[test]
+    fn a_ratio_given_by_several_sources_is_left_out_not_summed() {
+        let sources = [
+            register(Arc::new(Ratio("shared", 0.9))),
+            register(Arc::new(Ratio("alone", 0.5))),
+            register(Arc::new(Ratio("shared", 0.8))),
+            register(Arc::new(Ratio("shared", 0.7))),
+        ];
+        let ratios: Vec<_> = read_all(None)
+            .into_iter()
+            .filter(|f| f.name == "test_ratio")
+            .map(|f| (f.labels[0].1.clone(), f.value))
+            .collect();
+        assert_eq!(ratios, [("alone".to_string(), 0.5)], "never 2.4 for a ratio");
         drop(sources);
     }
 
