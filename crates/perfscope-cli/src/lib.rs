@@ -131,28 +131,34 @@ fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
     let base = files::parse_report(&args.base, &base_text)?;
     let new = files::parse_report(&args.new, &new_text)?;
     let diff = Diff::new(&base, &new, options);
+    // Names come from the files: text outputs show control characters escaped (JSON escapes
+    // them itself).
     let text = match args.format {
-        DiffFormat::Table => render::table(&diff, args.top),
-        DiffFormat::Markdown => render::markdown(&diff, args.top),
+        DiffFormat::Table => perfscope::printable(&render::table(&diff, args.top)).into_owned(),
+        DiffFormat::Markdown => {
+            perfscope::printable(&render::markdown(&diff, args.top)).into_owned()
+        }
         DiffFormat::Json => render::json(&diff, args.top),
     };
     files::write_output(args.output.as_deref(), &text)?;
     // CI logs always get the verdict, whatever went to the file or to standard output.
     if args.format == DiffFormat::Json || args.output.is_some() {
-        eprintln!("{}", render::verdict(&diff));
+        eprintln!("{}", perfscope::printable(&render::verdict(&diff)));
     }
     Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
 }
 
 fn bench_diff(args: &DiffArgs, diff: &bench_diff::BenchDiff) -> Result<Outcome, CliError> {
     let text = match args.format {
-        DiffFormat::Table => render_bench::table(diff, args.top, false),
-        DiffFormat::Markdown => render_bench::table(diff, args.top, true),
+        DiffFormat::Table | DiffFormat::Markdown => {
+            let markdown = args.format == DiffFormat::Markdown;
+            perfscope::printable(&render_bench::table(diff, args.top, markdown)).into_owned()
+        }
         DiffFormat::Json => render_bench::json(diff, args.top),
     };
     files::write_output(args.output.as_deref(), &text)?;
     if args.format == DiffFormat::Json || args.output.is_some() {
-        eprintln!("{}", diff.verdict());
+        eprintln!("{}", perfscope::printable(&diff.verdict()));
     }
     Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
 }

@@ -396,3 +396,30 @@ fn write_errors_exit_2_and_name_the_output() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot write -"), "{}", stderr(&out));
 }
+
+/// Function names come from files anyone may hand over: the text outputs show their control
+/// characters escaped instead of sending them to the terminal (JSON escapes them itself).
+#[test]
+fn names_with_terminal_escapes_are_shown_escaped() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hostile = "scanner::\\u001b]0;pwned\\u0007\\u001b[2Jrsi";
+    let write = |name: &str, fixture_name: &str| {
+        let json = std::fs::read_to_string(fixture(fixture_name)).expect("readable");
+        let path = dir.path().join(name);
+        std::fs::write(&path, json.replace("scanner::rsi", hostile)).expect("written");
+        path.display().to_string()
+    };
+    let (base, slow) = (write("base.json", "base.json"), write("slow.json", "slow_rsi.json"));
+    let control = |text: &str| text.chars().any(|c| c.is_control() && c != '\n');
+    for format in ["table", "markdown"] {
+        let out = perfscope(&["diff", &base, &slow, "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(!control(&stdout(&out)), "{format}: {:?}", stdout(&out));
+    }
+    let out = perfscope(&["diff", &base, &slow]);
+    assert!(stdout(&out).contains(r"scanner::\u{1b}]0;pwned\u{7}\u{1b}[2Jrsi"), "{}", stdout(&out));
+    let out = perfscope(&["diff", &base, &slow, "--format", "json"]);
+    assert!(!control(&stderr(&out)), "the verdict line: {:?}", stderr(&out));
+    let out = perfscope(&["report", &slow]);
+    assert!(!control(&stdout(&out)), "{:?}", stdout(&out));
+}

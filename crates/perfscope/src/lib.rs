@@ -92,7 +92,9 @@ pub use report::{
     FunctionStats, ProcessFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats,
 };
 pub use sections::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
-pub use table::{DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns};
+pub use table::{
+    DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns, printable,
+};
 #[cfg(feature = "flamegraph")]
 pub use views::FlameError;
 

@@ -63,14 +63,35 @@ struct Printable<'a, 'b>(&'a mut fmt::Formatter<'b>);
 
 impl fmt::Write for Printable<'_, '_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
-        let mut rest = text;
-        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| c.is_control() && c != '\n') {
-            self.0.write_str(&rest[..at])?;
-            write!(self.0, "{}", c.escape_default())?;
-            rest = &rest[at + c.len_utf8()..];
-        }
-        self.0.write_str(rest)
+        escape_controls(text, self.0)
     }
+}
+
+/// `text` for a terminal or a log: control characters but line breaks as Rust escapes
+/// (`\u{1b}`), as the table view writes names. For text made of names from a report (a diff,
+/// a verdict line).
+///
+/// ```
+/// assert_eq!(perfscope::printable("app::\u{1b}[2Jf\n"), "app::\\u{1b}[2Jf\n");
+/// ```
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    // Writing to a String cannot fail.
+    let _ = escape_controls(text, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+fn escape_controls(text: &str, out: &mut impl fmt::Write) -> fmt::Result {
+    let mut rest = text;
+    while let Some((at, c)) = rest.char_indices().find(|&(_, c)| c.is_control() && c != '\n') {
+        out.write_str(&rest[..at])?;
+        write!(out, "{}", c.escape_default())?;
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.write_str(rest)
 }
 
 /// The table as built, before [`Printable`].
