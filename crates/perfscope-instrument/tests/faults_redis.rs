@@ -362,3 +362,24 @@ fn a_frozen_redis_blocks_no_caller_for_ever() {
     );
     assert_eq!(cache.stats().l2.hits, hits + 1);
 }
+
+/// A server that accepts connections but never answers (a full backlog, a hung process behind
+/// the port): opening fails within the connect timeout given, not at the kernel's TCP timeout.
+#[test]
+fn opening_a_server_that_never_answers_gives_up_after_its_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let url = format!("redis://{}/", silent.local_addr().expect("bound"));
+    let custom = Duration::from_millis(200);
+    let opens: [(Duration, &dyn Fn() -> Result<RedisL2, redis::RedisError>); 2] = [
+        (custom, &|| RedisL2::open_with_timeout(&url, custom)),
+        (RedisL2::DEFAULT_CONNECT_TIMEOUT, &|| RedisL2::open(&url)),
+    ];
+    for (timeout, open) in opens {
+        let started = Instant::now();
+        let error = open().expect_err("nothing answers");
+        let took = started.elapsed();
+        // Not quicker than the timeout (it did wait), and well within a loaded machine's margin.
+        assert!(took >= timeout / 2 && took < timeout * 3 + Duration::from_secs(1), "{took:?}");
+        assert!(error.is_timeout() || error.is_io_error(), "{error:?}");
+    }
+}

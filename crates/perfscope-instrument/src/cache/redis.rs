@@ -83,8 +83,15 @@ impl RedisL2 {
     /// [`DEFAULT_CONNECT_TIMEOUT`](RedisL2::DEFAULT_CONNECT_TIMEOUT), so a wrong address is
     /// an error here rather than at the first request.
     pub fn open(url: &str) -> Result<RedisL2, RedisError> {
+        Self::open_with_timeout(url, Self::DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// Like [`open`](RedisL2::open), connecting within `connect_timeout` (a slow or distant
+    /// server), which later connections use too. Zero means the default.
+    pub fn open_with_timeout(url: &str, connect_timeout: Duration) -> Result<RedisL2, RedisError> {
+        let connect_timeout = nonzero_or(connect_timeout, Self::DEFAULT_CONNECT_TIMEOUT);
         let client = Client::open(url)?;
-        let connection = client.get_connection_with_timeout(Self::DEFAULT_CONNECT_TIMEOUT)?;
+        let connection = client.get_connection_with_timeout(connect_timeout)?;
         set_timeouts(&connection, Self::DEFAULT_RESPONSE_TIMEOUT)?;
         Ok(RedisL2 {
             client,
@@ -92,7 +99,7 @@ impl RedisL2 {
             free: Condvar::new(),
             prefix: String::new(),
             ttl: None,
-            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            connect_timeout,
             response_timeout: Self::DEFAULT_RESPONSE_TIMEOUT,
             reconnect_backoff: Self::DEFAULT_RECONNECT_BACKOFF,
         })
@@ -111,8 +118,9 @@ impl RedisL2 {
     }
 
     /// Connections opened from now on (after a failure) give up after `timeout` (connect and
-    /// handshake). The first one, opened by [`open`](RedisL2::open), had
-    /// [`RedisL2::DEFAULT_CONNECT_TIMEOUT`]. Zero means the default.
+    /// handshake). The first one was opened by [`open`](RedisL2::open) already; give
+    /// [`open_with_timeout`](RedisL2::open_with_timeout) the timeout to have it apply to that
+    /// one too. Zero means the default.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> RedisL2 {
         self.connect_timeout = nonzero_or(timeout, Self::DEFAULT_CONNECT_TIMEOUT);
         self
