@@ -52,32 +52,8 @@ fn ten_callers_on_a_pool_of_two() {
     assert!(stats.waits >= 4 && stats.waits <= 8, "{stats:?}");
     assert!(stats.wait_ns >= 4 * HOLD.as_nanos() as u64, "{stats:?}");
 
-    let report = perfscope::report();
-    let acquire = report.function("pool::attribution::acquire").expect("the acquire frame");
-    let handle = report.function_by_suffix("::handle").expect("the measured caller");
-    assert_eq!((acquire.calls, handle.calls), (10, 10));
-    let edge = handle.children.iter().find(|e| e.name == acquire.name);
-    assert_eq!(
-        edge.map(|e| e.calls),
-        Some(10),
-        "acquire is a child of handle: {:?}",
-        handle.children
-    );
-    // The wait is under the acquire frame (its idle time: the future waits, not polled)...
-    let waited = acquire.idle_ns.expect("an async frame has idle time");
-    assert!(
-        waited as f64 >= 0.9 * stats.wait_ns as f64,
-        "acquire idle {waited} ns, pool waits {} ns",
-        stats.wait_ns
-    );
-    // ... and not in the caller's self time, which is only its own polls.
-    assert!(handle.self_ns < waited / 10, "handle self {} ns, waited {waited} ns", handle.self_ns);
-    assert!(handle.total_ns >= acquire.total_ns + 10 * HOLD.as_nanos() as u64);
-
-    eprintln!(
-        "handle: self {} ns, total {} ns; acquire: total {} ns, idle {waited} ns; {stats:?}",
-        handle.self_ns, handle.total_ns, acquire.total_ns
-    );
+    support::assert_wait_attributed("attribution", "::handle", 10, stats.wait_ns, HOLD);
+    eprintln!("{stats:?}");
     let snap = perfscope_core::snapshot();
     let pool_figure = |name: &str| figure(&snap.figures, name, &[("pool", "attribution")]);
     assert_eq!(pool_figure("perfscope_pool_connections_used_high_water"), Some(2.0));

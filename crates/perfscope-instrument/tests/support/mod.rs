@@ -104,3 +104,34 @@ pub fn figure(figures: &[Figure], name: &str, labels: &[(&str, &str)]) -> Option
     assert!(found.next().is_none(), "{name} {labels:?} is ambiguous");
     Some(first.value)
 }
+
+/// The attribution every pool adapter promises, read from the report: `calls` acquires of the
+/// pool `pool` are frames (`pool::<pool>::acquire`) under the measured function whose name
+/// ends with `caller`; the pool's own count of waiting (`wait_ns`) is under the acquire frame
+/// (its idle time: the future waits, not polled), and not in the caller's self time, which is
+/// only its own polls; each call held a connection `hold` long.
+pub fn assert_wait_attributed(pool: &str, caller: &str, calls: u64, wait_ns: u64, hold: Duration) {
+    let report = perfscope::report();
+    let frame = format!("pool::{pool}::acquire");
+    let acquire = report.function(&frame).unwrap_or_else(|| panic!("the {frame} frame"));
+    let handle = report.function_by_suffix(caller).expect("the measured caller");
+    assert_eq!((acquire.calls, handle.calls), (calls, calls));
+    let edge = handle.children.iter().find(|e| e.name == acquire.name);
+    assert_eq!(
+        edge.map(|e| e.calls),
+        Some(calls),
+        "acquire under the caller: {:?}",
+        handle.children
+    );
+    let waited = acquire.idle_ns.expect("an async frame has idle time");
+    assert!(
+        waited as f64 >= 0.9 * wait_ns as f64,
+        "acquire idle {waited} ns, pool's wait {wait_ns} ns"
+    );
+    assert!(handle.self_ns < waited / 10, "caller self {} ns, waited {waited} ns", handle.self_ns);
+    assert!(handle.total_ns >= acquire.total_ns + calls * hold.as_nanos() as u64);
+    eprintln!(
+        "caller: self {} ns, total {} ns; acquire: total {} ns, idle {waited} ns",
+        handle.self_ns, handle.total_ns, acquire.total_ns
+    );
+}
