@@ -5,6 +5,8 @@
 //! event: labels `table`, `index`, `fingerprint`); a report or bench file that cannot be
 //! written fails the run and leaves an earlier one whole.
 
+mod promtool;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -270,33 +272,15 @@ fn a_bench_file_that_cannot_be_written_fails_the_run() {
 /// (`node_memory_MemTotal_bytes`, from `/proc/meminfo`'s fields: promtool says the same of
 /// node_exporter's own exposition) so that what people already query for a host works.
 fn promtool_check(exposition: &str) {
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = child.unwrap_or_else(|e| {
-        panic!(
-            "promtool is not on PATH ({e}): install Prometheus (Debian/Ubuntu: apt-get install \
-             -y prometheus; scripts/test does it)"
-        )
-    });
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
-    drop(stdin);
-    let out = child.wait_with_output().expect("promtool finishes");
-    let said =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (status, said) = promtool::check_metrics(exposition);
     let node_exporter_s = |line: &str| {
         line.starts_with("perfscope_node_memory_")
             && line.ends_with("metric names should be written in 'snake_case' not 'camelCase'")
     };
     let findings: Vec<&str> = said.lines().filter(|l| !node_exporter_s(l)).collect();
     assert!(
-        matches!(out.status.code(), Some(0 | 3)) && findings.is_empty(),
-        "promtool check metrics ({}):\n{said}\n--- exposition ---\n{exposition}",
-        out.status,
+        matches!(status.code(), Some(0 | 3)) && findings.is_empty(),
+        "promtool check metrics ({status}):\n{said}\n--- exposition ---\n{exposition}",
     );
 }
 

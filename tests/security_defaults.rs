@@ -7,6 +7,8 @@
 //!   name) are escaped: a hostile one cannot add a series or break the exposition (checked
 //!   with `promtool check metrics` and by reading every sample back).
 
+mod promtool;
+
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -163,32 +165,12 @@ fn hostile_names_are_escaped_in_the_exposition() {
 /// `promtool check metrics` (Prometheus's own parser) reads the exposition without a parse
 /// error. Its lint findings (exit status 3: metric naming) are not this test's subject.
 fn promtool_check(exposition: &str) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = child.unwrap_or_else(|e| {
-        panic!(
-            "promtool is not on PATH ({e}): install Prometheus (Debian/Ubuntu: apt-get install \
-             -y prometheus; scripts/test does it)"
-        )
-    });
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
-    drop(stdin);
-    let out = child.wait_with_output().expect("promtool finishes");
-    let said =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (status, said) = promtool::check_metrics(exposition);
     assert!(
-        matches!(out.status.code(), Some(0 | 3)) && !said.contains("parsing error"),
-        "promtool check metrics failed ({}):\n{said}\n--- exposition ---\n{exposition}",
-        out.status,
+        matches!(status.code(), Some(0 | 3)) && !said.contains("parsing error"),
+        "promtool check metrics failed ({status}):\n{said}\n--- exposition ---\n{exposition}",
     );
-    if out.status.code() == Some(3) {
+    if status.code() == Some(3) {
         println!("promtool's lint findings (names, not parsing):\n{said}");
     }
 }

@@ -1,0 +1,29 @@
+//! `promtool check metrics`, Prometheus's own reader of the text exposition, for the tests
+//! that check what /metrics serves.
+
+use std::io::Write;
+use std::process::{Command, ExitStatus, Stdio};
+
+/// Runs `promtool check metrics` on `exposition`: its exit status (0 clean, 3 lint findings
+/// only) and what it said.
+pub fn check_metrics(exposition: &str) -> (ExitStatus, String) {
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| {
+        panic!(
+            "promtool is not on PATH ({e}): install Prometheus (Debian/Ubuntu: apt-get install \
+             -y prometheus; scripts/test does it)"
+        )
+    });
+    let mut stdin = child.stdin.take().expect("promtool's stdin");
+    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
+    drop(stdin);
+    let out = child.wait_with_output().expect("promtool finishes");
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status, said)
+}
