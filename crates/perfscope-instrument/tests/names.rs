@@ -5,8 +5,6 @@
 //! `_count`, a counter without `_total`...).
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use perfscope_export::families::{INSTRUMENT_NAMES, sample_names};
@@ -49,32 +47,16 @@ impl bb8::ManageConnection for Numbers {
     }
 }
 
+// The workspace's one promtool runner (also used by perfscope-export's and the root tests).
+#[path = "../../../tests/promtool/mod.rs"]
+mod promtool;
+
 /// Runs `promtool check metrics` (which must be on PATH) on `exposition`; fails with its words.
 fn promtool_check(exposition: &str) {
-    let child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-            "promtool is not on PATH: the exposition is checked by Prometheus' own linter. \
-             Install it (Debian/Ubuntu: apt-get install -y prometheus; scripts/test does it)."
-        ),
-        Err(error) => panic!("could not start promtool: {error}"),
-    };
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
-    drop(stdin);
-    let out = child.wait_with_output().expect("promtool finishes");
+    let (status, said) = promtool::check_metrics(exposition);
     assert!(
-        out.status.success(),
-        "promtool check metrics failed ({}):\n{}{}\n--- exposition ---\n{exposition}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+        status.success(),
+        "promtool check metrics failed ({status}):\n{said}\n--- exposition ---\n{exposition}"
     );
 }
 

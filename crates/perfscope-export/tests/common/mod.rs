@@ -2,13 +2,16 @@
 //! Prometheus binaries (required: a missing binary fails the test, it never skips it).
 #![allow(dead_code)]
 
+// The workspace's one promtool runner (also used by perfscope-instrument's and the root tests).
+#[path = "../../../../tests/promtool/mod.rs"]
+mod promtool;
+
 pub mod known;
 pub mod metric_family;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A response: status code and body.
@@ -93,24 +96,10 @@ pub fn require_binary(name: &str) -> PathBuf {
 
 /// Runs `promtool check metrics` on an exposition; fails the test with promtool's words.
 pub fn promtool_check(exposition: &str) {
-    let promtool = require_binary("promtool");
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool starts");
-    let mut stdin = child.stdin.take().expect("promtool's stdin");
-    stdin.write_all(exposition.as_bytes()).expect("promtool reads the exposition");
-    drop(stdin);
-    let out = child.wait_with_output().expect("promtool finishes");
+    let (status, said) = promtool::check_metrics(exposition);
     assert!(
-        out.status.success(),
-        "promtool check metrics failed ({}):\n{}{}\n--- exposition ---\n{exposition}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
+        status.success(),
+        "promtool check metrics failed ({status}):\n{said}\n--- exposition ---\n{exposition}"
     );
 }
 
