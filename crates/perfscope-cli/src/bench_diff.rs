@@ -257,6 +257,183 @@ mod tests {
         BenchDiff::new(&run(base), &run(head), options).rows[0].verdict
     }
 
+    /// A run of 5 iterations: each function `name` takes `ns` per call (10 calls) in every one.
+    fn steady(functions: &[(&str, f64)]) -> BenchRun {
+        let iteration = || Iteration {
+            wall_ns: 0,
+            functions: functions
+                .iter()
+                .map(|&(name, ns)| {
+                    let f = IterationFigures {
+                        calls: 10,
+                        self_ns: (ns * 10.0) as u64,
+                        ..Default::default()
+                    };
+                    (name.to_string(), f)
+                })
+                .collect(),
+        };
+        BenchRun { iterations: (0..5).map(|_| iteration()).collect(), ..run(&[]) }
+    }
+
+    /// The verdict on `f` from `base` to `head` ns per call in each of 5 steady iterations, at
+    /// `--fail-above 25%` (so that `1 + t` and `1 / (1 + t)` are exact: 1.25 and 0.8) and a
+    /// 1 µs floor.
+    fn steady_verdict(base: f64, head: f64) -> Verdict {
+        let options =
+            DiffOptions { metric: Metric::SelfTime, fail_above_pct: 25.0, min_change: 1_000 };
+        let diff = BenchDiff::new(&steady(&[("f", base)]), &steady(&[("f", head)]), options);
+        diff.rows[0].verdict
+    }
+
+    #[test]
+    fn the_bounds_are_exclusive_for_a_change_and_inclusive_for_no_change() {
+        // Steady iterations: the interval is the ratio itself, the spread 0, and the two runs'
+        // ranks fully separated (p = 0.004 with the tie correction).
+        assert_eq!(steady_verdict(100_000.0, 125_000.0), Verdict::Unchanged, "exactly +25%");
+        assert_eq!(steady_verdict(100_000.0, 125_001.0), Verdict::Regressed);
+        assert_eq!(steady_verdict(125_000.0, 100_000.0), Verdict::Unchanged, "exactly 1 / 1.25");
+        assert_eq!(steady_verdict(125_000.0, 99_999.0), Verdict::Improved);
+        // The floor is inclusive: a change of exactly 1 µs per call is judged, 1 ns less is not.
+        assert_eq!(steady_verdict(100_000.0, 101_000.0), Verdict::Unchanged);
+        assert_eq!(steady_verdict(100_000.0, 100_999.0), Verdict::BelowFloor);
+        assert_eq!(steady_verdict(100_999.0, 100_000.0), Verdict::BelowFloor);
+        assert_eq!(steady_verdict(100_000.0, 200_000.0), Verdict::Regressed);
+        assert_eq!(steady_verdict(200_000.0, 100_000.0), Verdict::Improved);
+    }
+
+    #[test]
+    fn a_row_holds_hand_computed_statistics() {
+        // Base: 100 µs in each of 5 iterations; head: 110, 120, 130, 140 and 150 µs.
+        let base = run(&[100_000.0; 5]);
+        let head = run(&[110_000.0, 120_000.0, 130_000.0, 140_000.0, 150_000.0]);
+        let options = DiffOptions { metric: Metric::SelfTime, fail_above_pct: 10.0, min_change: 0 };
+        let row = BenchDiff::new(&base, &head, options).rows[0].clone();
+        assert_eq!(row.name, "app::f");
+        assert_eq!((row.base_median, row.head_median), (100_000.0, 130_000.0));
+        assert!((row.ratio - 1.3).abs() < 1e-12, "{}", row.ratio);
+        // A resample's head median is 110 µs (or 150 µs) when 3 of its 5 draws are: p = 0.058
+        // each, above the 2.5% tails, so the interval is the extremes' ratios.
+        assert_eq!(row.ci, (1.1, 1.5));
+        // Mann–Whitney: U = 0, 5 ties in the base (Σ t³ − t = 120), variance
+        // 25/12 × (11 − 120/90) = 20.139, z = (12.5 − 0.5) / 4.4876 = 2.674, p = 0.0074950.
+        assert!((row.p - 0.007_495_0).abs() < 1e-6, "{}", row.p);
+        // The head's spread: median 130, deviations 20 10 0 10 20, MAD 10: 2 × 10 / 130.
+        assert!((row.spread - 20.0 / 130.0).abs() < 1e-12, "{}", row.spread);
+        assert_eq!(row.n, (5, 5));
+        // Past +10% but the interval starts at 1.1 < 1 + 0.154 (the spread), so no verdict.
+        assert_eq!(row.verdict, Verdict::TooNoisy);
+    }
+
+    #[test]
+    fn the_functions_own_spread_widens_both_bounds() {
+        // Head iterations 120 120 150 180 180 µs: median 150, MAD 30, spread 0.4; the
+        // interval (1.2, 1.8) clears +10% but not +40%.
+        let spread = [120_000.0, 120_000.0, 150_000.0, 180_000.0, 180_000.0];
+        let diff = |base: &[f64], head: &[f64]| {
+            let options =
+                DiffOptions { metric: Metric::SelfTime, fail_above_pct: 10.0, min_change: 0 };
+            BenchDiff::new(&run(base), &run(head), options).rows[0].clone()
+        };
+        let up = diff(&[100_000.0; 5], &spread);
+        assert_eq!((up.ci, up.spread), ((1.2, 1.8), 0.4));
+        assert_eq!(up.verdict, Verdict::TooNoisy);
+        // The same spread in the base: the interval (0.556, 0.833) is not below 1 / 1.4.
+        let down = diff(&spread, &[100_000.0; 5]);
+        assert_eq!(down.spread, 0.4);
+        assert_eq!(down.verdict, Verdict::TooNoisy);
+        // Without the spread, the same medians are a regression and an improvement.
+        assert_eq!(diff(&[100_000.0; 5], &[150_000.0; 5]).verdict, Verdict::Regressed);
+        assert_eq!(diff(&[150_000.0; 5], &[100_000.0; 5]).verdict, Verdict::Improved);
+    }
+
+    #[test]
+    fn three_iterations_a_side_are_enough_and_two_are_not() {
+        assert_eq!(verdict(&[100_000.0; 3], &[100_000.0; 3]), Verdict::Unchanged);
+        assert_eq!(verdict(&[100_000.0; 3], &[100_000.0; 2]), Verdict::TooNoisy);
+        assert_eq!(verdict(&[100_000.0; 2], &[100_000.0; 3]), Verdict::TooNoisy);
+    }
+
+    #[test]
+    fn iterations_that_did_not_call_a_function_are_left_out() {
+        // `f` in 5 of 7 iterations: absent from one, called 0 times in another.
+        let mut base = run(&[100_000.0; 7]);
+        base.iterations[2].functions.clear();
+        base.iterations[4].functions.get_mut("app::f").expect("f").calls = 0;
+        let options = DiffOptions { metric: Metric::SelfTime, fail_above_pct: 10.0, min_change: 0 };
+        let row = BenchDiff::new(&base, &run(&[100_000.0; 5]), options).rows[0].clone();
+        assert_eq!(row.n, (5, 5));
+        assert_eq!((row.base_median, row.ratio, row.verdict), (100_000.0, 1.0, Verdict::Unchanged));
+    }
+
+    #[test]
+    fn rows_are_ordered_by_verdict_then_ratio_and_the_verdict_line_counts_them() {
+        let base = steady(&[
+            ("reg_small", 100_000.0),
+            ("reg_big", 100_000.0),
+            ("better", 200_000.0),
+            ("within", 100_000.0),
+            ("floor", 100_000.0),
+            ("old", 100_000.0),
+        ]);
+        let mut head = steady(&[
+            ("reg_small", 130_000.0), // ×1.3, regressed
+            ("reg_big", 200_000.0),   // ×2
+            ("better", 100_000.0),    // ×0.5, improved
+            ("within", 102_000.0),    // +2%: unchanged
+            ("floor", 100_500.0),     // +500 ns: below the floor
+            ("new", 100_000.0),
+        ]);
+        // `noisy`: steady in the base, 110 to 150 µs in the head (see the hand-computed row).
+        for (i, iteration) in head.iterations.iter_mut().enumerate() {
+            let ns = 110_000 + 10_000 * i as u64;
+            let f = IterationFigures { calls: 10, self_ns: ns * 10, ..Default::default() };
+            iteration.functions.insert("noisy".into(), f);
+        }
+        let mut base = base;
+        for iteration in &mut base.iterations {
+            let f = IterationFigures { calls: 10, self_ns: 1_000_000, ..Default::default() };
+            iteration.functions.insert("noisy".into(), f);
+        }
+        let options =
+            DiffOptions { metric: Metric::SelfTime, fail_above_pct: 25.0, min_change: 1_000 };
+        let diff = BenchDiff::new(&base, &head, options);
+        let rows: Vec<(&str, Verdict)> =
+            diff.rows.iter().map(|r| (r.name.as_str(), r.verdict)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("reg_big", Verdict::Regressed),
+                ("reg_small", Verdict::Regressed),
+                ("noisy", Verdict::TooNoisy),
+                ("better", Verdict::Improved),
+                ("within", Verdict::Unchanged),
+                ("floor", Verdict::BelowFloor),
+                ("new", Verdict::Added),
+                ("old", Verdict::Removed),
+            ]
+        );
+        assert!(diff.failed());
+        assert_eq!(
+            diff.verdict(),
+            "perfscope diff: 2 functions regressed: reg_big, reg_small; \
+             2 unchanged, 1 improved, 1 too noisy to tell"
+        );
+        // One regression, then none.
+        let one =
+            BenchDiff::new(&steady(&[("f", 100_000.0)]), &steady(&[("f", 200_000.0)]), options);
+        assert_eq!(
+            one.verdict(),
+            "perfscope diff: 1 function regressed: f; 0 unchanged, 0 improved, 0 too noisy to tell"
+        );
+        let none = BenchDiff::new(&base, &base, options);
+        assert!(!none.failed());
+        assert_eq!(
+            none.verdict(),
+            "perfscope diff: no regression (7 unchanged, 0 improved, 0 too noisy to tell)"
+        );
+    }
+
     #[test]
     fn a_rerun_of_the_same_build_is_unchanged() {
         let base = noisy(100_000.0, 0.03, 15, 1);

@@ -342,6 +342,114 @@ mod tests {
         assert_eq!(names, ["fresh", "idle", "gone"]);
     }
 
+    /// The status of `f` going from `base` to `new` ns of self time in its one call, at
+    /// `--fail-above 10% --min-ns 1000`.
+    fn judged(base: u64, new: u64) -> Status {
+        let (base, new) = (report(vec![func("f", 1, base, 0)]), report(vec![func("f", 1, new, 0)]));
+        status(&Diff::new(&base, &new, options(Metric::SelfTime)), "f")
+    }
+
+    #[test]
+    fn the_threshold_is_exclusive_and_the_floor_inclusive() {
+        // "Worse by more than 10%": +10% exactly (10 µs to 11 µs, +1,000 ns) passes...
+        assert_eq!(judged(10_000, 11_000), Status::Worse);
+        // ...and 1 ns more fails.
+        assert_eq!(judged(10_000, 11_001), Status::Regressed);
+        // "Changes smaller than --min-ns never fail": +1,000 ns (+100%) fails, +999 ns does not.
+        assert_eq!(judged(1_000, 2_000), Status::Regressed);
+        assert_eq!(judged(1_000, 1_999), Status::Worse);
+        // Equal is the same, 1 ns less is better, whatever the threshold.
+        assert_eq!(judged(10_000, 10_000), Status::Same);
+        assert_eq!(judged(10_000, 9_999), Status::Better);
+        let strict =
+            DiffOptions { fail_above_pct: 0.0, min_change: 0, ..options(Metric::SelfTime) };
+        let once = |ns| report(vec![func("f", 1, ns, 0)]);
+        assert_eq!(status(&Diff::new(&once(7), &once(7), strict), "f"), Status::Same);
+        assert_eq!(status(&Diff::new(&once(7), &once(8), strict), "f"), Status::Regressed);
+        assert_eq!(status(&Diff::new(&once(0), &once(1), strict), "f"), Status::Regressed);
+        assert_eq!(status(&Diff::new(&once(0), &once(0), strict), "f"), Status::Same);
+    }
+
+    #[test]
+    fn rows_carry_the_figures_and_their_change() {
+        let base = report(vec![func("f", 1, 10_000, 0), func("zero", 1, 0, 0)]);
+        let new = report(vec![func("f", 1, 11_000, 0), func("zero", 1, 0, 0)]);
+        let diff = Diff::new(&base, &new, options(Metric::SelfTime));
+        let row = |name: &str| diff.rows.iter().find(|r| r.name == name).expect("a row");
+        let f = row("f");
+        assert_eq!((f.base, f.new), (Some(10_000.0), Some(11_000.0)));
+        assert_eq!((f.delta(), f.delta_pct()), (Some(1_000.0), Some(10.0)));
+        // 0 to 0 is no change (not 0/0); 0 to more is an infinite one.
+        assert_eq!((row("zero").delta(), row("zero").delta_pct()), (Some(0.0), Some(0.0)));
+        let grown =
+            Diff::new(&base, &report(vec![func("zero", 1, 5, 0)]), options(Metric::SelfTime));
+        assert_eq!(grown.rows[0].delta_pct(), Some(f64::INFINITY));
+        // A function in one report only has no change.
+        let gone = grown.rows.iter().find(|r| r.name == "f").expect("a row");
+        assert_eq!((gone.status, gone.delta(), gone.delta_pct()), (Status::Removed, None, None));
+    }
+
+    #[test]
+    fn each_metric_reads_its_own_figure_per_call() {
+        // 4 calls: 4 µs of self time, 8 µs in all, p99 3 µs, 400 bytes (`func` sets 100 a call).
+        let mut f = func("f", 4, 4_000, 3_000);
+        f.total_ns = 8_000;
+        let base = report(vec![f]);
+        let figure = |metric| Diff::new(&base, &base, options(metric)).rows[0].base;
+        assert_eq!(figure(Metric::SelfTime), Some(1_000.0));
+        assert_eq!(figure(Metric::Total), Some(2_000.0));
+        assert_eq!(figure(Metric::Mean), Some(2_000.0));
+        assert_eq!(figure(Metric::P99), Some(3_000.0));
+        assert_eq!(figure(Metric::AllocBytes), Some(100.0));
+        assert_eq!(Metric::AllocBytes.unit(), super::Unit::Bytes);
+        assert_eq!(Metric::P99.unit(), super::Unit::Ns);
+        assert_eq!(Metric::SelfTime.describe(), "self time per call");
+        assert_eq!(Metric::Total.describe(), "total time per call");
+        assert_eq!(Metric::Mean.describe(), "mean latency");
+        assert_eq!(Metric::P99.describe(), "p99 latency");
+        assert_eq!(Metric::AllocBytes.describe(), "bytes allocated per call");
+    }
+
+    #[test]
+    fn entries_of_one_name_are_merged() {
+        // Two entries of `f` (say two threads' callsites of one name): 1 + 3 calls, 1 + 5 µs
+        // of self time, p99s 5 µs and 2 µs, 100 bytes a call.
+        let base = report(vec![func("f", 1, 1_000, 5_000), func("f", 3, 5_000, 2_000)]);
+        let row = |metric| Diff::new(&base, &base, options(metric)).rows[0].clone();
+        assert_eq!(row(Metric::SelfTime).base, Some(1_500.0), "6 µs over 4 calls");
+        assert_eq!(row(Metric::P99).base, Some(5_000.0), "the larger p99");
+        assert_eq!(row(Metric::AllocBytes).base, Some(100.0));
+        assert_eq!(Diff::new(&base, &base, options(Metric::SelfTime)).rows.len(), 1);
+    }
+
+    #[test]
+    fn rows_are_ordered_regressions_first_then_by_relative_then_absolute_change() {
+        let pair =
+            |name: &str, base: u64, new: u64| (func(name, 1, base, 0), func(name, 1, new, 0));
+        let (base, new): (Vec<_>, Vec<_>) = [
+            pair("r1", 10_000, 15_000), // +50%: regressed
+            pair("r2", 10_000, 20_000), // +100%: regressed
+            pair("tiny", 100, 500),     // +400% but +400 ns: worse, under the floor
+            pair("d1", 10_000, 10_500), // +5%, +500 ns
+            pair("d2", 20_000, 21_000), // +5%, +1,000 ns
+            pair("s2", 10_000, 10_000), // same...
+            pair("s", 10_000, 10_000),  // ...by name
+            pair("b", 10_000, 5_000),   // -50%
+        ]
+        .into_iter()
+        .unzip();
+        let mut new = new;
+        new.push(func("a", 1, 1_000, 0)); // added
+        let mut base = base;
+        base.extend([func("z", 1, 1_000, 0), func("y", 1, 1_000, 0)]); // removed
+        let diff = Diff::new(&report(base), &report(new), options(Metric::SelfTime));
+        let names: Vec<&str> = diff.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["r2", "r1", "tiny", "d2", "d1", "s", "s2", "b", "a", "y", "z"]);
+        let regressed: Vec<&str> = diff.regressions().map(|r| r.name.as_str()).collect();
+        assert_eq!(regressed, ["r2", "r1"]);
+        assert!(diff.failed());
+    }
+
     #[test]
     fn allocation_growth_from_zero_is_infinite() {
         let mut base = report(vec![func("a", 10, 1_000, 100)]);

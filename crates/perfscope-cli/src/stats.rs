@@ -166,6 +166,48 @@ mod tests {
     }
 
     #[test]
+    fn mann_whitney_with_ties_against_a_worked_example() {
+        // a = 1 2 2 3, b = 2 3 4 5. Pooled ranks: 1 → 1, the three 2s → 3, the two 3s → 5.5,
+        // 4 → 7, 5 → 8. Rank sum of a = 1 + 3 + 3 + 5.5 = 12.5, U = 12.5 − 4 × 5 / 2 = 2.5.
+        // Ties: (27 − 3) + (8 − 2) = 30; variance = 16/12 × (9 − 30/56) = 11.2857;
+        // z = (|2.5 − 8| − 0.5) / 3.3594 = 1.48835; p = 2 (1 − Φ(z)) = 0.136658.
+        let (a, b) = ([1.0, 2.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0]);
+        let p = mann_whitney_p(&a, &b);
+        assert!((p - 0.136_658).abs() < 2e-6, "{p}");
+        assert_eq!(mann_whitney_p(&b, &a), p, "two-sided: the order does not matter");
+        // U at its mean (z = 0 after the continuity correction): no evidence, p = 1.
+        let p = mann_whitney_p(&[1.0, 4.0], &[2.0, 3.0]);
+        assert!((p - 1.0).abs() < 1e-6, "{p}");
+        assert_eq!(mann_whitney_p(&[], &b), 1.0);
+        assert_eq!(mann_whitney_p(&a, &[]), 1.0);
+    }
+
+    #[test]
+    fn the_bootstrap_interval_of_a_small_sample_is_its_extremes() {
+        // A resample of 110 120 130 has median 110 when 2 of its 3 draws are 110: p = 7/27,
+        // far above the 2.5% tail (and likewise 130): the interval is (1.1, 1.3) exactly.
+        let (a, b) = ([100.0; 5], [110.0, 120.0, 130.0]);
+        assert_eq!(bootstrap_ratio_ci(&a, &b, 2_000), (1.1, 1.3));
+        assert_eq!(bootstrap_ratio_ci(&b, &a, 2_000), (100.0 / 130.0, 100.0 / 110.0));
+        assert_eq!(bootstrap_ratio_ci(&a, &a, 1), (1.0, 1.0));
+        let nan = |(lo, hi): (f64, f64)| lo.is_nan() && hi.is_nan();
+        assert!(nan(bootstrap_ratio_ci(&a, &b, 0)));
+        assert!(nan(bootstrap_ratio_ci(&[0.0], &[], 100)));
+        assert!(nan(bootstrap_ratio_ci(&[], &[0.0], 100)));
+    }
+
+    #[test]
+    fn spreads_and_ratios_at_zero() {
+        assert!(relative_spread(&[0.0, 0.0, 1.0]).is_nan(), "median 0");
+        // Median −2, deviations 1 0 1, MAD 1: the spread is relative to |median|.
+        assert_eq!(relative_spread(&[-1.0, -2.0, -3.0]), 1.0);
+        assert_eq!(relative_spread(&[1.0, 2.0, 3.0]), 1.0);
+        assert_eq!(median_ratio(&[2.0, 4.0], &[3.0]), 1.0);
+        assert_eq!(median_ratio(&[4.0], &[0.0]), 0.0);
+        assert_eq!(median(&[5.0]), 5.0);
+    }
+
+    #[test]
     fn the_bootstrap_interval_holds_the_true_ratio_and_is_repeatable() {
         let a: Vec<f64> = (0..20).map(|i| 100.0 + f64::from(i % 7) - 3.0).collect();
         let b: Vec<f64> = a.iter().map(|x| x * 1.5).collect();

@@ -423,3 +423,24 @@ fn names_with_terminal_escapes_are_shown_escaped() {
     let out = perfscope(&["report", &slow]);
     assert!(!control(&stdout(&out)), "{:?}", stdout(&out));
 }
+
+#[test]
+fn diff_at_exactly_the_threshold_passes_and_just_above_fails() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // 10 µs per call, then 11 µs: +10% and +1,000 ns exactly; then 11.001 µs.
+    let base = write_report(dir.path(), "base.json", &one_function(10, 100_000, 0));
+    let at = write_report(dir.path(), "at.json", &one_function(10, 110_000, 0));
+    let above = write_report(dir.path(), "above.json", &one_function(10, 110_010, 0));
+    let code = |new: &str, extra: &[&str]| {
+        let mut args = vec!["diff", &base, new, "--format", "json"];
+        args.extend(extra);
+        perfscope(&args).status.code()
+    };
+    // "Worse by more than --fail-above" fails: exactly 10% passes, 10.01% fails.
+    assert_eq!(code(&at, &["--fail-above", "10%"]), Some(0));
+    assert_eq!(code(&above, &["--fail-above", "10%"]), Some(1));
+    assert_eq!(code(&at, &["--fail-above", "9.99%"]), Some(1));
+    // "Changes smaller than --min-ns never fail": exactly 1,000 ns does.
+    assert_eq!(code(&at, &["--fail-above", "5%", "--min-ns", "1000"]), Some(1));
+    assert_eq!(code(&at, &["--fail-above", "5%", "--min-ns", "1001"]), Some(0));
+}
