@@ -259,6 +259,35 @@ mod tests {
     }
 
     #[test]
+    fn below_fires_under_the_limit_and_resolves_only_past_limit_plus_hysteresis() {
+        // Below 10 with a hysteresis of 5: fires under 10 (not at 10), keeps firing while the
+        // value is back over 10 but under 15, resolves at 15.
+        let below = threshold("x", Condition::Below(10.0)).hysteresis(5.0);
+        let values = [12.0, 10.0, 9.5, 11.0, 14.9, 9.0, 15.0, 14.0, 9.9];
+        assert_eq!(
+            events(&below, values.into_iter()),
+            vec![(2, AlertState::Fired), (6, AlertState::Resolved), (8, AlertState::Fired)]
+        );
+        // The same for Above, mirrored: fires over 10, resolves at 5.
+        let above = threshold("x", Condition::Above(10.0)).hysteresis(5.0);
+        let values = [8.0, 10.0, 10.5, 9.0, 5.1, 11.0, 5.0, 6.0, 10.1];
+        assert_eq!(
+            events(&above, values.into_iter()),
+            vec![(2, AlertState::Fired), (6, AlertState::Resolved), (8, AlertState::Fired)]
+        );
+    }
+
+    #[test]
+    fn pending_keeps_the_first_breach_time() {
+        // Breached from t = 1 on: with a 2 s duration it fires at t = 3, not later.
+        let above = threshold("x", Condition::Above(1.0)).for_duration(Duration::from_secs(2));
+        assert_eq!(
+            events(&above, [0.0, 2.0, 2.0, 2.0, 2.0].into_iter()),
+            vec![(3, AlertState::Fired)]
+        );
+    }
+
+    #[test]
     fn label_filters_and_checks() {
         let t = threshold("cpu", Condition::Above(0.9)).label("cpu", "1");
         assert!(t.watches("cpu", [("cpu", "1")].into_iter()));

@@ -3,9 +3,14 @@
 //! network namespace the only interface is a loopback that is down; in a new mount namespace
 //! `/proc/meminfo`, `/proc/loadavg` and `/proc/stat` are replaced (bind mounts) by empty or
 //! garbage files. The monitor must start, keep sampling, report what it can read and leave
-//! out what it cannot (absent, never zero or made up), and never panic. Linux only; as root,
+//! out what it cannot (absent, never zero or made up), and never panic. A network namespace
+//! whose loopback is brought up is also a host whose only traffic is the test's own: there the
+//! network figures are known to the byte, and a burst after a quiet spell is a known anomaly.
+//! Linux only; as root,
 //! or unprivileged where user namespaces are allowed (`unshare --user --map-root-user`).
 #![cfg(target_os = "linux")]
+
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -170,4 +175,63 @@ fn garbage_proc_files_leave_their_figures_out() {
                    99999999999999999999999999 NaN inf\nMemAvailable: -5 kB\n";
     let test = "garbage_proc_files_leave_their_figures_out";
     print!("{}", with_lying_proc(test, "garbage", garbage));
+}
+
+#[test]
+fn a_burst_on_a_private_loopback_is_an_anomaly_of_known_size() {
+    const N: usize = 8 << 20;
+    if std::env::var(CASE).as_deref() == Ok("burst") {
+        let monitor = Monitor::builder()
+            .with_interval(Duration::from_millis(200))
+            .with_function_analysis(false)
+            .start()
+            .expect("the monitor starts");
+        let lo = [("device", "lo")];
+        // Past the detector's warm-up (20 points) with nothing crossing the loopback: every
+        // rate is exactly zero.
+        assert!(monitor.wait_for_samples(24, Duration::from_secs(60)), "it keeps sampling");
+        let quiet = monitor.history(NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, &lo);
+        assert!(quiet.len() >= 24 && quiet.iter().all(|p| p.1 == 0.0), "{quiet:?}");
+        let first = quiet.last().expect("a point").0;
+
+        let took = support::loopback_traffic(N);
+        // Every byte that ever crossed this loopback.
+        let (rx, tx) = support::net_dev("lo");
+        assert!(rx == tx && rx >= N as f64, "{rx} {tx}");
+        let n = monitor.samples();
+        assert!(monitor.wait_for_samples(n + 2, Duration::from_secs(30)));
+
+        let points = monitor.history(NODE_NETWORK_RECEIVE_BYTES_PER_SECOND, &lo);
+        let last = points.last().expect("a point").0;
+        let samples = support::intervals(&points, first, last);
+        let bytes: f64 = samples.iter().map(|(dt, rate)| dt * rate).sum();
+        // The history's times are taken a little after each reading: 20% for their jitter.
+        assert!((bytes - rx).abs() <= 0.2 * rx, "{bytes} vs {rx} in {took:?}: {samples:?}");
+        let totals = monitor.history(NODE_NETWORK_RECEIVE_BYTES_TOTAL, &lo);
+        assert_eq!(totals.last().map(|p| p.1), Some(rx), "the counter, to the byte");
+
+        // The first sample with traffic is an anomaly, measured against a mean of zero.
+        let burst = samples.iter().find(|s| s.1 > 0.0).expect("a sample with the burst").1;
+        let anomalies: Vec<_> = monitor
+            .anomalies()
+            .into_iter()
+            .filter(|a| a.figure == NODE_NETWORK_RECEIVE_BYTES_PER_SECOND)
+            .collect();
+        assert_eq!(anomalies.len(), 1, "{anomalies:#?}");
+        let anomaly = &anomalies[0];
+        assert_eq!(anomaly.labels, vec![("device".to_owned(), "lo".to_owned())]);
+        assert_eq!((anomaly.value, anomaly.expected), (burst, 0.0), "{anomaly:?}");
+        assert!(anomaly.z > 4.0, "{anomaly:?}");
+        let events = perfscope_core::snapshot().events;
+        assert!(
+            events.iter().any(|e| e.kind == perfscope_core::figures::EventKind::Anomaly
+                && e.subject == NODE_NETWORK_RECEIVE_BYTES_PER_SECOND
+                && e.value == Some(burst)),
+            "{events:#?}"
+        );
+        println!("case burst passed: {bytes} bytes in {samples:?}, {anomaly:?}");
+        return;
+    }
+    let test = "a_burst_on_a_private_loopback_is_an_anomaly_of_known_size";
+    print!("{}", run_in_namespaces(test, "burst", &["--net"], "ip link set lo up"));
 }

@@ -16,6 +16,7 @@ use perfscope_monitor::{HEAP_SLOPE, Monitor};
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 
 const GROW: &str = concat!(module_path!(), "::grow");
+const MIB: f64 = 1024.0 * 1024.0;
 /// Bytes `grow` keeps per call.
 const CHUNK: usize = 8 * 1024;
 
@@ -73,9 +74,12 @@ fn a_growing_heap_names_the_function_that_keeps_allocating() {
     assert_eq!(advice.labels, vec![("function".into(), GROW.to_string())]);
     assert!(advice.message.starts_with(&format!("reuse buffers in {GROW} (")), "{advice:?}");
     assert!(advice.message.contains("the heap grows by"), "{advice:?}");
-    // The value is `grow`'s allocation rate, bytes a second.
+    // The value is `grow`'s allocation rate over one interval, bytes a second: about 4 MiB/s
+    // (at most ten calls of 8 KiB per 20 ms); an eighth of that on a loaded machine, four
+    // times it over an interval shortened by a late sample.
     let rate = advice.value.expect("the allocation rate");
     assert!(rate > HEAP_SLOPE, "{advice:?}");
+    assert!((0.5 * MIB..=16.0 * MIB).contains(&rate), "{advice:?}");
     // Not before the trend had its points: 3 samples settling, 10 points.
     assert!(monitor.samples() >= 13, "{} samples", monitor.samples());
     // The monitor's own list has it too.
