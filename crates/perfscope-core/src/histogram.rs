@@ -44,8 +44,8 @@ pub fn bucket_range(index: usize) -> (u64, u64) {
     if index < LINEAR {
         return (index, 1);
     }
-    let exp = (index - LINEAR) / SUB + 7;
-    let sub = (index - LINEAR) % SUB;
+    let above = index - LINEAR;
+    let (exp, sub) = (above / SUB + 7, above % SUB);
     let width = 1u64 << (exp - SUB_BITS as u64);
     ((SUB + sub) * width, width)
 }

@@ -6,7 +6,7 @@ use crate::clock;
 use crate::store::{self, Slot, add};
 
 use super::frames::{push_frame, remove_frame, settle};
-use super::local::{Local, live_store, local_mut, with_local};
+use super::local::{Local, MAX_DEPTH, live_store, local_mut, with_local};
 
 /// A call in progress: `start == 0` when its frame is on the stack, otherwise the call could
 /// not push a frame and carries its own start reading.
@@ -23,7 +23,12 @@ pub(crate) fn push(id: u32) -> Entry {
     let local = unsafe { local_mut() };
     match push_frame(local, id, 0, 0) {
         true => Entry { id, start: 0 },
-        false => Entry { id, start: clock::now() },
+        false => {
+            if local.depth >= MAX_DEPTH {
+                local.deep += 1;
+            }
+            Entry { id, start: clock::now() }
+        }
     }
 }
 /// What a popped frame measured.
@@ -128,22 +133,34 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64
     let start = if entry.start == 0 { end } else { entry.start };
     let elapsed = end - start;
     let exit = Exit { start, end, slot: None };
+    // A call past the full stack nests in the one before it, which has no frame to subtract
+    // it from: only the outermost such call is subtracted from the top frame's self time and
+    // has self time itself (the whole region's), so self times still add up to the root's.
+    // The ones inside it count their calls and busy time, with no self time. Every one of
+    // them is an edge of the top frame, with its inclusive time, as a frame's child would be.
+    let nested = if entry.start != 0 && local.depth >= MAX_DEPTH && local.deep > 0 {
+        local.deep -= 1;
+        local.deep > 0
+    } else {
+        false
+    };
+    let credited = if nested { 0 } else { elapsed };
     let Some(store) = live_store(local) else {
         store::record_orphan(entry.id, |t| {
             t.busy += elapsed;
-            t.self_ += elapsed;
+            t.self_ += credited;
             t.polls += u64::from(is_poll);
         });
         return exit;
     };
     let slot = store.slot_or_insert(entry.id);
     add(&slot.busy, elapsed);
-    add(&slot.self_, elapsed);
+    add(&slot.self_, credited);
     if is_poll {
         add(&slot.polls, 1);
     }
     if let Some(parent) = local.depth.checked_sub(1) {
-        local.frames[parent].child += elapsed;
+        local.frames[parent].child += credited;
         // SAFETY: as in `settle`.
         unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed);
     }

@@ -46,6 +46,9 @@ pub(super) struct Local {
     /// The store was flushed by thread exit.
     pub dead: bool,
     pub depth: usize,
+    /// `#[measure]` calls and polls in progress that found the stack full (they nest above
+    /// its top frame): only the outermost of them is timed as a child of that frame.
+    pub deep: u32,
     pub frames: [Frame; MAX_DEPTH],
     pub allocs: [AllocFrame; MAX_DEPTH],
 }
@@ -68,6 +71,7 @@ impl Local {
             store: &EMPTY_STORE,
             dead: false,
             depth: 0,
+            deep: 0,
             frames: [EMPTY; MAX_DEPTH],
             allocs: [NO_ALLOC; MAX_DEPTH],
         }

@@ -8,8 +8,11 @@
 //!
 //! A call that cannot push a frame (deeper than [`MAX_DEPTH`], or on a thread whose store was
 //! already flushed during thread exit) still counts: it carries its own start reading and is
-//! recorded with self time equal to its total time (no children subtracted), into the thread's
-//! slot, or, during thread teardown, straight into the retired totals.
+//! recorded into the thread's slot, or, during thread teardown, straight into the retired
+//! totals. With no frame, no child's time can be subtracted from it: past the full stack the
+//! outermost such call is subtracted from the top frame and holds the whole region's self
+//! time, and the calls nested in it count their calls and busy time with no self time, so self
+//! times still add up to the root call's time. All of them are edges of the top frame.
 //!
 //! Split by concept: [`local`] owns the thread-local state (frame stack, store pointer) and the
 //! thread-exit flush; [`frames`] pushes and settles frames; [`calls`] is what `#[measure]`
@@ -21,6 +24,8 @@ mod local;
 mod spans;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_time;
 
 pub(crate) use calls::{Entry, pop_poll, pop_sync, push, record_call, record_cancelled};
 pub use local::{MAX_DEPTH, depth};
