@@ -248,6 +248,13 @@ mod tests {
     }
 
     #[test]
+    fn debug_names_the_sampler_and_its_process() {
+        let sampler = Sampler::new().expect("a sampler");
+        let pid = std::process::id();
+        assert_eq!(format!("{sampler:?}"), format!("Sampler {{ pid: Some(Pid({pid})), .. }}"));
+    }
+
+    #[test]
     fn load_averages_are_three_loads_or_none() {
         assert_eq!(parse_loadavg("0.52 1.25 2.00 2/345 6789\n"), Some([0.52, 1.25, 2.0]));
         for bad in ["", "\n", "0.52 1.25", "x y z", "0.5 NaN 1", "1 2 inf", "-1 0 0", "\u{0}\u{ff}"]
