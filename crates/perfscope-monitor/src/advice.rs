@@ -139,6 +139,58 @@ mod tests {
     }
 
     #[test]
+    fn each_rule_starts_strictly_past_its_documented_limit() {
+        assert_eq!(
+            (HEAP_SLOPE, SATURATED, LONG_POLL, IDLE_CPU, IDLE_SHARE),
+            (65536.0, 0.9, 0.001, 0.2, 0.9)
+        );
+        let top = Some(("app::parse", 1.0));
+        assert_eq!(reuse_buffers(Some(65536.0), top), None);
+        assert!(reuse_buffers(Some(65537.0), top).is_some());
+        assert_eq!(reuse_buffers(Some(65537.0), Some(("app::parse", 0.0))), None);
+        let hash = Some(("app::hash", 0.001));
+        assert_eq!(spawn_blocking(Some(0.9), hash), None);
+        assert!(spawn_blocking(Some(0.91), hash).is_some(), "a poll of exactly LONG_POLL counts");
+        let fetch = Some(("app::fetch", 0.95));
+        assert_eq!(io_bound(Some(0.2), fetch), None);
+        assert!(io_bound(Some(0.19), fetch).is_some());
+        assert_eq!(io_bound(Some(0.1), Some(("app::fetch", 0.9))), None);
+    }
+
+    #[test]
+    fn messages_give_mebibytes_per_second() {
+        // 48 MiB/s allocated, 2 MiB/s of heap growth, in bytes.
+        let advice = reuse_buffers(Some(2_097_152.0), Some(("app::parse", 50_331_648.0))).unwrap();
+        assert_eq!(
+            advice.message,
+            "reuse buffers in app::parse (48.0 MiB/s allocated, the most of any function): \
+             the heap grows by 2.0 MiB/s"
+        );
+        assert_eq!((advice.kind, advice.value), ("reuse_buffers", 50_331_648.0));
+    }
+
+    #[test]
+    fn the_minute_is_up_at_exactly_sixty_seconds_and_the_memory_is_pruned_safely() {
+        assert_eq!(EVERY, Duration::from_secs(60));
+        let mut limit = RateLimit::default();
+        let a = io_bound(Some(0.05), Some(("app::fetch", 0.98))).unwrap();
+        let t0 = Instant::now();
+        assert!(limit.allow(&a, t0));
+        assert!(!limit.allow(&a, t0 + Duration::from_millis(59_999)));
+        assert!(limit.allow(&a, t0 + EVERY));
+        // Past 1024 remembered subjects, the recent ones are still remembered.
+        let mut limit = RateLimit::default();
+        for i in 0..1024 {
+            let other = io_bound(Some(0.05), Some((&format!("app::f{i}"), 0.98))).unwrap();
+            assert!(limit.allow(&other, t0));
+        }
+        assert!(limit.allow(&a, t0 + Duration::from_secs(1)));
+        let first = io_bound(Some(0.05), Some(("app::f0", 0.98))).unwrap();
+        assert!(!limit.allow(&first, t0 + Duration::from_secs(2)));
+        assert!(limit.allow(&first, t0 + Duration::from_secs(61)));
+    }
+
+    #[test]
     fn one_per_kind_and_subject_per_minute() {
         let mut limit = RateLimit::default();
         let a = io_bound(Some(0.05), Some(("app::fetch", 0.98))).unwrap();

@@ -266,6 +266,120 @@ mod tests {
     }
 
     #[test]
+    fn nans_are_left_out_of_summaries_and_trends() {
+        let with_nan = [(0.0, 1.0), (1.0, f64::NAN), (2.0, 3.0), (3.0, 5.0), (f64::NAN, 9.0)];
+        let s = summary(&with_nan[..4]).unwrap();
+        assert_eq!((s.count, s.min, s.mean, s.max, s.p95), (3, 1.0, 3.0, 5.0, 5.0));
+        assert_eq!(summary(&[(0.0, f64::NAN)]), None);
+        let t = trend(&with_nan).unwrap();
+        // The line through (0, 1), (2, 3), (3, 5): slope 9/7, at t = 3 it is 33/7.
+        assert!((t.slope - 9.0 / 7.0).abs() < 1e-12 && (t.now - 33.0 / 7.0).abs() < 1e-12, "{t:?}");
+        assert_eq!(t.at, 3.0);
+        // Three points are enough for a line.
+        assert_eq!(trend(&[(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]).unwrap().slope, 1.0);
+        assert_eq!(trend(&[(0.0, 1.0), (0.0, 2.0), (0.0, 3.0)]), None, "one time only");
+    }
+
+    /// Eight points on `10 + slope * t` plus residuals of +-1 (orthogonal to the line, so the
+    /// fit finds `slope` exactly): the slope's standard error is sqrt(8 / 6 / 42).
+    fn with_t_statistic(t_statistic: f64) -> Vec<(f64, f64)> {
+        let standard_error = (8.0_f64 / 6.0 / 42.0).sqrt();
+        let slope = t_statistic * standard_error;
+        let residuals = [1.0, -1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 1.0];
+        (0..8)
+            .map(|i| (f64::from(i), 10.0 + slope * f64::from(i) + residuals[i as usize]))
+            .collect()
+    }
+
+    #[test]
+    fn a_slope_is_significant_from_three_standard_errors() {
+        let rising = trend(&with_t_statistic(3.3)).unwrap();
+        assert!((rising.slope - 3.3 * (8.0_f64 / 6.0 / 42.0).sqrt()).abs() < 1e-12);
+        assert_eq!(rising.direction, Direction::Rising);
+        assert_eq!(trend(&with_t_statistic(2.7)).unwrap().direction, Direction::Flat);
+        let falling: Vec<(f64, f64)> =
+            with_t_statistic(3.3).into_iter().map(|(t, v)| (t, 30.0 - v)).collect();
+        assert_eq!(trend(&falling).unwrap().direction, Direction::Falling);
+        assert_eq!(trend(&with_t_statistic(-2.7)).unwrap().direction, Direction::Flat);
+    }
+
+    #[test]
+    fn a_change_under_one_percent_of_the_level_is_flat() {
+        // Exact lines (no noise: every slope is significant) around 1000 over 10 s.
+        let line = |slope: f64| -> Vec<(f64, f64)> {
+            (0..=10).map(|i| (f64::from(i), 1000.0 + slope * f64::from(i))).collect()
+        };
+        assert_eq!(trend(&line(0.9)).unwrap().direction, Direction::Flat);
+        assert_eq!(trend(&line(1.1)).unwrap().direction, Direction::Rising);
+        assert_eq!(trend(&line(-1.1)).unwrap().direction, Direction::Falling);
+        assert_eq!(trend(&line(0.0)).unwrap().direction, Direction::Flat);
+    }
+
+    #[test]
+    fn time_until_needs_a_direction_and_a_level_ahead() {
+        let flat = Trend { slope: 1.0, now: 0.0, at: 0.0, direction: Direction::Flat };
+        assert_eq!(flat.time_until(10.0), None);
+        let rising = Trend { direction: Direction::Rising, ..flat };
+        assert_eq!(rising.time_until(10.0), Some(10.0));
+        assert_eq!(rising.time_until(-10.0), None);
+        assert_eq!(rising.predict(4.0), 4.0);
+        let level = Trend { slope: 0.0, ..rising };
+        assert_eq!(level.time_until(10.0), None);
+    }
+
+    #[test]
+    fn the_first_verdict_follows_the_warm_up() {
+        // Warm-up 3: the first point sets the mean, then three more without a verdict.
+        let mut detector = Detector::new(0.05, 4.0, 3);
+        for _ in 0..4 {
+            assert_eq!(detector.observe(1.0), None);
+        }
+        assert_eq!(detector.mean(), 1.0);
+        assert!(detector.observe(100.0).is_some());
+        let mut detector = Detector::new(0.05, 4.0, 3);
+        assert_eq!(detector.score(1.0), None, "nothing seen");
+        for _ in 0..3 {
+            detector.observe(1.0);
+        }
+        assert_eq!(detector.score(100.0), None, "still warming up");
+    }
+
+    #[test]
+    fn the_floor_is_a_thousandth_of_the_level_and_k_is_strict() {
+        let mut detector = Detector::default();
+        for _ in 0..30 {
+            detector.observe(5.0);
+        }
+        // sigma is floored at 0.005: 3.5 sd is not anomalous, 4.5 sd is.
+        assert_eq!(detector.score(5.0 + 3.5 * 0.005), None);
+        let z = detector.score(5.0 - 4.5 * 0.005).expect("4.5 sd below");
+        assert!((z + 4.5).abs() < 1e-9, "{z}");
+        assert_eq!(detector.score(f64::INFINITY), None);
+        assert_eq!(detector.score(f64::NAN), None);
+        // Exactly k standard deviations is not more than k.
+        let k = (6.0 - 5.0) / (1e-3 * 5.0);
+        let mut detector = Detector::new(1.0, k, 0);
+        detector.observe(5.0);
+        detector.observe(5.0);
+        assert_eq!(detector.score(6.0), None);
+        assert!(detector.score(6.0 + 1e-9).is_some());
+    }
+
+    #[test]
+    fn the_weighted_mean_and_variance_follow_finch() {
+        // alpha 0.5 from 0: the mean halves the distance, the variance is Finch's.
+        let mut detector = Detector::new(0.5, 4.0, 0);
+        detector.observe(0.0);
+        detector.observe(4.0);
+        assert_eq!(detector.mean(), 2.0);
+        // variance = (1 - 0.5) * (0 + 4 * 2) = 4: sigma 2, so 8 is 3 sd from 2 and 12 is 5.
+        assert_eq!(detector.score(8.0), None);
+        assert_eq!(detector.score(12.0), Some(5.0));
+        detector.observe(2.0);
+        assert_eq!(detector.mean(), 2.0);
+    }
+
+    #[test]
     fn a_step_is_flagged_within_three_samples() {
         let mut detector = Detector::default();
         for e in noise(3).take(200) {

@@ -91,6 +91,34 @@ mod tests {
     }
 
     #[test]
+    fn a_step_must_multiply_the_level_by_the_ratio() {
+        assert_eq!(STEP_RATIO, 1.5);
+        // Level 10, noise of 0.5%: 12 is anomalous but only 1.2 times the level; 20 is a step.
+        let level = |to: f64| {
+            noise(12).take(80).enumerate().map(move |(i, e)| {
+                let level = if i < 40 { 10.0 } else { to };
+                level * (1.0 + 0.005 * e)
+            })
+        };
+        assert_eq!(steps(level(12.0)), []);
+        let found = steps(level(20.0));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0, found[0].1.at_ms), (41, 40));
+        assert!((found[0].1.before - 10.0).abs() < 0.1, "{found:?}");
+    }
+
+    #[test]
+    fn a_series_back_at_its_level_can_step_again() {
+        // 1, then 3 (a step), back to 1 long enough to be the level again, then 3 again.
+        let values = noise(13).take(240).enumerate().map(|(i, e)| {
+            let level = if (60..90).contains(&i) || i >= 200 { 3.0 } else { 1.0 };
+            level * (1.0 + 0.02 * e)
+        });
+        let found: Vec<u64> = steps(values).iter().map(|(_, s)| s.at_ms).collect();
+        assert_eq!(found, [60, 200]);
+    }
+
+    #[test]
     fn the_floor_ignores_small_levels() {
         let mut watch = StepWatch::default();
         let found = (0..60u64)

@@ -288,6 +288,21 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_the_settings_and_whether_there_is_a_callback() {
+        let t = threshold("x", Condition::Below(2.0))
+            .label("cpu", "1")
+            .for_duration(Duration::from_secs(3))
+            .hysteresis(0.5)
+            .on_alert(|_| {});
+        assert_eq!(
+            format!("{t:?}"),
+            "Threshold { figure: \"x\", labels: [(\"cpu\", \"1\")], condition: Below(2.0), \
+             for_duration: 3s, hysteresis: 0.5, callback: true }"
+        );
+        assert!(threshold("x", Condition::Above(1.0)).hysteresis(0.0).check().is_ok());
+    }
+
+    #[test]
     fn label_filters_and_checks() {
         let t = threshold("cpu", Condition::Above(0.9)).label("cpu", "1");
         assert!(t.watches("cpu", [("cpu", "1")].into_iter()));

@@ -79,31 +79,27 @@ fn resident_memory_thresholds_fire_and_resolve_with_a_known_allocation() {
     let resolved_at = limit + hysteresis..grown + SLACK;
     assert!(resolved_at.contains(&resolved.value), "{resolved:?} vs VmRSS {grown}");
 
-    // Freed: in the same sample Above resolves and Below fires again (thresholds are
-    // evaluated in the order they were given).
-    drop(second); // back to base + 128 MiB: no change
-    drop(first);
+    // Freed: Above resolves and Below fires again (in the same sample, or Below first when
+    // a sample catches the pages being returned).
+    drop((first, second));
     let freed = rss();
-    let (which, resolved) = next(&alerts);
-    assert_eq!((which, resolved.state), ("above", AlertState::Resolved), "{resolved:?}");
+    let mut last = [next(&alerts), next(&alerts)];
+    last.sort_by_key(|(which, _)| *which);
+    let [(_, resolved), (_, fired)] = last;
+    assert_eq!((resolved.state, resolved.condition), (AlertState::Resolved, Above(limit)));
+    assert_eq!((fired.state, fired.condition), (AlertState::Fired, Below(limit)));
     assert!(resolved.value <= limit - hysteresis, "{resolved:?}");
     assert!((resolved.value - freed).abs() < SLACK, "{resolved:?} vs VmRSS {freed}");
-    let (which, fired) = next(&alerts);
-    assert_eq!((which, fired.state, fired.at), ("below", AlertState::Fired, resolved.at));
+    assert!(fired.value < limit && fired.at <= resolved.at, "{fired:?} {resolved:?}");
 
     // The monitor keeps them, and snapshots carry them as events.
     let kept: Vec<(AlertState, perfscope_monitor::Condition)> =
         monitor.alerts().iter().map(|a| (a.state, a.condition)).collect();
     use AlertState::{Fired, Resolved};
-    assert_eq!(
-        kept,
-        [
-            (Fired, Below(limit)),
-            (Fired, Above(limit)),
-            (Resolved, Below(limit)),
-            (Resolved, Above(limit)),
-            (Fired, Below(limit))
-        ]
+    assert_eq!(kept[..3], [(Fired, Below(limit)), (Fired, Above(limit)), (Resolved, Below(limit))]);
+    assert_eq!(kept.len(), 5, "{kept:?}");
+    assert!(
+        kept[3..].contains(&(Resolved, Above(limit))) && kept[3..].contains(&(Fired, Below(limit)))
     );
     let events = monitor.events();
     let messages: Vec<&str> = events
@@ -111,9 +107,8 @@ fn resident_memory_thresholds_fire_and_resolve_with_a_known_allocation() {
         .filter(|e| matches!(e.kind, EventKind::AlertFired | EventKind::AlertResolved))
         .map(|e| e.message.split(':').next().unwrap_or_default())
         .collect();
-    assert_eq!(
-        messages,
-        ["alert fired", "alert fired", "alert resolved", "alert resolved", "alert fired"]
-    );
+    assert_eq!(messages.len(), 5, "{messages:?}");
+    let fired = messages.iter().filter(|m| **m == "alert fired").count();
+    assert_eq!((&messages[..3], fired), (&["alert fired", "alert fired", "alert resolved"][..], 3));
     assert!(events.iter().all(|e| e.subject == name || e.kind == EventKind::Anomaly));
 }
