@@ -102,6 +102,48 @@ fn time_counters_advance_by_whole_seconds_and_carry_the_rest() {
     assert_eq!(counter(&second, families::BUSY_SECONDS), 1);
 }
 
+/// Sleeps `own` (half before, half after) around a call of [`sleeping_child`] sleeping
+/// `child`; returns the child's call's duration, timed around it.
+#[perfscope::measure]
+fn sleeping_parent(own: Duration, child: Duration) -> Duration {
+    std::thread::sleep(own / 2);
+    let start = Instant::now();
+    sleeping_child(child);
+    let took = start.elapsed();
+    std::thread::sleep(own / 2);
+    took
+}
+
+#[perfscope::measure]
+fn sleeping_child(duration: Duration) {
+    std::thread::sleep(duration);
+}
+
+#[test]
+fn a_parent_s_self_seconds_leave_out_its_child_s() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let bridge = bridge().with_recorder(recorder).build();
+    let start = Instant::now();
+    let child = sleeping_parent(Duration::from_millis(1400), Duration::from_millis(800));
+    let parent = start.elapsed();
+    bridge.sync_now();
+    // Busy about 2.2 s and self about 1.4 s, in whole seconds (the test's own timing says so,
+    // or the machine stalled for over half a second).
+    let own = parent - child;
+    assert_eq!(
+        (parent.as_secs(), own.as_secs(), child.as_secs()),
+        (2, 1, 0),
+        "{parent:?} {child:?}"
+    );
+    let found = find(&snapshotter, "bridge::sleeping_parent");
+    assert_eq!(counter(&found, families::BUSY_SECONDS), 2, "{found:?}");
+    assert_eq!(counter(&found, families::SELF_SECONDS), 1, "{found:?}");
+    let found = find(&snapshotter, "bridge::sleeping_child");
+    assert_eq!(counter(&found, families::BUSY_SECONDS), 0, "{found:?}");
+    assert_eq!(counter(&found, families::SELF_SECONDS), 0, "{found:?}");
+}
+
 #[perfscope::measure]
 fn allocates_one_kilobyte() {
     let buffer = Vec::<u8>::with_capacity(1000);

@@ -310,7 +310,8 @@ fn figures_that_are_not_functions_are_served_from_the_snapshot() {
 }
 
 /// Known latencies, time, allocations and panics read exactly over Prometheus: a histogram
-/// off by a unit or a bucket, or time over- or under-reported, fails here.
+/// off by a unit or a bucket, time over- or under-reported, or a parent's self time read from
+/// its busy time, fails here.
 #[test]
 fn known_work_reads_right_in_every_family() {
     use common::known::{self, BYTES_PER_CALL, Known, near};
@@ -336,6 +337,21 @@ fn known_work_reads_right_in_every_family() {
     for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
         let seconds = sample(&text, family, &f).unwrap();
         assert!(near(seconds, k.seconds, 0.05), "{family} {seconds} s, timed {} s", k.seconds);
+    }
+    // A parent's self time is its own 2 ms a call, without its child's 3 ms: not its busy time.
+    let (parent, child) = known::parent_and_child_names();
+    let seconds = |family: &str, function: &str| {
+        sample(&text, family, &[("function", function)])
+            .unwrap_or_else(|| panic!("no {family} for {function}:\n{text}"))
+    };
+    let (own, parent_busy) = (k.parent_self_seconds(), seconds(families::BUSY_SECONDS, &parent));
+    let parent_self = seconds(families::SELF_SECONDS, &parent);
+    assert!(near(parent_self, own, 0.1), "parent self {parent_self} s, timed {own} s");
+    let timed = k.parent_seconds;
+    assert!(near(parent_busy, timed, 0.05), "parent busy {parent_busy} s, timed {timed} s");
+    for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
+        let (value, timed) = (seconds(family, &child), k.child_seconds);
+        assert!(near(value, timed, 0.05), "child {family} {value} s, timed {timed} s");
     }
     let bytes = sample(&text, families::ALLOC_BYTES, &f);
     assert_eq!(bytes, Some(n * BYTES_PER_CALL as f64), "{text}");

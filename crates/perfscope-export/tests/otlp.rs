@@ -182,8 +182,9 @@ fn number(point: &opentelemetry_proto::tonic::metrics::v1::NumberDataPoint) -> f
     }
 }
 
-/// Known latencies, time, allocations and panics read exactly over OTLP, and a second push
-/// carries the running totals (cumulative temporality), not only what is new.
+/// Known latencies, time (a parent's self time apart from its busy time), allocations and
+/// panics read exactly over OTLP, and a second push carries the running totals (cumulative
+/// temporality), not only what is new.
 #[test]
 fn known_work_reads_right_and_pushes_stay_cumulative() {
     use common::known::{self, BYTES_PER_CALL, Known, near};
@@ -233,6 +234,22 @@ fn known_work_reads_right_and_pushes_stay_cumulative() {
         for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
             let seconds = sum_of(family, &spin);
             assert!(near(seconds, k.seconds, 0.05), "{family} {seconds}, timed {}", k.seconds);
+        }
+        // A parent's self time is its own 2 ms a call, without its child's: not its busy time.
+        let (parent, child) = known::parent_and_child_names();
+        let (own, parent_self) = (k.parent_self_seconds(), sum_of(families::SELF_SECONDS, &parent));
+        assert!(
+            near(parent_self, own, 0.1),
+            "round {round}: parent self {parent_self}, timed {own}"
+        );
+        let (timed, busy) = (k.parent_seconds, sum_of(families::BUSY_SECONDS, &parent));
+        assert!(near(busy, timed, 0.05), "round {round}: parent busy {busy}, timed {timed}");
+        for family in [families::SELF_SECONDS, families::BUSY_SECONDS] {
+            let (value, timed) = (sum_of(family, &child), k.child_seconds);
+            assert!(
+                near(value, timed, 0.05),
+                "round {round}: child {family} {value}, timed {timed}"
+            );
         }
         assert_eq!(sum_of(families::CALLS, &spin), n);
         assert_eq!(sum_of(families::ALLOC_BYTES, &spin), n * BYTES_PER_CALL as f64);

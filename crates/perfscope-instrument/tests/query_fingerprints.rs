@@ -233,3 +233,39 @@ proptest! {
         }
     }
 }
+
+/// 64-bit FNV-1a as its authors define it (offset basis 0xcbf29ce484222325, prime
+/// 0x100000001b3: each byte XORed in, then a multiplication), written here apart from the
+/// crate's own.
+fn fnv1a_reference(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash: u64, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[test]
+fn the_hash_is_fnv1a_of_the_normalized_text_and_the_label_starts_with_its_top_half() {
+    // The reference gives the published FNV-1a test vectors.
+    assert_eq!(fnv1a_reference(b""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv1a_reference(b"a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv1a_reference(b"foobar"), 0x8594_4171_f739_67e8);
+
+    let fingerprint = Fingerprint::of("select *  from users where id = 42;");
+    assert_eq!(fingerprint.normalized, "SELECT * FROM users WHERE id = ?");
+    // `python3` computed the same value from the normalized text.
+    assert_eq!(fingerprint.hash, 0x8aec_d125_cab1_8145);
+    assert_eq!(fingerprint.hash, fnv1a_reference(fingerprint.normalized.as_bytes()));
+    assert_eq!(fingerprint.short_hash(), "8aecd125");
+    assert_eq!(fingerprint.label(120), "8aecd125 SELECT * FROM users WHERE id = ?");
+    assert_eq!(fingerprint.label(6), "8aecd125 SELECT…");
+
+    // A hash whose top half has a leading zero keeps all 8 digits.
+    let fingerprint = Fingerprint::of("SELECT id FROM t200");
+    assert_eq!(fingerprint.hash, 0x0340_e241_b6cf_e524);
+    assert_eq!(fingerprint.short_hash(), "0340e241");
+
+    // The collector labels its figures with the same text.
+    let queries = QueryCollector::new();
+    queries.record(&QueryRecord { statement: "SELECT id FROM t200", ..Default::default() });
+    assert_eq!(queries.fingerprints()[0].label, "0340e241 SELECT id FROM t200");
+}

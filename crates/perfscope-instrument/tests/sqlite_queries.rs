@@ -132,6 +132,57 @@ fn statements_are_counted_per_fingerprint_and_the_fmt_layer_prints_none_of_them(
     assert!(!printed.contains("sqlx::query") && !printed.contains("fp_users"), "{printed}");
 }
 
+/// One statement, fast or slow by its parameter: a recursive count to `?`.
+const COUNT_TO: &str = "WITH RECURSIVE quantile_count(x) AS \
+     (SELECT 1 UNION ALL SELECT x + 1 FROM quantile_count WHERE x < ?) \
+     SELECT count(*) FROM quantile_count";
+
+/// Ninety fast statements and ten slow ones of one fingerprint: the p50 is a fast one's time
+/// and the p99 a slow one's, each bounded by the times the test measured around the calls
+/// (sqlx times a statement inside them).
+#[test]
+fn p50_is_a_fast_statement_s_time_and_p99_a_slow_one_s() {
+    printed();
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    runtime().block_on(async {
+        let pool = database().await;
+        for i in 0..100 {
+            let n: i64 = if i % 10 == 9 { 300_000 } else { 1 };
+            let start = Instant::now();
+            let counted: i64 = sqlx::query_scalar(COUNT_TO).bind(n).fetch_one(&pool).await.unwrap();
+            let took = start.elapsed();
+            assert_eq!(counted, n);
+            if n == 1 { fast.push(took) } else { slow.push(took) }
+        }
+    });
+    let slowest_fast = *fast.iter().max().unwrap();
+    let slowest = *slow.iter().max().unwrap();
+    let stats = stats_of("quantile_count", "WITH");
+    assert_eq!(stats.len(), 1, "{stats:#?}");
+    let s = &stats[0];
+    assert_eq!(s.calls, 100);
+    // The histogram reads a time within 1% of it.
+    let at_most = |bound: Duration| bound + bound / 100;
+    assert!(
+        s.p50 > Duration::ZERO && s.p50 <= at_most(slowest_fast),
+        "p50 {:?}, fast statements took up to {slowest_fast:?}",
+        s.p50
+    );
+    assert!(
+        s.p99 > at_most(slowest_fast) && s.p99 <= at_most(slowest),
+        "p99 {:?}: fast statements took up to {slowest_fast:?}, slow ones up to {slowest:?}",
+        s.p99
+    );
+    let timed: Duration = fast.iter().chain(&slow).sum();
+    assert!(s.total <= timed && s.total >= s.p99, "total {:?}, timed {timed:?}", s.total);
+    let p99 = perfscope_core::snapshot().figures.into_iter().find(|f| {
+        f.name == queries::DURATION_P99_SECONDS
+            && f.labels.iter().any(|(k, v)| k == "fingerprint" && *v == s.label)
+    });
+    let p99 = p99.map(|f| f.value).expect("the p99 figure");
+    assert!((p99 - s.p99.as_secs_f64()).abs() < 1e-9, "figure {p99}, stats {:?}", s.p99);
+}
+
 #[test]
 fn an_unindexed_filter_gets_an_index_hint_until_the_index_exists() {
     printed();

@@ -1,12 +1,16 @@
 //! A workload whose figures the test knows: calls spinning 3 ms (between the 2.5 ms and 5 ms
-//! latency buckets), each allocating 1,000 bytes once, and a function panicking on a known
-//! share of its calls. The test times every call itself, so bounds come from what happened
-//! (a call preempted past 5 ms on a loaded machine is counted as such), not from hopes.
+//! latency buckets), each allocating 1,000 bytes once, a function panicking on a known share
+//! of its calls, and a parent spinning 2 ms of its own around a child spinning 3 ms (so its
+//! self time is not its busy time). The test times every call itself, so bounds come from
+//! what happened (a call preempted past 5 ms on a loaded machine is counted as such), not
+//! from hopes.
 
 use std::time::{Duration, Instant};
 
 /// How long each call spins.
 pub const SPIN: Duration = Duration::from_millis(3);
+/// How long [`parent`] spins itself, half before and half after its child's call.
+pub const PARENT_OWN: Duration = Duration::from_millis(2);
 /// Bytes each call allocates, in one allocation.
 pub const BYTES_PER_CALL: usize = 1000;
 
@@ -22,17 +26,51 @@ pub struct Known {
     /// Calls of [`fail_on_fifth`], and how many of them panicked.
     pub fail_calls: u64,
     pub panics: u64,
+    /// Calls of [`parent`]; their durations summed as timed around each call, and their
+    /// child's, as timed around the child's call inside the parent (seconds).
+    pub parent_calls: u64,
+    pub parent_seconds: f64,
+    pub child_seconds: f64,
+}
+
+impl Known {
+    /// The parent's self time: its calls' time without its child's.
+    pub fn parent_self_seconds(&self) -> f64 {
+        self.parent_seconds - self.child_seconds
+    }
+}
+
+fn spin_for(duration: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
 }
 
 /// Spins for [`SPIN`] holding one allocation of [`BYTES_PER_CALL`] bytes.
 #[perfscope::measure]
 pub fn spin() -> usize {
     let buffer = std::hint::black_box(Vec::<u8>::with_capacity(BYTES_PER_CALL));
-    let start = Instant::now();
-    while start.elapsed() < SPIN {
-        std::hint::spin_loop();
-    }
+    spin_for(SPIN);
     buffer.capacity()
+}
+
+/// Spins [`PARENT_OWN`] around a call of [`child`]; returns the child's call's duration, timed
+/// around it.
+#[perfscope::measure]
+pub fn parent() -> Duration {
+    spin_for(PARENT_OWN / 2);
+    let start = Instant::now();
+    child();
+    let child = start.elapsed();
+    spin_for(PARENT_OWN / 2);
+    child
+}
+
+/// Spins for [`SPIN`], called by [`parent`] only.
+#[perfscope::measure]
+pub fn child() {
+    spin_for(SPIN);
 }
 
 /// Panics when `i` is a multiple of 5.
@@ -45,6 +83,11 @@ pub fn fail_on_fifth(i: u64) -> u64 {
 /// `spin`'s exported `function` label.
 pub fn spin_name() -> String {
     format!("{}::spin", module_path!())
+}
+
+/// `parent`'s and `child`'s exported `function` labels.
+pub fn parent_and_child_names() -> (String, String) {
+    (format!("{}::parent", module_path!()), format!("{}::child", module_path!()))
 }
 
 /// `fail_on_fifth`'s exported `function` label.
@@ -68,6 +111,13 @@ pub fn run(calls: u64, known: &mut Known) {
         if std::panic::catch_unwind(|| fail_on_fifth(i)).is_err() {
             known.panics += 1;
         }
+    }
+    for _ in 0..calls {
+        let start = Instant::now();
+        let child = parent();
+        known.parent_seconds += start.elapsed().as_secs_f64();
+        known.child_seconds += child.as_secs_f64();
+        known.parent_calls += 1;
     }
 }
 
