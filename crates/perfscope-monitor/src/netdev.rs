@@ -88,5 +88,10 @@ mod tests {
         let second = rates.update(&vec![("lo".into(), 1100, 100)]);
         assert!(second[0].0 > 0.0 && second[0].1 == 0.0);
         assert!(rates.update(&vec![("lo".into(), 5, 5)])[0].0.is_nan(), "a counter reset");
+        // Either counter going back is a reset.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        assert!(rates.update(&vec![("lo".into(), 4, 50)])[0].1.is_nan(), "rx went back");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        assert!(rates.update(&vec![("lo".into(), 60, 40)])[0].0.is_nan(), "tx went back");
     }
 }

@@ -88,8 +88,9 @@ fn resident_memory_thresholds_fire_and_resolve_with_a_known_allocation() {
     let [(_, resolved), (_, fired)] = last;
     assert_eq!((resolved.state, resolved.condition), (AlertState::Resolved, Above(limit)));
     assert_eq!((fired.state, fired.condition), (AlertState::Fired, Below(limit)));
-    assert!(resolved.value <= limit - hysteresis, "{resolved:?}");
-    assert!((resolved.value - freed).abs() < SLACK, "{resolved:?} vs VmRSS {freed}");
+    // A sample may catch the pages being returned: at least what is left.
+    let resolved_at = freed - SLACK..=limit - hysteresis;
+    assert!(resolved_at.contains(&resolved.value), "{resolved:?} vs VmRSS {freed}");
     assert!(fired.value < limit && fired.at <= resolved.at, "{fired:?} {resolved:?}");
 
     // The monitor keeps them, and snapshots carry them as events.
