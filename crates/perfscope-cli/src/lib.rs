@@ -28,6 +28,7 @@
 //!
 //! assert!(!Diff::new(&base, &base, options).failed());
 //! ```
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bench_diff;

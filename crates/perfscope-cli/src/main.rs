@@ -1,5 +1,7 @@
 //! The `perfscope` command. Everything it does lives in the `perfscope_cli` library.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

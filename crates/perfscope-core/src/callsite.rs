@@ -1,5 +1,5 @@
-//! Callsites: the static identity of a measured function (or, later, a tracing span), each given
-//! a dense integer id on first use from a global append-only table.
+//! Callsites: the static identity of a measured function or a tracing span, each given a dense
+//! integer id on first use from a global append-only table.
 //!
 //! After the first call the hot path only does one relaxed load of the id: no lock, no hashing.
 

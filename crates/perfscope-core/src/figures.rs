@@ -1,5 +1,5 @@
-//! Figures that are not functions: gauges and counters from other sources (the process, and
-//! later the system monitor, pools, caches, queries), carried by the same [`snapshot()`] as
+//! Figures that are not functions: gauges and counters from other sources (the process, the
+//! system monitor, pools, caches, the query collector), carried by the same [`snapshot()`] as
 //! the functions' figures, so every reader (report, views, exporters) takes them from there.
 //!
 //! A source implements [`FigureSource`] and is [`register`]ed once; each snapshot asks every

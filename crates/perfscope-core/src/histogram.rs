@@ -129,8 +129,8 @@ impl AtomicHistogram {
     #[cold]
     #[inline(never)]
     fn record_cold(&self, value: u64) {
-        let index = bucket_of(value).min(BUCKETS - 1);
-        let octave = (index - LINEAR as usize) / SUB as usize;
+        let above = bucket_of(value) - LINEAR as usize;
+        let (octave, sub) = (above / SUB as usize, above % SUB as usize);
         let slot = &self.octaves[octave];
         let mut page = slot.load(Acquire);
         if page.is_null() {
@@ -148,7 +148,7 @@ impl AtomicHistogram {
             };
         }
         // SAFETY: published above or before, freed only with the histogram.
-        bump(unsafe { &(*page).0[(index - LINEAR as usize) % SUB as usize] });
+        bump(unsafe { &(*page).0[sub] });
     }
 
     /// Adds the counts into `into`.
@@ -159,7 +159,7 @@ impl AtomicHistogram {
     /// Adds the counts of buckets up to the one holding `max` (the largest value recorded, so
     /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
     pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
-        let last = bucket_of(max).min(BUCKETS - 1);
+        let last = bucket_of(max);
         for (i, b) in self.linear.iter().enumerate().take(last + 1) {
             let n = b.load(Relaxed);
             if n != 0 {
@@ -334,6 +334,23 @@ mod tests {
         assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
     }
 
+    /// With every octave allocated, each value still lands in its own octave's bucket (the
+    /// fast path indexes octaves by exponent: an index off by any amount hits another page).
+    #[test]
+    fn values_in_every_octave_land_in_their_own_buckets() {
+        let atomic = AtomicHistogram::new();
+        let values: Vec<u64> =
+            (7..64).flat_map(|e| [1u64 << e, (1u64 << e) + (3u64 << (e - 7))]).collect();
+        // Largest first: every octave exists before the small values take the fast path.
+        for &v in values.iter().rev().chain(&values) {
+            atomic.record(v);
+        }
+        let mut merged = Histogram::new();
+        atomic.add_to(&mut merged);
+        let twice: Vec<u64> = values.iter().chain(&values).copied().collect();
+        assert_eq!(merged, from(&twice));
+    }
+
     #[test]
     fn holds_buckets_only_up_to_the_highest_value() {
         assert_eq!(from(&[5, 3]).counts.len(), 6);
@@ -343,6 +360,13 @@ mod tests {
         atomic.add_to_up_to(&mut merged, 1_000);
         assert_eq!(merged.counts.len(), bucket_of(1_000) + 1);
         assert_eq!(merged, from(&[1_000]));
+        // The same below 128 (the linear buckets), the maximum's own bucket included.
+        let atomic = AtomicHistogram::new();
+        atomic.record(3);
+        atomic.record(5);
+        let mut merged = Histogram::new();
+        atomic.add_to_up_to(&mut merged, 5);
+        assert_eq!(merged, from(&[3, 5]));
     }
 
     #[test]

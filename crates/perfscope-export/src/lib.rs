@@ -74,6 +74,7 @@
 //!
 //! [`dashboard::dashboard_json`] builds `dashboards/perfscope.json`; regenerate it with
 //! `cargo run -p perfscope-export --bin perfscope-dashboard > dashboards/perfscope.json`.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod background;

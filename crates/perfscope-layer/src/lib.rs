@@ -23,6 +23,7 @@
 //!
 //! The layer composes with other layers (`fmt::layer()`), `EnvFilter` and per-layer filters
 //! (`perfscope_layer::layer().with_filter(...)`): it only sees the spans its filter enables.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod names;

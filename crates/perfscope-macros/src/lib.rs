@@ -24,6 +24,7 @@
 //!
 //! With the `off` feature (set through `perfscope/off`) the attribute still checks where it is
 //! used, then emits the function unchanged.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod attr;

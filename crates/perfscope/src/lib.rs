@@ -44,6 +44,7 @@
 //!
 //! A [`Report`] also renders as folded stacks, a flame graph SVG (feature `flamegraph`) and a
 //! self-contained HTML page.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bench;

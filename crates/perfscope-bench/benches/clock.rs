@@ -1,5 +1,5 @@
 //! Clock candidates side by side: the read perfscope uses, `quanta`, `minstant` and
-//! `std::time::Instant`. `cargo bench --bench clock`; figures in BENCHMARKS.md.
+//! `std::time::Instant`. `cargo bench -p perfscope-bench --bench clock`; figures in BENCHMARKS.md.
 
 use std::hint::black_box;
 

@@ -1,5 +1,5 @@
 //! Memory as a function of the number of calls, perfscope vs hotpath, in one process:
-//! `cargo bench --bench memory [-- CALLS]` (default 25,000,000 calls each). Prints resident
+//! `cargo bench -p perfscope-bench --bench memory [-- CALLS]` (default 25,000,000 calls each). Prints resident
 //! set size before and after; perfscope's stores are fixed-size per (thread, function), so its
 //! growth must not depend on the number of calls: the bench fails if perfscope's RSS grows by
 //! more than [`PERFSCOPE_MAX_GROWTH_MIB`] over all its calls, or at all over the second half.

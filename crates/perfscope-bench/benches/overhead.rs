@@ -1,6 +1,6 @@
 //! What `#[measure]` costs per call, side by side with its floor (two clock reads) and with
 //! the alternatives users would otherwise pick, all in one run:
-//! `cargo bench --bench overhead`. Figures and machine in BENCHMARKS.md.
+//! `cargo bench -p perfscope-bench --bench overhead`. Figures and machine in BENCHMARKS.md.
 
 use std::future::Future;
 use std::hint::black_box;
