@@ -367,6 +367,11 @@ mod tests {
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 5);
         assert_eq!(merged, from(&[3, 5]));
+        // And with the maximum in the first bucket past them (128).
+        atomic.record(128);
+        let mut merged = Histogram::new();
+        atomic.add_to_up_to(&mut merged, 128);
+        assert_eq!(merged, from(&[3, 5, 128]));
     }
 
     #[test]

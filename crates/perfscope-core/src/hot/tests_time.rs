@@ -96,6 +96,7 @@ fn find<const N: usize>(callsites: [&'static Callsite; N]) -> [CallsiteSnapshot;
 const MS: Duration = Duration::from_millis(1);
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn busy_self_total_and_edge_times_lie_between_the_times_inside_and_around_each_call() {
     callsites!(A, B, C);
     // a { 2 ms; b { 3 ms | 1 ms }; c { 1 ms } }, twice.
@@ -147,6 +148,7 @@ fn busy_self_total_and_edge_times_lie_between_the_times_inside_and_around_each_c
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn the_longest_call_over_threads_is_the_max_not_a_sum() {
     callsites!(X);
     let (slow, fast) =
@@ -175,6 +177,7 @@ fn the_longest_call_over_threads_is_the_max_not_a_sum() {
 /// call tree still add up to the root call's time (the region past the stack is the self time
 /// of its outermost call). Here r fills the stack and d and e run past it.
 #[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn self_time_past_the_frame_stack_still_adds_up_to_the_root_call() {
     callsites!(R, D, E);
     fn r(n: usize, leaf: &mut (Bounds, Bounds)) {
