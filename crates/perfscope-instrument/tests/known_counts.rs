@@ -65,7 +65,7 @@ fn a_level_s_counts_and_hit_ratio() {
     // loader answers. A loader's error is counted as one.
     let multi = MultiLevelCache::new("known_down", Cache::builder().max_capacity(10), Down);
     let loaded = multi.get_with(&"k".to_string(), || Ok::<_, std::io::Error>("v".to_string()));
-    assert_eq!(loaded.unwrap(), "v");
+    assert_eq!(loaded.ok().as_deref(), Some("v"));
     let failed = multi.get_with(&"e".to_string(), || Err(std::io::Error::other("no")));
     assert!(failed.is_err(), "{failed:?}");
     let stats = multi.stats();
@@ -78,14 +78,15 @@ fn a_level_s_counts_and_hit_ratio() {
 }
 
 fn a_pool_s_waits_and_timeouts() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
     let config = PoolConfig { runtime: Some(deadpool::Runtime::Tokio1), ..PoolConfig::new(1) };
     let pool = InstrumentedPool::new("known", Pool::from_config(&config));
     let of = |name| now(name, &[("pool", "known")]);
     let timeout = Duration::from_millis(40);
     let timed = runtime.block_on(async {
-        pool.pool().add(7).await.map_err(|(_, e)| e).unwrap();
-        let held = pool.get().await.unwrap();
+        pool.pool().add(7).await.map_err(|(_, e)| e).expect("room for one");
+        let held = pool.get().await.expect("the one object");
         let start = Instant::now();
         for _ in 0..2 {
             let waited = pool.timeout_get(Some(timeout)).await;
@@ -147,10 +148,10 @@ fn past_the_caps_caches_and_pools_are_summed_under_other() {
     let late = [InstrumentedPool::new("late_a", Pool::from(vec![1, 2])), {
         InstrumentedPool::new("late_b", Pool::from(vec![3]))
     }];
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
     runtime.block_on(async {
         for pool in &late {
-            drop(pool.get().await.unwrap());
+            drop(pool.get().await.expect("an object"));
         }
     });
     let other = [("pool", OTHER)];
