@@ -276,9 +276,7 @@ impl Histogram {
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &Histogram) {
-        if other.counts.len() > self.counts.len() {
-            self.counts.resize(other.counts.len(), 0);
-        }
+        self.counts.resize(self.counts.len().max(other.counts.len()), 0);
         for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
             *a += *b;
         }
@@ -349,6 +347,20 @@ mod tests {
         atomic.add_to(&mut merged);
         let twice: Vec<u64> = values.iter().chain(&values).copied().collect();
         assert_eq!(merged, from(&twice));
+    }
+
+    #[test]
+    fn buckets_and_debug_show_what_was_counted() {
+        let h = from(&[3, 5, 5, 200]);
+        let (low, width) = bucket_range(bucket_of(200));
+        assert_eq!((low, width), (200, 2));
+        let buckets: Vec<_> = h.buckets().collect();
+        assert_eq!(buckets, [(3, 1, 1), (5, 1, 2), (200, 2, 1)]);
+        let debug = "Histogram { count: 4, p50: Some(5), p99: Some(201) }";
+        assert_eq!(format!("{h:?}"), debug);
+        let atomic = AtomicHistogram::new();
+        [3, 5, 5, 200].into_iter().for_each(|v| atomic.record(v));
+        assert_eq!(format!("{atomic:?}"), debug);
     }
 
     #[test]
