@@ -435,6 +435,30 @@ mod tests {
     }
 
     #[test]
+    fn each_verdict_reads_as_documented() {
+        let described = [
+            Verdict::Regressed,
+            Verdict::Improved,
+            Verdict::Unchanged,
+            Verdict::BelowFloor,
+            Verdict::TooNoisy,
+            Verdict::Removed,
+            Verdict::Added,
+        ]
+        .map(Verdict::describe);
+        let expected = [
+            "regressed",
+            "improved",
+            "unchanged",
+            "unchanged (below floor)",
+            "too noisy to tell",
+            "removed",
+            "added",
+        ];
+        assert_eq!(described, expected);
+    }
+
+    #[test]
     fn a_rerun_of_the_same_build_is_unchanged() {
         let base = noisy(100_000.0, 0.03, 15, 1);
         let rerun = noisy(100_000.0, 0.03, 15, 2);
