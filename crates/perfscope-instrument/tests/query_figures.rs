@@ -162,3 +162,101 @@ fn past_the_cap_statements_count_under_other() {
     assert_eq!(first.calls, 2);
     assert_eq!(figure(CALLS_TOTAL, OTHER, None).map(|n| n >= 5.0), Some(true));
 }
+
+/// The slow-statement events of a collector whose statements contain `table`.
+fn slow_events(table: &str) -> Vec<perfscope_core::figures::Event> {
+    perfscope_core::snapshot()
+        .events
+        .into_iter()
+        .filter(|e| e.section == "query")
+        .filter(|e| e.labels.iter().any(|(k, v)| k == "statement" && v.contains(table)))
+        .collect()
+}
+
+#[test]
+fn slow_statement_events_say_their_figures_and_the_32_most_recent_stay() {
+    let config = Config { slow_threshold: Duration::from_millis(100), ..Config::default() };
+    let queries = QueryCollector::with_config(config);
+    for id in 0..40_u64 {
+        let sql = format!("SELECT * FROM slow_events_kept WHERE id = {id}");
+        statement(&queries, &sql, Duration::from_millis(100 + id), id, 2);
+    }
+    let events = slow_events("slow_events_kept");
+    assert_eq!(events.len(), 32);
+    let first = &events[0];
+    assert!(first.labels.iter().any(|(k, v)| k == "statement" && v.ends_with("id = 8")));
+    assert_eq!(first.value, Some(0.108));
+    assert_eq!(first.subject, DURATION_SECONDS_TOTAL);
+    assert_eq!(
+        first.message,
+        "slow query: 108.0 ms (threshold 100.0 ms), 8 rows returned, 2 affected: \
+         SELECT * FROM slow_events_kept WHERE id = 8"
+    );
+    let last = events.last().unwrap();
+    assert!(last.labels.iter().any(|(k, v)| k == "statement" && v.ends_with("id = 39")));
+    // The log keeps the default 20, slowest first.
+    let slow = queries.slow_queries();
+    assert_eq!(slow.len(), 20);
+    assert_eq!(slow[0].elapsed, Duration::from_millis(139));
+    assert_eq!(slow[19].elapsed, Duration::from_millis(120));
+}
+
+#[test]
+fn the_default_config_and_what_debug_shows() {
+    let config = Config::default();
+    assert_eq!((config.slow_threshold, config.slow_log_len), (Duration::from_millis(100), 20));
+    let shown = format!("{:?}", QueryCollector::default());
+    assert!(
+        shown.starts_with("QueryCollector") && shown.contains("slow_threshold: 100ms"),
+        "{shown}"
+    );
+}
+
+/// What sqlx's events carry reaches the collector through its layer: the statement (or the
+/// summary when the statement is empty), rows as unsigned or signed integers, the elapsed
+/// seconds; failure events are errors; events of other targets, and the collector's own
+/// `EXPLAIN`s, are not statements.
+#[test]
+fn the_layer_reads_sqlx_s_events() {
+    use perfscope_instrument::queries::ERROR_TARGET;
+    use tracing_subscriber::prelude::*;
+
+    let queries = QueryCollector::new();
+    let subscriber = tracing_subscriber::registry().with(queries.layer());
+    tracing::subscriber::with_default(subscriber, || {
+        for id in [1, 2] {
+            let summary = format!("SELECT * FROM layer_read WHERE id = {id}");
+            tracing::debug!(target: "sqlx::query", summary, db.statement = "",
+                rows_affected = 0_u64, rows_returned = 2_u64, elapsed_secs = 0.25);
+        }
+        tracing::debug!(target: "sqlx::query", summary = "UPDATE layer_read",
+            db.statement = "UPDATE layer_read SET n = 1 WHERE id = 3",
+            rows_affected = 3_i64, rows_returned = -1_i64, elapsed_secs = 0.75);
+        tracing::debug!(target: "sqlx::query", summary = "x",
+            db.statement = ?"DELETE FROM layer_read WHERE id = 4", elapsed_secs = 0.125);
+        tracing::trace!(target: ERROR_TARGET, error = "constraint",
+            db.statement = "DELETE FROM layer_read WHERE id = 5");
+        tracing::debug!(target: "sqlx::query::other", summary = "SELECT 1 FROM layer_read",
+            elapsed_secs = 1.0);
+        tracing::debug!(target: "sqlx::query", summary = "EXPLAIN",
+            db.statement = "/* perfscope */ EXPLAIN QUERY PLAN SELECT 2 FROM layer_read",
+            elapsed_secs = 1.0);
+        tracing::debug!(target: "sqlx::query", summary = "  ", db.statement = "  ");
+    });
+    let stats = queries.fingerprints();
+    let read: Vec<(&str, u64, u64, u64, u64, Duration)> = stats
+        .iter()
+        .map(|s| {
+            let (n, c, e) = (s.normalized.as_str(), s.calls, s.errors);
+            (n, c, e, s.rows_returned, s.rows_affected, s.total)
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("UPDATE layer_read SET n = ? WHERE id = ?", 1, 0, 0, 3, Duration::from_millis(750)),
+            ("SELECT * FROM layer_read WHERE id = ?", 2, 0, 4, 0, Duration::from_millis(500)),
+            ("DELETE FROM layer_read WHERE id = ?", 1, 1, 0, 0, Duration::from_millis(125)),
+        ]
+    );
+}
