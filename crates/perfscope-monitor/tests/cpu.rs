@@ -15,6 +15,15 @@ use std::time::Duration;
 use perfscope_monitor::{Monitor, names::NODE_CPU_USAGE_RATIO};
 use support::{allowed_cpus, busy_shares, intervals, pin_to, proc_stat};
 
+/// Stops the spinner when dropped, also when an assertion panics (the scope would wait for it).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The time-weighted mean of the samples after `first` up to `last`, and the lowest sample.
 fn weighted(points: &[(f64, f64)], first: f64, last: f64) -> (f64, f64) {
     let samples = intervals(points, first, last);
@@ -49,6 +58,7 @@ fn usage_follows_a_pinned_busy_thread_and_agrees_with_proc_stat() {
                 std::hint::spin_loop();
             }
         });
+        let _stop = StopOnDrop(stop);
         assert!(is_pinned.recv().expect("the spinner starts"), "pinned to cpu {cpu}");
         // Sample n + 2 began after sample n + 1 ended, so after the spinner started.
         let n = monitor.samples();
@@ -62,7 +72,6 @@ fn usage_follows_a_pinned_busy_thread_and_agrees_with_proc_stat() {
             .map(|i| monitor.history(NODE_CPU_USAGE_RATIO, &[("cpu", &i.to_string())]))
             .collect();
         let after = proc_stat();
-        stop.store(true, Ordering::Relaxed);
         let last = total.last().expect("a point").0;
         (total, per_core, first, last, before, after)
     });
