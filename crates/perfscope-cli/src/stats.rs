@@ -198,7 +198,8 @@ mod tests {
 
     #[test]
     fn spreads_and_ratios_at_zero() {
-        assert!(relative_spread(&[0.0, 0.0, 1.0]).is_nan(), "median 0");
+        // Median 0: no relative spread, even though the values do spread (MAD 1).
+        assert!(relative_spread(&[-1.0, 0.0, 5.0]).is_nan());
         // Median −2, deviations 1 0 1, MAD 1: the spread is relative to |median|.
         assert_eq!(relative_spread(&[-1.0, -2.0, -3.0]), 1.0);
         assert_eq!(relative_spread(&[1.0, 2.0, 3.0]), 1.0);
