@@ -25,6 +25,8 @@ mod spans;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_paths;
+#[cfg(test)]
 mod tests_time;
 
 pub(crate) use calls::{Entry, pop_poll, pop_sync, push, record_call, record_cancelled};

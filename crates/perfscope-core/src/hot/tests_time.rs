@@ -25,7 +25,7 @@ macro_rules! callsites {
 }
 
 /// Busy-waits for `d` (on the thread's clock, so preemption only lengthens it).
-fn spin(d: Duration) {
+pub(super) fn spin(d: Duration) {
     let start = Instant::now();
     while start.elapsed() < d {
         std::hint::spin_loop();
@@ -34,9 +34,9 @@ fn spin(d: Duration) {
 
 /// The time measured inside and around one call: `inner <= figure <= outer`.
 #[derive(Debug, Clone, Copy, Default)]
-struct Bounds {
-    inner: u64,
-    outer: u64,
+pub(super) struct Bounds {
+    pub inner: u64,
+    pub outer: u64,
 }
 
 impl std::ops::Add for Bounds {
@@ -48,13 +48,13 @@ impl std::ops::Add for Bounds {
 
 impl Bounds {
     /// The bounds of the longest of several calls.
-    fn longest(calls: &[Bounds]) -> Bounds {
+    pub fn longest(calls: &[Bounds]) -> Bounds {
         let inner = calls.iter().map(|b| b.inner).max().unwrap_or(0);
         Bounds { inner, outer: calls.iter().map(|b| b.outer).max().unwrap_or(0) }
     }
 
     /// The bounds of the shortest of several calls.
-    fn shortest(calls: &[Bounds]) -> Bounds {
+    pub fn shortest(calls: &[Bounds]) -> Bounds {
         let inner = calls.iter().map(|b| b.inner).min().unwrap_or(0);
         Bounds { inner, outer: calls.iter().map(|b| b.outer).min().unwrap_or(0) }
     }
@@ -62,14 +62,14 @@ impl Bounds {
     /// Asserts `inner <= ns <= outer`, with 1% + 2 µs for the two clocks' rates (perfscope's
     /// ticks against `Instant`) and their reads.
     #[track_caller]
-    fn holds(self, what: &str, ns: u64) {
+    pub fn holds(self, what: &str, ns: u64) {
         let (lo, hi) = (self.inner as f64 * 0.99 - 2e3, self.outer as f64 * 1.01 + 2e3);
         assert!((lo..=hi).contains(&(ns as f64)), "{what}: {ns} ns not in {self:?}");
     }
 }
 
 /// One measured call of `callsite` around `body`, with the time inside and around it.
-fn measured(callsite: &'static Callsite, body: impl FnOnce()) -> Bounds {
+pub(super) fn measured(callsite: &'static Callsite, body: impl FnOnce()) -> Bounds {
     let around = Instant::now();
     let guard = enter(callsite);
     let inside = Instant::now();
@@ -79,13 +79,13 @@ fn measured(callsite: &'static Callsite, body: impl FnOnce()) -> Bounds {
     Bounds { inner, outer: around.elapsed().as_nanos() as u64 }
 }
 
-fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(super) fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::spawn(f).join().expect("the calls do not panic")
 }
 
 /// The callsites' figures, from one snapshot (the clock's rate is refined as the process runs,
 /// so two snapshots may convert the same ticks to nanoseconds a little differently).
-fn find<const N: usize>(callsites: [&'static Callsite; N]) -> [CallsiteSnapshot; N] {
+pub(super) fn find<const N: usize>(callsites: [&'static Callsite; N]) -> [CallsiteSnapshot; N] {
     let snap = snapshot();
     callsites.map(|callsite| {
         let found = snap.callsites.iter().find(|c| c.id == callsite.id());
@@ -93,7 +93,7 @@ fn find<const N: usize>(callsites: [&'static Callsite; N]) -> [CallsiteSnapshot;
     })
 }
 
-const MS: Duration = Duration::from_millis(1);
+pub(super) const MS: Duration = Duration::from_millis(1);
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
@@ -202,6 +202,8 @@ fn self_time_past_the_frame_stack_still_adds_up_to_the_root_call() {
     e.holds("e busy", se.busy_ns);
     assert_eq!(se.self_ns, 0);
     leaf.holds("d self", sd.self_ns);
+    leaf.holds("d max", sd.max_ns);
+    e.holds("e max", se.max_ns);
     // Every frame of r subtracted its child: r's self time is the root's time less the leaf's.
     let self_total = sr.self_ns + sd.self_ns + se.self_ns;
     root.holds("self times of the whole tree", self_total);
