@@ -121,9 +121,7 @@ fn pop_sync_cold(entry: Entry, end: u64, panicked: bool) {
 #[inline(never)]
 fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64) -> Exit {
     if entry.start == 0
-        && let Some(at) = (0..local.depth)
-            .rev()
-            .find(|&i| local.frames[i].tag == 0 && local.frames[i].callsite == entry.id)
+        && let Some(at) = (0..local.depth).rev().find(|&i| local.frames[i].is_call_of(entry.id))
     {
         let frame = remove_frame(local, at, end, is_poll, calls);
         return Exit { start: frame.start, end, slot: Some(frame.slot) };

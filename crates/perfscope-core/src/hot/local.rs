@@ -30,6 +30,13 @@ pub(super) struct Frame {
     pub alloc_tracked: bool,
 }
 
+impl Frame {
+    /// The frame of a `#[measure]` call or poll of callsite `id` (not an entered span's).
+    pub fn is_call_of(&self, id: u32) -> bool {
+        self.tag == 0 && self.callsite == id
+    }
+}
+
 /// Allocation counters of a frame, kept beside the frames so the untracked path never touches
 /// them.
 #[derive(Clone, Copy)]
