@@ -246,3 +246,69 @@ fn a_burst_on_a_private_loopback_is_an_anomaly_of_known_size() {
     let test = "a_burst_on_a_private_loopback_is_an_anomaly_of_known_size";
     print!("{}", run_in_namespaces(test, "burst", &["--net"], "ip link set lo up"));
 }
+
+/// `/proc/stat` with every field of `cpu` lines at a fixed width, so that each rewrite has
+/// the same length: `(user, idle)` ticks for the whole host, then for each core.
+fn stat_text(host: (u64, u64), cores: &[(u64, u64)]) -> String {
+    let line = |name: &str, (user, idle): (u64, u64)| {
+        format!("{name:<5} {user:>10} 0 0 {idle:>10} 0 0 0 0 0 0\n")
+    };
+    let mut text = line("cpu", host);
+    for (i, core) in cores.iter().enumerate() {
+        text.push_str(&line(&format!("cpu{i}"), *core));
+    }
+    text.push_str("intr 0\nctxt 0\nbtime 1700000000\nprocesses 1\nprocs_running 1\n");
+    text
+}
+
+/// CPU usage from counters the test writes itself: `/proc/stat` is a file of the test's (a
+/// bind mount in a mount namespace of its own). Between two readings the host's busy ticks
+/// grow by 250 of 1000, core 0's by 100 of 500 and core 1's by 150 of 500: the monitor must
+/// read exactly 0.25, 0.2 and 0.3, on any host, however loaded.
+#[test]
+fn cpu_usage_is_the_busy_share_of_the_proc_stat_deltas() {
+    if std::env::var(CASE).as_deref() == Ok("stat") {
+        let write = |text: String| {
+            // Same length every time, one write, no truncation: a reader sees one or the other.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/proc/stat")
+                .expect("the fake /proc/stat");
+            std::io::Write::write_all(&mut file, text.as_bytes()).expect("written");
+        };
+        let before = stat_text((1000, 1000), &[(500, 500), (500, 500)]);
+        let after = stat_text((1250, 1750), &[(600, 900), (650, 850)]);
+        assert_eq!(before.len(), after.len());
+        write(before);
+        let monitor = Monitor::builder()
+            .with_interval(Duration::from_millis(200))
+            .with_function_analysis(false)
+            .start()
+            .expect("the monitor starts");
+        // Two samples began after the write: both read the same counters.
+        assert!(monitor.wait_for_samples(3, Duration::from_secs(30)));
+        write(after);
+        let n = monitor.samples();
+        assert!(monitor.wait_for_samples(n + 3, Duration::from_secs(30)));
+        for (labels, share) in [(&[][..], 0.25), (&[("cpu", "0")][..], 0.2), (&[("cpu", "1")], 0.3)]
+        {
+            let points = monitor.history(NODE_CPU_USAGE_RATIO, labels);
+            // Zero until a sample reads the new counters; then the share (sysinfo keeps it
+            // while no tick passes).
+            let moved: Vec<f64> = points.iter().map(|p| p.1).filter(|v| *v != 0.0).collect();
+            assert!(!moved.is_empty() && points[0].1 == 0.0, "{labels:?}: {points:?}");
+            assert!(moved.iter().all(|v| (v - share).abs() < 1e-6), "{labels:?}: {points:?}");
+        }
+        println!("case stat passed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("perfscope-stat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let fake = dir.join("stat");
+    std::fs::write(&fake, stat_text((0, 0), &[(0, 0), (0, 0)])).expect("the fake /proc/stat");
+    let setup = format!("mount --bind '{}' /proc/stat", fake.display());
+    let test = "cpu_usage_is_the_busy_share_of_the_proc_stat_deltas";
+    let out = run_in_namespaces(test, "stat", &["--mount"], &setup);
+    let _ = std::fs::remove_dir_all(&dir);
+    print!("{out}");
+}
