@@ -30,7 +30,7 @@ pub fn bucket_of(value: u64) -> usize {
     if value < LINEAR {
         return value as usize;
     }
-    let exp = 63 - value.leading_zeros(); // >= 7
+    let exp = value.ilog2(); // >= 7
     if exp >= MAX_EXP {
         return BUCKETS - 1;
     }
@@ -107,7 +107,7 @@ impl AtomicHistogram {
             bump(unsafe { self.linear.get_unchecked(value as usize) });
             return;
         }
-        let exp = 63 - value.leading_zeros(); // >= 7
+        let exp = value.ilog2(); // >= 7
         let octave = (exp - 7) as usize;
         if octave < OCTAVES {
             // Acquire: the owning thread published the page itself, but `record` is safe to
