@@ -197,6 +197,21 @@ mod tests {
     }
 
     #[test]
+    fn the_resampler_is_xorshift64_star_from_its_seed() {
+        // xorshift64* (Vigna: x ^= x >> 12, x ^= x << 25, x ^= x >> 27, times
+        // 0x2545F4914F6CDD1D), top 31 bits: the first draws from the seed, computed apart from
+        // the published algorithm.
+        let draws = |n: usize| {
+            let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+            (0..6).map(|_| rng.below(n)).collect::<Vec<_>>()
+        };
+        let top =
+            [1_454_299_909, 1_601_010_478, 84_930_582, 1_266_907_686, 2_130_305_516, 604_975_718];
+        assert_eq!(draws(1 << 31), top);
+        assert_eq!(draws(1_000), [909, 478, 582, 686, 516, 718]);
+    }
+
+    #[test]
     fn spreads_and_ratios_at_zero() {
         // Median 0: no relative spread, even though the values do spread (MAD 1).
         assert!(relative_spread(&[-1.0, 0.0, 5.0]).is_nan());
