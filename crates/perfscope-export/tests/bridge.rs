@@ -163,3 +163,53 @@ fn allocations_are_exported_with_perfscopes_counting_allocator() {
     assert_eq!(counter(&found, families::ALLOCATIONS), 100);
     assert_eq!(counter(&found, families::ALLOC_BYTES), 100_000);
 }
+
+#[perfscope::measure]
+fn synced_in_the_background() {}
+
+#[test]
+fn an_installed_bridge_syncs_by_itself_until_stopped() {
+    let shown = format!("{:?}", bridge());
+    assert_eq!(
+        shown,
+        r#"BridgeBuilder { max_functions: 1000, sync_every: 1s, recorder: "global" }"#
+    );
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let builder = bridge()
+        .with_recorder(recorder)
+        .with_sync_every(Duration::from_millis(20))
+        .with_max_functions(50);
+    let shown = format!("{builder:?}");
+    assert_eq!(
+        shown,
+        r#"BridgeBuilder { max_functions: 50, sync_every: 20ms, recorder: "given" }"#
+    );
+    let bridge = builder.install().expect("the sync thread starts");
+    let shown = format!("{bridge:?}");
+    assert_eq!(shown, r#"Bridge { recorder: "given", sync_every: 20ms, running: true }"#);
+
+    // No sync_now: the bridge's thread copies the call within a few periods.
+    synced_in_the_background();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let found = loop {
+        let found = find(&snapshotter, "bridge::synced_in_the_background");
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "never synced in the background");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(counter(&found, families::CALLS), 1);
+
+    // Stopped, it copies nothing until asked.
+    bridge.stop();
+    assert!(format!("{bridge:?}").ends_with("running: false }"), "{bridge:?}");
+    synced_in_the_background();
+    std::thread::sleep(Duration::from_millis(100));
+    let found = find(&snapshotter, "bridge::synced_in_the_background");
+    assert_eq!(counter(&found, families::CALLS), 0);
+    bridge.sync_now();
+    let found = find(&snapshotter, "bridge::synced_in_the_background");
+    assert_eq!(counter(&found, families::CALLS), 1);
+}

@@ -33,11 +33,40 @@ pub struct Known {
     pub child_seconds: f64,
 }
 
+/// Bounds on a figure in seconds, `(at least, at most)`.
+pub type Bounds = (f64, f64);
+
 impl Known {
-    /// The parent's self time: its calls' time without its child's.
-    pub fn parent_self_seconds(&self) -> f64 {
-        self.parent_seconds - self.child_seconds
+    /// `spin`'s time: at least what its calls spun inside their frames, at most what the test
+    /// timed around them (however loaded the machine: a preempted call is longer in both).
+    pub fn spin_bounds(&self) -> Bounds {
+        (self.calls as f64 * SPIN.as_secs_f64(), self.seconds)
     }
+
+    /// `parent`'s busy time: its own spinning and its child's, at most what the test timed.
+    pub fn parent_busy_bounds(&self) -> Bounds {
+        let spun = self.parent_calls as f64 * (PARENT_OWN + SPIN).as_secs_f64();
+        (spun, self.parent_seconds)
+    }
+
+    /// `parent`'s self time: at least its own spinning, at most its calls' time without what
+    /// its child spun.
+    pub fn parent_self_bounds(&self) -> Bounds {
+        let calls = self.parent_calls as f64;
+        let child_spun = calls * SPIN.as_secs_f64();
+        (calls * PARENT_OWN.as_secs_f64(), self.parent_seconds - child_spun)
+    }
+
+    /// `child`'s time: at least what it spun, at most what the parent timed around it.
+    pub fn child_bounds(&self) -> Bounds {
+        (self.parent_calls as f64 * SPIN.as_secs_f64(), self.child_seconds)
+    }
+}
+
+/// Whether `value` is within `bounds`, each widened by `precision` (a share: 0.01 covers the
+/// latency histogram's buckets and the clock's conversion of ticks to seconds).
+pub fn within(value: f64, (low, high): Bounds, precision: f64) -> bool {
+    value >= low * (1.0 - precision) && value <= high * (1.0 + precision)
 }
 
 fn spin_for(duration: Duration) {
@@ -119,9 +148,4 @@ pub fn run(calls: u64, known: &mut Known) {
         known.child_seconds += child.as_secs_f64();
         known.parent_calls += 1;
     }
-}
-
-/// Whether `value` is within `share` (e.g. 0.05) of `expected`.
-pub fn near(value: f64, expected: f64, share: f64) -> bool {
-    (value - expected).abs() <= expected.abs() * share
 }
