@@ -177,12 +177,22 @@ fn slow_events(table: &str) -> Vec<perfscope_core::figures::Event> {
 fn slow_statement_events_say_their_figures_and_the_32_most_recent_stay() {
     let config = Config { slow_threshold: Duration::from_millis(100), ..Config::default() };
     let queries = QueryCollector::with_config(config);
+    let unix_ms = || {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        u64::try_from(since.expect("after 1970").as_millis()).expect("in range")
+    };
+    let before = unix_ms();
     for id in 0..40_u64 {
         let sql = format!("SELECT * FROM slow_events_kept WHERE id = {id}");
         statement(&queries, &sql, Duration::from_millis(100 + id), id, 2);
     }
+    let after = unix_ms();
     let events = slow_events("slow_events_kept");
     assert_eq!(events.len(), 32);
+    let slow = queries.slow_queries();
+    let at: Vec<u64> =
+        events.iter().map(|e| e.at_unix_ms).chain(slow.iter().map(|q| q.at_unix_ms)).collect();
+    assert!(at.iter().all(|at| (before..=after).contains(at)), "{before}..={after}: {at:?}");
     let first = &events[0];
     assert!(first.labels.iter().any(|(k, v)| k == "statement" && v.ends_with("id = 8")));
     assert_eq!(first.value, Some(0.108));
