@@ -276,10 +276,13 @@ fn cpu_usage_is_the_busy_share_of_the_proc_stat_deltas() {
                 .expect("the fake /proc/stat");
             std::io::Write::write_all(&mut file, text.as_bytes()).expect("written");
         };
-        let before = stat_text((1000, 1000), &[(500, 500), (500, 500)]);
-        let after = stat_text((1250, 1750), &[(600, 900), (650, 850)]);
-        assert_eq!(before.len(), after.len());
-        write(before);
+        // Step i: the host's busy ticks grow by 250 of 1000 a step, the cores' by 100 and 150
+        // of 500.
+        let stat_at = |i: u64| {
+            let cores = [(500 + 100 * i, 500 + 400 * i), (500 + 150 * i, 500 + 350 * i)];
+            stat_text((1000 + 250 * i, 1000 + 750 * i), &cores)
+        };
+        write(stat_at(0));
         let monitor = Monitor::builder()
             .with_interval(Duration::from_millis(200))
             .with_function_analysis(false)
@@ -287,11 +290,22 @@ fn cpu_usage_is_the_busy_share_of_the_proc_stat_deltas() {
             .expect("the monitor starts");
         // Two samples began after the write: both read the same counters.
         assert!(monitor.wait_for_samples(3, Duration::from_secs(30)));
-        write(after);
-        let n = monitor.samples();
-        assert!(monitor.wait_for_samples(n + 3, Duration::from_secs(30)));
-        for (labels, share) in [(&[][..], 0.25), (&[("cpu", "0")][..], 0.2), (&[("cpu", "1")], 0.3)]
-        {
+        let series: [&[(&str, &str)]; 3] = [&[], &[("cpu", "0")], &[("cpu", "1")]];
+        for step in 1..=5 {
+            // Written between two samples, unless the test was held up past the next one's
+            // start: then sysinfo's process refresh reads the cores' new counters and the
+            // next CPU refresh sees no tick pass on them (zero). A later step sets it right.
+            write(stat_at(step));
+            let n = monitor.samples();
+            assert!(monitor.wait_for_samples(n + 3, Duration::from_secs(30)));
+            let moved = |labels: &[(&str, &str)]| {
+                monitor.history(NODE_CPU_USAGE_RATIO, labels).iter().any(|p| p.1 != 0.0)
+            };
+            if series.iter().all(|labels| moved(labels)) {
+                break;
+            }
+        }
+        for (labels, share) in series.into_iter().zip([0.25, 0.2, 0.3]) {
             let points = monitor.history(NODE_CPU_USAGE_RATIO, labels);
             // Zero until a sample reads the new counters; then the share (sysinfo keeps it
             // while no tick passes).
