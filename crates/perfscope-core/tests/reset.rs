@@ -8,12 +8,17 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use perfscope_core::{Callsite, CallsiteName, Kind, enter, reset, snapshot};
+use std::future::Future;
+use std::task::{Context, Waker};
+
+use perfscope_core::{Callsite, CallsiteName, Kind, enter, instrument, reset, snapshot};
 
 static X: Callsite =
     Callsite::new(CallsiteName::Static("x"), Kind::Sync, module_path!(), file!(), line!());
 static Y: Callsite =
     Callsite::new(CallsiteName::Static("y"), Kind::Sync, module_path!(), file!(), line!());
+static F: Callsite =
+    Callsite::new(CallsiteName::Static("f"), Kind::Async, module_path!(), file!(), line!());
 static Z: Callsite =
     Callsite::new(CallsiteName::Static("z"), Kind::Sync, module_path!(), file!(), line!());
 
@@ -72,4 +77,14 @@ fn a_reset_forgets_every_figure_and_later_calls_count_from_zero() {
     );
     drop(orders);
     live.join().expect("no panic");
+
+    // A future polled before a reset and dropped after it: a cancellation with no poll since
+    // the reset, still shown.
+    let mut future = Box::pin(instrument(&F, std::future::pending::<()>()));
+    assert!(future.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    reset();
+    drop(future);
+    let snap = snapshot();
+    let f = snap.callsites.iter().find(|c| c.id == F.id()).expect("the cancellation is shown");
+    assert_eq!((f.calls, f.polls, f.cancelled, f.busy_ns), (0, 0, 1, 0));
 }

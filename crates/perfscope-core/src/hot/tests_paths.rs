@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::tests_time::{Bounds, MS, find, measured, on_own_thread, spin};
-use crate::{Callsite, instrument};
+use crate::{Callsite, clock, instrument, span};
 
 macro_rules! callsites {
     ($kind:ident: $($name:ident),+) => {
@@ -185,4 +185,58 @@ fn calls_after_the_threads_store_is_flushed_keep_their_figures() {
     (done.wall + unwound.wall).holds("async wall", u.total_ns);
     Bounds::longest(&[done.wall, unwound.wall]).holds("async max", u.max_ns);
     assert_eq!((v.calls, v.polls, v.cancelled), (0, 1, 1));
+}
+
+/// A poll that enters a span and returns with it still entered: the poll's frame is taken
+/// from under the span's, and the span adopts what runs until it exits.
+#[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
+fn a_poll_that_leaves_a_span_entered_is_timed_from_under_it() {
+    callsites!(Async: F);
+    callsites!(Span: S);
+    callsites!(Sync: C);
+    let (poll, later) = on_own_thread(|| {
+        let created = clock::now();
+        let mut future = Box::pin(instrument(
+            &F,
+            std::future::poll_fn(|_| {
+                spin(MS);
+                span::enter(S.id(), 7, true);
+                Poll::Ready(())
+            }),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        let poll = measured_poll(|| assert!(future.as_mut().poll(&mut cx).is_ready()));
+        assert_eq!(super::depth(), 1, "the span's frame is left");
+        let later = measured(&C, || spin(2 * MS));
+        span::exit(7);
+        span::close(S.id(), created);
+        (Bounds { inner: 1_000_000, outer: poll }, later)
+    });
+    let [f, s, c] = find([&F, &S, &C]);
+    assert_eq!((f.calls, f.polls, s.calls, c.calls), (1, 1, 1, 1));
+    poll.holds("f busy", f.busy_ns);
+    poll.holds("f wall", f.total_ns);
+    // c ran inside the span, which was entered inside f's poll.
+    let edge = s.children.iter().find(|e| e.id == c.id).expect("s -> c");
+    assert_eq!(edge.calls, 1);
+    later.holds("s -> c", edge.busy_ns);
+    assert!(f.children.iter().all(|e| e.id != c.id), "{f:?}");
+}
+
+/// A span entered and exited but not closed yet has busy time and no call: it is shown.
+#[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
+fn a_span_not_closed_yet_is_shown_with_its_busy_time() {
+    callsites!(Span: O);
+    let entered = on_own_thread(|| {
+        let start = std::time::Instant::now();
+        span::enter(O.id(), 9, true);
+        spin(MS);
+        span::exit(9);
+        Bounds { inner: 1_000_000, outer: start.elapsed().as_nanos() as u64 }
+    });
+    let [o] = find([&O]);
+    assert_eq!((o.calls, o.polls, o.cancelled), (0, 0, 0));
+    entered.holds("busy", o.busy_ns);
 }
