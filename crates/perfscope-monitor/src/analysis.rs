@@ -253,6 +253,17 @@ mod tests {
     }
 
     #[test]
+    fn an_exact_line_at_epoch_times_has_its_exact_slope() {
+        // A leak of 2 kB/s at epoch-sized times and a level of 1e9: centring keeps the
+        // products small, so the slope comes out exact to a few parts in 1e12.
+        let points: Vec<(f64, f64)> =
+            (0..600).map(|i| (1.75e9 + f64::from(i) * 0.2, 1e9 + 400.0 * f64::from(i))).collect();
+        let t = trend(&points).unwrap();
+        assert!((t.slope - 2000.0).abs() < 1e-6, "slope {}", t.slope);
+        assert!((t.now - (1e9 + 400.0 * 599.0)).abs() < 1e-2, "now {}", t.now);
+    }
+
+    #[test]
     fn noise_is_flat_and_a_fall_is_falling() {
         let flat: Vec<(f64, f64)> =
             noise(11).take(300).enumerate().map(|(i, e)| (i as f64, 40.0 + e)).collect();
