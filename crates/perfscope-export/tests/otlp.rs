@@ -361,6 +361,7 @@ fn an_exporter_pushes_on_its_schedule_and_at_shutdown() {
         .install()
         .unwrap();
     exporter.shutdown().unwrap();
+    drop(exporter);
     pushed_by_itself();
     // The second exporter never pushed on its schedule: its shutdown pushes what it synced.
     idle.shutdown().unwrap();
