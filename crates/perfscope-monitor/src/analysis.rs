@@ -316,9 +316,9 @@ mod tests {
 
     #[test]
     fn a_change_under_one_percent_of_the_level_is_flat() {
-        // Exact lines (no noise: every slope is significant) around 1000 over 10 s.
+        // Exact lines (no noise: every slope is significant) around 1000 over 10 s, from 100 s.
         let line = |slope: f64| -> Vec<(f64, f64)> {
-            (0..=10).map(|i| (f64::from(i), 1000.0 + slope * f64::from(i))).collect()
+            (0..=10).map(|i| (100.0 + f64::from(i), 1000.0 + slope * f64::from(i))).collect()
         };
         assert_eq!(trend(&line(0.9)).unwrap().direction, Direction::Flat);
         assert_eq!(trend(&line(1.1)).unwrap().direction, Direction::Rising);
