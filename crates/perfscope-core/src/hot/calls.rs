@@ -127,21 +127,13 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64
         return Exit { start: frame.start, end, slot: Some(frame.slot) };
     }
     // `start == 0` here means the frame was pushed but is gone (unbalanced): count the call,
-    // with no time rather than a bogus one.
-    let start = if entry.start == 0 { end } else { entry.start };
+    // with no time rather than a bogus one. Otherwise the call pushed no frame.
+    let (start, nested) = match entry.start {
+        0 => (end, false),
+        start => (start, leave_deep(local)),
+    };
     let elapsed = end - start;
     let exit = Exit { start, end, slot: None };
-    // A call past the full stack nests in the one before it, which has no frame to subtract
-    // it from: only the outermost such call is subtracted from the top frame's self time and
-    // has self time itself (the whole region's), so self times still add up to the root's.
-    // The ones inside it count their calls and busy time, with no self time. Every one of
-    // them is an edge of the top frame, with its inclusive time, as a frame's child would be.
-    let nested = if entry.start != 0 && local.depth >= MAX_DEPTH && local.deep > 0 {
-        local.deep -= 1;
-        local.deep > 0
-    } else {
-        false
-    };
     let credited = if nested { 0 } else { elapsed };
     let Some(store) = live_store(local) else {
         store::record_orphan(entry.id, |t| {
@@ -163,6 +155,19 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64
         unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed);
     }
     Exit { slot: Some(slot), ..exit }
+}
+
+/// Ends a call that pushed no frame; whether it ran inside another call past the full stack.
+///
+/// Such a call nests in the one before it, which has no frame to subtract it from: only the
+/// outermost one is subtracted from the top frame's self time and has self time itself (the
+/// whole region's), so self times still add up to the root's. The ones inside it count their
+/// calls and busy time, with no self time. Every one of them is an edge of the top frame, with
+/// its inclusive time, as a frame's child would be. (A call that pushed no frame because the
+/// thread is exiting was never counted in `deep`: it ends as an outermost one.)
+fn leave_deep(local: &mut Local) -> bool {
+    local.deep = local.deep.saturating_sub(1);
+    local.deep > 0
 }
 
 /// Counts one completed call of `exit`'s callsite with the given latency.

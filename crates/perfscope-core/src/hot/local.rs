@@ -169,6 +169,7 @@ impl Drop for FlushOnExit {
         with_local(|local| {
             local.dead = true;
             local.depth = 0;
+            local.deep = 0;
             let store = std::mem::replace(&mut local.store, &EMPTY_STORE);
             if !ptr::eq(store, &EMPTY_STORE) {
                 // SAFETY: `store` came from `Arc::into_raw` in `live_store`, and `dead` now stops
