@@ -324,6 +324,12 @@ mod tests {
         assert_eq!(trend(&line(1.1)).unwrap().direction, Direction::Rising);
         assert_eq!(trend(&line(-1.1)).unwrap().direction, Direction::Falling);
         assert_eq!(trend(&line(0.0)).unwrap().direction, Direction::Flat);
+        // Exactly 1%: 7 over a mean of 700, every figure exact in binary (eight points).
+        let exact: Vec<(f64, f64)> =
+            (0..8).map(|i| (100.0 + f64::from(i), 696.5 + f64::from(i))).collect();
+        let t = trend(&exact).unwrap();
+        assert_eq!((t.slope, t.now, FLAT_TOLERANCE * 700.0), (1.0, 703.5, 7.0));
+        assert_eq!(t.direction, Direction::Rising, "not below 1%");
     }
 
     #[test]
