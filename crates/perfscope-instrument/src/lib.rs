@@ -14,7 +14,15 @@
 //!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
-//! - [`pool::InstrumentedBb8Pool`] (feature `bb8`): a `bb8::Pool`, with bb8's own counts
+// Links to feature-gated items only where they exist (`cargo doc` with default features).
+#![cfg_attr(
+    feature = "bb8",
+    doc = "- [`pool::InstrumentedBb8Pool`] (feature `bb8`): a `bb8::Pool`, with bb8's own counts"
+)]
+#![cfg_attr(
+    not(feature = "bb8"),
+    doc = "- `pool::InstrumentedBb8Pool` (feature `bb8`): a `bb8::Pool`, with bb8's own counts"
+)]
 //!   (connections created, closed by cause).
 //! - [`pool::InstrumentedSqlxPool`] (feature `sqlx`): a `sqlx::Pool`, usable as an executor.
 //! - [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx

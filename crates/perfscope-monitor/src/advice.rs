@@ -5,16 +5,17 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// The heap (or RSS) must grow faster than this, in bytes per second, for [`reuse_buffers`].
+/// The heap (or RSS) must grow faster than this, in bytes per second, for the recommendation to reuse buffers.
 pub const HEAP_SLOPE: f64 = 64.0 * 1024.0;
-/// Tokio workers busier than this are saturated ([`spawn_blocking`]).
+/// Tokio workers busier than this are saturated (the `spawn_blocking` recommendation).
 pub const SATURATED: f64 = 0.9;
-/// A poll longer than this on average blocks its worker ([`spawn_blocking`]), in seconds.
+/// A poll longer than this on average blocks its worker (the `spawn_blocking` recommendation), in
+/// seconds.
 pub const LONG_POLL: f64 = 0.001;
-/// Host CPU usage under this is mostly idle ([`io_bound`]).
+/// Host CPU usage under this is mostly idle (the I/O-bound recommendation).
 pub const IDLE_CPU: f64 = 0.2;
 /// An async function idle (awaiting) for more than this fraction of its calls' wall time is
-/// waiting on I/O ([`io_bound`]).
+/// waiting on I/O (the I/O-bound recommendation).
 pub const IDLE_SHARE: f64 = 0.9;
 /// One recommendation per kind per subject per this long.
 pub const EVERY: Duration = Duration::from_secs(60);

@@ -42,7 +42,7 @@ pub fn bench(name: impl Into<String>) -> Bench {
     Bench { name: name.into(), warmup: 3, iterations: 10, timeout: None }
 }
 
-/// A benchmark's settings; made by [`bench`].
+/// A benchmark's settings; made by [`bench()`].
 #[derive(Debug, Clone)]
 #[must_use = "a benchmark does nothing until .run()"]
 pub struct Bench {

@@ -154,7 +154,7 @@ fn pop_cold(local: &mut Local, entry: Entry, end: u64, is_poll: bool, calls: u64
         // SAFETY: as in `settle`.
         unsafe { &*local.frames[parent].slot }.record_edge(entry.id, calls, elapsed);
     }
-    Exit { slot: Some(slot), ..exit }
+    Exit { start, end, slot: Some(slot) }
 }
 
 /// Ends a call that pushed no frame; whether it ran inside another call past the full stack.

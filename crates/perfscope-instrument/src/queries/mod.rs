@@ -18,7 +18,9 @@
 //! slowest statements ([`QueryCollector::slow_queries`]); and, for SQLite,
 //! [`QueryCollector::index_hints`] runs `EXPLAIN QUERY PLAN` on the slowest fingerprints and
 //! says which index would turn a full scan into a search; with feature `postgres`,
-//! [`QueryCollector::index_hints_postgres`] does the same from PostgreSQL's generic plans
+#![cfg_attr(feature = "postgres", doc = "[`QueryCollector::index_hints_postgres`]")]
+#![cfg_attr(not(feature = "postgres"), doc = "`QueryCollector::index_hints_postgres`")]
+//! does the same from PostgreSQL's generic plans
 //! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL).
 //!
 //! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
