@@ -390,3 +390,29 @@ fn a_push_gives_up_after_its_timeout() {
     assert!(matches!(error, ExportError::Otlp(_)), "{error:?}");
     assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{took:?}");
 }
+
+#[perfscope::measure]
+fn synced_before_the_drop() {}
+
+/// Dropping the exporter stops its sync thread, and the meter provider, dropped with it,
+/// pushes what was synced.
+#[test]
+fn dropping_the_exporter_pushes_what_it_synced() {
+    let receiver = Receiver::start();
+    let exporter = otlp()
+        .with_endpoint(format!("http://{}/v1/metrics", receiver.address))
+        .with_export_every(Duration::from_secs(3600))
+        .install()
+        .unwrap();
+    synced_before_the_drop();
+    exporter.sync_now();
+    drop(exporter);
+    let request = receiver.next();
+    let calls = metrics(&request).into_iter().find(|m| m.name == families::CALLS).unwrap();
+    let Some(metric::Data::Sum(sum)) = &calls.data else { panic!("{calls:?}") };
+    let ours = sum
+        .data_points
+        .iter()
+        .find(|p| attribute(&p.attributes, "function") == Some("otlp::synced_before_the_drop"));
+    assert_eq!(ours.map(number), Some(1.0), "{sum:?}");
+}
