@@ -99,10 +99,16 @@ impl RateLimit {
             return false;
         }
         if self.last.len() >= 1024 {
-            self.last.retain(|_, t| now.saturating_duration_since(*t) < EVERY);
+            self.forget_expired(now);
         }
         self.last.insert(key, now);
         true
+    }
+
+    /// Forgets the subjects whose last recommendation is [`EVERY`] old: `allow` lets them
+    /// through anyway.
+    fn forget_expired(&mut self, now: Instant) {
+        self.last.retain(|_, t| now.saturating_duration_since(*t) < EVERY);
     }
 }
 

@@ -48,8 +48,8 @@ impl Rates {
         let rates = totals
             .iter()
             .map(|(device, rx, tx)| match self.last.get(device) {
-                Some(&(rx0, tx0)) if seconds > 0.0 && *rx >= rx0 && *tx >= tx0 => {
-                    ((rx - rx0) as f64 / seconds, (tx - tx0) as f64 / seconds)
+                Some(&(rx0, tx0)) if *rx >= rx0 && *tx >= tx0 => {
+                    (per_second(rx - rx0, seconds), per_second(tx - tx0, seconds))
                 }
                 _ => (f64::NAN, f64::NAN),
             })
@@ -59,9 +59,22 @@ impl Rates {
     }
 }
 
+/// `bytes` over `seconds` as a rate; unknown (NaN) over no time at all.
+pub(crate) fn per_second(bytes: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 { bytes as f64 / seconds } else { f64::NAN }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_is_bytes_over_seconds_and_unknown_over_no_time() {
+        assert_eq!(per_second(10, 2.0), 5.0);
+        assert_eq!(per_second(0, 0.5), 0.0);
+        assert!(per_second(5, 0.0).is_nan());
+        assert!(per_second(0, 0.0).is_nan());
+    }
 
     const SAMPLE: &str = "Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed

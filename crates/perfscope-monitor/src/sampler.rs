@@ -13,7 +13,7 @@ use sysinfo::{
 
 use crate::MonitorError;
 use crate::names::*;
-use crate::netdev::{self, Rates};
+use crate::netdev::{self, Rates, per_second};
 
 /// The sysinfo handles the sampler refreshes at each sample.
 pub(crate) struct Sampler {
@@ -154,8 +154,8 @@ impl Sampler {
         self.networks_at = now;
         for (device, data) in networks.iter() {
             let totals = (data.total_received(), data.total_transmitted());
-            let rate = |bytes: u64| if seconds > 0.0 { bytes as f64 / seconds } else { f64::NAN };
-            let rates = (rate(data.received()), rate(data.transmitted()));
+            let rates =
+                (per_second(data.received(), seconds), per_second(data.transmitted(), seconds));
             push_network(out, &device.to_string_lossy(), totals, rates);
         }
     }
