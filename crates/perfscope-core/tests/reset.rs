@@ -36,7 +36,18 @@ fn calls(callsite: &'static Callsite) -> Option<u64> {
 fn a_reset_forgets_every_figure_and_later_calls_count_from_zero() {
     // A thread that exits before the reset (its figures are in the retired totals), and one
     // that lives across it, taking orders.
+    // The process's first call starts the clock of `elapsed_ns`.
+    let start = Instant::now();
     std::thread::spawn(|| call(&X)).join().expect("no panic");
+    let first = Instant::now();
+    std::thread::sleep(Duration::from_millis(5));
+    let (ask, snap, answered) = (Instant::now(), snapshot(), Instant::now());
+    let (low, high) = ((ask - first).as_nanos() as f64, (answered - start).as_nanos() as f64);
+    let elapsed = snap.elapsed_ns as f64;
+    assert!(
+        low * 0.99 - 2e3 <= elapsed && elapsed <= high * 1.01 + 2e3,
+        "{elapsed}: {low}..{high}"
+    );
     let (orders, inbox) = mpsc::channel::<Vec<&'static Callsite>>();
     let (done, finished) = mpsc::channel();
     let live = std::thread::spawn(move || {
