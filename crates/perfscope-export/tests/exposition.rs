@@ -373,3 +373,15 @@ fn known_work_reads_right_in_every_family() {
     assert_eq!(k.panics, 4);
     exporter.shutdown();
 }
+
+/// perfscope's families are described to the registry: a metric of yours under one of their
+/// names is refused when the exporter starts, not served twice.
+#[test]
+fn a_registry_already_holding_one_of_perfscope_s_names_is_an_error() {
+    use perfscope_export::prometheus_crate::{IntCounter, Registry};
+    let registry = Registry::new();
+    let mine = IntCounter::new(families::CALLS, "Calls of my own.").unwrap();
+    registry.register(Box::new(mine)).unwrap();
+    let error = prometheus().with_address(any_port()).with_registry(registry).start().unwrap_err();
+    assert!(matches!(error, ExportError::Prometheus(_)), "{error:?}");
+}
