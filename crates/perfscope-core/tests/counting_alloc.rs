@@ -81,3 +81,57 @@ fn threads_allocating_in_measured_calls_are_counted_exactly() {
     assert_eq!(work.alloc_self.alloc_bytes, 1000 * allocations);
     assert_eq!(work.alloc_self.freed_bytes, 1000 * work.alloc_self.frees);
 }
+
+static PARENT: Callsite =
+    Callsite::new(CallsiteName::Static("parent"), Kind::Sync, module_path!(), file!(), line!());
+static CHILD: Callsite =
+    Callsite::new(CallsiteName::Static("child"), Kind::Sync, module_path!(), file!(), line!());
+static OUTER: Callsite =
+    Callsite::new(CallsiteName::Static("outer"), Kind::Sync, module_path!(), file!(), line!());
+static SPAN: Callsite =
+    Callsite::new(CallsiteName::Static("span"), Kind::Span, module_path!(), file!(), line!());
+
+/// Allocates and frees `bytes` in one allocation.
+fn allocate(bytes: usize) {
+    black_box(Vec::<u8>::with_capacity(bytes));
+}
+
+/// Allocations go to the innermost frame: a parent's own, its child's (inclusive in the
+/// parent's total and on their edge, summed over threads), and a span's after the measured
+/// call it was entered in returned from under it.
+#[test]
+fn allocations_are_attributed_to_the_innermost_frame_exactly() {
+    for thread in 0..2u64 {
+        std::thread::spawn(move || {
+            let parent = enter(&PARENT);
+            allocate(500);
+            let child = enter(&CHILD);
+            allocate(1000);
+            child.finish();
+            parent.finish();
+            // `outer` enters a span and returns with it still entered: the span's frame moves
+            // down the stack, and what it allocates afterwards is still its own.
+            let created = perfscope_core::clock::now();
+            let outer = enter(&OUTER);
+            allocate(2000);
+            perfscope_core::span::enter(SPAN.id(), 1 + thread, true);
+            allocate(300);
+            outer.finish();
+            allocate(700);
+            perfscope_core::span::exit(1 + thread);
+            perfscope_core::span::close(SPAN.id(), created);
+        })
+        .join()
+        .expect("no panic");
+    }
+    let snap = snapshot();
+    let find = |c: &'static Callsite| {
+        snap.callsites.iter().find(|s| s.id == c.id()).expect("called").clone()
+    };
+    let (parent, child, span) = (find(&PARENT), find(&CHILD), find(&SPAN));
+    assert_eq!((parent.alloc_self.alloc_bytes, parent.alloc_total.alloc_bytes), (1000, 3000));
+    assert_eq!((child.alloc_self.alloc_bytes, child.alloc_total.alloc_bytes), (2000, 2000));
+    let edge = parent.children.iter().find(|e| e.id == CHILD.id()).expect("parent -> child");
+    assert_eq!((edge.calls, edge.alloc_bytes), (2, 2000));
+    assert_eq!((span.alloc_self.alloc_bytes, span.alloc_total.alloc_bytes), (2000, 2000));
+}

@@ -27,6 +27,8 @@ mod tests;
 #[cfg(test)]
 mod tests_paths;
 #[cfg(test)]
+mod tests_store;
+#[cfg(test)]
 mod tests_time;
 
 pub(crate) use calls::{Entry, pop_poll, pop_sync, push, record_call, record_cancelled};

@@ -240,3 +240,43 @@ fn a_span_not_closed_yet_is_shown_with_its_busy_time() {
     assert_eq!((o.calls, o.polls, o.cancelled), (0, 0, 0));
     entered.holds("busy", o.busy_ns);
 }
+
+/// Spans exiting out of order: each frame is taken out wherever it is, and each span's busy
+/// time is its own enter-to-exit time.
+#[test]
+#[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
+fn spans_exiting_out_of_order_each_keep_their_own_time() {
+    callsites!(Span: S1, S2);
+    let (first, second) = on_own_thread(|| {
+        let created = clock::now();
+        let start1 = Instant::now();
+        span::enter(S1.id(), 1, true);
+        let inside1 = Instant::now();
+        spin(MS);
+        let start2 = Instant::now();
+        span::enter(S2.id(), 2, true);
+        let inside2 = Instant::now();
+        spin(2 * MS);
+        let end1 = Instant::now();
+        span::exit(1);
+        let first = Bounds {
+            inner: (end1 - inside1).as_nanos() as u64,
+            outer: start1.elapsed().as_nanos() as u64,
+        };
+        spin(MS);
+        let end2 = Instant::now();
+        span::exit(2);
+        let second = Bounds {
+            inner: (end2 - inside2).as_nanos() as u64,
+            outer: start2.elapsed().as_nanos() as u64,
+        };
+        span::close(S2.id(), created);
+        span::close(S1.id(), created);
+        assert_eq!(super::depth(), 0);
+        (first, second)
+    });
+    let [s1, s2] = find([&S1, &S2]);
+    assert_eq!((s1.calls, s2.calls), (1, 1));
+    first.holds("s1 busy", s1.busy_ns);
+    second.holds("s2 busy", s2.busy_ns);
+}
