@@ -104,8 +104,12 @@ pub fn bootstrap_ratio_ci(a: &[f64], b: &[f64], resamples: usize) -> (f64, f64) 
         })
         .collect();
     ratios.sort_by(f64::total_cmp);
-    let at = |q: f64| ratios[((q * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
-    (at(0.025), at(0.975))
+    (ratios[rank(0.025, resamples)], ratios[rank(0.975, resamples)])
+}
+
+/// The index of the `q`-quantile (0 to 1) of `n` sorted values: `q × (n − 1)`, rounded.
+fn rank(q: f64, n: usize) -> usize {
+    (q * (n - 1) as f64).round() as usize
 }
 
 /// xorshift64*: a small deterministic generator, enough for resampling.
@@ -123,6 +127,14 @@ impl XorShift {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interval_s_ranks_are_the_quantiles_of_the_sorted_resamples() {
+        // 2,000 resamples: 0.025 × 1,999 = 49.975 and 0.975 × 1,999 = 1,949.025.
+        assert_eq!((rank(0.025, 2000), rank(0.975, 2000)), (50, 1949));
+        assert_eq!((rank(0.0, 5), rank(0.5, 5), rank(1.0, 5)), (0, 2, 4));
+        assert_eq!(rank(0.975, 1), 0);
+    }
 
     #[test]
     fn medians() {
