@@ -92,7 +92,34 @@ pub(super) fn push_hint(events: &mut Vec<Event>, event: Event) {
 
 #[cfg(test)]
 mod tests {
-    use super::truncate_bytes;
+    use super::*;
+
+    fn index_hint(table: &str, column: &str) -> Event {
+        hint(&IndexHint {
+            fingerprint: format!("0123abcd SELECT * FROM {table} WHERE {column} = ?"),
+            statement: format!("SELECT * FROM {table} WHERE {column} = 1"),
+            table: table.to_owned(),
+            columns: vec![column.to_owned()],
+            suggestion: format!("CREATE INDEX ON {table}({column})"),
+            evidence: "SCAN".to_owned(),
+        })
+    }
+
+    #[test]
+    fn a_hint_given_again_replaces_itself_and_keeps_the_others() {
+        let mut events = Vec::new();
+        push_hint(&mut events, index_hint("orders", "customer"));
+        push_hint(&mut events, index_hint("quotes", "symbol"));
+        push_hint(&mut events, index_hint("orders", "customer"));
+        let tables: Vec<_> = events.iter().map(|e| e.labels[1].1.clone()).collect();
+        assert_eq!(tables, ["quotes", "orders"]);
+        // Past MAX_EVENTS the oldest goes.
+        for i in 0..MAX_EVENTS {
+            push_hint(&mut events, index_hint("t", &format!("c{i}")));
+        }
+        assert_eq!(events.len(), MAX_EVENTS);
+        assert_eq!(events[0].labels[2].1, "CREATE INDEX ON t(c0)");
+    }
 
     #[test]
     fn statements_are_cut_on_a_character_boundary_within_the_bound() {
