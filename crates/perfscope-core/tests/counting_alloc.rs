@@ -37,8 +37,13 @@ thread_local! {
     static WORK_ON_EXIT: WorkOnExit = const { WorkOnExit };
 }
 
+/// The tests of this binary run one at a time: the first compares the heap in use before and
+/// after its runs, which another test's allocations at the same moment would move.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn threads_allocating_in_measured_calls_are_counted_exactly() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (threads, calls) = if cfg!(miri) { (3, 2) } else { (16, 100) };
     let run = |threads: u64| {
         // All threads alive at once, so that they race each other for heap shards and slots.
@@ -101,6 +106,7 @@ fn allocate(bytes: usize) {
 /// call it was entered in returned from under it.
 #[test]
 fn allocations_are_attributed_to_the_innermost_frame_exactly() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     for thread in 0..2u64 {
         std::thread::spawn(move || {
             let parent = enter(&PARENT);
