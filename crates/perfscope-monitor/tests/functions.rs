@@ -100,8 +100,10 @@ fn a_function_made_three_times_slower_is_flagged_within_one_interval() {
     let mut after: Vec<f64> = p50.iter().rev().take(10).map(|p| p.1).collect();
     after.sort_by(f64::total_cmp);
     assert!(slow.contains(&after[after.len() / 2]), "{p50:?}, {slow:?}");
-    // At most one call a millisecond; an interval may have none when the machine is loaded.
-    assert!(rps[2..20].iter().all(|p| (0.0..1010.0).contains(&p.1)), "{rps:?}");
+    // At most one call a millisecond, give or take the interval's edges (1,020.7 was seen under
+    // a busy loop: calls that ended just inside a short interval); an interval may have none
+    // when the machine is loaded.
+    assert!(rps[2..20].iter().all(|p| (0.0..1100.0).contains(&p.1)), "{rps:?}");
     // Rates times intervals count the calls the workload made, less those before the first
     // interval (at most 0.4 s of 1 ms calls).
     let counted: f64 = rps.windows(2).map(|w| (w[1].0 - w[0].0) * w[1].1).sum();
