@@ -23,6 +23,21 @@ mod frames;
 mod local;
 mod spans;
 #[cfg(test)]
+/// Declares `static` callsites named after themselves (`A` is named "A").
+macro_rules! callsites {
+    ($kind:ident: $($name:ident),+) => {
+        $(
+            static $name: Callsite = Callsite::new(
+                crate::CallsiteName::Static(stringify!($name)),
+                crate::Kind::$kind,
+                module_path!(),
+                file!(),
+                line!(),
+            );
+        )+
+    };
+}
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_paths;

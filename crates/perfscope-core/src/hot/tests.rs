@@ -12,21 +12,6 @@ use std::task::{Context, Poll, Waker};
 use super::MAX_DEPTH;
 use crate::{Callsite, CallsiteSnapshot, clock, enter, instrument, snapshot, span};
 
-/// Declares `static` callsites named after themselves (`A` is named "A").
-macro_rules! callsites {
-    ($kind:ident: $($name:ident),+) => {
-        $(
-            static $name: Callsite = Callsite::new(
-                crate::CallsiteName::Static(stringify!($name)),
-                crate::Kind::$kind,
-                module_path!(),
-                file!(),
-                line!(),
-            );
-        )+
-    };
-}
-
 /// Runs `tree` on a new thread (its store is retired when the thread exits).
 fn on_own_thread(tree: impl FnOnce() + Send + 'static) {
     std::thread::spawn(tree).join().expect("the call tree does not panic");

@@ -13,20 +13,6 @@ use std::time::Instant;
 use super::tests_time::{Bounds, MS, find, measured, on_own_thread, spin};
 use crate::{Callsite, clock, instrument, span};
 
-macro_rules! callsites {
-    ($kind:ident: $($name:ident),+) => {
-        $(
-            static $name: Callsite = Callsite::new(
-                crate::CallsiteName::Static(stringify!($name)),
-                crate::Kind::$kind,
-                module_path!(),
-                file!(),
-                line!(),
-            );
-        )+
-    };
-}
-
 /// What one async call of two polls (2 ms, then 1 ms of work, with 3 ms between them on the
 /// caller) took, as timed by the test.
 #[derive(Debug, Default, Clone, Copy)]

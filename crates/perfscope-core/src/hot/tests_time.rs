@@ -10,20 +10,6 @@ use std::time::{Duration, Instant};
 use super::MAX_DEPTH;
 use crate::{Callsite, CallsiteSnapshot, enter, snapshot};
 
-macro_rules! callsites {
-    ($($name:ident),+) => {
-        $(
-            static $name: Callsite = Callsite::new(
-                crate::CallsiteName::Static(stringify!($name)),
-                crate::Kind::Sync,
-                module_path!(),
-                file!(),
-                line!(),
-            );
-        )+
-    };
-}
-
 /// Busy-waits for `d` (on the thread's clock, so preemption only lengthens it).
 pub(super) fn spin(d: Duration) {
     let start = Instant::now();
@@ -98,7 +84,7 @@ pub(super) const MS: Duration = Duration::from_millis(1);
 #[test]
 #[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn busy_self_total_and_edge_times_lie_between_the_times_inside_and_around_each_call() {
-    callsites!(A, B, C);
+    callsites!(Sync: A, B, C);
     // a { 2 ms; b { 3 ms | 1 ms }; c { 1 ms } }, twice.
     let (a, b, c) = on_own_thread(|| {
         let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
@@ -150,7 +136,7 @@ fn busy_self_total_and_edge_times_lie_between_the_times_inside_and_around_each_c
 #[test]
 #[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn the_longest_call_over_threads_is_the_max_not_a_sum() {
-    callsites!(X);
+    callsites!(Sync: X);
     let (slow, fast) =
         on_own_thread(|| (measured(&X, || spin(20 * MS)), measured(&X, || spin(MS))));
     let other = on_own_thread(|| measured(&X, || spin(10 * MS)));
@@ -179,14 +165,8 @@ fn the_longest_call_over_threads_is_the_max_not_a_sum() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri's clock is not the wall clock")]
 fn self_time_past_the_frame_stack_still_adds_up_to_the_root_call() {
-    callsites!(R, D, E);
-    static F: Callsite = Callsite::new(
-        crate::CallsiteName::Static("F"),
-        crate::Kind::Async,
-        module_path!(),
-        file!(),
-        line!(),
-    );
+    callsites!(Sync: R, D, E);
+    callsites!(Async: F);
     fn r(n: usize, leaf: &mut (Bounds, Bounds)) {
         measured(&R, || {
             if n > 1 {
