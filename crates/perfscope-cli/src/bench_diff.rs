@@ -23,7 +23,7 @@
 
 use std::collections::BTreeSet;
 
-use perfscope::bench::{BenchRun, FunctionSeries};
+use perfscope_report::bench::{BenchRun, FunctionSeries};
 
 use crate::diff::{DiffOptions, Figures, Metric};
 use crate::stats;
@@ -219,7 +219,7 @@ fn row(name: &str, a: &[f64], b: &[f64], options: &DiffOptions) -> BenchRow {
 mod tests {
     use std::collections::BTreeMap;
 
-    use perfscope::bench::{BENCH_SCHEMA, Iteration, IterationFigures};
+    use perfscope_report::bench::{BENCH_SCHEMA, Iteration, IterationFigures};
 
     use super::*;
 
@@ -233,7 +233,7 @@ mod tests {
                     self_ns: (v * 10.0) as u64,
                     ..Default::default()
                 };
-                Iteration { wall_ns: 0, functions: BTreeMap::from([("app::f".to_string(), f)]) }
+                Iteration { elapsed_ns: 0, functions: BTreeMap::from([("app::f".to_string(), f)]) }
             })
             .collect();
         BenchRun { schema: BENCH_SCHEMA.into(), name: "t".into(), warmup: 0, iterations }
@@ -260,7 +260,7 @@ mod tests {
     /// A run of 5 iterations: each function `name` takes `ns` per call (10 calls) in every one.
     fn steady(functions: &[(&str, f64)]) -> BenchRun {
         let iteration = || Iteration {
-            wall_ns: 0,
+            elapsed_ns: 0,
             functions: functions
                 .iter()
                 .map(|&(name, ns)| {

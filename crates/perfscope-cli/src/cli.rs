@@ -51,7 +51,7 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Rows of the hotspot table (table format only).
-    #[arg(long, default_value_t = perfscope::DEFAULT_TOP)]
+    #[arg(long, default_value_t = perfscope_report::DEFAULT_TOP)]
     pub top: usize,
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use clap::ValueEnum;
-use perfscope::Report;
+use perfscope_report::Report;
 use serde::Serialize;
 
 /// The figure a diff compares, always per call so that call counts do not matter.
@@ -241,7 +241,7 @@ impl Figures {
 
 #[cfg(test)]
 mod tests {
-    use perfscope::{FunctionKind, FunctionStats, Report};
+    use perfscope_report::{FunctionKind, FunctionStats, Report};
 
     use super::{Diff, DiffOptions, Metric, Status};
 
@@ -268,7 +268,7 @@ mod tests {
 
     fn report(functions: Vec<FunctionStats>) -> Report {
         Report {
-            schema: perfscope::SCHEMA_VERSION,
+            schema: perfscope_report::SCHEMA_VERSION,
             elapsed_ns: 1,
             clock: "os".into(),
             alloc_tracking: true,

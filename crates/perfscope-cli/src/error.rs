@@ -39,7 +39,7 @@ pub enum CliError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: perfscope::ReportError,
+        source: perfscope_report::ReportError,
     },
     /// The file is not a perfscope bench file, or one of an unsupported schema.
     #[error("{}: {source}", path.display())]
@@ -47,7 +47,7 @@ pub enum CliError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: perfscope::bench::BenchError,
+        source: perfscope_report::bench::BenchError,
     },
     /// `diff` was given a bench file and a report: compare like with like.
     #[error(
@@ -71,7 +71,7 @@ pub enum CliError {
     },
     /// The flame graph could not be drawn.
     #[error(transparent)]
-    Flame(#[from] perfscope::FlameError),
+    Flame(#[from] perfscope_report::FlameError),
 }
 
 #[cfg(test)]

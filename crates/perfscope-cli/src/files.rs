@@ -4,8 +4,8 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use perfscope::Report;
-use perfscope::bench::BenchRun;
+use perfscope_report::Report;
+use perfscope_report::bench::BenchRun;
 
 use crate::error::CliError;
 
@@ -42,10 +42,10 @@ pub fn parse_bench(path: &Path, text: &str) -> Result<BenchRun, CliError> {
 ///
 /// A file is written whole or not at all: the text goes to a temporary file beside it, which
 /// then replaces it, so a full disk leaves the previous file as it was and no partial one
-/// (see [`perfscope::save`]).
+/// (see [`perfscope_report::save`]).
 pub fn write_output(path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
-        Some(path) => perfscope::save(path, text.as_bytes())
+        Some(path) => perfscope_report::save(path, text.as_bytes())
             .map_err(|source| CliError::Write { path: path.to_path_buf(), source }),
         None => {
             let mut stdout = io::stdout().lock();

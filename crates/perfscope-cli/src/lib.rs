@@ -10,7 +10,7 @@
 //! [`diff::Diff`] and [`render`] directly:
 //!
 //! ```
-//! use perfscope::Report;
+//! use perfscope_report::Report;
 //! use perfscope_cli::diff::{Diff, DiffOptions, Metric};
 //!
 //! let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -44,7 +44,7 @@ pub use cli::Cli;
 use cli::{Command, DiffArgs, DiffFormat, FlameArgs, ReportArgs, ReportFormat};
 use diff::{Diff, DiffOptions, Unit};
 pub use error::CliError;
-use perfscope::bench::BenchRun;
+use perfscope_report::bench::BenchRun;
 
 /// Exit status when a diff found a regression.
 pub const EXIT_REGRESSION: u8 = 1;
@@ -135,16 +135,18 @@ fn diff(args: &DiffArgs) -> Result<Outcome, CliError> {
     // Names come from the files: text outputs show control characters escaped (JSON escapes
     // them itself).
     let text = match args.format {
-        DiffFormat::Table => perfscope::printable(&render::table(&diff, args.top)).into_owned(),
+        DiffFormat::Table => {
+            perfscope_report::printable(&render::table(&diff, args.top)).into_owned()
+        }
         DiffFormat::Markdown => {
-            perfscope::printable(&render::markdown(&diff, args.top)).into_owned()
+            perfscope_report::printable(&render::markdown(&diff, args.top)).into_owned()
         }
         DiffFormat::Json => render::json(&diff, args.top),
     };
     files::write_output(args.output.as_deref(), &text)?;
     // CI logs always get the verdict, whatever went to the file or to standard output.
     if args.format == DiffFormat::Json || args.output.is_some() {
-        eprintln!("{}", perfscope::printable(&render::verdict(&diff)));
+        eprintln!("{}", perfscope_report::printable(&render::verdict(&diff)));
     }
     Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
 }
@@ -153,13 +155,13 @@ fn bench_diff(args: &DiffArgs, diff: &bench_diff::BenchDiff) -> Result<Outcome, 
     let text = match args.format {
         DiffFormat::Table | DiffFormat::Markdown => {
             let markdown = args.format == DiffFormat::Markdown;
-            perfscope::printable(&render_bench::table(diff, args.top, markdown)).into_owned()
+            perfscope_report::printable(&render_bench::table(diff, args.top, markdown)).into_owned()
         }
         DiffFormat::Json => render_bench::json(diff, args.top),
     };
     files::write_output(args.output.as_deref(), &text)?;
     if args.format == DiffFormat::Json || args.output.is_some() {
-        eprintln!("{}", perfscope::printable(&diff.verdict()));
+        eprintln!("{}", perfscope_report::printable(&diff.verdict()));
     }
     Ok(if diff.failed() { Outcome::Regressed } else { Outcome::Success })
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use perfscope::{human_bytes, human_ns};
+use perfscope_report::{human_bytes, human_ns};
 use serde::Serialize;
 
 use crate::diff::{Diff, DiffRow, Metric, Status, Unit};

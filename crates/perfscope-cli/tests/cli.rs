@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use perfscope::Report;
+use perfscope_report::Report;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -31,7 +31,7 @@ fn fixtures_are_schema_1_reports_read_as_current_ones() {
         let json = std::fs::read_to_string(fixture(name)).expect("readable");
         assert!(json.contains("\"schema\": 1"), "{name} is a schema-1 file");
         let report = Report::from_json(&json).expect("a valid report");
-        assert_eq!(report.schema, perfscope::SCHEMA_VERSION, "converted when read");
+        assert_eq!(report.schema, perfscope_report::SCHEMA_VERSION, "converted when read");
         assert!(report.function("scanner::rsi").is_some());
     }
 }
@@ -259,7 +259,7 @@ fn perfscope_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
 /// A report of one sync function `f` with `calls` calls, `self_ns` and `alloc_bytes` in all
 /// (built from JSON, so fields added to `Report` later keep their defaults).
 fn one_function(calls: u64, self_ns: u64, alloc_bytes: u64) -> Report {
-    let f = perfscope::FunctionStats {
+    let f = perfscope_report::FunctionStats {
         name: "app::f".into(),
         calls,
         total_ns: self_ns,
@@ -270,10 +270,10 @@ fn one_function(calls: u64, self_ns: u64, alloc_bytes: u64) -> Report {
         alloc_bytes,
         total_allocations: calls,
         total_alloc_bytes: alloc_bytes,
-        ..perfscope::FunctionStats::default()
+        ..perfscope_report::FunctionStats::default()
     };
     let json = serde_json::json!({
-        "schema": perfscope::SCHEMA_VERSION,
+        "schema": perfscope_report::SCHEMA_VERSION,
         "elapsed_ns": 1_000_000_000u64,
         "clock": "os",
         "alloc_tracking": true,

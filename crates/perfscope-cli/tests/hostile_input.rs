@@ -9,7 +9,7 @@ mod oracle;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use perfscope::Report;
+use perfscope_report::Report;
 
 const BASE: &str = include_str!("fixtures/base.json");
 

@@ -12,7 +12,7 @@ mod oracle;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use perfscope::{
+use perfscope_report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
     FunctionStats, Report, SCHEMA_VERSION, SeriesStats,
 };

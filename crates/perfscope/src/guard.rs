@@ -39,7 +39,7 @@ pub struct ReportGuard {
 /// # }
 /// ```
 pub fn report_on_exit() -> ReportGuard {
-    ReportGuard { print_rows: Some(crate::table::DEFAULT_TOP), json_path: None }
+    ReportGuard { print_rows: Some(crate::DEFAULT_TOP), json_path: None }
 }
 
 impl ReportGuard {

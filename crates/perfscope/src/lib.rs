@@ -49,11 +49,6 @@
 
 pub mod bench;
 mod guard;
-mod report;
-mod save;
-mod sections;
-mod table;
-mod views;
 
 pub use guard::{ReportGuard, report_on_exit};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
@@ -64,7 +59,6 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 /// [`monitor::Monitor`].
 #[cfg(feature = "monitor")]
 pub use perfscope_monitor as monitor;
-pub use save::save;
 
 /// Pools and caches users already run, instrumented (feature `instrument`): every call is a
 /// frame on the caller's stack, and their figures reach the report and exporters.
@@ -88,16 +82,14 @@ pub use perfscope_instrument as instrument;
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::layer;
 pub use perfscope_macros::measure;
-pub use report::{
-    CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
-    FunctionStats, ProcessFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats,
-};
-pub use sections::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
-pub use table::{
-    DEFAULT_TOP, TableView, figure_label, human_bytes, human_figure, human_ns, printable,
-};
 #[cfg(feature = "flamegraph")]
-pub use views::FlameError;
+pub use perfscope_report::FlameError;
+pub use perfscope_report::{
+    CacheFigures, CallEdge, DEFAULT_TOP, EventKind, EventStats, FigureKind, FigureStats,
+    FigureUnit, FunctionKind, FunctionStats, IndexHintEvent, PoolFigures, ProcessFigures,
+    QueryFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats, SlowQueryEvent, TableView,
+    figure_label, human_bytes, human_figure, human_ns, printable, save,
+};
 
 /// The report of everything measured so far (all threads, live and exited), with the figure
 /// sources' figures, events and history.

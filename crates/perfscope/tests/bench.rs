@@ -76,7 +76,7 @@ fn iterations_under_the_timeout_are_kept_with_their_figures() {
     assert_eq!(run.iterations.len(), 3);
     // Each iteration starts from a reset: one call of `step` each, timed within the workload,
     // itself within the run.
-    let walls: Vec<u64> = run.iterations.iter().map(|i| i.wall_ns).collect();
+    let walls: Vec<u64> = run.iterations.iter().map(|i| i.elapsed_ns).collect();
     assert!(walls.iter().all(|&w| w >= pause.as_nanos() as u64), "{walls:?}");
     assert!(walls.iter().sum::<u64>() <= around.as_nanos() as u64, "{walls:?} {around:?}");
     let functions = run.functions();
@@ -116,7 +116,7 @@ fn figures(n: u64) -> IterationFigures {
 
 fn hand_made_run() -> BenchRun {
     let iteration = |functions: &[(&str, u64)]| Iteration {
-        wall_ns: 1_000,
+        elapsed_ns: 1_000,
         functions: functions.iter().map(|&(name, n)| (name.to_string(), figures(n))).collect(),
     };
     BenchRun {

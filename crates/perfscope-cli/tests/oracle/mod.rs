@@ -8,11 +8,11 @@
 #![allow(dead_code)]
 
 use clap::ValueEnum;
-use perfscope::Report;
-use perfscope::bench::BenchRun;
 use perfscope_cli::bench_diff::BenchDiff;
 use perfscope_cli::diff::{Diff, DiffOptions, Metric};
 use perfscope_cli::{render, render_bench};
+use perfscope_report::Report;
+use perfscope_report::bench::BenchRun;
 
 /// A string a hostile report may carry in its names; it must never reach HTML or SVG output
 /// unescaped.
@@ -46,7 +46,7 @@ pub fn check_report(report: &Report, other: &Report) {
         Ok(again) => assert_eq!(&again, report, "the report's own JSON reads back differently"),
         Err(e) => panic!("the report's own JSON does not read back: {e}\n{json}"),
     }
-    let _ = report.table(perfscope::DEFAULT_TOP).to_string();
+    let _ = report.table(perfscope_report::DEFAULT_TOP).to_string();
     let _ = report.table(0).to_string();
     let html = report.to_html();
     assert!(!html.contains(INJECTED_TAG), "a name reached the HTML unescaped");

@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
+use crate::format::{figure_label, human_figure};
 use crate::report::Report;
-use crate::table::{figure_label, human_figure};
 
-use super::html::escape;
+use super::markup::escape;
 
 /// Appends the section; nothing when the report has no figures.
 pub(super) fn figures(report: &Report, out: &mut String) {

@@ -1,33 +1,25 @@
 //! The terminal table: `Display` for [`Report`]: the hotspots, then the cache, pool and query
 //! sections (`sections.rs`), the other figures one line per section, and the events.
 
-pub(crate) mod sections;
+mod caches;
+mod pools;
+mod queries;
 
 use std::fmt;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
-use std::collections::BTreeMap;
-
-use crate::report::{EventStats, FigureStats, FigureUnit, FunctionKind, Report};
-use crate::sections::{is_index_hint, is_slow_query, is_typed};
+use crate::format::{
+    escape_controls, figure_label, human_bytes, human_figure, human_ns, series_label, utc_time,
+};
+use crate::readers::{is_index_hint, is_slow_query, is_typed, sections_of};
+use crate::report::{EventStats, FigureStats, FunctionKind, Report};
 
 /// Events shown by the table's alerts / anomalies / recommendations block (the most recent).
 pub const TABLE_EVENTS: usize = 10;
 
 /// Rows shown by `Display` for [`Report`]; use [`Report::table`] for another count.
 pub const DEFAULT_TOP: usize = 25;
-
-/// A duration in human units: `870 ns`, `12.4 µs`, `3.07 ms`, `1.52 s`.
-pub fn human_ns(ns: u64) -> String {
-    let ns_f = ns as f64;
-    match ns {
-        0..1_000 => format!("{ns} ns"),
-        1_000..1_000_000 => format!("{:.1} µs", ns_f / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.2} ms", ns_f / 1e6),
-        _ => format!("{:.2} s", ns_f / 1e9),
-    }
-}
 
 /// The top `rows` functions of a report as a table; see [`Report::table`].
 #[derive(Debug)]
@@ -65,33 +57,6 @@ impl fmt::Write for Printable<'_, '_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         escape_controls(text, self.0)
     }
-}
-
-/// `text` for a terminal or a log: control characters but line breaks as Rust escapes
-/// (`\u{1b}`), as the table view writes names. For text made of names from a report (a diff,
-/// a verdict line).
-///
-/// ```
-/// assert_eq!(perfscope::printable("app::\u{1b}[2Jf\n"), "app::\\u{1b}[2Jf\n");
-/// ```
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\n') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    // Writing to a String cannot fail.
-    let _ = escape_controls(text, &mut out);
-    std::borrow::Cow::Owned(out)
-}
-
-fn escape_controls(text: &str, out: &mut impl fmt::Write) -> fmt::Result {
-    let mut rest = text;
-    while let Some((at, c)) = rest.char_indices().find(|&(_, c)| c.is_control() && c != '\n') {
-        out.write_str(&rest[..at])?;
-        write!(out, "{}", c.escape_default())?;
-        rest = &rest[at + c.len_utf8()..];
-    }
-    out.write_str(rest)
 }
 
 /// The table as built, before [`Printable`].
@@ -189,9 +154,9 @@ impl fmt::Display for Unescaped<'_, '_> {
                  allocator)"
             )?,
         }
-        sections::caches(report, f)?;
-        sections::pools(report, f)?;
-        sections::queries(report, f)?;
+        caches::caches(report, f)?;
+        pools::pools(report, f)?;
+        queries::queries(report, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
         let shown =
@@ -258,91 +223,36 @@ fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// The sections of `figures`, each once, in the order they first appear (a source's figures
-/// need not be next to each other: the monitor gives `process` figures too).
-pub(crate) fn sections_of<'a>(figures: impl Iterator<Item = &'a FigureStats>) -> Vec<&'a str> {
-    let mut sections: Vec<&str> = Vec::new();
-    for figure in figures {
-        if !sections.contains(&figure.section.as_str()) {
-            sections.push(&figure.section);
-        }
-    }
-    sections
-}
-
-/// The UTC time of day of a Unix time in milliseconds: `HH:MM:SS`.
-pub(crate) fn utc_time(unix_ms: u64) -> String {
-    let seconds = unix_ms / 1000 % 86_400;
-    format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60)
-}
-
 /// Figures shown per section line of the table.
 const FIGURES_PER_LINE: usize = 8;
 
-/// A figure's name with its labels, as PromQL writes a series: `pool_connections{pool="db"}`.
-pub fn figure_label(figure: &FigureStats) -> String {
-    series_label(&figure.name, &figure.labels)
-}
+/// Statement fingerprints shown by the table's query section (the most total time).
+pub(super) const TABLE_QUERIES: usize = 10;
+/// Slow-query log entries shown by the table (the slowest).
+pub(super) const TABLE_SLOW_QUERIES: usize = 5;
+/// Characters of a cache or pool name shown in a table cell.
+pub(super) const NAME_CHARS: usize = 32;
+/// Characters of a fingerprint shown in the query table.
+pub(super) const FINGERPRINT_CHARS: usize = 48;
+/// Characters of a fingerprint on a hint or slow-query line.
+pub(super) const LINE_CHARS: usize = 90;
 
-/// `name{k="v",...}`, or `name` without labels.
-pub(crate) fn series_label(name: &str, labels: &BTreeMap<String, String>) -> String {
-    if labels.is_empty() {
-        return name.to_string();
+/// A table in the hotspot table's style whose columns from `first_numeric` on are aligned
+/// right.
+pub(super) fn table(header: Vec<&str>, rows: Vec<Vec<String>>, first_numeric: usize) -> Table {
+    let columns = header.len();
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header);
+    for row in rows {
+        table.add_row(row);
     }
-    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    format!("{name}{{{}}}", labels.join(","))
-}
-
-/// A figure's value in its unit, for people: `3.07 MiB`, `1.20 ms`, `12`, `42.0%`.
-pub fn human_figure(figure: &FigureStats) -> String {
-    human_value(figure.unit, figure.value)
-}
-
-/// A value in `unit`, for people, as [`human_figure`] writes it.
-pub(crate) fn human_value(unit: FigureUnit, value: f64) -> String {
-    match unit {
-        FigureUnit::Bytes if value >= 0.0 => human_bytes(value as u64),
-        FigureUnit::Seconds if value >= 0.0 => human_ns((value * 1e9) as u64),
-        FigureUnit::Ratio => format!("{:.1}%", value * 100.0),
-        _ if value.fract() == 0.0 => format!("{value}"),
-        _ => format!("{value:.3}"),
+    for col in first_numeric..columns {
+        if let Some(column) = table.column_mut(col) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
     }
-}
-
-/// A byte count in human units: `512 B`, `12.0 KiB`, `3.07 MiB`, `1.52 GiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
-        1_048_576..1_073_741_824 => format!("{:.2} MiB", b / 1_048_576.0),
-        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{human_bytes, human_ns, utc_time};
-
-    #[test]
-    fn utc_time_is_the_time_of_day() {
-        assert_eq!(utc_time(0), "00:00:00");
-        // 2024-03-01 13:05:09.999 UTC
-        assert_eq!(utc_time(1_709_298_309_999), "13:05:09");
-    }
-
-    #[test]
-    fn byte_units_switch_at_each_kibi() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(12 * 1024), "12.0 KiB");
-        assert_eq!(human_bytes(3 * 1_048_576), "3.00 MiB");
-    }
-
-    #[test]
-    fn units_switch_at_each_thousand() {
-        assert_eq!(human_ns(999), "999 ns");
-        assert_eq!(human_ns(12_400), "12.4 µs");
-        assert_eq!(human_ns(3_070_000), "3.07 ms");
-        assert_eq!(human_ns(1_520_000_000), "1.52 s");
-    }
+    table
 }

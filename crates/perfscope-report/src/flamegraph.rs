@@ -2,7 +2,7 @@
 
 use inferno::flamegraph::{self, Options, Palette, color::BasicPalette};
 
-use super::folded::{Weight, fold};
+use crate::folded::{Weight, fold};
 use crate::report::Report;
 
 /// Why a flame graph could not be drawn.
@@ -75,7 +75,7 @@ pub(crate) fn render(report: &Report, weight: Weight) -> Result<String, FlameErr
     options.subtitle = Some(format!(
         "{} functions, {} wall, clock {}; stacks rebuilt from call edges",
         report.functions.len(),
-        crate::table::human_ns(report.elapsed_ns),
+        crate::format::human_ns(report.elapsed_ns),
         report.clock
     ));
     let mut svg = Vec::new();

@@ -13,6 +13,8 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub const OLDEST_SCHEMA_READ: u32 = 1;
 
 /// Hotspot report: every measured function, sorted by self time (largest first).
+/// `Default` is an empty report of this schema (clock `"os"`): a base for building one in
+/// tests and tools with struct update syntax.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// [`SCHEMA_VERSION`] of the producer.
@@ -357,6 +359,23 @@ pub enum ReportError {
         /// The schema the file declares.
         found: u32,
     },
+}
+
+impl Default for Report {
+    fn default() -> Report {
+        Report {
+            schema: SCHEMA_VERSION,
+            elapsed_ns: 0,
+            clock: "os".into(),
+            alloc_tracking: false,
+            overflowed_spans: 0,
+            overflowed_callsites: 0,
+            functions: Vec::new(),
+            figures: Vec::new(),
+            events: Vec::new(),
+            history: Vec::new(),
+        }
+    }
 }
 
 impl Report {

@@ -1,15 +1,14 @@
-//! Reports written by a measured program (`report_on_exit().json(..)`), read back by the real
-//! `perfscope report` and `perfscope diff`: the CLI's own fixtures are hand-written, these
+//! Reports written by a measured program (`report_on_exit().json(..)`), read back by the
+//! `perfscope report` and `perfscope diff` commands: the CLI's own fixtures are hand-written, these
 //! are not. One test, since it resets perfscope between its two runs.
 
-mod support;
+mod cli_support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use cli_support::{perfscope, work};
 use perfscope::Report;
-use support::work;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
@@ -41,14 +40,6 @@ fn program(path: &Path, factor: u32) {
     run(factor);
 }
 
-fn perfscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perfscope")).args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 fn reports_saved_on_exit_are_read_back_by_report_and_diff() {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -65,36 +56,32 @@ fn reports_saved_on_exit_are_read_back_by_report_and_diff() {
 
     // `report --format json` gives back the same report.
     let out = perfscope(&["report", &base, "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(Report::from_json(&text(&out.stdout)).expect("a report"), saved);
+    assert_eq!(out.code, 0, "{}", out.err);
+    assert_eq!(Report::from_json(&out.out).expect("a report"), saved);
     // The table names the functions with their call counts.
     let out = perfscope(&["report", &base]);
-    let table = text(&out.stdout);
-    let row = table.lines().find(|l| l.contains("roundtrip::slowed")).expect("a slowed row");
+    let table = out.out;
+    let row = table.lines().find(|l| l.contains("cli_roundtrip::slowed")).expect("a slowed row");
     assert!(row.contains(" 20 "), "{row}");
     // Folded stacks nest the real call tree.
     let out = perfscope(&["report", &base, "--format", "folded"]);
-    assert!(
-        text(&out.stdout).contains("roundtrip::run;roundtrip::slowed "),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(out.out.contains("cli_roundtrip::run;cli_roundtrip::slowed "), "{}", out.out);
 
     // A run against itself passes; 8x the work per call fails and names the function (a loaded
     // machine stretches both runs' calls alike: see `support::work`).
-    assert_eq!(perfscope(&["diff", &base, &base]).status.code(), Some(0));
+    assert_eq!(perfscope(&["diff", &base, &base]).code, 0);
     let out = perfscope(&["diff", &base, &slow, "--fail-above", "100%", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.code, 1, "{}", out.out);
+    let doc: serde_json::Value = serde_json::from_str(&out.out).expect("JSON");
     let regressions: Vec<&str> =
         doc["regressions"].as_array().expect("a list").iter().filter_map(|v| v.as_str()).collect();
-    assert!(regressions.contains(&"roundtrip::slowed"), "{regressions:?}");
+    assert!(regressions.contains(&"cli_roundtrip::slowed"), "{regressions:?}");
     // In bytes the figures are exact: 1 KiB then 8 KiB per call.
     let out = perfscope(&["diff", &base, &slow, "--metric", "alloc_bytes", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out.out).expect("JSON");
     let row =
-        doc["rows"].as_array().expect("rows").iter().find(|r| r["name"] == "roundtrip::slowed");
+        doc["rows"].as_array().expect("rows").iter().find(|r| r["name"] == "cli_roundtrip::slowed");
     let row = row.expect("a slowed row");
     assert_eq!((row["base"].as_f64(), row["new"].as_f64()), (Some(1024.0), Some(8192.0)));
     assert_eq!(row["status"], "regressed");

@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::html::escape;
+use super::markup::escape;
+use crate::format::{human_value, utc_time};
 use crate::report::{FigureUnit, Report, SeriesStats};
-use crate::table::{human_value, utc_time};
 
 /// The monitor's series of a function's median latency per interval, seconds.
 pub(crate) const P50: &str = "perfscope_function_latency_p50_seconds";

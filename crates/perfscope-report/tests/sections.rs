@@ -60,7 +60,7 @@ impl FigureSource for Instrumented {
 #[test]
 fn caches_pools_and_queries_read_typed() {
     let _registration = figures::register(Arc::new(Instrumented));
-    let report = perfscope::report();
+    let report = perfscope_report::Report::from_snapshot(&perfscope_core::snapshot_with_history());
 
     let caches = report.caches();
     let quotes = caches.iter().find(|c| c.cache == "quotes").expect("the cache");

@@ -13,8 +13,9 @@ use std::path::Path;
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("report.json");
-/// perfscope::save(&path, perfscope::report().to_json().as_bytes()).unwrap();
-/// assert!(perfscope::Report::from_json(&std::fs::read_to_string(&path).unwrap()).is_ok());
+/// let report = perfscope_report::Report::default();
+/// perfscope_report::save(&path, report.to_json().as_bytes()).unwrap();
+/// assert!(perfscope_report::Report::from_json(&std::fs::read_to_string(&path).unwrap()).is_ok());
 /// ```
 pub fn save(path: impl AsRef<Path>, bytes: &[u8]) -> io::Result<()> {
     let path = path.as_ref();

@@ -3,9 +3,11 @@
 //! `perfscope diff` on the bench files passes the rerun (exit 0) and fails the slowdown
 //! (exit 1), naming only the slowed function. One test: `bench` resets perfscope process-wide.
 
-use std::process::Command;
+mod cli_support;
+
 use std::time::{Duration, Instant};
 
+use cli_support::perfscope;
 use perfscope::bench::{BenchRun, bench};
 
 /// Spins for `micros` µs: all self time. (On the wall clock, unlike the report round trip's
@@ -44,12 +46,8 @@ fn build(slow: bool) -> BenchRun {
 }
 
 fn diff(base: &str, head: &str) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_perfscope"))
-        .args(["diff", base, head, "--fail-above", "10%", "--min-ns", "1000"])
-        .output()
-        .expect("perfscope runs");
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    (out.status.code().unwrap_or(-1), text(&out.stdout), text(&out.stderr))
+    let run = perfscope(&["diff", base, head, "--fail-above", "10%", "--min-ns", "1000"]);
+    (run.code, run.out, run.err)
 }
 
 #[test]
@@ -79,8 +77,8 @@ fn the_gate_passes_a_rerun_and_fails_an_injected_slowdown() {
 
     let (code, out, err) = diff(&path("base.json"), &path("slow.json"));
     assert_eq!(code, 1, "the slowdown must fail the gate:\n{out}{err}");
-    assert!(out.contains("1 function regressed: gate::checksum"), "{out}");
-    let parse_line = out.lines().find(|l| l.contains("gate::parse")).expect("parse is listed");
+    assert!(out.contains("1 function regressed: cli_gate::checksum"), "{out}");
+    let parse_line = out.lines().find(|l| l.contains("cli_gate::parse")).expect("parse is listed");
     assert!(!parse_line.ends_with("regressed"), "{parse_line}");
 
     // A bench file against a report is refused with a clear error (exit 2).

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use perfscope::{
+use perfscope_report::{
     EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats,
     Report, SCHEMA_VERSION,
 };

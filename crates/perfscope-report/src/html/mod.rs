@@ -8,9 +8,19 @@
 
 use std::fmt::Write;
 
-use super::{charts, heatmap, sections};
+mod caches;
+mod charts;
+mod events;
+mod figures;
+mod heatmap;
+mod markup;
+mod pools;
+mod queries;
+
+use crate::format::{figure_label, human_bytes, human_figure, human_ns};
+use crate::readers::sections_of;
 use crate::report::{FunctionKind, FunctionStats, Report};
-use crate::table::{figure_label, human_bytes, human_figure, human_ns, sections_of};
+use markup::{escape, td_num, th};
 
 const STYLE: &str = include_str!("html.css");
 const SCRIPT: &str = include_str!("html.js");
@@ -38,37 +48,20 @@ impl Report {
         out.push_str("</style>\n</head>\n<body>\n");
         summary(self, &mut out);
         hotspots(self, &mut out);
-        sections::caches(self, &mut out);
-        sections::pools(self, &mut out);
-        sections::queries(self, &mut out);
-        charts::events(self, &mut out);
+        caches::caches(self, &mut out);
+        pools::pools(self, &mut out);
+        queries::queries(self, &mut out);
+        events::events(self, &mut out);
         charts::system(self, &mut out);
         heatmap::latency(self, &mut out);
         flame(self, &mut out);
         edges(self, &mut out);
-        super::figures::figures(self, &mut out);
+        figures::figures(self, &mut out);
         out.push_str("<script>\n");
         out.push_str(SCRIPT);
         out.push_str("</script>\n</body>\n</html>\n");
         out
     }
-}
-
-/// `s` with the five HTML-significant characters replaced by entities; safe in text and in
-/// quoted attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn summary(report: &Report, out: &mut String) {
@@ -126,20 +119,6 @@ fn summary(report: &Report, out: &mut String) {
     }
     item("schema", report.schema.to_string());
     out.push_str("</dl>\n</header>\n");
-}
-
-/// A header cell; `numeric` columns sort by their cells' `data-v`.
-pub(super) fn th(out: &mut String, label: &str, numeric: bool) {
-    if numeric {
-        let _ = write!(out, "<th class=\"num\" data-type=\"num\">{label}</th>");
-    } else {
-        let _ = write!(out, "<th data-type=\"text\">{label}</th>");
-    }
-}
-
-/// A numeric cell showing `text`, sorting by `value`.
-pub(super) fn td_num(out: &mut String, value: impl std::fmt::Display, text: &str) {
-    let _ = write!(out, "<td class=\"num\" data-v=\"{value}\">{}</td>", escape(text));
 }
 
 fn hotspots(report: &Report, out: &mut String) {
@@ -318,8 +297,6 @@ fn edges(report: &Report, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
-
     /// The flame graph's script must not take the System section's first chart for its SVG.
     #[cfg(feature = "flamegraph")]
     #[test]
@@ -336,13 +313,5 @@ mod tests {
         let inlined = super::inline_svg(&svg);
         assert!(!inlined.contains(super::FLAME_FIRST_SVG));
         assert!(inlined.contains(super::FLAME_OWN_SVG) && inlined.contains("id=\"frames\""));
-    }
-
-    #[test]
-    fn escape_covers_text_and_attributes() {
-        assert_eq!(
-            escape(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
     }
 }

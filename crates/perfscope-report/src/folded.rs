@@ -89,29 +89,27 @@ impl Report {
     ///
     /// The stacks are rebuilt from per-edge totals, not recorded per path: exact for call
     /// trees, proportional for callees shared by several callers (see the module docs in
-    /// `views/folded.rs`, or `docs/report-schema.md`). The weights add up to the sum of
+    /// `folded.rs`, or `docs/report-schema.md`). The weights add up to the sum of
     /// `self_ns` over all functions, up to rounding.
     ///
     /// ```
-    /// use perfscope::measure;
+    /// use perfscope_report::{CallEdge, FunctionStats, Report};
     ///
-    /// #[measure]
-    /// fn load() -> usize {
-    ///     (0..50).map(checksum).fold(0, usize::wrapping_add)
-    /// }
-    ///
-    /// #[measure]
-    /// fn checksum(i: usize) -> usize {
-    ///     (0..1_000).fold(i, |acc, x| acc.rotate_left(5) ^ x)
-    /// }
-    ///
-    /// # fn main() {
-    /// load();
-    /// let report = perfscope::report();
-    /// // e.g. "rust_out::load;rust_out::checksum 181000"
-    /// let folded = report.folded();
-    /// assert!(folded.lines().any(|l| l.contains("::load;") && l.contains("::checksum ")));
-    /// # }
+    /// // Busy time is inclusive; self time excludes measured callees.
+    /// let function = |name: &str, calls, busy_ns, self_ns, children| FunctionStats {
+    ///     name: name.into(),
+    ///     calls,
+    ///     busy_ns,
+    ///     self_ns,
+    ///     children,
+    ///     ..FunctionStats::default()
+    /// };
+    /// let edge = CallEdge { name: "app::checksum".into(), calls: 50, busy_ns: 180_000, alloc_bytes: 0 };
+    /// let report = Report {
+    ///     functions: vec![function("app::checksum", 50, 180_000, 180_000, vec![]), function("app::load", 1, 181_000, 1_000, vec![edge])],
+    ///     ..Report::default()
+    /// };
+    /// assert_eq!(report.folded(), "app::load 1000\napp::load;app::checksum 180000\n");
     /// ```
     pub fn folded(&self) -> String {
         fold(self, Weight::SelfTime)

@@ -122,44 +122,14 @@ fn by_label(figures: &[&FigureStats], name: &str, key: &str) -> BTreeMap<String,
     out
 }
 
-/// The names the typed views read are the ones `perfscope-instrument` exports.
-#[cfg(all(test, feature = "instrument"))]
-mod names {
-    use std::collections::BTreeSet;
-
-    use perfscope_instrument::{cache, pool};
-
-    fn set(names: &[&'static str]) -> BTreeSet<&'static str> {
-        names.iter().copied().collect()
+/// The sections of `figures`, each once, in the order they first appear (a source's figures
+/// need not be next to each other: the monitor gives `process` figures too).
+pub(crate) fn sections_of<'a>(figures: impl Iterator<Item = &'a FigureStats>) -> Vec<&'a str> {
+    let mut sections: Vec<&str> = Vec::new();
+    for figure in figures {
+        if !sections.contains(&figure.section.as_str()) {
+            sections.push(&figure.section);
+        }
     }
-
-    #[test]
-    fn cache_and_pool_names_are_perfscope_instrument_s() {
-        let caches = [
-            cache::REQUESTS_TOTAL,
-            cache::HIT_RATIO,
-            cache::ENTRIES,
-            cache::EVICTIONS_TOTAL,
-            cache::REMOVALS_TOTAL,
-            cache::WRITES_TOTAL,
-            cache::ERRORS_TOTAL,
-            cache::LOADS_TOTAL,
-            cache::LOAD_ERRORS_TOTAL,
-        ];
-        assert_eq!(set(&super::CACHE_NAMES), set(&caches));
-        let pools = [
-            pool::CONNECTIONS,
-            pool::CONNECTIONS_MAX,
-            pool::CONNECTIONS_USED_HIGH_WATER,
-            pool::PENDING_REQUESTS,
-            pool::STARVED,
-            pool::ACQUIRES_TOTAL,
-            pool::WAITS_TOTAL,
-            pool::WAIT_SECONDS_TOTAL,
-            pool::TIMEOUTS_TOTAL,
-            pool::CONNECTIONS_CREATED_TOTAL,
-            pool::CONNECTIONS_CLOSED_TOTAL,
-        ];
-        assert_eq!(set(&super::POOL_NAMES), set(&pools));
-    }
+    sections
 }

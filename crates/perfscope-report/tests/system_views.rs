@@ -1,4 +1,4 @@
-//! The figure sources' events and history through the report: `perfscope::report()` carries
+//! The figure sources' events and history through the report: `perfscope_report::Report::from_snapshot(&perfscope_core::snapshot_with_history())` carries
 //! them, the JSON keeps them exactly, the table lists the most recent events, and the HTML
 //! draws one SVG line chart per figure with the events marked on it.
 //!
@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use perfscope::{EventKind, EventStats, FigureUnit, FunctionStats, Report, SeriesStats};
 use perfscope_core::figures::{self, Event, Figure, FigureSource, Series, Unit};
+use perfscope_report::{EventKind, EventStats, FigureUnit, FunctionStats, Report, SeriesStats};
 use scraper::{ElementRef, Html, Selector};
 
 /// 2024-03-01 13:05:00 UTC.
@@ -166,7 +166,7 @@ impl FigureSource for Watched {
 #[test]
 fn events_and_history_reach_the_report_and_its_json() {
     let registration = figures::register(Arc::new(Watched));
-    let report = perfscope::report();
+    let report = perfscope_report::Report::from_snapshot(&perfscope_core::snapshot_with_history());
     drop(registration);
 
     let ours: Vec<&EventStats> = report.events.iter().filter(|e| e.section == "test").collect();
@@ -249,7 +249,7 @@ impl FigureSource for Awkward {
 #[test]
 fn the_json_round_trip_is_exact_for_values_of_any_magnitude() {
     let registration = figures::register(Arc::new(Awkward));
-    let report = perfscope::report();
+    let report = perfscope_report::Report::from_snapshot(&perfscope_core::snapshot_with_history());
     drop(registration);
     let awkward = report.history.iter().find(|s| s.name == "test_sys_awkward").unwrap();
     assert_eq!(awkward.points.len(), 20_000);

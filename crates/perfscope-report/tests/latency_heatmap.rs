@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use perfscope::{FigureUnit, FunctionStats, Report, SeriesStats};
+use perfscope_report::{FigureUnit, FunctionStats, Report, SeriesStats};
 use scraper::{ElementRef, Html, Selector};
 
 /// 2024-03-01 13:05:00 UTC.

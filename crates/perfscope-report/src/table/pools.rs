@@ -1,0 +1,71 @@
+//! The table's pool section: a row per pool (waits, timeouts, starvation), only when the
+//! report has pool figures; a pool's acquire frame is a hotspot row already.
+
+use std::fmt;
+
+use comfy_table::CellAlignment;
+
+use super::{NAME_CHARS, table};
+use crate::format::{ABSENT, by_cause, clip, count, human_seconds, percent};
+use crate::report::Report;
+
+/// The pools, with `STARVED` where callers wait and no object is idle.
+pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let pools = report.pools();
+    if pools.is_empty() {
+        return Ok(());
+    }
+    let mut header = vec![
+        "pool",
+        "in use",
+        "idle",
+        "max",
+        "peak",
+        "acquires",
+        "waits",
+        "wait time",
+        "mean wait",
+    ];
+    header.extend(["timeouts", "pending"]);
+    let lifecycle = pools.iter().any(|p| p.created.is_some() || p.closed().is_some());
+    if lifecycle {
+        header.extend(["created", "closed"]);
+    }
+    header.push("status");
+    let body = pools
+        .iter()
+        .map(|p| {
+            let waits = match p.wait_share() {
+                Some(share) if p.waits > 0 => format!("{} ({})", p.waits, percent(Some(share))),
+                _ => p.waits.to_string(),
+            };
+            let mut cells = vec![
+                clip(&p.pool, NAME_CHARS),
+                p.in_use.to_string(),
+                p.idle.to_string(),
+                count(p.max),
+                count(p.high_water),
+                p.acquires.to_string(),
+                waits,
+                human_seconds(p.wait_seconds),
+                p.mean_wait_seconds().map_or_else(|| ABSENT.into(), human_seconds),
+            ];
+            cells.extend([p.timeouts.to_string(), p.pending.to_string()]);
+            if lifecycle {
+                cells.extend([count(p.created), by_cause(&p.closed_by_cause)]);
+            }
+            cells.push(if p.starved() { "STARVED" } else { "ok" }.into());
+            cells
+        })
+        .collect();
+    let mut table = table(header, body, 1);
+    if let Some(status) = table.column_iter_mut().last() {
+        status.set_cell_alignment(CellAlignment::Left);
+    }
+    let starved = pools.iter().filter(|p| p.starved()).count();
+    let note = match starved {
+        0 => String::new(),
+        n => format!(", {n} STARVED: callers waiting, none idle, at max size"),
+    };
+    write!(f, "\npools (peak = most in use at once{note}):\n{table}")
+}

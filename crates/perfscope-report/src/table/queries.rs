@@ -1,0 +1,77 @@
+//! The table's query section: the statement fingerprints with the most total time, the index
+//! hints and the slowest statements, only when the report has query figures.
+
+use std::fmt;
+
+use comfy_table::CellAlignment;
+
+use super::{FINGERPRINT_CHARS, LINE_CHARS, TABLE_QUERIES, TABLE_SLOW_QUERIES, table};
+use crate::format::{ABSENT, clip, count, human_seconds, percent, utc_time};
+use crate::report::Report;
+
+/// The statement fingerprints by total time, then the index hints and the slow-query log.
+pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let queries = report.queries();
+    if !queries.is_empty() {
+        let shown = &queries[..queries.len().min(TABLE_QUERIES)];
+        let all: f64 = queries.iter().map(|q| q.total_seconds).filter(|s| s.is_finite()).sum();
+        // The errors column only when a statement failed (as the pools' lifecycle columns).
+        let errors = shown.iter().any(|q| q.errors.is_some_and(|n| n > 0));
+        let mut header = vec!["calls"];
+        header.extend(errors.then_some("errors"));
+        header.extend(["total", "share", "mean", "p99", "rows", "fingerprint"]);
+        let body = shown
+            .iter()
+            .map(|q| {
+                let share = (all > 0.0).then(|| q.total_seconds / all);
+                let mut cells = vec![q.calls.to_string()];
+                cells.extend(errors.then(|| count(q.errors)));
+                cells.extend([
+                    human_seconds(q.total_seconds),
+                    percent(share),
+                    q.mean_seconds().map_or_else(|| ABSENT.into(), human_seconds),
+                    q.p99_seconds.map_or_else(|| ABSENT.into(), human_seconds),
+                    q.rows.to_string(),
+                    clip(&q.fingerprint, FINGERPRINT_CHARS),
+                ]);
+                cells
+            })
+            .collect();
+        let mut table = table(header, body, 0);
+        if let Some(column) = table.column_iter_mut().last() {
+            column.set_cell_alignment(CellAlignment::Left);
+        }
+        write!(f, "\nqueries (statement fingerprints by total time")?;
+        if shown.len() < queries.len() {
+            write!(f, ", top {} of {}", shown.len(), queries.len())?;
+        }
+        write!(f, "):\n{table}")?;
+    }
+    for hint in report.index_hints() {
+        let table =
+            if hint.table.is_empty() { String::new() } else { format!(" on {}", hint.table) };
+        let index = if hint.index.is_empty() { "add an index" } else { hint.index.as_str() };
+        write!(f, "\nINDEX HINT{}: {}", clip(&table, LINE_CHARS), clip(index, LINE_CHARS))?;
+        write!(f, "\n  why: {}", clip(&hint.reason, 4 * LINE_CHARS))?;
+        if !hint.fingerprint.is_empty() {
+            write!(f, "\n  for: {}", clip(&hint.fingerprint, LINE_CHARS))?;
+        }
+    }
+    let slow = report.slow_queries();
+    if !slow.is_empty() {
+        let shown = &slow[..slow.len().min(TABLE_SLOW_QUERIES)];
+        write!(f, "\nslow queries (")?;
+        if shown.len() < slow.len() {
+            write!(f, "{} slowest of {}", shown.len(), slow.len())?;
+        } else {
+            write!(f, "slowest first")?;
+        }
+        write!(f, ", UTC):")?;
+        for q in shown {
+            let elapsed = q.elapsed_seconds.map_or_else(|| ABSENT.into(), human_seconds);
+            let what = if q.fingerprint.is_empty() { &q.message } else { &q.fingerprint };
+            write!(f, "\n  {} {elapsed:>9}  {}", utc_time(q.at_unix_ms), clip(what, LINE_CHARS))?;
+        }
+    }
+    Ok(())
+}
