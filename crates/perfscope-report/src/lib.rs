@@ -29,10 +29,12 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+mod figures;
 #[cfg(feature = "flamegraph")]
 mod flamegraph;
 mod folded;
 mod format;
+mod functions;
 mod html;
 mod readers;
 mod report;
