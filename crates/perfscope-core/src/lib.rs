@@ -55,7 +55,9 @@ pub use callsite::{
 pub use hot::MAX_DEPTH;
 #[cfg(not(perfscope_loom))]
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
-pub use snapshot::{CallEdge, CallsiteSnapshot, Snapshot, reset, snapshot, snapshot_with_history};
+pub use snapshot::{
+    CallsiteSnapshot, EdgeSnapshot, Snapshot, reset, snapshot, snapshot_with_history,
+};
 pub use store::{EDGES, live_threads};
 
 /// Depth of the calling thread's frame stack (0 outside measured code).

@@ -43,7 +43,7 @@ pub struct Snapshot {
 
 /// A call edge from a callsite to one child callsite, summed over threads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallEdge {
+pub struct EdgeSnapshot {
     /// The child's callsite id.
     pub id: u32,
     /// The child's name (readers need no other lookup).
@@ -85,7 +85,7 @@ pub struct CallsiteSnapshot {
     /// Allocations made by the callsite and its measured children.
     pub alloc_total: AllocCounts,
     /// Calls made to each child callsite, by child id.
-    pub children: Vec<CallEdge>,
+    pub children: Vec<EdgeSnapshot>,
     /// Calls to children past the per-callsite edge table (16 distinct children per thread).
     pub other_children: u64,
     /// Latency histogram, in clock ticks; see [`CallsiteSnapshot::quantile_ns`].
@@ -138,28 +138,28 @@ fn take(history: bool) -> Snapshot {
                 let info = table.get(id as usize)?.clone();
                 let Totals {
                     calls,
-                    panicked,
+                    panics,
                     cancelled,
                     polls,
                     busy,
                     self_,
-                    wall,
+                    total,
                     max,
                     alloc_self,
                     alloc_total,
                     ..
                 } = t;
-                let wall = if info.kind == Kind::Sync { busy } else { wall };
+                let total = if info.kind == Kind::Sync { busy } else { total };
                 Some(CallsiteSnapshot {
                     id,
                     info,
                     calls,
-                    panics: panicked,
+                    panics,
                     cancelled,
                     polls,
                     busy_ns: ns(busy),
                     self_ns: ns(self_),
-                    total_ns: ns(wall),
+                    total_ns: ns(total),
                     max_ns: ns(max),
                     alloc_self,
                     alloc_total,
@@ -168,7 +168,7 @@ fn take(history: bool) -> Snapshot {
                     children: t
                         .children
                         .into_iter()
-                        .map(|(id, e)| CallEdge {
+                        .map(|(id, e)| EdgeSnapshot {
                             id,
                             name: table.get(id as usize).map_or_else(
                                 || format!("<callsite {id}>").into(),
@@ -180,7 +180,7 @@ fn take(history: bool) -> Snapshot {
                         })
                         .collect(),
                     other_children: t.other_children,
-                    latency: t.hist,
+                    latency: t.latency,
                     nanos_per_tick,
                 })
             })

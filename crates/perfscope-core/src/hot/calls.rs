@@ -101,7 +101,7 @@ fn pop_sync_fast(local: &mut Local, entry: Entry, end: u64, panicked: bool) -> b
         let slot = unsafe { &*frame.slot };
         slot.record_latency(end.saturating_sub(frame.start));
         if panicked {
-            add(&slot.panicked, 1);
+            add(&slot.panics, 1);
         }
         true
     }
@@ -180,10 +180,10 @@ pub(crate) fn record_call(id: u32, exit: &Exit, latency: u64, panicked: bool, is
     let slot = unsafe { &*slot };
     slot.record_latency(latency);
     if is_async {
-        add(&slot.wall, latency);
+        add(&slot.total, latency);
     }
     if panicked {
-        add(&slot.panicked, 1);
+        add(&slot.panics, 1);
     }
 }
 
@@ -192,10 +192,10 @@ pub(crate) fn record_call(id: u32, exit: &Exit, latency: u64, panicked: bool, is
 pub(super) fn record_orphan_call(id: u32, latency: u64, panicked: bool, is_async: bool) {
     store::record_orphan(id, |t| {
         t.calls += 1;
-        t.panicked += u64::from(panicked);
-        t.wall += if is_async { latency } else { 0 };
+        t.panics += u64::from(panicked);
+        t.total += if is_async { latency } else { 0 };
         t.max = t.max.max(latency);
-        t.hist.record(latency);
+        t.latency.record(latency);
     });
 }
 

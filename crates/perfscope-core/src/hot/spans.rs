@@ -67,5 +67,5 @@ pub(crate) fn span_close(id: u32, created: u64) {
         },
     };
     slot.record_latency(wall);
-    add(&slot.wall, wall);
+    add(&slot.total, wall);
 }

@@ -63,7 +63,7 @@ fn call(store: &ThreadStore, ticks: u64) {
 fn parent(totals: &HashMap<u32, Totals>) -> (u64, u64, u64, u64) {
     totals.get(&PARENT).map_or((0, 0, 0, 0), |t| {
         let edge = t.children.get(&CHILD).map_or(0, |e| e.calls);
-        (t.calls, t.busy, edge, t.hist.count())
+        (t.calls, t.busy, edge, t.latency.count())
     })
 }
 

@@ -28,7 +28,7 @@ pub struct Totals {
     /// Completed calls (sync returns or unwinds; async completions).
     pub calls: u64,
     /// Calls that ended by unwinding.
-    pub panicked: u64,
+    pub panics: u64,
     /// Futures dropped before completion.
     pub cancelled: u64,
     /// Polls of async callsites.
@@ -38,7 +38,7 @@ pub struct Totals {
     /// On-thread time minus measured children's.
     pub self_: u64,
     /// First poll to completion, summed (async callsites).
-    pub wall: u64,
+    pub total: u64,
     /// Longest latency.
     pub max: u64,
     /// Calls to children past the per-callsite edge table.
@@ -50,7 +50,7 @@ pub struct Totals {
     /// Figures per child callsite id.
     pub children: BTreeMap<u32, EdgeTotals>,
     /// Latency histogram.
-    pub hist: Histogram,
+    pub latency: Histogram,
 }
 /// The live thread stores and the retired totals, behind one lock. The process has one
 /// ([`REGISTRY`], reached through the functions below); the loom models build their own.

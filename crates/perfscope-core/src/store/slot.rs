@@ -80,7 +80,7 @@ impl AllocSlot {
 #[repr(C, align(128))]
 pub(crate) struct Slot {
     pub calls: AtomicU64,
-    pub panicked: AtomicU64,
+    pub panics: AtomicU64,
     pub cancelled: AtomicU64,
     pub polls: AtomicU64,
     /// Inclusive time running on a thread (sync calls; async polls).
@@ -88,7 +88,7 @@ pub(crate) struct Slot {
     /// `busy` minus the busy time of measured children.
     pub self_: AtomicU64,
     /// First poll to completion, summed over completed async calls.
-    pub wall: AtomicU64,
+    pub total: AtomicU64,
     /// Longest call latency.
     pub max: AtomicU64,
     pub other_children: AtomicU64,
@@ -98,7 +98,7 @@ pub(crate) struct Slot {
     pub alloc_total: AllocSlot,
     pub edges: [Edge; EDGES],
     /// Call latency (sync: duration; async: first poll to completion).
-    pub hist: AtomicHistogram,
+    pub latency: AtomicHistogram,
 }
 
 impl Slot {
@@ -123,7 +123,7 @@ impl Slot {
         if latency > self.max.load(Relaxed) {
             self.max.store(latency, Relaxed);
         }
-        self.hist.record(latency);
+        self.latency.record(latency);
     }
 
     /// Adds `calls` calls of `child` made from this callsite, which ran `busy` ticks (owning
@@ -175,12 +175,12 @@ impl Slot {
     pub(super) fn clear(&self) {
         for c in [
             &self.calls,
-            &self.panicked,
+            &self.panics,
             &self.cancelled,
             &self.polls,
             &self.busy,
             &self.self_,
-            &self.wall,
+            &self.total,
             &self.max,
             &self.other_children,
         ] {
@@ -194,17 +194,17 @@ impl Slot {
         }
         self.alloc_self.clear();
         self.alloc_total.clear();
-        self.hist.clear();
+        self.latency.clear();
     }
 
     pub(super) fn add_to(&self, t: &mut Totals) {
         t.calls += self.calls.load(Relaxed);
-        t.panicked += self.panicked.load(Relaxed);
+        t.panics += self.panics.load(Relaxed);
         t.cancelled += self.cancelled.load(Relaxed);
         t.polls += self.polls.load(Relaxed);
         t.busy += self.busy.load(Relaxed);
         t.self_ += self.self_.load(Relaxed);
-        t.wall += self.wall.load(Relaxed);
+        t.total += self.total.load(Relaxed);
         t.max = t.max.max(self.max.load(Relaxed));
         t.other_children += self.other_children.load(Relaxed);
         t.alloc_self = t.alloc_self.plus(self.alloc_self.load());
@@ -220,7 +220,7 @@ impl Slot {
         }
         // Read `max` before the buckets: a value recorded in between lands at most in a bucket
         // this snapshot skips, to be seen by the next one.
-        self.hist.add_to_up_to(&mut t.hist, self.max.load(Relaxed));
+        self.latency.add_to_up_to(&mut t.latency, self.max.load(Relaxed));
     }
 }
 
@@ -236,8 +236,8 @@ mod tests {
         assert!(size <= 2100, "a slot is {size} bytes");
         let slot = Slot::new_boxed();
         slot.record_latency(50);
-        assert_eq!(slot.hist.heap_bytes(), std::mem::size_of::<AtomicHistogram>());
+        assert_eq!(slot.latency.heap_bytes(), std::mem::size_of::<AtomicHistogram>());
         slot.record_latency(5_000);
-        assert_eq!(slot.hist.heap_bytes(), std::mem::size_of::<AtomicHistogram>() + 512);
+        assert_eq!(slot.latency.heap_bytes(), std::mem::size_of::<AtomicHistogram>() + 512);
     }
 }
