@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use crate::report::{FigureStats, FigureUnit};
 
@@ -108,13 +109,9 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Seconds in human units (`1.52 ms`); `-` for a value that is not a duration (NaN, negative).
-pub(crate) fn human_seconds(seconds: f64) -> String {
-    if seconds.is_finite() && seconds >= 0.0 {
-        human_ns((seconds * 1e9) as u64)
-    } else {
-        ABSENT.into()
-    }
+/// A duration in human units, as [`human_ns`] writes it (`1.52 ms`).
+pub fn human_duration(duration: Duration) -> String {
+    human_ns(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// A share as a percentage with one decimal (`75.0%`); `-` when there is none.
@@ -176,10 +173,8 @@ mod tests {
     }
 
     #[test]
-    fn values_that_are_not_durations_or_shares_show_a_dash() {
-        assert_eq!(human_seconds(f64::NAN), "-");
-        assert_eq!(human_seconds(-1.0), "-");
-        assert_eq!(human_seconds(0.25), "250.00 ms");
+    fn shares_that_are_not_numbers_show_a_dash() {
+        assert_eq!(human_duration(Duration::from_millis(250)), "250.00 ms");
         assert_eq!(percent(Some(f64::INFINITY)), "-");
         assert_eq!(percent(Some(0.75)), "75.0%");
         assert_eq!(percent(None), "-");

@@ -44,8 +44,8 @@ mod table;
 #[cfg(feature = "flamegraph")]
 pub use flamegraph::FlameError;
 pub use format::{
-    figure_label, human_bytes, human_figure, human_ns, human_value, printable, series_label,
-    utc_time,
+    figure_label, human_bytes, human_duration, human_figure, human_ns, human_value, printable,
+    series_label, utc_time,
 };
 pub use readers::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
 pub use report::{

@@ -7,6 +7,7 @@
 //! to `path` (to look at it in a browser).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use perfscope_report::{
     EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats,
@@ -532,9 +533,12 @@ fn labelled_hints_and_loaders_read_typed() {
         BTreeMap::from([("expired".into(), 0), ("size".into(), 10)])
     );
     let db = r.pools().into_iter().find(|p| p.pool == "db").expect("db");
-    assert_eq!((db.wait_share(), db.mean_wait_seconds()), (Some(0.25), Some(0.05)));
+    assert_eq!((db.wait_share(), db.mean_wait()), (Some(0.25), Some(Duration::from_millis(50))));
     let q = &r.queries()[0];
-    assert_eq!((q.rows_returned, q.rows_affected, q.mean_seconds()), (800, 1, Some(0.00375)));
+    assert_eq!(
+        (q.rows_returned, q.rows_affected, q.mean()),
+        (800, 1, Some(Duration::from_micros(3750)))
+    );
 }
 
 /// Statements that failed: an errors column in the table (only when one did) and the page;

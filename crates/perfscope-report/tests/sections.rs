@@ -2,6 +2,7 @@
 //! figures under the names `perfscope-instrument` exports.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use perfscope_core::figures::{self, Figure, FigureSource, Unit};
 
@@ -70,12 +71,15 @@ fn caches_pools_and_queries_read_typed() {
     let pools = report.pools();
     let db = pools.iter().find(|p| p.pool == "db").expect("the pool");
     assert_eq!((db.in_use, db.idle, db.max, db.high_water), (2, 6, Some(8), Some(5)));
-    assert_eq!((db.waits, db.wait_seconds, db.timeouts), (4, 0.25, 0));
+    assert_eq!((db.waits, db.wait_time, db.timeouts), (4, Some(Duration::from_millis(250)), 0));
 
     let queries = report.queries();
     let ours: Vec<_> = queries.iter().filter(|q| q.fingerprint.contains(' ')).collect();
     assert_eq!(ours.len(), 2);
     assert_eq!(ours[0].fingerprint, "b2 INSERT ?", "most time first");
-    assert_eq!((ours[0].calls, ours[0].total_seconds, ours[0].rows), (3, 1.5, 8));
-    assert_eq!(ours[1].p99_seconds, None);
+    assert_eq!(
+        (ours[0].calls, ours[0].total_time, ours[0].rows),
+        (3, Some(Duration::from_millis(1500)), 8)
+    );
+    assert_eq!(ours[1].p99, None);
 }

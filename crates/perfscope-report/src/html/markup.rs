@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::format::{human_ns, human_seconds, percent};
+use std::time::Duration;
+
+use crate::format::{human_duration, human_ns, percent};
 use crate::report::FunctionStats;
 
 /// `s` with the five HTML-significant characters replaced by entities; safe in text and in
@@ -45,10 +47,10 @@ pub(crate) fn td_count(out: &mut String, n: Option<u64>) {
     }
 }
 
-/// A numeric cell of seconds (finite values sort by value; others show `-`).
-pub(crate) fn td_seconds(out: &mut String, seconds: Option<f64>) {
-    match seconds.filter(|s| s.is_finite() && *s >= 0.0) {
-        Some(s) => td_num(out, s, &human_seconds(s)),
+/// A numeric cell of a duration the report may not have (sorting by seconds; `-` sorts last).
+pub(crate) fn td_duration(out: &mut String, duration: Option<Duration>) {
+    match duration {
+        Some(d) => td_num(out, d.as_secs_f64(), &human_duration(d)),
         None => td_num(out, "", "-"),
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::markup::{
-    CLOSE_TABLE, escape, open_table, td_count, td_frame, td_num, td_seconds, td_share, th,
+    CLOSE_TABLE, escape, open_table, td_count, td_duration, td_frame, td_num, td_share, th,
 };
 use crate::readers::acquire_frame;
 use crate::report::Report;
@@ -63,8 +63,8 @@ pub(super) fn pools(report: &Report, out: &mut String) {
         td_num(out, p.acquires, &p.acquires.to_string());
         td_num(out, p.waits, &p.waits.to_string());
         td_share(out, p.wait_share());
-        td_seconds(out, Some(p.wait_seconds));
-        td_seconds(out, p.mean_wait_seconds());
+        td_duration(out, p.wait_time);
+        td_duration(out, p.mean_wait());
         if frames {
             td_frame(out, acquire_frame(report, p));
         }

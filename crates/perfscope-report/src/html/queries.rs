@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::markup::{CLOSE_TABLE, escape, td_count, td_num, td_seconds, td_share, th};
+use super::markup::{CLOSE_TABLE, escape, td_count, td_duration, td_num, td_share, th};
 use crate::report::Report;
 
 /// The Queries section: index hints, fingerprints by total time, the slow-query log.
@@ -40,7 +40,7 @@ pub(super) fn queries(report: &Report, out: &mut String) {
         out.push_str("</ul>\n</div>\n");
     }
     if !queries.is_empty() {
-        let all: f64 = queries.iter().map(|q| q.total_seconds).filter(|s| s.is_finite()).sum();
+        let all: f64 = queries.iter().filter_map(|q| q.total_time).map(|t| t.as_secs_f64()).sum();
         let _ = write!(
             out,
             "<p class=\"ps-note\">Statement fingerprints (literals and parameters replaced), the \
@@ -58,10 +58,10 @@ pub(super) fn queries(report: &Report, out: &mut String) {
             out.push_str("<tr>");
             td_num(out, q.calls, &q.calls.to_string());
             td_count(out, q.errors);
-            td_seconds(out, Some(q.total_seconds));
-            td_share(out, (all > 0.0).then(|| q.total_seconds / all));
-            td_seconds(out, q.mean_seconds());
-            td_seconds(out, q.p99_seconds);
+            td_duration(out, q.total_time);
+            td_share(out, q.total_time.filter(|_| all > 0.0).map(|t| t.as_secs_f64() / all));
+            td_duration(out, q.mean());
+            td_duration(out, q.p99);
             td_num(out, q.rows_returned, &q.rows_returned.to_string());
             td_num(out, q.rows_affected, &q.rows_affected.to_string());
             let fingerprint = escape(&q.fingerprint);
@@ -86,7 +86,7 @@ pub(super) fn queries(report: &Report, out: &mut String) {
         out.push_str("</tr></thead>\n<tbody>\n");
         for q in &slow {
             let _ = write!(out, "<tr><td>{}</td>", crate::format::utc_time(q.at_unix_ms));
-            td_seconds(out, q.elapsed_seconds);
+            td_duration(out, q.elapsed);
             let (fingerprint, statement) = (escape(&q.fingerprint), escape(&q.statement));
             let _ = writeln!(
                 out,

@@ -108,6 +108,12 @@ fn value(figures: &[&FigureStats], name: &str, with: Option<(&str, &str)>) -> Op
         .map(|f| f.value)
 }
 
+/// A figure in seconds as a [`Duration`](std::time::Duration); `None` when absent or not a
+/// duration (negative, NaN, too large).
+fn duration(seconds: Option<f64>) -> Option<std::time::Duration> {
+    seconds.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+}
+
 fn whole(v: Option<f64>) -> u64 {
     v.map_or(0, |v| v as u64)
 }

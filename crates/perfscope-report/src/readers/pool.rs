@@ -1,8 +1,9 @@
 //! [`PoolFigures`]: a pool's figures.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use super::{by_label, grouped, value, whole};
+use super::{by_label, duration, grouped, value, whole};
 use crate::report::{FunctionStats, Report};
 
 /// One pool's figures (section `pool`).
@@ -20,8 +21,9 @@ pub struct PoolFigures {
     pub high_water: Option<u64>,
     /// Acquires that had to wait.
     pub waits: u64,
-    /// Time callers spent waiting, in seconds.
-    pub wait_seconds: f64,
+    /// Time callers spent waiting; `None` when the source does not say or gave a value that
+    /// is not a duration.
+    pub wait_time: Option<Duration>,
     /// Acquires that timed out.
     pub timeouts: u64,
     /// Objects handed out.
@@ -60,9 +62,9 @@ impl PoolFigures {
         (self.acquires > 0).then(|| self.waits as f64 / self.acquires as f64)
     }
 
-    /// Mean wait of the acquires that waited, in seconds; `None` when none waited.
-    pub fn mean_wait_seconds(&self) -> Option<f64> {
-        (self.waits > 0).then(|| self.wait_seconds / self.waits as f64)
+    /// Mean wait of the acquires that waited; `None` when none waited.
+    pub fn mean_wait(&self) -> Option<Duration> {
+        self.wait_time.filter(|_| self.waits > 0).map(|t| t.div_f64(self.waits as f64))
     }
 }
 
@@ -81,8 +83,7 @@ impl Report {
                     max: opt("perfscope_pool_connections_max"),
                     high_water: opt("perfscope_pool_connections_used_high_water"),
                     waits: whole(value(&figures, "perfscope_pool_waits_total", None)),
-                    wait_seconds: value(&figures, "perfscope_pool_wait_seconds_total", None)
-                        .unwrap_or(0.0),
+                    wait_time: duration(value(&figures, "perfscope_pool_wait_seconds_total", None)),
                     timeouts: whole(value(&figures, "perfscope_pool_timeouts_total", None)),
                     acquires: whole(value(&figures, "perfscope_pool_acquires_total", None)),
                     pending: whole(value(&figures, "perfscope_pool_pending_requests", None)),

@@ -1,7 +1,9 @@
 //! [`QueryFigures`]: a statement fingerprint's figures; [`SlowQueryEvent`] and
 //! [`IndexHintEvent`]: the `query` events the views show.
 
-use super::{by_label, grouped, value, whole};
+use std::time::Duration;
+
+use super::{by_label, duration, grouped, value, whole};
 use crate::report::{EventKind, EventStats, Report};
 
 /// One statement shape's figures (section `query`).
@@ -14,10 +16,11 @@ pub struct QueryFigures {
     /// Statements that ran and ended with an error (as far as the source sees them); `None`
     /// for reports from before the source counted them.
     pub errors: Option<u64>,
-    /// Time spent in them, in seconds.
-    pub total_seconds: f64,
-    /// Their 99th percentile duration, in seconds.
-    pub p99_seconds: Option<f64>,
+    /// Time spent in them; `None` when the source does not say or gave a value that is not a
+    /// duration.
+    pub total_time: Option<Duration>,
+    /// Their 99th percentile duration.
+    pub p99: Option<Duration>,
     /// Rows returned and affected.
     pub rows: u64,
     /// Rows returned.
@@ -27,9 +30,9 @@ pub struct QueryFigures {
 }
 
 impl QueryFigures {
-    /// Mean statement time, in seconds; `None` before the first call.
-    pub fn mean_seconds(&self) -> Option<f64> {
-        (self.calls > 0).then(|| self.total_seconds / self.calls as f64)
+    /// Mean statement time; `None` before the first call.
+    pub fn mean(&self) -> Option<Duration> {
+        self.total_time.filter(|_| self.calls > 0).map(|t| t.div_f64(self.calls as f64))
     }
 }
 
@@ -43,8 +46,8 @@ pub struct SlowQueryEvent {
     /// The statement as run (label `statement`, cut to 2 KiB by the source); for reports from
     /// before the label, what the message has of it (its first 200 characters).
     pub statement: String,
-    /// How long it took, in seconds, if the event says.
-    pub elapsed_seconds: Option<f64>,
+    /// How long it took, if the event says.
+    pub elapsed: Option<Duration>,
     /// The event's sentence: time, threshold, rows and the start of the statement.
     pub message: String,
 }
@@ -117,16 +120,19 @@ impl Report {
                     fingerprint: key[0].clone(),
                     calls: whole(value(&figures, "perfscope_query_calls_total", None)),
                     errors: value(&figures, "perfscope_query_errors_total", None).map(|v| v as u64),
-                    total_seconds: value(&figures, "perfscope_query_duration_seconds_total", None)
-                        .unwrap_or(0.0),
-                    p99_seconds: value(&figures, "perfscope_query_duration_p99_seconds", None),
+                    total_time: duration(value(
+                        &figures,
+                        "perfscope_query_duration_seconds_total",
+                        None,
+                    )),
+                    p99: duration(value(&figures, "perfscope_query_duration_p99_seconds", None)),
                     rows: rows.values().fold(0, |a, n| a.saturating_add(*n)),
                     rows_returned: rows_of("returned"),
                     rows_affected: rows_of("affected"),
                 }
             })
             .collect();
-        out.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds));
+        out.sort_by_key(|q| std::cmp::Reverse(q.total_time));
         out
     }
 
@@ -144,12 +150,11 @@ impl Report {
                     .get("statement")
                     .cloned()
                     .unwrap_or_else(|| statement_of(&e.message).to_string()),
-                elapsed_seconds: e.value,
+                elapsed: duration(e.value),
                 message: e.message.clone(),
             })
             .collect();
-        let elapsed = |q: &SlowQueryEvent| q.elapsed_seconds.unwrap_or(0.0);
-        out.sort_by(|a, b| elapsed(b).total_cmp(&elapsed(a)));
+        out.sort_by_key(|q| std::cmp::Reverse(q.elapsed));
         out
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use comfy_table::CellAlignment;
 
 use super::{NAME_CHARS, table};
-use crate::format::{ABSENT, by_cause, clip, count, human_seconds, percent};
+use crate::format::{ABSENT, by_cause, clip, count, human_duration, percent};
 use crate::report::Report;
 
 /// The pools, with `STARVED` where callers wait and no object is idle.
@@ -47,8 +47,8 @@ pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result 
                 count(p.high_water),
                 p.acquires.to_string(),
                 waits,
-                human_seconds(p.wait_seconds),
-                p.mean_wait_seconds().map_or_else(|| ABSENT.into(), human_seconds),
+                p.wait_time.map_or_else(|| ABSENT.into(), human_duration),
+                p.mean_wait().map_or_else(|| ABSENT.into(), human_duration),
             ];
             cells.extend([p.timeouts.to_string(), p.pending.to_string()]);
             if lifecycle {

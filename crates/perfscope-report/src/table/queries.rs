@@ -6,7 +6,7 @@ use std::fmt;
 use comfy_table::CellAlignment;
 
 use super::{FINGERPRINT_CHARS, LINE_CHARS, TABLE_QUERIES, TABLE_SLOW_QUERIES, table};
-use crate::format::{ABSENT, clip, count, human_seconds, percent, utc_time};
+use crate::format::{ABSENT, clip, count, human_duration, percent, utc_time};
 use crate::report::Report;
 
 /// The statement fingerprints by total time, then the index hints and the slow-query log.
@@ -14,7 +14,7 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
     let queries = report.queries();
     if !queries.is_empty() {
         let shown = &queries[..queries.len().min(TABLE_QUERIES)];
-        let all: f64 = queries.iter().map(|q| q.total_seconds).filter(|s| s.is_finite()).sum();
+        let all: f64 = queries.iter().filter_map(|q| q.total_time).map(|t| t.as_secs_f64()).sum();
         // The errors column only when a statement failed (as the pools' lifecycle columns).
         let errors = shown.iter().any(|q| q.errors.is_some_and(|n| n > 0));
         let mut header = vec!["calls"];
@@ -23,14 +23,14 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         let body = shown
             .iter()
             .map(|q| {
-                let share = (all > 0.0).then(|| q.total_seconds / all);
+                let share = q.total_time.filter(|_| all > 0.0).map(|t| t.as_secs_f64() / all);
                 let mut cells = vec![q.calls.to_string()];
                 cells.extend(errors.then(|| count(q.errors)));
                 cells.extend([
-                    human_seconds(q.total_seconds),
+                    q.total_time.map_or_else(|| ABSENT.into(), human_duration),
                     percent(share),
-                    q.mean_seconds().map_or_else(|| ABSENT.into(), human_seconds),
-                    q.p99_seconds.map_or_else(|| ABSENT.into(), human_seconds),
+                    q.mean().map_or_else(|| ABSENT.into(), human_duration),
+                    q.p99.map_or_else(|| ABSENT.into(), human_duration),
                     q.rows.to_string(),
                     clip(&q.fingerprint, FINGERPRINT_CHARS),
                 ]);
@@ -68,7 +68,7 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         }
         write!(f, ", UTC):")?;
         for q in shown {
-            let elapsed = q.elapsed_seconds.map_or_else(|| ABSENT.into(), human_seconds);
+            let elapsed = q.elapsed.map_or_else(|| ABSENT.into(), human_duration);
             let what = if q.fingerprint.is_empty() { &q.message } else { &q.fingerprint };
             write!(f, "\n  {} {elapsed:>9}  {}", utc_time(q.at_unix_ms), clip(what, LINE_CHARS))?;
         }
