@@ -332,3 +332,40 @@ fn failed_statements_are_calls_and_through_an_instrumented_pool_errors_too() {
     let viewed = report.queries().into_iter().find(|q| q.fingerprint == label);
     assert_eq!(viewed.map(|q| (q.calls, q.errors)), Some((3, Some(1))));
 }
+
+/// Which fingerprints are explained, which are skipped and why, and the count of those
+/// explained without a hint, on a collector fed known statements (the slowest first: eleven
+/// INSERTs, then three SELECTs, two of them on an indexed column).
+#[test]
+fn the_slowest_ten_are_considered_and_every_outcome_is_counted() {
+    runtime().block_on(async {
+        let pool = database().await;
+        for ddl in [
+            "CREATE TABLE known_a (id INTEGER PRIMARY KEY, k INTEGER, v INTEGER)",
+            "CREATE INDEX known_a_k ON known_a(k)",
+            "CREATE TABLE known_b (id INTEGER PRIMARY KEY, k INTEGER)",
+        ] {
+            sqlx::query(ddl).execute(&pool).await.unwrap();
+        }
+        let collector = queries::QueryCollector::new();
+        let record = |statement: &str, ms: u64| {
+            let elapsed = Duration::from_millis(ms);
+            collector.record(&queries::QueryRecord { statement, elapsed, ..Default::default() });
+        };
+        // Ranks 0 to 10: INSERTs, each its own fingerprint (its own table).
+        for i in 0..11 {
+            record(&format!("INSERT INTO ins_{i} (x) VALUES (1)"), 1_000 - i);
+        }
+        record("SELECT v FROM known_a WHERE k = 1", 500); // rank 11: index used
+        record("SELECT id FROM known_a WHERE k > 5", 400); // rank 12: index used
+        record("SELECT id FROM known_b WHERE k = 2", 300); // rank 13: a scan, a hint
+
+        let advice = collector.index_hints(&pool).await;
+        // Only the ten slowest are named as skipped: the eleventh INSERT is past them.
+        assert_eq!(advice.skipped.len(), 10, "{advice:#?}");
+        assert!(advice.skipped.iter().all(|s| s.reason == "INSERT statements are not explained"));
+        let hinted: Vec<&str> = advice.hints.iter().map(|h| h.suggestion.as_str()).collect();
+        assert_eq!(hinted, ["CREATE INDEX ON known_b(k)"], "{advice:#?}");
+        assert_eq!(advice.explained, 2, "the two SELECTs the index serves: {advice:#?}");
+    });
+}

@@ -365,4 +365,44 @@ mod tests {
             ["CREATE INDEX ON t(k)"]
         );
     }
+
+    #[test]
+    fn a_column_is_hinted_once_and_only_for_its_own_table() {
+        assert_eq!(
+            hints("SELECT * FROM t WHERE a = 1 AND a < 5", &["SCAN t"]),
+            ["CREATE INDEX ON t(a)"]
+        );
+        assert_eq!(
+            hints("SELECT * FROM t JOIN u ON t.id = u.tid WHERE t.a = 1 AND u.b = 2", &["SCAN t"]),
+            ["CREATE INDEX ON t(a)"]
+        );
+    }
+
+    /// In a self-join the plan names the alias it scans: the hint is for that alias's filter.
+    #[test]
+    fn a_scan_under_an_alias_takes_that_alias_s_columns() {
+        let sql = "SELECT * FROM t AS x JOIN t AS y ON x.id = y.pid WHERE x.a = 1 AND y.b = 2";
+        assert_eq!(hints(sql, &["SCAN t AS y"]), ["CREATE INDEX ON t(b)"]);
+        assert_eq!(hints(sql, &["SCAN t AS x"]), ["CREATE INDEX ON t(a)"]);
+    }
+
+    #[test]
+    fn the_same_hint_is_pushed_once() {
+        let mut out = Vec::new();
+        let push = |out: &mut Vec<IndexHint>, f: &str, t: &str, c: &str| {
+            push_hint(out, f, "s", t.into(), vec![c.into()], "why".into());
+        };
+        push(&mut out, "f", "t", "a");
+        push(&mut out, "f", "t", "a");
+        assert_eq!(out.len(), 1);
+        // Another fingerprint, table or column is another hint.
+        push(&mut out, "g", "t", "a");
+        push(&mut out, "f", "u", "a");
+        push(&mut out, "f", "t", "b");
+        let keys: Vec<(&str, &str, &str)> = out
+            .iter()
+            .map(|h| (h.fingerprint.as_str(), h.table.as_str(), h.columns[0].as_str()))
+            .collect();
+        assert_eq!(keys, [("f", "t", "a"), ("g", "t", "a"), ("f", "u", "a"), ("f", "t", "b")]);
+    }
 }

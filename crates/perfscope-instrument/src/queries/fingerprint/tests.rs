@@ -279,3 +279,13 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn a_colon_before_anything_but_a_name_or_number_is_punctuation() {
+    // A quoted identifier or a space after `:` is not a parameter name: the `:` stays, and
+    // what follows keeps its own normalization.
+    normalizes(&[
+        ("SELECT * FROM t WHERE a = :\"q\"", "SELECT * FROM t WHERE a = : \"q\""),
+        ("SELECT * FROM t WHERE a = : 5", "SELECT * FROM t WHERE a = : ?"),
+    ]);
+}
