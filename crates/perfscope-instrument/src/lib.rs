@@ -12,6 +12,10 @@
 //! - [`cache::InstrumentedCache`] (feature `moka`, on by default): a `moka::sync::Cache`.
 //! - [`cache::MultiLevelCache`]: an L1 moka cache over a second level ([`cache::L2`]),
 //!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
+//! - For async programs (feature `moka-future`): `cache::InstrumentedFutureCache`, a
+//!   `moka::future::Cache`, and `cache::AsyncMultiLevelCache` over an async second level
+//!   (`cache::AsyncL2`; `cache::AsyncRedisL2` over redis's tokio connection manager with
+//!   feature `redis-async`): the same figures and frame names.
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
 // Links to feature-gated items only where they exist (`cargo doc` with default features).
