@@ -4,8 +4,10 @@
 //! The second level is **sync**: moka's `sync::Cache` runs the loader of `try_get_with` on
 //! the calling thread and makes concurrent callers of the same key wait for it (that is the
 //! single flight), so the L2 lookup and the loader run inside it, blocking, and the `redis`
-//! crate's sync connection fits with nothing in between. Async programs call the cache from
-//! `spawn_blocking`; an async second level over `moka::future` is a later step.
+//! crate's sync connection fits with nothing in between. Async programs use its twin,
+//! `AsyncMultiLevelCache` (feature `moka-future`: a `moka::future::Cache` over an `AsyncL2`,
+//! e.g. `AsyncRedisL2` with feature `redis-async`), which awaits the L2 and the loader instead
+//! of blocking a runtime worker; both give the same figures and frame names.
 
 use std::error::Error;
 use std::fmt::Display;

@@ -11,7 +11,10 @@
 //!   attempt does, which on a refused port is at once, and the next request tries again);
 //! - a request: the **response timeout** for its answer, after waiting for a connection
 //!   that is being opened at most the connect timeout; each request is also cut off after
-//!   connect timeout + response timeout, whatever the connection manager does.
+//!   connect timeout + response timeout, whatever the connection manager does;
+//! - after a request fails at the connection level (refused, dropped, timed out), for the
+//!   **reconnect backoff** every request fails at once, without touching the server (a server
+//!   that is down costs its callers no wait, and is not hammered with connection attempts).
 //!
 //! So a caller's worst case is about connect timeout + response timeout per L2 request
 //! (a `get_with` that misses makes two, the lookup and the write), however many callers
@@ -20,7 +23,8 @@
 //! with its timer enabled (`#[tokio::main]`, `Builder::enable_all`).
 
 use std::io;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Cmd, FromRedisValue, RedisError, RedisResult};
@@ -32,7 +36,9 @@ use super::multi_async::AsyncL2;
 /// itself). Every wait is bounded (see the module documentation): connect
 /// [`DEFAULT_CONNECT_TIMEOUT`](AsyncRedisL2::DEFAULT_CONNECT_TIMEOUT) (500 ms), response
 /// [`DEFAULT_RESPONSE_TIMEOUT`](AsyncRedisL2::DEFAULT_RESPONSE_TIMEOUT) (500 ms), both
-/// configurable with [`open_with_timeouts`](AsyncRedisL2::open_with_timeouts).
+/// configurable with [`open_with_timeouts`](AsyncRedisL2::open_with_timeouts); after a
+/// connection failure requests fail at once for
+/// [`DEFAULT_RECONNECT_BACKOFF`](AsyncRedisL2::DEFAULT_RECONNECT_BACKOFF) (250 ms).
 ///
 /// ```no_run
 /// use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2};
@@ -45,7 +51,6 @@ use super::multi_async::AsyncL2;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone)]
 pub struct AsyncRedisL2 {
     manager: ConnectionManager,
     server: String,
@@ -53,6 +58,9 @@ pub struct AsyncRedisL2 {
     ttl: Option<Duration>,
     connect_timeout: Duration,
     response_timeout: Duration,
+    reconnect_backoff: Duration,
+    /// Requests fail at once until this instant (set by a connection failure).
+    retry_at: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for AsyncRedisL2 {
@@ -63,6 +71,7 @@ impl std::fmt::Debug for AsyncRedisL2 {
             .field("ttl", &self.ttl)
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
+            .field("reconnect_backoff", &self.reconnect_backoff)
             .finish()
     }
 }
@@ -74,6 +83,9 @@ impl AsyncRedisL2 {
     /// How long a request may wait for its response, unless
     /// [`open_with_timeouts`](AsyncRedisL2::open_with_timeouts) says.
     pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
+    /// How long requests fail at once after a connection failure, unless
+    /// [`with_reconnect_backoff`](AsyncRedisL2::with_reconnect_backoff) says.
+    pub const DEFAULT_RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
 
     /// The server at `url` (e.g. `redis://127.0.0.1:6379/`); connects now, within
     /// [`DEFAULT_CONNECT_TIMEOUT`](AsyncRedisL2::DEFAULT_CONNECT_TIMEOUT), so a wrong address
@@ -110,6 +122,8 @@ impl AsyncRedisL2 {
             ttl: None,
             connect_timeout,
             response_timeout,
+            reconnect_backoff: Self::DEFAULT_RECONNECT_BACKOFF,
+            retry_at: Mutex::new(None),
         })
     }
 
@@ -125,6 +139,13 @@ impl AsyncRedisL2 {
         self
     }
 
+    /// After a connection failure, requests fail at once for `backoff` (zero: never) before
+    /// one goes to the server again.
+    pub fn with_reconnect_backoff(mut self, backoff: Duration) -> AsyncRedisL2 {
+        self.reconnect_backoff = backoff;
+        self
+    }
+
     /// The connection manager, for requests of the program's own (not measured, not bounded
     /// by this type's request timeout).
     pub fn connection_manager(&self) -> &ConnectionManager {
@@ -135,14 +156,43 @@ impl AsyncRedisL2 {
         format!("{}{key}", self.prefix)
     }
 
-    /// Sends `cmd`, cut off after connect timeout + response timeout.
+    /// Sends `cmd`, cut off after connect timeout + response timeout; fails at once during a
+    /// reconnect backoff.
     async fn request<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        if let Some(retry_at) = *self.retry_at() {
+            let now = Instant::now();
+            if now < retry_at {
+                let message = format!(
+                    "no connection after a failure; the next attempt in {:?}",
+                    retry_at - now
+                );
+                return Err(RedisError::from(io::Error::new(io::ErrorKind::NotConnected, message)));
+            }
+        }
         let mut manager = self.manager.clone();
         let bound = self.connect_timeout + self.response_timeout;
-        match tokio::time::timeout(bound, cmd.query_async(&mut manager)).await {
+        let result = match tokio::time::timeout(bound, cmd.query_async(&mut manager)).await {
             Ok(result) => result,
             Err(_) => Err(timed_out(format!("no answer within {bound:?}"))),
+        };
+        match &result {
+            Err(error)
+                if error.is_io_error()
+                    || error.is_timeout()
+                    || error.is_connection_dropped()
+                    || error.is_connection_refusal()
+                    || error.is_unrecoverable_error() =>
+            {
+                *self.retry_at() = Some(Instant::now() + self.reconnect_backoff);
+            }
+            Ok(_) => *self.retry_at() = None,
+            Err(_) => {}
         }
+        result
+    }
+
+    fn retry_at(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.retry_at.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
