@@ -130,7 +130,7 @@ async fn killed_mid_run() {
     for k in 0..HOT_KEYS {
         let key = format!("hot{k}");
         let load = async { Ok::<_, std::io::Error>(format!("value of {key}")) };
-        assert_eq!(cache.get_with(&key, load).await.unwrap(), format!("value of {key}"));
+        assert_eq!(cache.get_with(&key, load).await.expect("loaded"), format!("value of {key}"));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Seen::default());
@@ -193,12 +193,12 @@ async fn killed_mid_run() {
     }
     let keep = async { Ok::<_, std::io::Error>("kept by the new server".to_owned()) };
     let after = cache.get_with(&"after-restart".to_owned(), keep).await;
-    assert_eq!(after.unwrap(), "kept by the new server");
-    let stored = cache.l2().get("after-restart").await.unwrap();
+    assert_eq!(after.expect("loaded"), "kept by the new server");
+    let stored = cache.l2().get("after-restart").await.expect("L2 back");
     assert_eq!(stored.as_deref(), Some(&b"kept by the new server"[..]));
     cache.l1().invalidate(&"after-restart".to_owned()).await;
     let hits = cache.stats().l2.hits;
-    let got = cache.get(&"after-restart".to_owned()).await.unwrap();
+    let got = cache.get(&"after-restart".to_owned()).await.expect("L2 back");
     assert_eq!(got.as_deref(), Some("kept by the new server"));
     assert_eq!(cache.stats().l2.hits, hits + 1);
     drop(restarted);
@@ -355,11 +355,11 @@ async fn frozen() {
     }
     let keep = async { Ok::<_, std::io::Error>("kept by the thawed server".to_owned()) };
     let after = cache.get_with(&"after-thaw".to_owned(), keep).await;
-    assert_eq!(after.unwrap(), "kept by the thawed server");
+    assert_eq!(after.expect("loaded"), "kept by the thawed server");
     let stored: Option<String> = redis::cmd("GET")
         .arg("async_faults_redis_frozen:after-thaw")
         .query(&mut server.connection())
-        .unwrap();
+        .expect("GET on the test's server");
     assert_eq!(stored.as_deref(), Some("kept by the thawed server"));
 }
 

@@ -33,8 +33,8 @@ fn stored(server: &RedisServer, key: &str) -> Option<String> {
 }
 
 /// A loader for requests that must not load: polled, it panics.
-fn never() -> impl Future<Output = Result<String, std::io::Error>> {
-    async { panic!("a hit loads nothing") }
+async fn never() -> Result<String, std::io::Error> {
+    panic!("a hit loads nothing")
 }
 
 #[tokio::test]

@@ -1,6 +1,14 @@
 //! Caches: [`InstrumentedCache`] wraps a `moka::sync::Cache`; [`MultiLevelCache`] puts one in
-//! front of a second level ([`L2`], e.g. [`RedisL2`] with feature `redis`). For async programs
-//! (feature `moka-future`), their twins: `InstrumentedFutureCache` wraps a
+// Links to feature-gated items only where they exist (`cargo doc` with default features).
+#![cfg_attr(
+    feature = "redis",
+    doc = "front of a second level ([`L2`], e.g. [`RedisL2`] with feature `redis`)."
+)]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "front of a second level ([`L2`], e.g. `RedisL2` with feature `redis`)."
+)]
+//! For async programs (feature `moka-future`), their twins: `InstrumentedFutureCache` wraps a
 //! `moka::future::Cache`, `AsyncMultiLevelCache` puts one in front of an `AsyncL2`
 //! (`AsyncRedisL2` with feature `redis-async`); same figures, same frame names.
 //!
