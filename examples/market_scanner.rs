@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
-use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache, RedisL2};
+use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2, InstrumentedCache};
 use perfscope_instrument::pool::{InstrumentedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
@@ -187,40 +187,46 @@ struct Shared {
 }
 
 /// The long-window volatility, cached per symbol and history bucket: in-process (moka), or
-/// over Redis too with `--redis-url`. Values are kept as text, the form Redis stores.
+/// over Redis too with `--redis-url` (the async multi-level cache: the scan tasks await Redis,
+/// no runtime worker blocks on it). Values are kept as text, the form Redis stores.
 enum IndicatorCache {
     Local(InstrumentedCache<String, String>),
-    Redis(Box<MultiLevelCache<String, String, RedisL2>>),
+    Redis(Box<AsyncMultiLevelCache<String, String, AsyncRedisL2>>),
 }
 
 impl IndicatorCache {
-    fn new(redis_url: Option<&str>) -> anyhow::Result<IndicatorCache> {
-        let l1 = || moka::sync::Cache::builder().max_capacity(10_000);
+    async fn new(redis_url: Option<&str>) -> anyhow::Result<IndicatorCache> {
         Ok(match redis_url {
-            None => IndicatorCache::Local(InstrumentedCache::new("indicators", l1())),
+            None => {
+                let l1 = moka::sync::Cache::builder().max_capacity(10_000);
+                IndicatorCache::Local(InstrumentedCache::new("indicators", l1))
+            }
             Some(url) => {
-                let l2 = RedisL2::open(url)
+                let l2 = AsyncRedisL2::open(url)
+                    .await
                     .with_context(|| format!("cannot use Redis at {url}"))?
                     .with_prefix("market_scanner:")
                     .with_ttl(Duration::from_secs(600));
-                IndicatorCache::Redis(Box::new(MultiLevelCache::new("indicators", l1(), l2)))
+                let l1 = moka::future::Cache::builder().max_capacity(10_000);
+                IndicatorCache::Redis(Box::new(AsyncMultiLevelCache::new("indicators", l1, l2)))
             }
         })
     }
 
-    fn get_with(&self, key: String, compute: impl FnOnce() -> f64) -> f64 {
+    async fn get_with(&self, key: String, compute: impl FnOnce() -> f64) -> f64 {
         let text = match self {
             IndicatorCache::Local(cache) => cache.get_with(key, || compute().to_string()),
             IndicatorCache::Redis(cache) => {
                 let mut compute = Some(compute);
-                let load = || {
-                    Ok::<_, std::convert::Infallible>(
-                        compute.take().map_or(0.0, |f| f()).to_string(),
-                    )
+                let load = async {
+                    let value = compute.take().map_or(0.0, |f| f());
+                    Ok::<_, std::convert::Infallible>(value.to_string())
                 };
-                match cache.get_with(&key, load) {
+                let loaded = cache.get_with(&key, load).await;
+                match loaded {
                     Ok(text) => text,
-                    // Redis gone: compute it here; the cache counted the error.
+                    // Only the loader's error comes back, and it has none (Redis gone is
+                    // counted by the cache and answered by the loader).
                     Err(_) => return compute.map_or(f64::NAN, |f| f()),
                 }
             }
@@ -410,17 +416,17 @@ enum Signal {
 /// Price leaving the band mean ± k·σ while short-term volatility jumps over the long-term
 /// (the long-term one cached per 256 ticks of history).
 #[measure]
-fn volatility_breakout(name: &str, prices: &[f64], shared: &Shared) -> bool {
+async fn volatility_breakout(name: &str, prices: &[f64], shared: &Shared) -> bool {
     let short = volatility(prices, 20);
     let key = format!("{name}:vol200:{}", prices.len() / 256);
-    let long = shared.indicators.get_with(key, || volatility(prices, 200));
+    let long = shared.indicators.get_with(key, || volatility(prices, 200)).await;
     let band = simple_moving_average(&prices[prices.len().saturating_sub(50)..], 50);
     let (Some(&mean), Some(&last)) = (band.last(), prices.last()) else { return false };
     short > 1.8 * long && (last - mean).abs() > 2.0 * short * mean
 }
 
 #[measure]
-fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal> {
+async fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal> {
     let mut signals = Vec::new();
     let fast = exponential_moving_average(prices, 12);
     let slow = simple_moving_average(prices, 50);
@@ -438,7 +444,7 @@ fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal> {
         Some(rsi) if rsi < 30.0 => signals.push(Signal::Oversold),
         _ => {}
     }
-    if volatility_breakout(name, prices, shared) {
+    if volatility_breakout(name, prices, shared).await {
         signals.push(Signal::VolatilityBreakout);
     }
     signals
@@ -454,7 +460,7 @@ async fn process_symbol(
     symbol.history.extend(ticks);
     let excess = symbol.history.len().saturating_sub(2_000);
     symbol.history.drain(..excess);
-    let signals = scan_symbol(&symbol.name, &symbol.history, &shared);
+    let signals = scan_symbol(&symbol.name, &symbol.history, &shared).await;
     Ok((symbol, signals))
 }
 
@@ -655,7 +661,7 @@ fn main() -> anyhow::Result<()> {
     let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
     let shared = Arc::new(Shared {
         buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
-        indicators: IndicatorCache::new(config.redis_url.as_deref())?,
+        indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
     });
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
 

@@ -11,10 +11,42 @@
 //!
 //! - [`cache::InstrumentedCache`] (feature `moka`, on by default): a `moka::sync::Cache`.
 //! - [`cache::MultiLevelCache`]: an L1 moka cache over a second level ([`cache::L2`]),
-//!   read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`.
+// Links to feature-gated items only where they exist (`cargo doc` with default features).
+#![cfg_attr(
+    feature = "redis",
+    doc = "  read-through with single-flight, write-through; [`cache::RedisL2`] with feature `redis`."
+)]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "  read-through with single-flight, write-through; `cache::RedisL2` with feature `redis`."
+)]
+#![cfg_attr(
+    feature = "moka-future",
+    doc = "- For async programs (feature `moka-future`): [`cache::InstrumentedFutureCache`], a"
+)]
+#![cfg_attr(
+    not(feature = "moka-future"),
+    doc = "- For async programs (feature `moka-future`): `cache::InstrumentedFutureCache`, a"
+)]
+#![cfg_attr(
+    feature = "moka-future",
+    doc = "  `moka::future::Cache`, and [`cache::AsyncMultiLevelCache`] over an async second level"
+)]
+#![cfg_attr(
+    not(feature = "moka-future"),
+    doc = "  `moka::future::Cache`, and `cache::AsyncMultiLevelCache` over an async second level"
+)]
+#![cfg_attr(
+    feature = "redis-async",
+    doc = "  ([`cache::AsyncL2`]; [`cache::AsyncRedisL2`] over redis's tokio connection manager with"
+)]
+#![cfg_attr(
+    not(feature = "redis-async"),
+    doc = "  (`cache::AsyncL2`; `cache::AsyncRedisL2` over redis's tokio connection manager with"
+)]
+//!   feature `redis-async`): the same figures and frame names.
 //! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
 //!   `deadpool::unmanaged::Pool`.
-// Links to feature-gated items only where they exist (`cargo doc` with default features).
 #![cfg_attr(
     feature = "bb8",
     doc = "- [`pool::InstrumentedBb8Pool`] (feature `bb8`): a `bb8::Pool`, with bb8's own counts"
@@ -24,8 +56,22 @@
     doc = "- `pool::InstrumentedBb8Pool` (feature `bb8`): a `bb8::Pool`, with bb8's own counts"
 )]
 //!   (connections created, closed by cause).
-//! - [`pool::InstrumentedSqlxPool`] (feature `sqlx`): a `sqlx::Pool`, usable as an executor.
-//! - [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx
+#![cfg_attr(
+    feature = "sqlx",
+    doc = "- [`pool::InstrumentedSqlxPool`] (feature `sqlx`): a `sqlx::Pool`, usable as an executor."
+)]
+#![cfg_attr(
+    not(feature = "sqlx"),
+    doc = "- `pool::InstrumentedSqlxPool` (feature `sqlx`): a `sqlx::Pool`, usable as an executor."
+)]
+#![cfg_attr(
+    feature = "sqlx",
+    doc = "- [`queries`] (feature `sqlx`): statements counted per fingerprint from the events sqlx"
+)]
+#![cfg_attr(
+    not(feature = "sqlx"),
+    doc = "- `queries` (feature `sqlx`): statements counted per fingerprint from the events sqlx"
+)]
 //!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
 //!   generic plans with feature `postgres`).
 //!

@@ -7,11 +7,10 @@ use std::sync::{Arc, Weak};
 use moka::Equivalent;
 use moka::notification::RemovalCause;
 use moka::sync::{Cache, CacheBuilder};
-use perfscope_core::figures::{self, Registration};
 use perfscope_core::{Callsite, Kind, enter};
 
-use super::stats::{Counters, LevelSource, LevelStats, Loads};
-use crate::callsites::callsite;
+use super::level::{Measured, Sites, counting_listener};
+use super::stats::{Counters, LevelStats, Loads};
 
 /// A [`moka::sync::Cache`] measured by perfscope. Every call is a frame named
 /// `cache::<name>::<op>` (`get`, `get_with`, `insert`, `invalidate`) on the caller's stack, so
@@ -27,30 +26,7 @@ pub struct InstrumentedCache<K, V> {
 
 struct Inner<K, V> {
     cache: Cache<K, V>,
-    name: String,
-    counters: Arc<Counters>,
-    sites: Sites,
-    _registration: Registration,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) struct Sites {
-    pub(crate) get: &'static Callsite,
-    pub(crate) get_with: &'static Callsite,
-    insert: &'static Callsite,
-    invalidate: &'static Callsite,
-}
-
-impl Sites {
-    fn new(name: &str) -> Sites {
-        let site = |op: &str| callsite(format!("cache::{name}::{op}"), Kind::Sync, module_path!());
-        Sites {
-            get: site("get"),
-            get_with: site("get_with"),
-            insert: site("insert"),
-            invalidate: site("invalidate"),
-        }
-    }
+    measured: Measured,
 }
 
 impl<K, V> Clone for InstrumentedCache<K, V> {
@@ -61,7 +37,7 @@ impl<K, V> Clone for InstrumentedCache<K, V> {
 
 impl<K, V> std::fmt::Debug for InstrumentedCache<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InstrumentedCache").field("name", &self.inner.name).finish()
+        f.debug_struct("InstrumentedCache").field("name", &self.inner.measured.name).finish()
     }
 }
 
@@ -93,39 +69,21 @@ where
         loads: Option<Arc<Loads>>,
     ) -> Self {
         let counters = Arc::new(Counters::default());
-        let counted = counters.clone();
-        let cache = builder
-            .eviction_listener(move |key, value, cause| {
-                counted.removed(cause);
-                listener(key, value, cause);
-            })
-            .build();
+        let cache =
+            builder.eviction_listener(counting_listener(counters.clone(), listener)).build();
         let inner = Arc::new_cyclic(|weak: &Weak<Inner<K, V>>| {
             let weak = weak.clone();
-            super::stats::admit(&name);
-            let source = LevelSource {
-                cache: name.clone(),
-                level,
-                counters: counters.clone(),
-                evicts: true,
-                entries: Box::new(move || weak.upgrade().map(|inner| inner.cache.entry_count())),
-                loads,
-            };
-            let sites = Sites::new(&name);
-            Inner {
-                cache,
-                name,
-                counters,
-                sites,
-                _registration: figures::register(Arc::new(source)),
-            }
+            let entries = move || weak.upgrade().map(|inner| inner.cache.entry_count());
+            let measured =
+                Measured::new(name, level, Kind::Sync, counters, Box::new(entries), loads);
+            Inner { cache, measured }
         });
         InstrumentedCache { inner }
     }
 
     /// The name the cache is measured under.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        &self.inner.measured.name
     }
 
     /// moka's `get`: the value for `key`, if held (a hit).
@@ -133,10 +91,10 @@ where
     where
         Q: Equivalent<K> + Hash + ?Sized,
     {
-        let inner = &*self.inner;
-        let guard = enter(inner.sites.get);
-        let value = inner.cache.get(key);
-        inner.counters.request(value.is_some());
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
+        let guard = enter(m.sites.get);
+        let value = cache.get(key);
+        m.counters.request(value.is_some());
         guard.finish();
         value
     }
@@ -144,14 +102,14 @@ where
     /// moka's `get_with`: the value for `key`, or `init()`'s, inserted. Concurrent calls for a
     /// missing key run one `init` (that call counts a miss; the others, served its value, hits).
     pub fn get_with(&self, key: K, init: impl FnOnce() -> V) -> V {
-        let inner = &*self.inner;
-        let guard = enter(inner.sites.get_with);
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
+        let guard = enter(m.sites.get_with);
         let mut loaded = false;
-        let value = inner.cache.get_with(key, || {
+        let value = cache.get_with(key, || {
             loaded = true;
             init()
         });
-        inner.counters.loaded(loaded, true);
+        m.counters.loaded(loaded, true);
         guard.finish();
         value
     }
@@ -162,14 +120,14 @@ where
     where
         E: Send + Sync + 'static,
     {
-        let inner = &*self.inner;
-        let guard = enter(inner.sites.get_with);
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
+        let guard = enter(m.sites.get_with);
         let mut loaded = false;
-        let result = inner.cache.try_get_with(key, || {
+        let result = cache.try_get_with(key, || {
             loaded = true;
             init()
         });
-        inner.counters.loaded(loaded, result.is_ok());
+        m.counters.loaded(loaded, result.is_ok());
         guard.finish();
         result
     }
@@ -185,24 +143,24 @@ where
         Q: Equivalent<K> + ToOwned<Owned = K> + Hash + ?Sized,
         E: Send + Sync + 'static,
     {
-        let inner = &*self.inner;
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
         let guard = enter(site);
         let mut loaded = false;
-        let result = inner.cache.try_get_with_by_ref(key, || {
+        let result = cache.try_get_with_by_ref(key, || {
             loaded = true;
             init()
         });
-        inner.counters.loaded(loaded, result.is_ok());
+        m.counters.loaded(loaded, result.is_ok());
         guard.finish();
         result
     }
 
     /// moka's `insert`.
     pub fn insert(&self, key: K, value: V) {
-        let inner = &*self.inner;
-        let guard = enter(inner.sites.insert);
-        inner.cache.insert(key, value);
-        inner.counters.write();
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
+        let guard = enter(m.sites.insert);
+        cache.insert(key, value);
+        m.counters.write();
         guard.finish();
     }
 
@@ -211,15 +169,15 @@ where
     where
         Q: Equivalent<K> + Hash + ?Sized,
     {
-        let inner = &*self.inner;
-        let guard = enter(inner.sites.invalidate);
-        inner.cache.invalidate(key);
+        let (cache, m) = (&self.inner.cache, &self.inner.measured);
+        let guard = enter(m.sites.invalidate);
+        cache.invalidate(key);
         guard.finish();
     }
 
     /// The counts so far.
     pub fn stats(&self) -> LevelStats {
-        self.inner.counters.read()
+        self.inner.measured.counters.read()
     }
 
     /// moka's `run_pending_tasks`: housekeeping now (evictions, the entry count), which moka
@@ -239,6 +197,6 @@ where
     }
 
     pub(crate) fn sites(&self) -> Sites {
-        self.inner.sites
+        self.inner.measured.sites
     }
 }

@@ -4,8 +4,10 @@
 //! The second level is **sync**: moka's `sync::Cache` runs the loader of `try_get_with` on
 //! the calling thread and makes concurrent callers of the same key wait for it (that is the
 //! single flight), so the L2 lookup and the loader run inside it, blocking, and the `redis`
-//! crate's sync connection fits with nothing in between. Async programs call the cache from
-//! `spawn_blocking`; an async second level over `moka::future` is a later step.
+//! crate's sync connection fits with nothing in between. Async programs use its twin,
+//! `AsyncMultiLevelCache` (feature `moka-future`: a `moka::future::Cache` over an `AsyncL2`,
+//! e.g. `AsyncRedisL2` with feature `redis-async`), which awaits the L2 and the loader instead
+//! of blocking a runtime worker; both give the same figures and frame names.
 
 use std::error::Error;
 use std::fmt::Display;
@@ -13,12 +15,11 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use moka::sync::{Cache, CacheBuilder};
-use perfscope_core::figures::{self, Registration};
-use perfscope_core::{Callsite, Kind, enter};
+use perfscope_core::{Kind, enter};
 
+use super::level::SecondLevel;
 use super::moka::InstrumentedCache;
-use super::stats::{Counters, LevelSource, LevelStats, Loads};
-use crate::callsites::callsite;
+use super::stats::LevelStats;
 
 /// A shared second cache level (Redis, memcached...), addressed by string keys, holding bytes.
 pub trait L2: Send + Sync + 'static {
@@ -115,18 +116,7 @@ pub struct MultiLevelStats {
 pub struct MultiLevelCache<K, V, S> {
     l1: InstrumentedCache<K, V>,
     l2: S,
-    counters: Arc<Counters>,
-    loads: Arc<Loads>,
-    sites: L2Sites,
-    _registration: Registration,
-}
-
-#[derive(Clone, Copy)]
-struct L2Sites {
-    get: &'static Callsite,
-    set: &'static Callsite,
-    delete: &'static Callsite,
-    load: &'static Callsite,
+    second: SecondLevel,
 }
 
 impl<K, V, S> std::fmt::Debug for MultiLevelCache<K, V, S> {
@@ -135,10 +125,32 @@ impl<K, V, S> std::fmt::Debug for MultiLevelCache<K, V, S> {
     }
 }
 
-/// What the L1 loader of `get` found: a value, no value anywhere, or a failure.
-enum Lookup {
+/// What the L1 loader of `get` found, when not a value: no value anywhere, or a failure.
+pub(crate) enum Lookup {
     Absent,
     Failed(CacheError),
+}
+
+impl Lookup {
+    /// The L2 lookup's answer as the L1 loader's: a value, or why there is none.
+    pub(crate) fn of<V>(answer: Result<Option<V>, CacheError>) -> Result<V, Lookup> {
+        match answer {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) => Err(Lookup::Absent),
+            Err(error) => Err(Lookup::Failed(error)),
+        }
+    }
+
+    /// What `get` returns for the L1's answer.
+    pub(crate) fn found<V>(l1: Result<V, Arc<Lookup>>) -> Result<Option<V>, CacheError> {
+        match l1 {
+            Ok(value) => Ok(Some(value)),
+            Err(lookup) => match &*lookup {
+                Lookup::Absent => Ok(None),
+                Lookup::Failed(error) => Err(error.clone()),
+            },
+        }
+    }
 }
 
 impl<K, V, S> MultiLevelCache<K, V, S>
@@ -151,26 +163,9 @@ where
     /// over `l2`.
     pub fn new(name: impl Into<String>, l1: CacheBuilder<K, V, Cache<K, V>>, l2: S) -> Self {
         let name = name.into();
-        let loads = Arc::new(Loads::default());
-        let l1 = InstrumentedCache::build(name.clone(), "l1", l1, |_, _, _| {}, None);
-        let counters = Arc::new(Counters::default());
-        let source = LevelSource {
-            cache: name.clone(),
-            level: "l2",
-            counters: counters.clone(),
-            evicts: false,
-            entries: Box::new(|| None),
-            loads: Some(loads.clone()),
-        };
-        let site = |op: &str| callsite(format!("cache::{name}::{op}"), Kind::Sync, module_path!());
-        let sites = L2Sites {
-            get: site("l2::get"),
-            set: site("l2::set"),
-            delete: site("l2::delete"),
-            load: site("load"),
-        };
-        let _registration = figures::register(Arc::new(source));
-        MultiLevelCache { l1, l2, counters, loads, sites, _registration }
+        let second = SecondLevel::new(&name, Kind::Sync);
+        let l1 = InstrumentedCache::build(name, "l1", l1, |_, _, _| {}, None);
+        MultiLevelCache { l1, l2, second }
     }
 
     /// The value for `key` from L1, else from L2 (then kept in L1), else `None`. Concurrent
@@ -180,18 +175,8 @@ where
     /// waited for it): "absent" would be a lie the caller might act on. Keys L1 holds are
     /// served whatever L2 does; [`get_with`](Self::get_with) never fails because of L2.
     pub fn get(&self, key: &K) -> Result<Option<V>, CacheError> {
-        let found = self.l1.try_get_with_at(self.l1.sites().get, key, || match self.l2_get(key) {
-            Ok(Some(value)) => Ok(value),
-            Ok(None) => Err(Lookup::Absent),
-            Err(error) => Err(Lookup::Failed(error)),
-        });
-        match found {
-            Ok(value) => Ok(Some(value)),
-            Err(lookup) => match &*lookup {
-                Lookup::Absent => Ok(None),
-                Lookup::Failed(error) => Err(error.clone()),
-            },
-        }
+        let l1 = self.l1.try_get_with_at(self.l1.sites().get, key, || Lookup::of(self.l2_get(key)));
+        Lookup::found(l1)
     }
 
     /// The value for `key` from L1, else from L2, else from `load` (then written to L2); L1
@@ -233,8 +218,8 @@ where
     /// Removes `key` from both levels.
     pub fn delete(&self, key: &K) -> Result<(), CacheError> {
         self.l1.invalidate(key);
-        let guard = enter(self.sites.delete);
-        let result = self.l2.delete(&key.to_string()).map_err(|e| self.l2_error(e));
+        let guard = enter(self.second.sites.delete);
+        let result = self.l2.delete(&key.to_string()).map_err(|e| self.second.error(e));
         guard.finish();
         result
     }
@@ -251,41 +236,21 @@ where
 
     /// The counts so far.
     pub fn stats(&self) -> MultiLevelStats {
-        let (loads, load_errors) = self.loads.read();
-        MultiLevelStats { l1: self.l1.stats(), l2: self.counters.read(), loads, load_errors }
+        self.second.stats(self.l1.stats())
     }
 
     fn l2_get(&self, key: &K) -> Result<Option<V>, CacheError> {
-        let guard = enter(self.sites.get);
+        let guard = enter(self.second.sites.get);
         let key = key.to_string();
-        let result = match self.l2.get(&key) {
-            Ok(Some(bytes)) => match V::from_bytes(bytes) {
-                Some(value) => Ok(Some(value)),
-                None => {
-                    self.counters.error();
-                    Err(CacheError::Decode { cache: self.l1.name().to_owned(), key })
-                }
-            },
-            Ok(None) => Ok(None),
-            Err(error) => Err(self.l2_error(error)),
-        };
-        if let Ok(found) = &result {
-            self.counters.request(found.is_some());
-        }
+        let answer = self.l2.get(&key);
+        let result = self.second.got(key, answer);
         guard.finish();
         result
     }
 
     fn l2_set(&self, key: &K, value: &V) -> Result<(), CacheError> {
-        let guard = enter(self.sites.set);
-        let result = self.l2.set(&key.to_string(), &value.to_bytes());
-        let result = match result {
-            Ok(()) => {
-                self.counters.write();
-                Ok(())
-            }
-            Err(error) => Err(self.l2_error(error)),
-        };
+        let guard = enter(self.second.sites.set);
+        let result = self.second.wrote(self.l2.set(&key.to_string(), &value.to_bytes()));
         guard.finish();
         result
     }
@@ -294,18 +259,10 @@ where
     where
         E: Into<Box<dyn Error + Send + Sync>>,
     {
-        let guard = enter(self.sites.load);
-        self.loads.call();
-        let result = load().map_err(|error| {
-            self.loads.error();
-            CacheError::Load { cache: self.l1.name().to_owned(), source: Arc::from(error.into()) }
-        });
+        let guard = enter(self.second.sites.load);
+        self.second.load_called();
+        let result = self.second.loaded(load());
         guard.finish();
         result
-    }
-
-    fn l2_error(&self, error: S::Error) -> CacheError {
-        self.counters.error();
-        CacheError::L2 { cache: self.l1.name().to_owned(), source: Arc::new(error) }
     }
 }
