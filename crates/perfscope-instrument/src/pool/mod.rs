@@ -1,7 +1,8 @@
 //! Pools: [`InstrumentedPool`] wraps a `deadpool::unmanaged::Pool` (feature `deadpool`),
 #![cfg_attr(feature = "bb8", doc = "[`InstrumentedBb8Pool`] a `bb8::Pool` (feature `bb8`),")]
 #![cfg_attr(not(feature = "bb8"), doc = "`InstrumentedBb8Pool` a `bb8::Pool` (feature `bb8`),")]
-//! [`InstrumentedSqlxPool`] a `sqlx::Pool` (feature `sqlx`).
+#![cfg_attr(feature = "sqlx", doc = "[`InstrumentedSqlxPool`] a `sqlx::Pool` (feature `sqlx`).")]
+#![cfg_attr(not(feature = "sqlx"), doc = "`InstrumentedSqlxPool` a `sqlx::Pool` (feature `sqlx`).")]
 //!
 //! An acquire is a frame named `pool::<name>::acquire` on the caller's stack (async: its
 //! idle time is the wait), so the report says which function waited on which pool and for
