@@ -3,7 +3,7 @@
 //! of its cache, pool and query sections ([`Report::caches`], [`Report::pools`],
 //! [`Report::queries`]), and every view: the terminal table (`Display`, [`Report::table`]),
 //! a self-contained HTML page ([`Report::to_html`]), folded stacks ([`Report::folded`]) and a
-//! flame graph ([`Report::flamegraph_svg`], cargo feature `flamegraph`). [`bench`] is the
+//! flame graph ([`Report::flamegraph_svg`], cargo feature `flamegraph`). [`bench`](mod@bench) is the
 //! bench file format `perfscope diff` compares.
 //!
 //! Every view is built from the report alone, so it works as well on a report read back from
