@@ -139,7 +139,7 @@ fn push(info: CallsiteInfo) -> u32 {
     if table.len() >= MAX_CALLSITES {
         REFUSED.fetch_add(1, Ordering::Relaxed);
         static CAP: crate::caps::CapWarning =
-            crate::caps::CapWarning::new("function", "perfscope_core::MAX_CALLSITES");
+            crate::caps::CapWarning::new(crate::names::section::FUNCTION, "perfscope_core::MAX_CALLSITES");
         CAP.reached(MAX_CALLSITES, || {
             format!(
                 "More than {MAX_CALLSITES} callsites (measured functions and span names): later \
