@@ -19,8 +19,8 @@
 //! assert_eq!(warning.value, Some(100.0));
 //! ```
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::history::{Event, EventKind};
 

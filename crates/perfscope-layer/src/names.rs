@@ -86,7 +86,8 @@ fn register(meta: &'static Metadata<'static>, addr: usize, home: usize, max_name
         }
         None => {
             perfscope_core::count_overflow();
-            static CAP: CapWarning = CapWarning::new(section::SPAN, "perfscope_layer::max_span_names");
+            static CAP: CapWarning =
+                CapWarning::new(section::SPAN, "perfscope_layer::max_span_names");
             CAP.reached(max_names, || {
                 format!(
                     "More than {max_names} distinct span names: later spans are counted under \

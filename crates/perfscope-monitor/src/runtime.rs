@@ -8,7 +8,6 @@ use perfscope_core::figures::Figure;
 use perfscope_core::names::*;
 use tokio::runtime::Handle;
 
-
 /// The runtime watched and its workers' busy time at the previous sample.
 pub(crate) struct Runtime {
     handle: Handle,
@@ -92,9 +91,9 @@ fn parks(_handle: &Handle, _out: &mut Vec<Figure>) {}
 mod tests {
     use super::*;
 
-    fn value(figures: &[Figure], name: &str, worker: Option<&str>) -> Option<f64> {
+    fn value(figures: &[Figure], name: Name, worker: Option<&str>) -> Option<f64> {
         let labelled = |f: &Figure| f.labels.first().map(|(_, v)| v.as_str()) == worker;
-        figures.iter().find(|f| f.name == name && labelled(f)).map(|f| f.value)
+        figures.iter().find(|f| f.name == name.name && labelled(f)).map(|f| f.value)
     }
 
     #[test]

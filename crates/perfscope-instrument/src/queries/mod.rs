@@ -148,7 +148,6 @@ impl Default for QueryCollector {
     }
 }
 
-
 impl QueryCollector {
     /// A collector with the default [`Config`], its figures registered.
     pub fn new() -> QueryCollector {

@@ -64,7 +64,6 @@ pub struct SlowQuery {
     pub at_unix_ms: u64,
 }
 
-
 /// What one statement event carried.
 #[derive(Debug, Default)]
 pub struct QueryRecord<'a> {
@@ -77,4 +76,3 @@ pub struct QueryRecord<'a> {
     /// Rows affected.
     pub rows_affected: u64,
 }
-

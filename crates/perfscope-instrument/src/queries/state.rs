@@ -81,7 +81,6 @@ impl Counts {
     }
 }
 
-
 impl State {
     /// The counts of `statement`'s fingerprint (or [`OTHER`]'s), created if new.
     pub(super) fn counts_of(&mut self, statement: &str) -> &mut Counts {
