@@ -24,12 +24,12 @@ fn a_live_monitor_names_every_figure_from_the_catalog() {
         .map(|c| c.info.name.to_string())
         .expect("the followed function is measured");
     let monitor = Monitor::builder()
-        .with_interval(Duration::from_millis(50))
+        .with_interval(perfscope_monitor::MIN_INTERVAL)
         .with_runtime(runtime.handle().clone())
         .with_traffic(followed_name)
         .start()
         .expect("the monitor starts");
-    for _ in 0..4 {
+    for _ in 0..3 {
         followed();
         assert!(monitor.wait_for_samples(monitor.samples() + 1, Duration::from_secs(30)));
     }
