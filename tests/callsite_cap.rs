@@ -1,9 +1,10 @@
 //! The process-wide callsite table (`perfscope_core::MAX_CALLSITES` entries) filled up: later
-//! callsites, measured functions and span names alike, are counted under `<overflow>`, and
+//! callsites, measured functions and span names alike, are counted under `<callsite overflow>`, and
 //! the ones registered before keep their rows. Filling the table affects the whole process,
 //! so this file is its own test binary with one test.
 
 use perfscope::{measure, report};
+use perfscope_core::names::OVERFLOW;
 use perfscope_core::{CallsiteInfo, Kind, MAX_CALLSITES, OVERFLOW_ID, register_dynamic};
 use tracing_subscriber::prelude::*;
 
@@ -28,10 +29,10 @@ fn filler(i: usize) -> CallsiteInfo {
 }
 
 /// Calls in the callsite table's overflow row (the layer's span-name cap has a row of its own,
-/// `<overflow>`, which stays empty here).
+/// `<other>`, which stays empty here).
 fn overflow_calls(report: &perfscope::Report) -> u64 {
     let row = |name: &str| report.function(name).map_or(0, |f| f.calls);
-    assert_eq!(row("<overflow>"), 0, "no span name went past the layer's cap");
+    assert_eq!(row(OVERFLOW), 0, "no span name went past the layer's cap");
     row("<callsite overflow>")
 }
 

@@ -1,7 +1,8 @@
 //! Hostile span-name cardinality: 100,000 distinct span names stay bounded in memory, land in
-//! one `<overflow>` row past the cap, and never panic.
+//! one `<other>` row (`perfscope_core::names::OVERFLOW`) past the cap, and never panic.
 
 use perfscope::{CountingAlloc, DEFAULT_MAX_SPAN_NAMES, report};
+use perfscope_core::names::OVERFLOW;
 use tracing::{Level, Metadata, Span, callsite::Callsite, field::FieldSet, metadata::Kind};
 use tracing_core::{Interest, callsite::Identifier};
 use tracing_subscriber::prelude::*;
@@ -64,13 +65,13 @@ fn distinct_span_names_past_the_cap_overflow_into_one_row() {
 
     let generated = report.functions.iter().filter(|f| f.name.contains("::generated_")).count();
     assert_eq!(generated, DEFAULT_MAX_SPAN_NAMES);
-    let overflow = report.function("<overflow>").expect("an <overflow> row");
+    let overflow = report.function(OVERFLOW).expect("an <other> row");
     assert_eq!(overflow.calls, (NAMES - DEFAULT_MAX_SPAN_NAMES) as u64);
     assert_eq!(report.overflowed_spans, overflow.calls);
     let counted: u64 =
         report.functions.iter().filter(|f| f.name.contains("::generated_")).map(|f| f.calls).sum();
     assert_eq!(counted + overflow.calls, NAMES as u64);
-    assert!(report.to_string().contains("<overflow>"));
+    assert!(report.to_string().contains(OVERFLOW));
 
     // Memory is bounded by the cap, not by the names seen: each tracked name costs its slot
     // in this thread's store (about 2 KiB, with its first histogram octave) plus its callsite
@@ -92,5 +93,5 @@ fn distinct_span_names_past_the_cap_overflow_into_one_row() {
     perfscope::reset();
     let after = perfscope::report();
     assert_eq!(after.overflowed_spans, 0);
-    assert!(after.function("<overflow>").is_none());
+    assert!(after.function(OVERFLOW).is_none());
 }

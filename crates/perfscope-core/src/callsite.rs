@@ -138,8 +138,10 @@ fn push(info: CallsiteInfo) -> u32 {
     let mut table = table().write().unwrap_or_else(|e| e.into_inner());
     if table.len() >= MAX_CALLSITES {
         REFUSED.fetch_add(1, Ordering::Relaxed);
-        static CAP: crate::caps::CapWarning =
-            crate::caps::CapWarning::new("function", "perfscope_core::MAX_CALLSITES");
+        static CAP: crate::caps::CapWarning = crate::caps::CapWarning::new(
+            crate::names::section::FUNCTION,
+            "perfscope_core::MAX_CALLSITES",
+        );
         CAP.reached(MAX_CALLSITES, || {
             format!(
                 "More than {MAX_CALLSITES} callsites (measured functions and span names): later \

@@ -19,9 +19,8 @@
 //! assert_eq!(warning.value, Some(100.0));
 //! ```
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::history::{Event, EventKind};
 
@@ -54,13 +53,13 @@ impl CapWarning {
         let event = Event {
             section: self.section,
             kind: EventKind::AlertFired,
-            at_unix_ms: unix_ms_now(),
+            at_unix_ms: crate::time::unix_ms_now(),
             subject: self.cap.to_string(),
             labels: Vec::new(),
             message: message(),
             value: Some(limit as f64),
         };
-        WARNINGS.lock().unwrap_or_else(PoisonError::into_inner).push(event);
+        crate::sync::lock(&WARNINGS).push(event);
     }
 
     /// Whether the warning was published.
@@ -69,20 +68,9 @@ impl CapWarning {
     }
 }
 
-/// The wall clock in Unix milliseconds; 0 under Miri, whose isolation hides the wall clock
-/// (scripts/concurrency runs this module's doctest and tests there).
-fn unix_ms_now() -> u64 {
-    if cfg!(miri) {
-        return 0;
-    }
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// Appends every published warning (read by every snapshot).
 pub(crate) fn events(out: &mut Vec<Event>) {
-    out.extend(WARNINGS.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned());
+    out.extend(crate::sync::lock(&WARNINGS).iter().cloned());
 }
 
 #[cfg(test)]

@@ -33,14 +33,17 @@
 //! [`snapshot()`]: crate::snapshot()
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 pub use crate::history::{Event, EventKind, Series};
+use crate::names::{self, MetricType, Name};
+use crate::sync::lock;
 
-/// Name of the process's OS thread count (a gauge, as Prometheus client libraries name it).
-pub const PROCESS_THREADS: &str = "process_threads";
-/// Name of the process-wide heap in use (a gauge; with `CountingAlloc` only).
-pub const HEAP_IN_USE_BYTES: &str = "perfscope_heap_in_use_bytes";
+/// Name of the process's OS thread count ([`names::PROCESS_THREADS`]).
+pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
+/// Name of the process-wide heap in use ([`names::HEAP_IN_USE_BYTES`]; with `CountingAlloc`
+/// only).
+pub const HEAP_IN_USE_BYTES: &str = names::HEAP_IN_USE_BYTES.name;
 
 /// Whether a figure can go down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,28 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// The catalog's figure `name` without labels: its section, name, help, unit and kind
+    /// come from the catalog ([`crate::names`]), the value from the source.
+    ///
+    /// A histogram (the function latency) is no figure: asking for one gives a counter, and
+    /// panics in debug builds.
+    pub fn of(name: &Name, value: f64) -> Figure {
+        debug_assert!(name.kind != MetricType::Histogram, "{} is a histogram", name.name);
+        let kind = match name.kind {
+            MetricType::Gauge => FigureKind::Gauge,
+            MetricType::Counter | MetricType::Histogram => FigureKind::Counter,
+        };
+        Figure {
+            section: name.section,
+            name: Cow::Borrowed(name.name),
+            help: name.help,
+            unit: name.unit,
+            kind,
+            labels: Vec::new(),
+            value,
+        }
+    }
+
     /// A gauge without labels.
     pub fn gauge(
         section: &'static str,
@@ -167,7 +192,7 @@ static SOURCES: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 /// Registers `source`: every snapshot reads it until the [`Registration`] is dropped.
 pub fn register(source: Arc<dyn FigureSource>) -> Registration {
     let alive = Arc::new(());
-    let mut sources = SOURCES.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut sources = lock(&SOURCES);
     sources.retain(|e| e.alive.strong_count() > 0);
     sources.push(Entry { alive: Arc::downgrade(&alive), source });
     Registration { _alive: alive }
@@ -186,7 +211,7 @@ pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings 
     let mut out = Readings::default();
     process_figures(heap_in_use, &mut out.figures);
     let sources: Vec<Arc<dyn FigureSource>> = {
-        let sources = SOURCES.lock().unwrap_or_else(PoisonError::into_inner);
+        let sources = lock(&SOURCES);
         sources.iter().filter(|e| e.alive.strong_count() > 0).map(|e| e.source.clone()).collect()
     };
     for source in sources {
@@ -253,22 +278,10 @@ fn guarded<T>(out: &mut Vec<T>, read: impl FnOnce(&mut Vec<T>)) {
 /// read is absent, never zero.
 fn process_figures(heap_in_use: Option<u64>, out: &mut Vec<Figure>) {
     if let Some(bytes) = heap_in_use {
-        out.push(Figure::gauge(
-            "process",
-            HEAP_IN_USE_BYTES,
-            "Bytes allocated and not freed, process-wide (perfscope's counting allocator).",
-            Unit::Bytes,
-            bytes as f64,
-        ));
+        out.push(Figure::of(&names::HEAP_IN_USE_BYTES, bytes as f64));
     }
     if let Some(threads) = os_threads() {
-        out.push(Figure::gauge(
-            "process",
-            PROCESS_THREADS,
-            "Number of OS threads in the process.",
-            Unit::Count,
-            threads as f64,
-        ));
+        out.push(Figure::of(&names::PROCESS_THREADS, threads as f64));
     }
 }
 
@@ -343,10 +356,10 @@ mod tests {
     #[test]
     fn figures_of_one_series_from_several_sources_are_summed_into_one() {
         let sources = [
-            register(Arc::new(Labelled("<other>", FigureKind::Counter, 2.0))),
+            register(Arc::new(Labelled(names::OVERFLOW, FigureKind::Counter, 2.0))),
             register(Arc::new(Labelled("a", FigureKind::Counter, 5.0))),
-            register(Arc::new(Labelled("<other>", FigureKind::Counter, 3.0))),
-            register(Arc::new(Labelled("<other>", FigureKind::Gauge, 11.0))),
+            register(Arc::new(Labelled(names::OVERFLOW, FigureKind::Counter, 3.0))),
+            register(Arc::new(Labelled(names::OVERFLOW, FigureKind::Gauge, 11.0))),
         ];
         let figures = read_all(None);
         let merged: Vec<_> = figures
@@ -357,9 +370,9 @@ mod tests {
         assert_eq!(
             merged,
             [
-                ("<other>", FigureKind::Counter, 5.0),
+                (names::OVERFLOW, FigureKind::Counter, 5.0),
                 ("a", FigureKind::Counter, 5.0),
-                ("<other>", FigureKind::Gauge, 11.0),
+                (names::OVERFLOW, FigureKind::Gauge, 11.0),
             ]
         );
         drop(sources);
@@ -448,7 +461,7 @@ mod tests {
     #[test]
     fn heap_in_use_is_absent_without_the_allocator_not_zero() {
         let heap = |figures: Vec<Figure>| {
-            figures.into_iter().find(|f| f.name == "perfscope_heap_in_use_bytes").map(|f| f.value)
+            figures.into_iter().find(|f| f.name == HEAP_IN_USE_BYTES).map(|f| f.value)
         };
         assert_eq!(heap(read_all(None)), None);
         assert_eq!(heap(read_all(Some(4096))), Some(4096.0));

@@ -40,11 +40,13 @@ pub mod history;
 mod hot;
 #[cfg(not(perfscope_loom))]
 mod measure;
+pub mod names;
 mod snapshot;
 #[cfg(not(perfscope_loom))]
 pub mod span;
 mod store;
-mod sync;
+pub mod sync;
+pub mod time;
 
 pub use alloc::{AllocCounts, CountingAlloc};
 pub use callsite::{

@@ -1,4 +1,5 @@
-//! The synchronisation types of the store's cross-thread paths (thread stores published to the
+//! [`lock`], the poison-tolerant lock perfscope's crates share; and, inside this crate, the
+//! synchronisation types of the store's cross-thread paths (thread stores published to the
 //! registry, snapshots reading them, thread exit, reset): std's, or loom's when the crate is
 //! built with `--cfg perfscope_loom` for the models in `store/loom_models.rs`.
 //!
@@ -15,3 +16,15 @@ pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
 #[cfg(not(perfscope_loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Locks `mutex`, going on with what a panicking holder left: perfscope's shared state is
+/// counts and lists that stay usable (a helper for perfscope's crates; always std's mutex).
+///
+/// ```
+/// let counts = std::sync::Mutex::new(vec![1]);
+/// perfscope_core::sync::lock(&counts).push(2);
+/// assert_eq!(*perfscope_core::sync::lock(&counts), [1, 2]);
+/// ```
+pub fn lock<T: ?Sized>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

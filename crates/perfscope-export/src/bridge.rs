@@ -13,10 +13,11 @@
 //! seconds and have neither limit.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder};
+use perfscope_core::sync::lock;
 
 use crate::ExportError;
 use crate::background::SyncThread;
@@ -135,10 +136,6 @@ impl fmt::Debug for Bridge {
             .field("running", &lock(&self.shared.thread).is_some())
             .finish()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Bridge {

@@ -3,66 +3,36 @@
 //! Grafana dashboard.
 
 use metrics::{KeyName, Recorder, SharedString, Unit};
+use perfscope_core::figures::Unit as FigureUnit;
+use perfscope_core::names::{self, MetricType, Name};
 
 /// Completed calls (returned or unwound; async: completed).
-pub const CALLS: &str = "perfscope_function_calls_total";
+pub const CALLS: &str = names::FUNCTION_CALLS_TOTAL.name;
 /// Call latency histogram, in seconds.
-pub const DURATION: &str = "perfscope_function_duration_seconds";
+pub const DURATION: &str = names::FUNCTION_DURATION_SECONDS.name;
 /// Time running in the function itself, excluding measured callees.
-pub const SELF_SECONDS: &str = "perfscope_function_self_seconds_total";
+pub const SELF_SECONDS: &str = names::FUNCTION_SELF_SECONDS_TOTAL.name;
 /// Time running on a thread in the function, callees included (async: the sum of polls).
-pub const BUSY_SECONDS: &str = "perfscope_function_busy_seconds_total";
+pub const BUSY_SECONDS: &str = names::FUNCTION_BUSY_SECONDS_TOTAL.name;
 /// Bytes allocated by the function itself.
-pub const ALLOC_BYTES: &str = "perfscope_function_alloc_bytes_total";
+pub const ALLOC_BYTES: &str = names::FUNCTION_ALLOC_BYTES_TOTAL.name;
 /// Allocations made by the function itself.
-pub const ALLOCATIONS: &str = "perfscope_function_allocations_total";
+pub const ALLOCATIONS: &str = names::FUNCTION_ALLOCATIONS_TOTAL.name;
 /// Calls that ended by unwinding.
-pub const PANICS: &str = "perfscope_function_panics_total";
+pub const PANICS: &str = names::FUNCTION_PANICS_TOTAL.name;
 
 /// OS threads of the process (a gauge every snapshot carries, on Linux).
-pub const PROCESS_THREADS: &str = perfscope_core::figures::PROCESS_THREADS;
+pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
 /// Heap in use, process-wide (a gauge, with perfscope's counting allocator).
-pub const HEAP_IN_USE: &str = perfscope_core::figures::HEAP_IN_USE_BYTES;
-
-/// The figure names of the system monitor (`perfscope-monitor`), which the dashboard's
-/// "System monitor" row queries. Duplicated here so this crate does not depend on the
-/// monitor; `perfscope-monitor`'s tests check that every name in its `names::ALL` is here.
-pub const MONITOR_NAMES: [&str; 27] = [
-    "process_resident_memory_bytes",
-    "process_virtual_memory_bytes",
-    "process_cpu_seconds_total",
-    "process_open_fds",
-    "perfscope_node_cpu_usage_ratio",
-    "perfscope_node_load1",
-    "perfscope_node_load5",
-    "perfscope_node_load15",
-    "perfscope_node_memory_MemTotal_bytes",
-    "perfscope_node_memory_MemAvailable_bytes",
-    "perfscope_node_memory_MemFree_bytes",
-    "perfscope_node_memory_Cached_bytes",
-    "perfscope_node_memory_SwapTotal_bytes",
-    "perfscope_node_memory_SwapFree_bytes",
-    "perfscope_node_network_receive_bytes_total",
-    "perfscope_node_network_transmit_bytes_total",
-    "perfscope_node_network_receive_bytes_per_second",
-    "perfscope_node_network_transmit_bytes_per_second",
-    "perfscope_node_hwmon_temp_celsius",
-    "perfscope_tokio_workers",
-    "perfscope_tokio_alive_tasks",
-    "perfscope_tokio_global_queue_depth",
-    "perfscope_tokio_worker_busy_ratio",
-    "perfscope_tokio_worker_park_total",
-    "perfscope_traffic_requests_per_second",
-    "perfscope_traffic_latency_p50_seconds",
-    "perfscope_traffic_latency_p99_seconds",
-];
+pub const HEAP_IN_USE: &str = names::HEAP_IN_USE_BYTES.name;
 
 /// Label holding the function's path (`my_crate::scan::rsi`).
 pub const FUNCTION_LABEL: &str = "function";
 /// Label holding the function's `module_path!()`.
 pub const MODULE_LABEL: &str = "module";
-/// `function` and `module` value of the series summing functions past the cardinality cap.
-pub const OTHER: &str = "<other>";
+/// `function` and `module` value of the series summing functions past the cardinality cap
+/// (the catalog's [`OVERFLOW`](perfscope_core::names::OVERFLOW)).
+pub const OTHER: &str = names::OVERFLOW;
 
 /// How many functions get their own series by default; later ones are summed under [`OTHER`].
 pub const DEFAULT_MAX_FUNCTIONS: usize = 1000;
@@ -141,89 +111,42 @@ impl Family {
     }
 }
 
-/// Every family perfscope exports, with labels `function` and `module`.
-pub const FAMILIES: [Family; 7] = [
-    Family {
-        name: CALLS,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Count,
-        help: "Completed calls of a function measured by perfscope (returned or unwound; async: completed).",
-    },
-    Family {
-        name: DURATION,
-        kind: FamilyKind::Histogram,
-        unit: FamilyUnit::Seconds,
-        help: "Call latency: entry to return (sync), first poll to completion (async).",
-    },
-    Family {
-        name: SELF_SECONDS,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Seconds,
-        help: "Time running in the function itself, excluding measured callees (whole seconds over a `metrics` recorder).",
-    },
-    Family {
-        name: BUSY_SECONDS,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Seconds,
-        help: "Time running on a thread in the function, callees included; async: the sum of polls (whole seconds over a `metrics` recorder).",
-    },
-    Family {
-        name: ALLOC_BYTES,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Bytes,
-        help: "Bytes allocated by the function itself (needs perfscope's counting allocator).",
-    },
-    Family {
-        name: ALLOCATIONS,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Count,
-        help: "Allocations made by the function itself (needs perfscope's counting allocator).",
-    },
-    Family {
-        name: PANICS,
-        kind: FamilyKind::Counter,
-        unit: FamilyUnit::Count,
-        help: "Calls of the function that ended by unwinding.",
-    },
-];
+impl Family {
+    /// The family of the catalog's function family `name` (a counter or the histogram, in
+    /// seconds, bytes or a count).
+    pub const fn of(name: &Name) -> Family {
+        let kind = match name.kind {
+            MetricType::Counter => FamilyKind::Counter,
+            MetricType::Histogram => FamilyKind::Histogram,
+            MetricType::Gauge => panic!("a function family is a counter or a histogram"),
+        };
+        let unit = match name.unit {
+            FigureUnit::Seconds => FamilyUnit::Seconds,
+            FigureUnit::Bytes => FamilyUnit::Bytes,
+            FigureUnit::Count => FamilyUnit::Count,
+            FigureUnit::Ratio => panic!("no function family is a ratio"),
+        };
+        Family { name: name.name, kind, unit, help: name.help }
+    }
+}
 
-/// The figure names of `perfscope-instrument` (caches, pools, queries), which the dashboard's
-/// "Pools & caches" and "Queries" rows query. Duplicated here so this crate does not depend on
-/// it; `perfscope-instrument`'s tests check that every name it exports is here.
-pub const INSTRUMENT_NAMES: [&str; 25] = [
-    "perfscope_cache_entries",
-    "perfscope_cache_errors_total",
-    "perfscope_cache_evictions_total",
-    "perfscope_cache_hit_ratio",
-    "perfscope_cache_load_errors_total",
-    "perfscope_cache_loads_total",
-    "perfscope_cache_removals_total",
-    "perfscope_cache_requests_total",
-    "perfscope_cache_writes_total",
-    "perfscope_pool_acquires_total",
-    "perfscope_pool_connections",
-    "perfscope_pool_connections_max",
-    "perfscope_pool_connections_used_high_water",
-    "perfscope_pool_connections_closed_total",
-    "perfscope_pool_connections_created_total",
-    "perfscope_pool_pending_requests",
-    "perfscope_pool_starved",
-    "perfscope_pool_timeouts_total",
-    "perfscope_pool_wait_seconds_total",
-    "perfscope_pool_waits_total",
-    "perfscope_query_calls_total",
-    "perfscope_query_duration_p99_seconds",
-    "perfscope_query_duration_seconds_total",
-    "perfscope_query_errors_total",
-    "perfscope_query_rows_total",
+/// Every family perfscope exports, with labels `function` and `module` (the catalog's
+/// function families).
+pub const FAMILIES: [Family; 7] = [
+    Family::of(&names::FUNCTION_CALLS_TOTAL),
+    Family::of(&names::FUNCTION_DURATION_SECONDS),
+    Family::of(&names::FUNCTION_SELF_SECONDS_TOTAL),
+    Family::of(&names::FUNCTION_BUSY_SECONDS_TOTAL),
+    Family::of(&names::FUNCTION_ALLOC_BYTES_TOTAL),
+    Family::of(&names::FUNCTION_ALLOCATIONS_TOTAL),
+    Family::of(&names::FUNCTION_PANICS_TOTAL),
 ];
 
 /// Every sample name exported (what PromQL may select): the function families', the
-/// process figures' and, where they run, the [`MONITOR_NAMES`] and [`INSTRUMENT_NAMES`].
+/// process figures' and, where they run, the monitor's and `perfscope-instrument`'s: every
+/// family of the catalog, [`perfscope_core::names::ALL`].
 pub fn sample_names() -> Vec<String> {
-    let process = [PROCESS_THREADS, HEAP_IN_USE].map(String::from);
-    let sources = MONITOR_NAMES.iter().chain(&INSTRUMENT_NAMES).map(|n| n.to_string());
-    FAMILIES.iter().flat_map(Family::sample_names).chain(process).chain(sources).collect()
+    names::ALL.iter().flat_map(Name::sample_names).collect()
 }
 
 /// Gives every family its `# HELP` text and unit in `recorder`.
@@ -289,6 +212,8 @@ mod tests {
                 assert!(family.name.contains("_seconds"), "{}", family.name);
             }
         }
-        assert_eq!(sample_names().len(), 11 + MONITOR_NAMES.len() + INSTRUMENT_NAMES.len());
+        assert_eq!(sample_names().len(), names::ALL.len() + 2, "a histogram has 3 series");
+        let functions = names::ALL.iter().filter(|n| n.section == names::section::FUNCTION);
+        assert!(functions.map(|n| n.name).eq(FAMILIES.map(|f| f.name)));
     }
 }

@@ -66,8 +66,8 @@
 //! refuses into a no-op rather than a panic):
 //!
 //! ```
-//! metrics::describe_gauge!("perfscope_pool_connections", "Open connections, per pool.");
-//! metrics::gauge!("perfscope_pool_connections", "pool" => "db").set(12.0);
+//! metrics::describe_gauge!("app_jobs_queued", "Jobs waiting in the queue, per queue.");
+//! metrics::gauge!("app_jobs_queued", "queue" => "mail").set(12.0);
 //! ```
 //!
 //! # Grafana
@@ -80,7 +80,6 @@
 mod background;
 mod bridge;
 pub mod dashboard;
-mod dashboard_rows;
 mod error;
 pub mod families;
 mod options;

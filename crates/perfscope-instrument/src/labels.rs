@@ -8,13 +8,14 @@
 //! names of [`crate::callsites`] do), so at most the cap's names are held.
 
 use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex};
 
 use perfscope_core::caps::CapWarning;
+use perfscope_core::sync::lock;
 
 /// The label value of the caches or pools past their cap (as query fingerprints and the
-/// exporters' functions past theirs).
-pub const OTHER: &str = "<other>";
+/// exporters' functions past theirs): the catalog's [`OVERFLOW`](perfscope_core::names::OVERFLOW).
+pub const OTHER: &str = perfscope_core::names::OVERFLOW;
 
 /// Names of one kind (caches or pools) with series of their own.
 pub(crate) struct LabelCap {
@@ -36,7 +37,7 @@ impl LabelCap {
 
     /// Registers `name`: whether it has series of its own (known, or new below the cap).
     pub(crate) fn admit(&self, name: &str) -> bool {
-        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut names = lock(&self.names);
         if names.contains(name) {
             return true;
         }
@@ -58,7 +59,7 @@ impl LabelCap {
 
     /// The label of `name`: itself if admitted, else [`OTHER`].
     pub(crate) fn label(&self, name: &str) -> String {
-        let names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let names = lock(&self.names);
         if names.contains(name) { name.to_string() } else { OTHER.to_string() }
     }
 }

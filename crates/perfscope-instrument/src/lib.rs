@@ -97,7 +97,7 @@
 //! // The same figures every reader gets: section `cache`, labels cache and level.
 //! let snap = perfscope_core::snapshot();
 //! let hits = snap.figures.iter().find(|f| {
-//!     f.name == "perfscope_cache_requests_total"
+//!     f.name == perfscope_instrument::cache::REQUESTS_TOTAL
 //!         && f.labels.iter().any(|(k, v)| k == "cache" && v == "users")
 //!         && f.labels.iter().any(|(k, v)| k == "result" && v == "hit")
 //! });

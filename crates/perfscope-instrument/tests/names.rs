@@ -1,13 +1,14 @@
-//! Every figure name this crate exports is in `perfscope_export::families::INSTRUMENT_NAMES`,
-//! the list the dashboard's "Pools & caches" and "Queries" rows query (and every listed name
-//! is exported): the two cannot drift apart. And the Prometheus exposition of every cache,
-//! pool and query family passes `promtool check metrics`, lints included (a gauge ending in
-//! `_count`, a counter without `_total`...).
+//! Every figure this crate exports is an entry of perfscope's name catalog
+//! (`perfscope_core::names`, which the dashboard's "Pools & caches" and "Queries" rows query),
+//! with the catalog's section, help and unit, and every catalog entry of the sections `cache`,
+//! `pool` and `query` is exported. And the Prometheus exposition of every cache, pool and query
+//! family passes `promtool check metrics`, lints included (a gauge ending in `_count`, a
+//! counter without `_total`...).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use perfscope_export::families::{INSTRUMENT_NAMES, sample_names};
+use perfscope_core::names::{self, section};
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache};
 use perfscope_instrument::pool::{InstrumentedBb8Pool, InstrumentedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{QueryCollector, QueryRecord};
@@ -100,29 +101,18 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     let exposition = exporter.render();
     exporter.shutdown();
     drop((bb8, sqlx));
-    let exported: BTreeSet<&str> = snapshot
-        .figures
-        .iter()
-        .filter(|f| ["cache", "pool", "query"].contains(&f.section))
-        .map(|f| f.name.as_ref())
-        .collect();
-    let listed: BTreeSet<&str> = INSTRUMENT_NAMES.into_iter().collect();
-    let unlisted: Vec<&&str> = exported.difference(&listed).collect();
-    assert!(
-        unlisted.is_empty(),
-        "add {unlisted:?} to perfscope-export's families::INSTRUMENT_NAMES"
-    );
-    // Names only a rarer path exports (errors, timeouts, evictions...) are still this crate's.
-    let sources = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|entry| walk(&entry.path()))
-        .collect::<String>();
-    for name in INSTRUMENT_NAMES {
-        assert!(sources.contains(&format!("\"{name}\"")), "{name} is listed but not exported");
-        assert!(sample_names().contains(&name.to_string()));
+    let sections = [section::CACHE, section::POOL, section::QUERY];
+    let ours: Vec<_> = snapshot.figures.iter().filter(|f| sections.contains(&f.section)).collect();
+    for figure in &ours {
+        let entry = names::ALL.iter().find(|n| n.name == figure.name);
+        let entry = entry.unwrap_or_else(|| panic!("{} is not in names::ALL", figure.name));
+        let said = (figure.section, figure.help, figure.unit);
+        assert_eq!(said, (entry.section, entry.help, entry.unit), "{}", figure.name);
     }
+    let exported: BTreeSet<&str> = ours.iter().map(|f| f.name.as_ref()).collect();
+    let catalog: BTreeSet<&str> =
+        names::ALL.iter().filter(|n| sections.contains(&n.section)).map(|n| n.name).collect();
+    assert_eq!(exported, catalog, "every catalog name of these sections is exported here");
 
     // The same families as a scrape serves them: every name exported above is in it, and
     // Prometheus' linter has nothing to say about any of them.
@@ -130,20 +120,4 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         assert!(exposition.contains(&format!("# TYPE {name} ")), "{name} not in the exposition");
     }
     promtool_check(&exposition);
-}
-
-/// The text of every `.rs` file under `path`.
-fn walk(path: &std::path::Path) -> Vec<String> {
-    if path.is_dir() {
-        std::fs::read_dir(path)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .flat_map(|e| walk(&e.path()))
-            .collect()
-    } else if path.extension().is_some_and(|e| e == "rs") {
-        vec![std::fs::read_to_string(path).unwrap_or_default()]
-    } else {
-        Vec::new()
-    }
 }

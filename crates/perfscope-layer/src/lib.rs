@@ -64,7 +64,7 @@ impl PerfscopeLayer {
 
     /// Caps the distinct span names (target + name) perfscope tracks, process-wide (default
     /// [`DEFAULT_MAX_SPAN_NAMES`]). Spans with new names past the cap are aggregated into one
-    /// `<overflow>` row and counted in the report's `overflowed_spans` warning.
+    /// `<other>` row (`perfscope_core::names::OVERFLOW`) and counted in the report's `overflowed_spans` warning.
     pub fn with_max_span_names(self, max: usize) -> Self {
         PerfscopeLayer { max_span_names: max, ..self }
     }

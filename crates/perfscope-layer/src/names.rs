@@ -1,14 +1,17 @@
 //! Span callsites: each tracing span name (target + name) gets one perfscope callsite id, looked
 //! up by the span's `&'static Metadata` address without a lock after the first time.
 //!
-//! Past the cardinality cap, new names share one `<overflow>` callsite and each such span is
-//! counted as a warning, so hostile or generated span names cannot grow memory without bound.
+//! Past the cardinality cap, new names share one callsite named [`OVERFLOW`] (`<other>`, the
+//! name of everything past a cap) and each such span is counted as a warning, so hostile or
+//! generated span names cannot grow memory without bound.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::*};
 use std::sync::{Mutex, OnceLock};
 
 use perfscope_core::caps::CapWarning;
+use perfscope_core::names::{OVERFLOW, section};
+use perfscope_core::sync::lock;
 use perfscope_core::{CallsiteInfo, Kind, register_dynamic};
 use tracing_core::Metadata;
 
@@ -31,7 +34,7 @@ fn names() -> &'static Mutex<Names> {
     static NAMES: OnceLock<Mutex<Names>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let overflow = register_dynamic(CallsiteInfo {
-            name: "<overflow>".into(),
+            name: OVERFLOW.into(),
             module_path: "perfscope".into(),
             file: "".into(),
             line: 0,
@@ -66,7 +69,7 @@ pub(crate) fn callsite_of(meta: &'static Metadata<'static>, max_names: usize) ->
 #[inline(never)]
 fn register(meta: &'static Metadata<'static>, addr: usize, home: usize, max_names: usize) -> u32 {
     let _own = perfscope_core::alloc::suspend();
-    let mut names = names().lock().unwrap_or_else(|e| e.into_inner());
+    let mut names = lock(names());
     let key = (meta.target(), meta.name());
     let id = match names.by_name.get(&key) {
         Some(&id) => id,
@@ -83,12 +86,14 @@ fn register(meta: &'static Metadata<'static>, addr: usize, home: usize, max_name
         }
         None => {
             perfscope_core::count_overflow();
-            static CAP: CapWarning = CapWarning::new("span", "perfscope_layer::max_span_names");
+            static CAP: CapWarning =
+                CapWarning::new(section::SPAN, "perfscope_layer::max_span_names");
             CAP.reached(max_names, || {
                 format!(
                     "More than {max_names} distinct span names: later spans are counted under \
-                     `<overflow>`. Raise the cap with `PerfscopeLayer::with_max_span_names(n)`, \
-                     or give spans names from a small set (values belong in fields)."
+                     `{}`. Raise the cap with `PerfscopeLayer::with_max_span_names(n)`, \
+                     or give spans names from a small set (values belong in fields).",
+                    OVERFLOW
                 )
             });
             return names.overflow;
@@ -113,5 +118,5 @@ fn register(meta: &'static Metadata<'static>, addr: usize, home: usize, max_name
 
 /// Distinct span names tracked so far (for tests and diagnostics).
 pub fn tracked_span_names() -> usize {
-    names().lock().unwrap_or_else(|e| e.into_inner()).by_name.len()
+    lock(names()).by_name.len()
 }

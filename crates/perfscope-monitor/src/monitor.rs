@@ -4,10 +4,12 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use perfscope_core::figures::{Event, EventKind, Figure, FigureSource, Series};
+pub(crate) use perfscope_core::sync::lock;
+use perfscope_core::time::unix_ms;
 
 use crate::ring::{History, figure_key};
 use crate::sampler::Sampler;
@@ -52,10 +54,6 @@ pub(crate) struct State {
     pub(crate) alerts: VecDeque<Alert>,
     pub(crate) anomalies: VecDeque<Anomaly>,
     pub(crate) events: VecDeque<Event>,
-}
-
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {
@@ -126,10 +124,6 @@ fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
 
 fn owned_labels(figure: &Figure) -> Vec<(String, String)> {
     figure.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-}
-
-fn unix_ms(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// An alert or a figure's anomaly as the event snapshots carry.

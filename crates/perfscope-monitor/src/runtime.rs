@@ -4,10 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use perfscope_core::figures::{Figure, Unit};
+use perfscope_core::figures::Figure;
+use perfscope_core::names::*;
 use tokio::runtime::Handle;
-
-use crate::names::*;
 
 /// The runtime watched and its workers' busy time at the previous sample.
 pub(crate) struct Runtime {
@@ -22,8 +21,8 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-fn gauge(name: &'static str, unit: Unit, value: f64) -> Figure {
-    Figure::gauge(TOKIO, name, help(name), unit, value)
+fn gauge(name: &Name, value: f64) -> Figure {
+    Figure::of(name, value)
 }
 
 impl Runtime {
@@ -37,10 +36,10 @@ impl Runtime {
     pub(crate) fn sample(&mut self, out: &mut Vec<Figure>) -> Option<f64> {
         let metrics = self.handle.metrics();
         let workers = metrics.num_workers();
-        out.push(gauge(TOKIO_WORKERS, Unit::Count, workers as f64));
-        out.push(gauge(TOKIO_ALIVE_TASKS, Unit::Count, metrics.num_alive_tasks() as f64));
+        out.push(gauge(&TOKIO_WORKERS, workers as f64));
+        out.push(gauge(&TOKIO_ALIVE_TASKS, metrics.num_alive_tasks() as f64));
         let depth = metrics.global_queue_depth() as f64;
-        out.push(gauge(TOKIO_GLOBAL_QUEUE_DEPTH, Unit::Count, depth));
+        out.push(gauge(&TOKIO_GLOBAL_QUEUE_DEPTH, depth));
         let now = Instant::now();
         let seconds = now.duration_since(self.at).as_secs_f64();
         let busy = busy_durations(&self.handle);
@@ -50,7 +49,7 @@ impl Runtime {
                 let grown = now_busy.saturating_sub(*before).as_secs_f64();
                 let ratio = (grown / seconds).clamp(0.0, 1.0);
                 ratios.push(ratio);
-                let figure = gauge(TOKIO_WORKER_BUSY_RATIO, Unit::Ratio, ratio);
+                let figure = gauge(&TOKIO_WORKER_BUSY_RATIO, ratio);
                 out.push(figure.with_label("worker", worker.to_string()));
             }
         }
@@ -58,7 +57,7 @@ impl Runtime {
         parks(&self.handle, out);
         let mean = (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64);
         if let Some(mean) = mean {
-            out.push(gauge(TOKIO_WORKER_BUSY_RATIO, Unit::Ratio, mean));
+            out.push(gauge(&TOKIO_WORKER_BUSY_RATIO, mean));
         }
         mean
     }
@@ -80,8 +79,7 @@ fn parks(handle: &Handle, out: &mut Vec<Figure>) {
     let metrics = handle.metrics();
     for worker in 0..metrics.num_workers() {
         let parks = metrics.worker_park_count(worker) as f64;
-        let help = help(TOKIO_WORKER_PARK_TOTAL);
-        let figure = Figure::counter(TOKIO, TOKIO_WORKER_PARK_TOTAL, help, Unit::Count, parks);
+        let figure = Figure::of(&TOKIO_WORKER_PARK_TOTAL, parks);
         out.push(figure.with_label("worker", worker.to_string()));
     }
 }
@@ -93,9 +91,9 @@ fn parks(_handle: &Handle, _out: &mut Vec<Figure>) {}
 mod tests {
     use super::*;
 
-    fn value(figures: &[Figure], name: &str, worker: Option<&str>) -> Option<f64> {
+    fn value(figures: &[Figure], name: Name, worker: Option<&str>) -> Option<f64> {
         let labelled = |f: &Figure| f.labels.first().map(|(_, v)| v.as_str()) == worker;
-        figures.iter().find(|f| f.name == name && labelled(f)).map(|f| f.value)
+        figures.iter().find(|f| f.name == name.name && labelled(f)).map(|f| f.value)
     }
 
     #[test]

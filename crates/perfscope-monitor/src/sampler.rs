@@ -6,13 +6,13 @@
 
 use std::time::Instant;
 
-use perfscope_core::figures::{Figure, Unit};
+use perfscope_core::figures::Figure;
+use perfscope_core::names::*;
 use sysinfo::{
     Components, MemoryRefreshKind, Networks, Pid, ProcessRefreshKind, ProcessesToUpdate, System,
 };
 
 use crate::MonitorError;
-use crate::names::*;
 use crate::netdev::{self, Rates, per_second};
 
 /// The sysinfo handles the sampler refreshes at each sample.
@@ -84,7 +84,7 @@ impl Sampler {
         self.memory(out);
         if let Some([one, five, fifteen]) = load_average() {
             for (name, value) in [(NODE_LOAD1, one), (NODE_LOAD5, five), (NODE_LOAD15, fifteen)] {
-                out.push(host(name, Unit::Count, value));
+                out.push(host(&name, value));
             }
         }
         self.networks(out);
@@ -93,14 +93,12 @@ impl Sampler {
 
     fn process(&mut self, out: &mut Vec<Figure>) {
         let Some(process) = self.refresh_process() else { return };
-        let gauge = |name, unit, value: f64| Figure::gauge(PROCESS, name, help(name), unit, value);
-        out.push(gauge(PROCESS_RESIDENT_MEMORY_BYTES, Unit::Bytes, process.memory() as f64));
-        out.push(gauge(PROCESS_VIRTUAL_MEMORY_BYTES, Unit::Bytes, process.virtual_memory() as f64));
+        out.push(Figure::of(&PROCESS_RESIDENT_MEMORY_BYTES, process.memory() as f64));
+        out.push(Figure::of(&PROCESS_VIRTUAL_MEMORY_BYTES, process.virtual_memory() as f64));
         let cpu = process.accumulated_cpu_time() as f64 / 1000.0;
-        let cpu_help = help(PROCESS_CPU_SECONDS_TOTAL);
-        out.push(Figure::counter(PROCESS, PROCESS_CPU_SECONDS_TOTAL, cpu_help, Unit::Seconds, cpu));
+        out.push(Figure::of(&PROCESS_CPU_SECONDS_TOTAL, cpu));
         if let Some(fds) = process.open_files() {
-            out.push(gauge(PROCESS_OPEN_FDS, Unit::Count, fds as f64));
+            out.push(Figure::of(&PROCESS_OPEN_FDS, fds as f64));
         }
     }
 
@@ -111,9 +109,9 @@ impl Sampler {
             return;
         }
         let ratio = |percent: f32| (f64::from(percent) / 100.0).clamp(0.0, 1.0);
-        out.push(host(NODE_CPU_USAGE_RATIO, Unit::Ratio, ratio(self.system.global_cpu_usage())));
+        out.push(host(&NODE_CPU_USAGE_RATIO, ratio(self.system.global_cpu_usage())));
         for (i, cpu) in cpus.iter().enumerate() {
-            let figure = host(NODE_CPU_USAGE_RATIO, Unit::Ratio, ratio(cpu.usage()));
+            let figure = host(&NODE_CPU_USAGE_RATIO, ratio(cpu.usage()));
             out.push(figure.with_label("cpu", i.to_string()));
         }
     }
@@ -130,11 +128,11 @@ impl Sampler {
                 (NODE_MEMORY_SWAPTOTAL_BYTES, s.total_swap()),
                 (NODE_MEMORY_SWAPFREE_BYTES, s.free_swap()),
             ] {
-                out.push(host(name, Unit::Bytes, bytes as f64));
+                out.push(host(&name, bytes as f64));
             }
         }
         if let Some(cached) = meminfo_field("Cached:") {
-            out.push(host(NODE_MEMORY_CACHED_BYTES, Unit::Bytes, cached as f64));
+            out.push(host(&NODE_MEMORY_CACHED_BYTES, cached as f64));
         }
     }
 
@@ -165,7 +163,7 @@ impl Sampler {
         components.refresh(false);
         for component in components.iter() {
             if let Some(celsius) = component.temperature().filter(|t| t.is_finite()) {
-                let figure = host(NODE_HWMON_TEMP_CELSIUS, Unit::Count, f64::from(celsius));
+                let figure = host(&NODE_HWMON_TEMP_CELSIUS, f64::from(celsius));
                 out.push(figure.with_label("sensor", component.label()));
             }
         }
@@ -178,7 +176,7 @@ fn push_network(out: &mut Vec<Figure>, device: &str, totals: (u64, u64), rates: 
         (NODE_NETWORK_RECEIVE_BYTES_TOTAL, totals.0),
         (NODE_NETWORK_TRANSMIT_BYTES_TOTAL, totals.1),
     ] {
-        let counter = Figure::counter(HOST, name, help(name), Unit::Bytes, bytes as f64);
+        let counter = Figure::of(&name, bytes as f64);
         out.push(counter.with_label("device", device));
     }
     for (name, rate) in [
@@ -186,13 +184,13 @@ fn push_network(out: &mut Vec<Figure>, device: &str, totals: (u64, u64), rates: 
         (NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND, rates.1),
     ] {
         if rate.is_finite() {
-            out.push(host(name, Unit::Bytes, rate).with_label("device", device));
+            out.push(host(&name, rate).with_label("device", device));
         }
     }
 }
 
-fn host(name: &'static str, unit: Unit, value: f64) -> Figure {
-    Figure::gauge(HOST, name, help(name), unit, value)
+fn host(name: &Name, value: f64) -> Figure {
+    Figure::of(name, value)
 }
 
 /// The 1, 5 and 15 minute load averages. On Linux from `/proc/loadavg` directly: sysinfo reads

@@ -5,13 +5,17 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use perfscope_core::figures::{Event, EventKind, Figure, Unit};
+use perfscope_core::figures::{Event, EventKind, Figure};
+use perfscope_core::names::{
+    FUNCTION_LATENCY_P50_SECONDS, FUNCTION_LATENCY_P99_SECONDS, Name, TRAFFIC_LATENCY_P50_SECONDS,
+    TRAFFIC_LATENCY_P99_SECONDS, TRAFFIC_REQUESTS_PER_SECOND,
+};
 use perfscope_core::{Kind, Snapshot};
 
 use crate::advice::{self, Advice, RateLimit};
 use crate::analysis::{Direction, trend};
 use crate::functions::{Deltas, Interval, merge};
-use crate::names::*;
+use crate::names::FUNCTION;
 use crate::ring::Ring;
 use crate::steps::{Step, StepWatch};
 
@@ -122,17 +126,16 @@ impl Functions {
             }
             let calls: u64 = of_name.iter().map(|i| i.calls).sum();
             let buckets = of_name.iter().fold(Vec::new(), |all, i| merge(&all, i.latency()));
-            let gauge = |metric: &'static str, unit, value| {
-                Figure::gauge(TRAFFIC, metric, help(metric), unit, value)
-                    .with_label("function", name.clone())
+            let gauge = |metric: &Name, value| {
+                Figure::of(metric, value).with_label("function", name.clone())
             };
-            out.push(gauge(TRAFFIC_REQUESTS_PER_SECOND, Unit::Count, calls as f64 / seconds));
+            out.push(gauge(&TRAFFIC_REQUESTS_PER_SECOND, calls as f64 / seconds));
             let npt = of_name.first().map_or(1.0, |i| i.nanos_per_tick());
             for (metric, q) in
                 [(TRAFFIC_LATENCY_P50_SECONDS, 0.5), (TRAFFIC_LATENCY_P99_SECONDS, 0.99)]
             {
                 if let Some(value) = Interval::quantile_of(&buckets, q, npt) {
-                    out.push(gauge(metric, Unit::Seconds, value));
+                    out.push(gauge(&metric, value));
                 }
             }
         }
@@ -214,7 +217,7 @@ fn latencies(snapshot: &Snapshot, intervals: &[Interval], out: &mut Vec<Figure>)
             [(FUNCTION_LATENCY_P50_SECONDS, 0.5), (FUNCTION_LATENCY_P99_SECONDS, 0.99)]
         {
             if let Some(value) = Interval::quantile_of(&buckets, q, npt) {
-                let figure = Figure::gauge(FUNCTION, metric, help(metric), Unit::Seconds, value);
+                let figure = Figure::of(&metric, value);
                 out.push(figure.with_label("function", name.to_string()));
             }
         }

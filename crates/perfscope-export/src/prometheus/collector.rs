@@ -2,12 +2,13 @@
 //! a fresh snapshot at every scrape. Counters are floats there, so `*_seconds_total` carry
 //! every nanosecond; the histogram's `_sum` is the exact sum of latencies.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, LabelPair, MetricFamily, MetricType};
 
 use perfscope_core::figures::{Figure, FigureKind};
+use perfscope_core::sync::lock;
 
 use crate::families::{self, FAMILIES, FUNCTION_LABEL, FamilyKind, MODULE_LABEL};
 use crate::source::Source;
@@ -79,7 +80,7 @@ impl FunctionCollector {
     /// Reads a snapshot into the exported totals and returns the families.
     fn families(&self) -> Vec<MetricFamily> {
         let source = Source::read();
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock(&self.state);
         let (tracker, series) = &mut *state;
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), series);
         let functions = FAMILIES.iter().map(|family| {

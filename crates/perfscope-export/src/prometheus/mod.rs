@@ -10,10 +10,11 @@ mod http;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use ipnet::IpNet;
 use metrics_prometheus::failure::strategy::NoOp;
+use perfscope_core::sync::lock;
 
 use crate::ExportError;
 use crate::families::{self, LATENCY_BUCKETS};
@@ -226,7 +227,7 @@ impl PrometheusExporter {
     /// Stops the HTTP listener (its port is free when this returns). A global recorder stays
     /// installed: `metrics` cannot uninstall one.
     pub fn shutdown(&self) {
-        let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let listener = lock(&self.listener).take();
         if let Some(listener) = listener {
             listener.stop();
         }

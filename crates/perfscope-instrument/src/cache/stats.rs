@@ -4,31 +4,32 @@
 use std::sync::Arc;
 
 use moka::notification::RemovalCause;
-use perfscope_core::figures::{Figure, FigureSource, Unit};
+use perfscope_core::figures::{Figure, FigureSource};
+use perfscope_core::names::{self, Name};
 
 use super::striped::Striped;
 use crate::labels::LabelCap;
 
-/// Requests served from a level, by result (`result="hit"|"miss"`).
-pub const REQUESTS_TOTAL: &str = "perfscope_cache_requests_total";
-/// `hits / (hits + misses)` of a level; absent before its first request.
-pub const HIT_RATIO: &str = "perfscope_cache_hit_ratio";
-/// Entries held by a level (moka's count, updated by its housekeeping: approximate).
-pub const ENTRIES: &str = "perfscope_cache_entries";
-/// Entries evicted by the cache itself, by cause (`cause="size"|"expired"`).
-pub const EVICTIONS_TOTAL: &str = "perfscope_cache_evictions_total";
-/// Entries removed by the program, by cause (`cause="explicit"` (invalidated), `"replaced"`).
-pub const REMOVALS_TOTAL: &str = "perfscope_cache_removals_total";
-/// Values written into a level (inserts, fills after a miss).
-pub const WRITES_TOTAL: &str = "perfscope_cache_writes_total";
-/// Requests a level could not answer (e.g. Redis unreachable).
-pub const ERRORS_TOTAL: &str = "perfscope_cache_errors_total";
-/// Loader calls (a miss at the last level), label `cache` only.
-pub const LOADS_TOTAL: &str = "perfscope_cache_loads_total";
-/// Loader calls that returned an error, label `cache` only.
-pub const LOAD_ERRORS_TOTAL: &str = "perfscope_cache_load_errors_total";
+/// [`names::CACHE_REQUESTS_TOTAL`]'s name.
+pub const REQUESTS_TOTAL: &str = names::CACHE_REQUESTS_TOTAL.name;
+/// [`names::CACHE_HIT_RATIO`]'s name.
+pub const HIT_RATIO: &str = names::CACHE_HIT_RATIO.name;
+/// [`names::CACHE_ENTRIES`]'s name.
+pub const ENTRIES: &str = names::CACHE_ENTRIES.name;
+/// [`names::CACHE_EVICTIONS_TOTAL`]'s name.
+pub const EVICTIONS_TOTAL: &str = names::CACHE_EVICTIONS_TOTAL.name;
+/// [`names::CACHE_REMOVALS_TOTAL`]'s name.
+pub const REMOVALS_TOTAL: &str = names::CACHE_REMOVALS_TOTAL.name;
+/// [`names::CACHE_WRITES_TOTAL`]'s name.
+pub const WRITES_TOTAL: &str = names::CACHE_WRITES_TOTAL.name;
+/// [`names::CACHE_ERRORS_TOTAL`]'s name.
+pub const ERRORS_TOTAL: &str = names::CACHE_ERRORS_TOTAL.name;
+/// [`names::CACHE_LOADS_TOTAL`]'s name.
+pub const LOADS_TOTAL: &str = names::CACHE_LOADS_TOTAL.name;
+/// [`names::CACHE_LOAD_ERRORS_TOTAL`]'s name.
+pub const LOAD_ERRORS_TOTAL: &str = names::CACHE_LOAD_ERRORS_TOTAL.name;
 
-const SECTION: &str = "cache";
+const SECTION: &str = names::section::CACHE;
 
 /// Cache names with series of their own; the figures of caches built under later names are
 /// summed under `cache="<other>"` ([`crate::OTHER`]; no hit ratio there: its requests by
@@ -192,41 +193,31 @@ impl FigureSource for LevelSource {
         let labelled = |figure: Figure| {
             figure.with_label("cache", cache.clone()).with_label("level", self.level)
         };
-        let counter = |name, help, value: u64| {
-            labelled(Figure::counter(SECTION, name, help, Unit::Count, value as f64))
-        };
-        let requests = "Cache requests, by level and result.";
-        out.push(counter(REQUESTS_TOTAL, requests, s.hits).with_label("result", "hit"));
-        out.push(counter(REQUESTS_TOTAL, requests, s.misses).with_label("result", "miss"));
+        let counter = |name: &Name, value: u64| labelled(Figure::of(name, value as f64));
+        let requests = &names::CACHE_REQUESTS_TOTAL;
+        out.push(counter(requests, s.hits).with_label("result", "hit"));
+        out.push(counter(requests, s.misses).with_label("result", "miss"));
         if let Some(ratio) = s.hit_ratio().filter(|_| own_series) {
-            let help = "Share of the level's requests that were hits.";
-            out.push(labelled(Figure::gauge(SECTION, HIT_RATIO, help, Unit::Ratio, ratio)));
+            out.push(labelled(Figure::of(&names::CACHE_HIT_RATIO, ratio)));
         }
-        out.push(counter(WRITES_TOTAL, "Values written into the cache level.", s.writes));
-        out.push(counter(ERRORS_TOTAL, "Requests the cache level failed to answer.", s.errors));
+        out.push(counter(&names::CACHE_WRITES_TOTAL, s.writes));
+        out.push(counter(&names::CACHE_ERRORS_TOTAL, s.errors));
         if self.evicts {
-            let help = "Entries the cache evicted, by cause.";
-            out.push(counter(EVICTIONS_TOTAL, help, s.evicted_size).with_label("cause", "size"));
-            let expired = counter(EVICTIONS_TOTAL, help, s.evicted_expired);
-            out.push(expired.with_label("cause", "expired"));
-            let help = "Entries the program removed or replaced, by cause.";
-            let explicit = counter(REMOVALS_TOTAL, help, s.removed_explicit);
-            out.push(explicit.with_label("cause", "explicit"));
-            out.push(counter(REMOVALS_TOTAL, help, s.replaced).with_label("cause", "replaced"));
+            let evictions = &names::CACHE_EVICTIONS_TOTAL;
+            out.push(counter(evictions, s.evicted_size).with_label("cause", "size"));
+            out.push(counter(evictions, s.evicted_expired).with_label("cause", "expired"));
+            let removals = &names::CACHE_REMOVALS_TOTAL;
+            out.push(counter(removals, s.removed_explicit).with_label("cause", "explicit"));
+            out.push(counter(removals, s.replaced).with_label("cause", "replaced"));
         }
         if let Some(entries) = (self.entries)() {
-            let help = "Entries held by the cache level (approximate).";
-            let figure = Figure::gauge(SECTION, ENTRIES, help, Unit::Count, entries as f64);
-            out.push(labelled(figure));
+            out.push(labelled(Figure::of(&names::CACHE_ENTRIES, entries as f64)));
         }
         if let Some(loads) = &self.loads {
             let (calls, errors) = loads.read();
-            let help = "Loader calls after a miss at every level.";
-            let figure = Figure::counter(SECTION, LOADS_TOTAL, help, Unit::Count, calls as f64);
+            let figure = Figure::of(&names::CACHE_LOADS_TOTAL, calls as f64);
             out.push(figure.with_label("cache", cache.clone()));
-            let help = "Loader calls that returned an error.";
-            let figure =
-                Figure::counter(SECTION, LOAD_ERRORS_TOTAL, help, Unit::Count, errors as f64);
+            let figure = Figure::of(&names::CACHE_LOAD_ERRORS_TOTAL, errors as f64);
             out.push(figure.with_label("cache", cache.clone()));
         }
     }

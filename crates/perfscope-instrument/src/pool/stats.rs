@@ -8,41 +8,35 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 
-use perfscope_core::figures::{self, Figure, FigureSource, Registration, Unit};
+use perfscope_core::figures::{self, Figure, FigureSource, Registration};
+use perfscope_core::names::{self, Name};
 
 use crate::labels::LabelCap;
 
-/// Objects in the pool by state (`state="idle"|"used"`); OTel `db.client.connection.count`.
-/// Not `..._count`: a gauge ending in `_count` reads as a histogram's or a summary's count
-/// series (promtool rejects it), so the name is the plural, as Micrometer's
-/// `hikaricp_connections` is, and the pool's other connection figures share its prefix.
-pub const CONNECTIONS: &str = "perfscope_pool_connections";
-/// The pool's maximum size; OTel `db.client.connection.max`.
-pub const CONNECTIONS_MAX: &str = "perfscope_pool_connections_max";
-/// The most objects in use at once since the pool was instrumented.
-pub const CONNECTIONS_USED_HIGH_WATER: &str = "perfscope_pool_connections_used_high_water";
-/// Acquires waiting now; OTel `db.client.connection.pending_requests`.
-pub const PENDING_REQUESTS: &str = "perfscope_pool_pending_requests";
-/// Objects handed out.
-pub const ACQUIRES_TOTAL: &str = "perfscope_pool_acquires_total";
-/// Acquires that found no idle object and waited.
-pub const WAITS_TOTAL: &str = "perfscope_pool_waits_total";
-/// Time spent waiting for an object; OTel `db.client.connection.wait_time` (as a sum; the
-/// distribution is the `pool::<name>::acquire` frame's).
-pub const WAIT_SECONDS_TOTAL: &str = "perfscope_pool_wait_seconds_total";
-/// Acquires that gave up after their timeout; OTel `db.client.connection.timeouts`.
-pub const TIMEOUTS_TOTAL: &str = "perfscope_pool_timeouts_total";
-/// 1 while the pool is starved: callers wait, no connection is idle and the pool is at its
-/// maximum size (so none can be opened for them); 0 otherwise.
-pub const STARVED: &str = "perfscope_pool_starved";
-/// Connections the pool opened (pools that open their own: bb8).
-pub const CONNECTIONS_CREATED_TOTAL: &str = "perfscope_pool_connections_created_total";
-/// Connections the pool closed, by `cause`: `broken` (found dead on return), `invalid`
-/// (failed the check-out test), `max_lifetime`, `idle_timeout` (pools that close their own:
-/// bb8).
-pub const CONNECTIONS_CLOSED_TOTAL: &str = "perfscope_pool_connections_closed_total";
+/// [`names::POOL_CONNECTIONS`]'s name.
+pub const CONNECTIONS: &str = names::POOL_CONNECTIONS.name;
+/// [`names::POOL_CONNECTIONS_MAX`]'s name.
+pub const CONNECTIONS_MAX: &str = names::POOL_CONNECTIONS_MAX.name;
+/// [`names::POOL_CONNECTIONS_USED_HIGH_WATER`]'s name.
+pub const CONNECTIONS_USED_HIGH_WATER: &str = names::POOL_CONNECTIONS_USED_HIGH_WATER.name;
+/// [`names::POOL_PENDING_REQUESTS`]'s name.
+pub const PENDING_REQUESTS: &str = names::POOL_PENDING_REQUESTS.name;
+/// [`names::POOL_ACQUIRES_TOTAL`]'s name.
+pub const ACQUIRES_TOTAL: &str = names::POOL_ACQUIRES_TOTAL.name;
+/// [`names::POOL_WAITS_TOTAL`]'s name.
+pub const WAITS_TOTAL: &str = names::POOL_WAITS_TOTAL.name;
+/// [`names::POOL_WAIT_SECONDS_TOTAL`]'s name.
+pub const WAIT_SECONDS_TOTAL: &str = names::POOL_WAIT_SECONDS_TOTAL.name;
+/// [`names::POOL_TIMEOUTS_TOTAL`]'s name.
+pub const TIMEOUTS_TOTAL: &str = names::POOL_TIMEOUTS_TOTAL.name;
+/// [`names::POOL_STARVED`]'s name.
+pub const STARVED: &str = names::POOL_STARVED.name;
+/// [`names::POOL_CONNECTIONS_CREATED_TOTAL`]'s name.
+pub const CONNECTIONS_CREATED_TOTAL: &str = names::POOL_CONNECTIONS_CREATED_TOTAL.name;
+/// [`names::POOL_CONNECTIONS_CLOSED_TOTAL`]'s name.
+pub const CONNECTIONS_CLOSED_TOTAL: &str = names::POOL_CONNECTIONS_CLOSED_TOTAL.name;
 
-const SECTION: &str = "pool";
+const SECTION: &str = names::section::POOL;
 
 /// Pool names with series of their own; the figures of pools built under later names are
 /// summed under `pool="<other>"` ([`crate::OTHER`]: counters and gauges alike, so its
@@ -215,46 +209,31 @@ impl std::fmt::Debug for PoolSource {
 impl FigureSource for PoolSource {
     fn read(&self, out: &mut Vec<Figure>) {
         let Some(Reading { stats: s, sizes, lifecycle }) = (self.read)() else { return };
-        let label = |figure: Figure| figure.with_label("pool", self.name.clone());
-        let gauge = |name, help, value: u64| {
-            label(Figure::gauge(SECTION, name, help, Unit::Count, value as f64))
+        let of = |name: &Name, value: u64| {
+            Figure::of(name, value as f64).with_label("pool", self.name.clone())
         };
-        let counter = |name, help, value: u64| {
-            label(Figure::counter(SECTION, name, help, Unit::Count, value as f64))
-        };
-        let help = "Objects in the pool, by state.";
         let used = sizes.size.saturating_sub(sizes.idle);
-        out.push(gauge(CONNECTIONS, help, sizes.idle).with_label("state", "idle"));
-        out.push(gauge(CONNECTIONS, help, used).with_label("state", "used"));
-        out.push(gauge(CONNECTIONS_MAX, "The pool's maximum size.", sizes.max));
-        let help = "The most objects in use at once.";
-        out.push(gauge(CONNECTIONS_USED_HIGH_WATER, help, s.high_water));
-        out.push(gauge(PENDING_REQUESTS, "Acquires waiting for an object now.", s.pending));
-        let help = "1 while callers wait, no object is idle and the pool is at its maximum size.";
-        out.push(gauge(STARVED, help, u64::from(s.starved)));
-        out.push(counter(ACQUIRES_TOTAL, "Objects handed out by the pool.", s.acquires));
-        out.push(counter(WAITS_TOTAL, "Acquires that waited for an object.", s.waits));
-        let help = "Time spent waiting for an object.";
-        let wait = Figure::counter(
-            SECTION,
-            WAIT_SECONDS_TOTAL,
-            help,
-            Unit::Seconds,
-            s.wait_ns as f64 / 1e9,
-        );
-        out.push(label(wait));
-        out.push(counter(TIMEOUTS_TOTAL, "Acquires that timed out.", s.timeouts));
+        out.push(of(&names::POOL_CONNECTIONS, sizes.idle).with_label("state", "idle"));
+        out.push(of(&names::POOL_CONNECTIONS, used).with_label("state", "used"));
+        out.push(of(&names::POOL_CONNECTIONS_MAX, sizes.max));
+        out.push(of(&names::POOL_CONNECTIONS_USED_HIGH_WATER, s.high_water));
+        out.push(of(&names::POOL_PENDING_REQUESTS, s.pending));
+        out.push(of(&names::POOL_STARVED, u64::from(s.starved)));
+        out.push(of(&names::POOL_ACQUIRES_TOTAL, s.acquires));
+        out.push(of(&names::POOL_WAITS_TOTAL, s.waits));
+        let wait = Figure::of(&names::POOL_WAIT_SECONDS_TOTAL, s.wait_ns as f64 / 1e9);
+        out.push(wait.with_label("pool", self.name.clone()));
+        out.push(of(&names::POOL_TIMEOUTS_TOTAL, s.timeouts));
         if let Some(l) = lifecycle {
-            let help = "Connections the pool opened.";
-            out.push(counter(CONNECTIONS_CREATED_TOTAL, help, l.created));
-            let help = "Connections the pool closed, by cause.";
+            out.push(of(&names::POOL_CONNECTIONS_CREATED_TOTAL, l.created));
             for (cause, n) in [
                 ("broken", l.closed_broken),
                 ("invalid", l.closed_invalid),
                 ("max_lifetime", l.closed_max_lifetime),
                 ("idle_timeout", l.closed_idle_timeout),
             ] {
-                out.push(counter(CONNECTIONS_CLOSED_TOTAL, help, n).with_label("cause", cause));
+                let closed = of(&names::POOL_CONNECTIONS_CLOSED_TOTAL, n);
+                out.push(closed.with_label("cause", cause));
             }
         }
     }

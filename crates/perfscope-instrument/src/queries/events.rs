@@ -2,7 +2,6 @@
 //! (`Recommendation`), with what the report's views read as labels.
 
 use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use perfscope_core::figures::{Event, EventKind};
 
@@ -14,12 +13,6 @@ pub(super) const MAX_EVENTS: usize = 32;
 pub(super) const STATEMENT_BYTES: usize = 2048;
 /// Characters of the statement in a slow-statement event's message.
 const MESSAGE_STATEMENT_CHARS: usize = 200;
-
-fn now_unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 /// `s` cut to at most `max` bytes on a character boundary, `…` (3 bytes) included when cut.
 pub(super) fn truncate_bytes(s: &str, max: usize) -> String {
@@ -47,7 +40,7 @@ pub(super) fn slow(config: &Config, fingerprint: &str, query: &QueryRecord<'_>) 
     Event {
         section: SECTION,
         kind: EventKind::Anomaly,
-        at_unix_ms: now_unix_ms(),
+        at_unix_ms: perfscope_core::time::unix_ms_now(),
         subject: DURATION_SECONDS_TOTAL.into(),
         labels: vec![
             (Cow::Borrowed("fingerprint"), fingerprint.to_string()),
@@ -64,7 +57,7 @@ pub(super) fn hint(hint: &IndexHint) -> Event {
     Event {
         section: SECTION,
         kind: EventKind::Recommendation,
-        at_unix_ms: now_unix_ms(),
+        at_unix_ms: perfscope_core::time::unix_ms_now(),
         subject: DURATION_SECONDS_TOTAL.into(),
         labels: vec![
             (Cow::Borrowed("fingerprint"), hint.fingerprint.clone()),

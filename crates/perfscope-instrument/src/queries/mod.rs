@@ -78,39 +78,42 @@ mod fingerprint;
 mod layer;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod records;
 mod sqlite;
+mod state;
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use perfscope_core::caps::CapWarning;
-use perfscope_core::figures::{self, Event, Figure, FigureSource, Registration, Unit};
-use perfscope_core::histogram::Histogram;
+use perfscope_core::figures::{self, Registration};
+use perfscope_core::names;
+use perfscope_core::sync::lock;
 use tracing_core::{Level, Subscriber};
 use tracing_subscriber::filter::{Filtered, Targets};
 use tracing_subscriber::layer::Layer;
 
 pub use fingerprint::{Fingerprint, normalize};
 pub use layer::QueryLayer;
+pub use records::{Config, FingerprintStats, QueryRecord, SlowQuery};
 pub use sqlite::{IndexAdvice, IndexHint, Skipped};
+use state::{Counts, Inner, State};
 
-/// Statements run, per fingerprint (counter), failed ones included.
-pub const CALLS_TOTAL: &str = "perfscope_query_calls_total";
-/// Statements that ran and ended with an error, per fingerprint (counter, part of
-/// [`CALLS_TOTAL`]): those run through an `InstrumentedSqlxPool` (see the module documentation).
-pub const ERRORS_TOTAL: &str = "perfscope_query_errors_total";
-/// Time spent in statements, per fingerprint (counter, seconds).
-pub const DURATION_SECONDS_TOTAL: &str = "perfscope_query_duration_seconds_total";
-/// Rows returned or affected, per fingerprint and `rows` = `returned`|`affected` (counter).
-pub const ROWS_TOTAL: &str = "perfscope_query_rows_total";
-/// The 99th percentile of a fingerprint's statement time (gauge, seconds).
-pub const DURATION_P99_SECONDS: &str = "perfscope_query_duration_p99_seconds";
+/// [`names::QUERY_CALLS_TOTAL`]'s name: statements run, failed ones included.
+pub const CALLS_TOTAL: &str = names::QUERY_CALLS_TOTAL.name;
+/// [`names::QUERY_ERRORS_TOTAL`]'s name: statements that ran and ended with an error (part
+/// of [`CALLS_TOTAL`]; those run through an `InstrumentedSqlxPool`, see the module
+/// documentation).
+pub const ERRORS_TOTAL: &str = names::QUERY_ERRORS_TOTAL.name;
+/// [`names::QUERY_DURATION_SECONDS_TOTAL`]'s name: time spent in statements.
+pub const DURATION_SECONDS_TOTAL: &str = names::QUERY_DURATION_SECONDS_TOTAL.name;
+/// [`names::QUERY_ROWS_TOTAL`]'s name: rows returned or affected (label `rows`).
+pub const ROWS_TOTAL: &str = names::QUERY_ROWS_TOTAL.name;
+/// [`names::QUERY_DURATION_P99_SECONDS`]'s name: a fingerprint's p99 statement time.
+pub const DURATION_P99_SECONDS: &str = names::QUERY_DURATION_P99_SECONDS.name;
 /// Fingerprints followed one by one; statements of later ones count under [`OTHER`].
 pub const MAX_FINGERPRINTS: usize = 200;
 /// The fingerprint label of statements beyond [`MAX_FINGERPRINTS`].
-pub const OTHER: &str = "<other>";
+pub const OTHER: &str = names::OVERFLOW;
 /// The target sqlx logs statements under.
 pub const SQLX_TARGET: &str = "sqlx::query";
 /// The target of the TRACE event an `InstrumentedSqlxPool` emits when a statement that ran on
@@ -118,70 +121,12 @@ pub const SQLX_TARGET: &str = "sqlx::query";
 /// sqlx's error, for people); the query layer counts it in [`ERRORS_TOTAL`].
 pub const ERROR_TARGET: &str = "perfscope_instrument::queries::error";
 
-const SECTION: &str = "query";
+const SECTION: &str = names::section::QUERY;
 const LABEL_CHARS: usize = 120;
 /// Distinct statement strings whose fingerprint is remembered (then the cache starts over).
 const STATEMENT_CACHE: usize = 4096;
 /// Characters of a statement kept in the slow log and as a fingerprint's example.
 const STATEMENT_CHARS: usize = 2000;
-
-/// How a [`QueryCollector`] is set up.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Statements at least this slow go to the slow log's events (default 100 ms).
-    pub slow_threshold: Duration,
-    /// How many statements the slow log keeps, the slowest (default 20).
-    pub slow_log_len: usize,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config { slow_threshold: Duration::from_millis(100), slow_log_len: 20 }
-    }
-}
-
-/// One fingerprint's counts (see [`QueryCollector::fingerprints`]).
-#[derive(Debug, Clone)]
-pub struct FingerprintStats {
-    /// The figures' label: short hash and normalized text (or [`OTHER`]).
-    pub label: String,
-    /// The normalized statement (empty for [`OTHER`]).
-    pub normalized: String,
-    /// The first statement seen with this fingerprint, as run (cut to 2,000 characters).
-    pub example: String,
-    /// Statements run, failed ones included.
-    pub calls: u64,
-    /// Statements that ran and ended with an error, as far as the collector sees them (run
-    /// through an `InstrumentedSqlxPool`; see the module documentation).
-    pub errors: u64,
-    /// Their total time.
-    pub total: Duration,
-    /// Median statement time (histogram bucket precision).
-    pub p50: Duration,
-    /// 99th percentile statement time.
-    pub p99: Duration,
-    /// Rows returned.
-    pub rows_returned: u64,
-    /// Rows affected.
-    pub rows_affected: u64,
-}
-
-/// One statement of the slow log (see [`QueryCollector::slow_queries`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SlowQuery {
-    /// Its fingerprint's label.
-    pub fingerprint: String,
-    /// The statement as run, cut to 2,000 characters.
-    pub statement: String,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// Rows returned.
-    pub rows_returned: u64,
-    /// Rows affected.
-    pub rows_affected: u64,
-    /// When it finished, in milliseconds since the Unix epoch.
-    pub at_unix_ms: u64,
-}
 
 /// Counts statements per fingerprint; see the module documentation. Clones share the counts;
 /// the figures stay registered while any clone (or a [`layer`](Self::layer)) lives.
@@ -201,82 +146,6 @@ impl Default for QueryCollector {
     fn default() -> Self {
         QueryCollector::new()
     }
-}
-
-struct Inner {
-    config: Config,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    /// Statement string → index into `fingerprints` (`None`: counted under `other`).
-    by_statement: HashMap<Box<str>, Option<usize>>,
-    by_hash: HashMap<u64, usize>,
-    fingerprints: Vec<Counts>,
-    other: Option<Counts>,
-    slow: Vec<SlowQuery>,
-    /// Slow statements, as events (the most recent).
-    slow_events: Vec<Event>,
-    /// Index hints, as events (the most recent; one per hint).
-    hint_events: Vec<Event>,
-}
-
-struct Counts {
-    label: String,
-    normalized: String,
-    example: String,
-    calls: u64,
-    errors: u64,
-    nanos: u64,
-    rows_returned: u64,
-    rows_affected: u64,
-    histogram: Histogram,
-}
-
-impl Counts {
-    fn new(label: String, normalized: String, example: String) -> Counts {
-        Counts {
-            label,
-            normalized,
-            example,
-            calls: 0,
-            errors: 0,
-            nanos: 0,
-            rows_returned: 0,
-            rows_affected: 0,
-            histogram: Histogram::new(),
-        }
-    }
-
-    fn stats(&self) -> FingerprintStats {
-        let q = |q| Duration::from_nanos(self.histogram.quantile(q).unwrap_or(0));
-        FingerprintStats {
-            label: self.label.clone(),
-            normalized: self.normalized.clone(),
-            example: self.example.clone(),
-            calls: self.calls,
-            errors: self.errors,
-            total: Duration::from_nanos(self.nanos),
-            p50: q(0.5),
-            p99: q(0.99),
-            rows_returned: self.rows_returned,
-            rows_affected: self.rows_affected,
-        }
-    }
-}
-
-/// What one statement event carried.
-#[derive(Debug, Default)]
-pub struct QueryRecord<'a> {
-    /// The statement as run.
-    pub statement: &'a str,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// Rows returned.
-    pub rows_returned: u64,
-    /// Rows affected.
-    pub rows_affected: u64,
 }
 
 impl QueryCollector {
@@ -308,7 +177,7 @@ impl QueryCollector {
     /// Counts one statement (what the layer does for each event).
     pub fn record(&self, query: &QueryRecord<'_>) {
         let nanos = u64::try_from(query.elapsed.as_nanos()).unwrap_or(u64::MAX);
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock(&self.inner.state);
         let state = &mut *state;
         let counts = state.counts_of(query.statement);
         counts.calls += 1;
@@ -326,7 +195,7 @@ impl QueryCollector {
     /// layer does for each [`ERROR_TARGET`] event). The statement's call is counted by
     /// [`record`](Self::record), from sqlx's own event.
     pub fn record_error(&self, statement: &str) {
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock(&self.inner.state);
         state.counts_of(statement).errors += 1;
     }
 
@@ -334,7 +203,7 @@ impl QueryCollector {
     /// (`explained`, those with a hint among them): their earlier hints go (a hint the index
     /// now exists for is not repeated), those of fingerprints not explained this time stay.
     fn publish(&self, explained: &[String], hints: &[IndexHint]) {
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock(&self.inner.state);
         state.hint_events.retain(|e| {
             let fingerprint = e.labels.iter().find(|(k, _)| k == "fingerprint");
             !fingerprint.is_some_and(|(_, v)| explained.contains(v))
@@ -346,7 +215,7 @@ impl QueryCollector {
 
     /// Every fingerprint's counts, the most total time first ([`OTHER`] included if used).
     pub fn fingerprints(&self) -> Vec<FingerprintStats> {
-        let state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = lock(&self.inner.state);
         let mut all: Vec<_> =
             state.fingerprints.iter().chain(state.other.as_ref()).map(Counts::stats).collect();
         all.sort_by_key(|s| std::cmp::Reverse(s.total));
@@ -356,146 +225,12 @@ impl QueryCollector {
     /// The slowest statements seen at or above the slow threshold, slowest first (at most
     /// `slow_log_len`).
     pub fn slow_queries(&self) -> Vec<SlowQuery> {
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner).slow.clone()
+        lock(&self.inner.state).slow.clone()
     }
 
     /// Forgets every count.
     pub fn reset(&self) {
-        *self.inner.state.lock().unwrap_or_else(PoisonError::into_inner) = State::default();
-    }
-}
-
-impl State {
-    /// The counts of `statement`'s fingerprint (or [`OTHER`]'s), created if new.
-    fn counts_of(&mut self, statement: &str) -> &mut Counts {
-        let slot = match self.by_statement.get(statement) {
-            Some(slot) => *slot,
-            None => {
-                let slot = self.slot_of(statement);
-                if self.by_statement.len() >= STATEMENT_CACHE {
-                    self.by_statement.clear();
-                }
-                self.by_statement.insert(statement.into(), slot);
-                slot
-            }
-        };
-        match slot {
-            Some(i) => &mut self.fingerprints[i],
-            None => self
-                .other
-                .get_or_insert_with(|| Counts::new(OTHER.into(), String::new(), String::new())),
-        }
-    }
-
-    fn slot_of(&mut self, statement: &str) -> Option<usize> {
-        let fingerprint = Fingerprint::of(statement);
-        if let Some(&i) = self.by_hash.get(&fingerprint.hash) {
-            return Some(i);
-        }
-        if self.fingerprints.len() >= MAX_FINGERPRINTS {
-            static CAP: CapWarning =
-                CapWarning::new("query", "perfscope_instrument::queries::MAX_FINGERPRINTS");
-            CAP.reached(MAX_FINGERPRINTS, || {
-                format!(
-                    "More than {MAX_FINGERPRINTS} distinct statement fingerprints: later ones are \
-                     counted under fingerprint=\"{OTHER}\". The cap is fixed; statements that \
-                     build values into their text (not bound parameters) make a fingerprint each."
-                )
-            });
-            return None;
-        }
-        let label = fingerprint.label(LABEL_CHARS);
-        let example = fingerprint::truncate_chars(statement, STATEMENT_CHARS);
-        self.fingerprints.push(Counts::new(label, fingerprint.normalized, example));
-        self.by_hash.insert(fingerprint.hash, self.fingerprints.len() - 1);
-        Some(self.fingerprints.len() - 1)
-    }
-
-    fn slow(&mut self, config: &Config, fingerprint: String, query: &QueryRecord<'_>) {
-        let event = events::slow(config, &fingerprint, query);
-        let at_unix_ms = event.at_unix_ms;
-        events::push_bounded(&mut self.slow_events, event);
-        let statement = fingerprint::truncate_chars(query.statement, STATEMENT_CHARS);
-        if config.slow_log_len == 0 {
-            return;
-        }
-        let full = self.slow.len() >= config.slow_log_len;
-        if full && self.slow.last().is_some_and(|s| s.elapsed >= query.elapsed) {
-            return;
-        }
-        if full {
-            self.slow.pop();
-        }
-        let at = self.slow.partition_point(|s| s.elapsed >= query.elapsed);
-        self.slow.insert(
-            at,
-            SlowQuery {
-                fingerprint,
-                statement,
-                elapsed: query.elapsed,
-                rows_returned: query.rows_returned,
-                rows_affected: query.rows_affected,
-                at_unix_ms,
-            },
-        );
-    }
-}
-
-impl FigureSource for Inner {
-    fn read(&self, out: &mut Vec<Figure>) {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        for counts in state.fingerprints.iter().chain(state.other.as_ref()) {
-            let label = |f: Figure| f.with_label("fingerprint", counts.label.clone());
-            out.push(label(Figure::counter(
-                SECTION,
-                CALLS_TOTAL,
-                "Statements run, per fingerprint.",
-                Unit::Count,
-                counts.calls as f64,
-            )));
-            out.push(label(Figure::counter(
-                SECTION,
-                ERRORS_TOTAL,
-                "Statements that ran and ended with an error, per fingerprint.",
-                Unit::Count,
-                counts.errors as f64,
-            )));
-            out.push(label(Figure::counter(
-                SECTION,
-                DURATION_SECONDS_TOTAL,
-                "Time spent in statements, per fingerprint.",
-                Unit::Seconds,
-                counts.nanos as f64 / 1e9,
-            )));
-            for (kind, rows) in
-                [("returned", counts.rows_returned), ("affected", counts.rows_affected)]
-            {
-                out.push(
-                    label(Figure::counter(
-                        SECTION,
-                        ROWS_TOTAL,
-                        "Rows returned or affected by statements, per fingerprint.",
-                        Unit::Count,
-                        rows as f64,
-                    ))
-                    .with_label("rows", kind),
-                );
-            }
-            if let Some(p99) = counts.histogram.quantile(0.99) {
-                out.push(label(Figure::gauge(
-                    SECTION,
-                    DURATION_P99_SECONDS,
-                    "99th percentile of a fingerprint's statement time.",
-                    Unit::Seconds,
-                    p99 as f64 / 1e9,
-                )));
-            }
-        }
-    }
-
-    fn events(&self, out: &mut Vec<Event>) {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
+        *lock(&self.inner.state) = State::default();
     }
 }
 

@@ -1,0 +1,55 @@
+//! This process's figures: the thread count and heap every snapshot carries (from
+//! `perfscope-core`), and the monitor's memory, CPU and file descriptors, named as Prometheus
+//! client libraries name them (`process_*`).
+
+use super::{MetricType, Name, section};
+use crate::figures::Unit;
+
+/// OS threads of the process (Linux).
+pub const PROCESS_THREADS: Name = Name {
+    name: "process_threads",
+    help: "Number of OS threads in the process.",
+    unit: Unit::Count,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};
+/// Heap in use, process-wide (with perfscope's counting allocator only).
+pub const HEAP_IN_USE_BYTES: Name = Name {
+    name: "perfscope_heap_in_use_bytes",
+    help: "Bytes allocated and not freed, process-wide (perfscope's counting allocator).",
+    unit: Unit::Bytes,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};
+/// Resident set size of this process (monitor).
+pub const PROCESS_RESIDENT_MEMORY_BYTES: Name = Name {
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    unit: Unit::Bytes,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};
+/// Virtual memory size of this process (monitor).
+pub const PROCESS_VIRTUAL_MEMORY_BYTES: Name = Name {
+    name: "process_virtual_memory_bytes",
+    help: "Virtual memory size in bytes.",
+    unit: Unit::Bytes,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};
+/// User plus system CPU time of this process (monitor).
+pub const PROCESS_CPU_SECONDS_TOTAL: Name = Name {
+    name: "process_cpu_seconds_total",
+    help: "Total user and system CPU time spent in seconds.",
+    unit: Unit::Seconds,
+    kind: MetricType::Counter,
+    section: section::PROCESS,
+};
+/// Open file descriptors of this process (monitor).
+pub const PROCESS_OPEN_FDS: Name = Name {
+    name: "process_open_fds",
+    help: "Number of open file descriptors.",
+    unit: Unit::Count,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};

@@ -1,0 +1,46 @@
+//! The query collector's figures (`perfscope-instrument`; label `fingerprint`).
+
+use super::{MetricType, Name, section};
+use crate::figures::Unit;
+
+/// Statements run, per fingerprint, failed ones included.
+pub const QUERY_CALLS_TOTAL: Name = Name {
+    name: "perfscope_query_calls_total",
+    help: "Statements run, per fingerprint.",
+    unit: Unit::Count,
+    kind: MetricType::Counter,
+    section: section::QUERY,
+};
+/// Statements that ran and ended with an error, per fingerprint (part of
+/// [`QUERY_CALLS_TOTAL`]): those run through an `InstrumentedSqlxPool`.
+pub const QUERY_ERRORS_TOTAL: Name = Name {
+    name: "perfscope_query_errors_total",
+    help: "Statements that ran and ended with an error, per fingerprint.",
+    unit: Unit::Count,
+    kind: MetricType::Counter,
+    section: section::QUERY,
+};
+/// Time spent in statements, per fingerprint.
+pub const QUERY_DURATION_SECONDS_TOTAL: Name = Name {
+    name: "perfscope_query_duration_seconds_total",
+    help: "Time spent in statements, per fingerprint.",
+    unit: Unit::Seconds,
+    kind: MetricType::Counter,
+    section: section::QUERY,
+};
+/// Rows returned or affected, per fingerprint and `rows` = `returned`|`affected`.
+pub const QUERY_ROWS_TOTAL: Name = Name {
+    name: "perfscope_query_rows_total",
+    help: "Rows returned or affected by statements, per fingerprint.",
+    unit: Unit::Count,
+    kind: MetricType::Counter,
+    section: section::QUERY,
+};
+/// The 99th percentile of a fingerprint's statement time.
+pub const QUERY_DURATION_P99_SECONDS: Name = Name {
+    name: "perfscope_query_duration_p99_seconds",
+    help: "99th percentile of a fingerprint's statement time.",
+    unit: Unit::Seconds,
+    kind: MetricType::Gauge,
+    section: section::QUERY,
+};

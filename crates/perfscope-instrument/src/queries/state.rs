@@ -1,0 +1,185 @@
+//! The collector's counts behind its lock: per fingerprint (at most
+//! [`MAX_FINGERPRINTS`], the rest under [`OTHER`]), the slow log and the events, and the
+//! figures every snapshot reads from them (section `query`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use perfscope_core::caps::CapWarning;
+use perfscope_core::figures::{Event, Figure, FigureSource};
+use perfscope_core::histogram::Histogram;
+use perfscope_core::names;
+use perfscope_core::sync::lock;
+
+use super::{
+    Config, FingerprintStats, LABEL_CHARS, MAX_FINGERPRINTS, OTHER, QueryRecord, SECTION,
+    STATEMENT_CACHE, STATEMENT_CHARS, SlowQuery, events, fingerprint,
+};
+use fingerprint::Fingerprint;
+
+pub(super) struct Inner {
+    pub(super) config: Config,
+    pub(super) state: Mutex<State>,
+}
+
+#[derive(Default)]
+pub(super) struct State {
+    /// Statement string → index into `fingerprints` (`None`: counted under `other`).
+    pub(super) by_statement: HashMap<Box<str>, Option<usize>>,
+    pub(super) by_hash: HashMap<u64, usize>,
+    pub(super) fingerprints: Vec<Counts>,
+    pub(super) other: Option<Counts>,
+    pub(super) slow: Vec<SlowQuery>,
+    /// Slow statements, as events (the most recent).
+    pub(super) slow_events: Vec<Event>,
+    /// Index hints, as events (the most recent; one per hint).
+    pub(super) hint_events: Vec<Event>,
+}
+
+pub(super) struct Counts {
+    pub(super) label: String,
+    pub(super) normalized: String,
+    pub(super) example: String,
+    pub(super) calls: u64,
+    pub(super) errors: u64,
+    pub(super) nanos: u64,
+    pub(super) rows_returned: u64,
+    pub(super) rows_affected: u64,
+    pub(super) histogram: Histogram,
+}
+
+impl Counts {
+    fn new(label: String, normalized: String, example: String) -> Counts {
+        Counts {
+            label,
+            normalized,
+            example,
+            calls: 0,
+            errors: 0,
+            nanos: 0,
+            rows_returned: 0,
+            rows_affected: 0,
+            histogram: Histogram::new(),
+        }
+    }
+
+    pub(super) fn stats(&self) -> FingerprintStats {
+        let q = |q| Duration::from_nanos(self.histogram.quantile(q).unwrap_or(0));
+        FingerprintStats {
+            label: self.label.clone(),
+            normalized: self.normalized.clone(),
+            example: self.example.clone(),
+            calls: self.calls,
+            errors: self.errors,
+            total: Duration::from_nanos(self.nanos),
+            p50: q(0.5),
+            p99: q(0.99),
+            rows_returned: self.rows_returned,
+            rows_affected: self.rows_affected,
+        }
+    }
+}
+
+impl State {
+    /// The counts of `statement`'s fingerprint (or [`OTHER`]'s), created if new.
+    pub(super) fn counts_of(&mut self, statement: &str) -> &mut Counts {
+        let slot = match self.by_statement.get(statement) {
+            Some(slot) => *slot,
+            None => {
+                let slot = self.slot_of(statement);
+                if self.by_statement.len() >= STATEMENT_CACHE {
+                    self.by_statement.clear();
+                }
+                self.by_statement.insert(statement.into(), slot);
+                slot
+            }
+        };
+        match slot {
+            Some(i) => &mut self.fingerprints[i],
+            None => self
+                .other
+                .get_or_insert_with(|| Counts::new(OTHER.into(), String::new(), String::new())),
+        }
+    }
+
+    fn slot_of(&mut self, statement: &str) -> Option<usize> {
+        let fingerprint = Fingerprint::of(statement);
+        if let Some(&i) = self.by_hash.get(&fingerprint.hash) {
+            return Some(i);
+        }
+        if self.fingerprints.len() >= MAX_FINGERPRINTS {
+            static CAP: CapWarning =
+                CapWarning::new(SECTION, "perfscope_instrument::queries::MAX_FINGERPRINTS");
+            CAP.reached(MAX_FINGERPRINTS, || {
+                format!(
+                    "More than {MAX_FINGERPRINTS} distinct statement fingerprints: later ones are \
+                     counted under fingerprint=\"{OTHER}\". The cap is fixed; statements that \
+                     build values into their text (not bound parameters) make a fingerprint each."
+                )
+            });
+            return None;
+        }
+        let label = fingerprint.label(LABEL_CHARS);
+        let example = fingerprint::truncate_chars(statement, STATEMENT_CHARS);
+        self.fingerprints.push(Counts::new(label, fingerprint.normalized, example));
+        self.by_hash.insert(fingerprint.hash, self.fingerprints.len() - 1);
+        Some(self.fingerprints.len() - 1)
+    }
+
+    pub(super) fn slow(&mut self, config: &Config, fingerprint: String, query: &QueryRecord<'_>) {
+        let event = events::slow(config, &fingerprint, query);
+        let at_unix_ms = event.at_unix_ms;
+        events::push_bounded(&mut self.slow_events, event);
+        let statement = fingerprint::truncate_chars(query.statement, STATEMENT_CHARS);
+        if config.slow_log_len == 0 {
+            return;
+        }
+        let full = self.slow.len() >= config.slow_log_len;
+        if full && self.slow.last().is_some_and(|s| s.elapsed >= query.elapsed) {
+            return;
+        }
+        if full {
+            self.slow.pop();
+        }
+        let at = self.slow.partition_point(|s| s.elapsed >= query.elapsed);
+        self.slow.insert(
+            at,
+            SlowQuery {
+                fingerprint,
+                statement,
+                elapsed: query.elapsed,
+                rows_returned: query.rows_returned,
+                rows_affected: query.rows_affected,
+                at_unix_ms,
+            },
+        );
+    }
+}
+
+impl FigureSource for Inner {
+    fn read(&self, out: &mut Vec<Figure>) {
+        let state = lock(&self.state);
+        for counts in state.fingerprints.iter().chain(state.other.as_ref()) {
+            let of = |name, value: f64| {
+                Figure::of(name, value).with_label("fingerprint", counts.label.clone())
+            };
+            out.push(of(&names::QUERY_CALLS_TOTAL, counts.calls as f64));
+            out.push(of(&names::QUERY_ERRORS_TOTAL, counts.errors as f64));
+            out.push(of(&names::QUERY_DURATION_SECONDS_TOTAL, counts.nanos as f64 / 1e9));
+            for (kind, rows) in
+                [("returned", counts.rows_returned), ("affected", counts.rows_affected)]
+            {
+                out.push(of(&names::QUERY_ROWS_TOTAL, rows as f64).with_label("rows", kind));
+            }
+            if let Some(p99) = counts.histogram.quantile(0.99) {
+                out.push(of(&names::QUERY_DURATION_P99_SECONDS, p99 as f64 / 1e9));
+            }
+        }
+    }
+
+    fn events(&self, out: &mut Vec<Event>) {
+        let state = lock(&self.state);
+        out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
+    }
+}
