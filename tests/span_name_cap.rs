@@ -41,8 +41,7 @@ fn names_past_the_cap_share_one_overflow_row_and_are_counted() {
     assert_eq!(warnings, 1);
     assert!(
         r.to_string()
-            // The facade's wording (it names the row `<overflow>` until it reads the catalog).
-            .contains("warning: 4 spans past the span-name cap were counted under <overflow>"),
+            .contains("warning: 4 spans past the span-name cap were counted under <other>"),
         "{r}"
     );
 

@@ -175,7 +175,7 @@ pub fn overflowed() -> u64 {
     OVERFLOWED.load(Ordering::Relaxed)
 }
 
-/// Zeroes [`overflowed`] (by [`crate::reset`], with the `<overflow>` row it counts).
+/// Zeroes [`overflowed`] (by [`crate::reset`], with the `<other>` row it counts).
 pub(crate) fn reset_overflowed() {
     OVERFLOWED.store(0, Ordering::Relaxed);
 }

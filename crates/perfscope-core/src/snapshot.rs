@@ -20,7 +20,7 @@ pub struct Snapshot {
     /// Whether [`CountingAlloc`](crate::CountingAlloc) is the global allocator (otherwise all
     /// allocation figures are zero).
     pub alloc_tracking: bool,
-    /// Spans sent to an `<overflow>` callsite by the span-name cap, since start-up or the last
+    /// Spans sent to the `<other>` callsite by the span-name cap, since start-up or the last
     /// [`reset`].
     pub overflowed_spans: u64,
     /// Callsites that found the callsite table full, counted under one

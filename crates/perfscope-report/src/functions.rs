@@ -131,7 +131,7 @@ impl FunctionStats {
             .collect();
         if c.other_children > 0 {
             children.push(CallEdge {
-                name: "<other>".into(),
+                name: perfscope_core::names::OVERFLOW.into(),
                 calls: c.other_children,
                 busy_ns: 0,
                 alloc_bytes: 0,

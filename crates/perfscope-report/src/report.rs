@@ -32,7 +32,7 @@ pub struct Report {
     /// allocation field is zero and the heap in use is absent from [`Report::process`].
     #[serde(default)]
     pub alloc_tracking: bool,
-    /// Spans created after the span-name cap was reached, counted under `<overflow>` (since
+    /// Spans created after the span-name cap was reached, counted under `<other>` (since
     /// start-up or the last `reset()`, like that row).
     #[serde(default)]
     pub overflowed_spans: u64,
@@ -165,7 +165,7 @@ impl Report {
         report.schema = SCHEMA_VERSION;
         if let Some(bytes) = heap {
             report.figures.push(FigureStats {
-                section: "process".into(),
+                section: perfscope_core::names::section::PROCESS.into(),
                 name: figures::HEAP_IN_USE_BYTES.into(),
                 kind: FigureKind::Gauge,
                 unit: FigureUnit::Bytes,

@@ -10,6 +10,7 @@
 //! page stays small: at most [`MAX_ROWS`] strips (the functions with the most calls in the
 //! report), at most [`COLUMNS`] rectangles each. Every string from the report is escaped.
 
+use perfscope_core::names;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -18,11 +19,11 @@ use crate::format::{human_value, utc_time};
 use crate::report::{FigureUnit, Report, SeriesStats};
 
 /// The monitor's series of a function's median latency per interval, seconds.
-pub(crate) const P50: &str = "perfscope_function_latency_p50_seconds";
+pub(crate) const P50: &str = names::FUNCTION_LATENCY_P50_SECONDS.name;
 /// The monitor's series of a function's 99th-percentile latency per interval, seconds.
-pub(crate) const P99: &str = "perfscope_function_latency_p99_seconds";
+pub(crate) const P99: &str = names::FUNCTION_LATENCY_P99_SECONDS.name;
 /// The section of both.
-const SECTION: &str = "function";
+const SECTION: &str = names::section::FUNCTION;
 /// Most strips drawn (the functions with the most calls).
 pub(crate) const MAX_ROWS: usize = 20;
 /// Most cells per strip.

@@ -99,7 +99,8 @@ fn summary(report: &Report, out: &mut String) {
     // the Figures section lists them all.
     let shown =
         report.figures.iter().filter(|f| f.name != perfscope_core::figures::HEAP_IN_USE_BYTES);
-    let (process, others): (Vec<_>, Vec<_>) = shown.partition(|f| f.section == "process");
+    let (process, others): (Vec<_>, Vec<_>) =
+        shown.partition(|f| f.section == perfscope_core::names::section::PROCESS);
     for figure in process {
         item(&escape(&figure_label(figure)), human_figure(figure));
     }

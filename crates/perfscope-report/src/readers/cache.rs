@@ -1,6 +1,7 @@
 //! [`CacheFigures`]: a cache level's figures, and the rows the views show (levels, and a
 //! multi-level cache's total with its lookup frame).
 
+use perfscope_core::names;
 use std::collections::BTreeMap;
 
 use super::{by_label, grouped, label, value, whole};
@@ -94,7 +95,7 @@ impl Report {
     /// figures (label `cache` only) are on the cache's last level.
     pub fn caches(&self) -> Vec<CacheFigures> {
         let mut out: Vec<CacheFigures> = Vec::new();
-        for (cache, figures) in grouped(self, "cache", &["cache"]) {
+        for (cache, figures) in grouped(self, names::section::CACHE, &["cache"]) {
             let (levelled, cache_wide): (Vec<&FigureStats>, Vec<&FigureStats>) =
                 figures.into_iter().partition(|f| f.labels.contains_key("level"));
             let mut levels: BTreeMap<&str, Vec<&FigureStats>> = BTreeMap::new();
@@ -103,36 +104,36 @@ impl Report {
             }
             let first = out.len();
             for (level, figures) in levels {
-                let requests = "perfscope_cache_requests_total";
+                let requests = names::CACHE_REQUESTS_TOTAL.name;
                 let hits = whole(value(&figures, requests, Some(("result", "hit"))));
                 let misses = whole(value(&figures, requests, Some(("result", "miss"))));
                 let hit_ratio = match hits.saturating_add(misses) {
-                    0 => value(&figures, "perfscope_cache_hit_ratio", None),
+                    0 => value(&figures, names::CACHE_HIT_RATIO.name, None),
                     requests => Some(hits as f64 / requests as f64),
                 };
                 let evictions_by_cause =
-                    by_label(&figures, "perfscope_cache_evictions_total", "cause");
+                    by_label(&figures, names::CACHE_EVICTIONS_TOTAL.name, "cause");
                 out.push(CacheFigures {
                     cache: cache[0].clone(),
                     level: level.to_string(),
                     hits,
                     misses,
                     hit_ratio,
-                    entries: value(&figures, "perfscope_cache_entries", None).map(|v| v as u64),
+                    entries: value(&figures, names::CACHE_ENTRIES.name, None).map(|v| v as u64),
                     evictions: evictions_by_cause.values().fold(0, |a, n| a.saturating_add(*n)),
                     evictions_by_cause,
                     removals_by_cause: by_label(
                         &figures,
-                        "perfscope_cache_removals_total",
+                        names::CACHE_REMOVALS_TOTAL.name,
                         "cause",
                     ),
-                    writes: whole(value(&figures, "perfscope_cache_writes_total", None)),
-                    errors: whole(value(&figures, "perfscope_cache_errors_total", None)),
+                    writes: whole(value(&figures, names::CACHE_WRITES_TOTAL.name, None)),
+                    errors: whole(value(&figures, names::CACHE_ERRORS_TOTAL.name, None)),
                     loads: None,
                     load_errors: None,
                 });
             }
-            let loads = value(&cache_wide, "perfscope_cache_loads_total", None);
+            let loads = value(&cache_wide, names::CACHE_LOADS_TOTAL.name, None);
             if loads.is_none() {
                 continue;
             }
@@ -142,7 +143,7 @@ impl Report {
             }
             if let Some(last) = out.last_mut() {
                 last.loads = loads.map(|v| v as u64);
-                let errors = value(&cache_wide, "perfscope_cache_load_errors_total", None);
+                let errors = value(&cache_wide, names::CACHE_LOAD_ERRORS_TOTAL.name, None);
                 last.load_errors = Some(whole(errors));
             }
         }

@@ -8,6 +8,7 @@ mod cache;
 mod pool;
 mod query;
 
+use perfscope_core::names;
 use std::collections::BTreeMap;
 
 use crate::report::{FigureStats, Report};
@@ -25,38 +26,38 @@ fn label<'a>(f: &'a FigureStats, name: &str) -> &'a str {
 
 /// The figures [`Report::caches`] reads (section `cache`).
 const CACHE_NAMES: [&str; 9] = [
-    "perfscope_cache_requests_total",
-    "perfscope_cache_hit_ratio",
-    "perfscope_cache_entries",
-    "perfscope_cache_evictions_total",
-    "perfscope_cache_removals_total",
-    "perfscope_cache_writes_total",
-    "perfscope_cache_errors_total",
-    "perfscope_cache_loads_total",
-    "perfscope_cache_load_errors_total",
+    names::CACHE_REQUESTS_TOTAL.name,
+    names::CACHE_HIT_RATIO.name,
+    names::CACHE_ENTRIES.name,
+    names::CACHE_EVICTIONS_TOTAL.name,
+    names::CACHE_REMOVALS_TOTAL.name,
+    names::CACHE_WRITES_TOTAL.name,
+    names::CACHE_ERRORS_TOTAL.name,
+    names::CACHE_LOADS_TOTAL.name,
+    names::CACHE_LOAD_ERRORS_TOTAL.name,
 ];
 
 /// The figures [`Report::pools`] reads (section `pool`).
 const POOL_NAMES: [&str; 11] = [
-    "perfscope_pool_connections",
-    "perfscope_pool_connections_max",
-    "perfscope_pool_connections_used_high_water",
-    "perfscope_pool_pending_requests",
-    "perfscope_pool_starved",
-    "perfscope_pool_acquires_total",
-    "perfscope_pool_waits_total",
-    "perfscope_pool_wait_seconds_total",
-    "perfscope_pool_timeouts_total",
-    "perfscope_pool_connections_created_total",
-    "perfscope_pool_connections_closed_total",
+    names::POOL_CONNECTIONS.name,
+    names::POOL_CONNECTIONS_MAX.name,
+    names::POOL_CONNECTIONS_USED_HIGH_WATER.name,
+    names::POOL_PENDING_REQUESTS.name,
+    names::POOL_STARVED.name,
+    names::POOL_ACQUIRES_TOTAL.name,
+    names::POOL_WAITS_TOTAL.name,
+    names::POOL_WAIT_SECONDS_TOTAL.name,
+    names::POOL_TIMEOUTS_TOTAL.name,
+    names::POOL_CONNECTIONS_CREATED_TOTAL.name,
+    names::POOL_CONNECTIONS_CLOSED_TOTAL.name,
 ];
 
 /// Names the pool figures had in reports saved before they were renamed (a gauge ending in
 /// `_count` reads as a histogram's count series), with today's: older reports read the same.
 const RENAMED: [(&str, &str); 3] = [
-    ("perfscope_pool_connection_count", "perfscope_pool_connections"),
-    ("perfscope_pool_connection_max", "perfscope_pool_connections_max"),
-    ("perfscope_pool_connection_used_high_water", "perfscope_pool_connections_used_high_water"),
+    ("perfscope_pool_connection_count", names::POOL_CONNECTIONS.name),
+    ("perfscope_pool_connection_max", names::POOL_CONNECTIONS_MAX.name),
+    ("perfscope_pool_connection_used_high_water", names::POOL_CONNECTIONS_USED_HIGH_WATER.name),
 ];
 
 /// A figure's name as the typed views know it (today's for a renamed one).
@@ -67,20 +68,20 @@ fn name_of(figure: &FigureStats) -> &str {
 
 /// The figures [`Report::queries`] reads (section `query`).
 const QUERY_NAMES: [&str; 5] = [
-    "perfscope_query_calls_total",
-    "perfscope_query_errors_total",
-    "perfscope_query_duration_seconds_total",
-    "perfscope_query_rows_total",
-    "perfscope_query_duration_p99_seconds",
+    names::QUERY_CALLS_TOTAL.name,
+    names::QUERY_ERRORS_TOTAL.name,
+    names::QUERY_DURATION_SECONDS_TOTAL.name,
+    names::QUERY_ROWS_TOTAL.name,
+    names::QUERY_DURATION_P99_SECONDS.name,
 ];
 
 /// Whether `figure` is one the typed views read (and the views show in their sections); a
 /// source's other figures, in these sections or not, are only in the generic listings.
 pub(crate) fn is_typed(figure: &FigureStats) -> bool {
     let names: &[&str] = match figure.section.as_str() {
-        "cache" => &CACHE_NAMES,
-        "pool" => &POOL_NAMES,
-        "query" => &QUERY_NAMES,
+        names::section::CACHE => &CACHE_NAMES,
+        names::section::POOL => &POOL_NAMES,
+        names::section::QUERY => &QUERY_NAMES,
         _ => return false,
     };
     names.contains(&name_of(figure))

@@ -1,5 +1,6 @@
 //! [`PoolFigures`]: a pool's figures.
 
+use perfscope_core::names;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -71,27 +72,27 @@ impl PoolFigures {
 impl Report {
     /// Every pool in the report, by name.
     pub fn pools(&self) -> Vec<PoolFigures> {
-        grouped(self, "pool", &["pool"])
+        grouped(self, names::section::POOL, &["pool"])
             .into_iter()
             .map(|(key, figures)| {
-                let count = "perfscope_pool_connections";
+                let count = names::POOL_CONNECTIONS.name;
                 let opt = |name| value(&figures, name, None).map(|v| v as u64);
                 PoolFigures {
                     pool: key[0].clone(),
                     in_use: whole(value(&figures, count, Some(("state", "used")))),
                     idle: whole(value(&figures, count, Some(("state", "idle")))),
-                    max: opt("perfscope_pool_connections_max"),
-                    high_water: opt("perfscope_pool_connections_used_high_water"),
-                    waits: whole(value(&figures, "perfscope_pool_waits_total", None)),
-                    wait_time: duration(value(&figures, "perfscope_pool_wait_seconds_total", None)),
-                    timeouts: whole(value(&figures, "perfscope_pool_timeouts_total", None)),
-                    acquires: whole(value(&figures, "perfscope_pool_acquires_total", None)),
-                    pending: whole(value(&figures, "perfscope_pool_pending_requests", None)),
-                    starved_now: value(&figures, "perfscope_pool_starved", None).map(|v| v > 0.0),
-                    created: opt("perfscope_pool_connections_created_total"),
+                    max: opt(names::POOL_CONNECTIONS_MAX.name),
+                    high_water: opt(names::POOL_CONNECTIONS_USED_HIGH_WATER.name),
+                    waits: whole(value(&figures, names::POOL_WAITS_TOTAL.name, None)),
+                    wait_time: duration(value(&figures, names::POOL_WAIT_SECONDS_TOTAL.name, None)),
+                    timeouts: whole(value(&figures, names::POOL_TIMEOUTS_TOTAL.name, None)),
+                    acquires: whole(value(&figures, names::POOL_ACQUIRES_TOTAL.name, None)),
+                    pending: whole(value(&figures, names::POOL_PENDING_REQUESTS.name, None)),
+                    starved_now: value(&figures, names::POOL_STARVED.name, None).map(|v| v > 0.0),
+                    created: opt(names::POOL_CONNECTIONS_CREATED_TOTAL.name),
                     closed_by_cause: by_label(
                         &figures,
-                        "perfscope_pool_connections_closed_total",
+                        names::POOL_CONNECTIONS_CLOSED_TOTAL.name,
                         "cause",
                     ),
                 }

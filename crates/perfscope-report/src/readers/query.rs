@@ -1,6 +1,7 @@
 //! [`QueryFigures`]: a statement fingerprint's figures; [`SlowQueryEvent`] and
 //! [`IndexHintEvent`]: the `query` events the views show.
 
+use perfscope_core::names;
 use std::time::Duration;
 
 use super::{by_label, duration, grouped, value, whole};
@@ -73,14 +74,14 @@ pub struct IndexHintEvent {
 
 /// Whether `event` is a statement of the slow-query log.
 pub(crate) fn is_slow_query(event: &EventStats) -> bool {
-    event.section == "query"
+    event.section == names::section::QUERY
         && event.kind == EventKind::Anomaly
         && event.labels.contains_key("fingerprint")
 }
 
 /// Whether `event` is an index hint.
 pub(crate) fn is_index_hint(event: &EventStats) -> bool {
-    event.section == "query" && event.kind == EventKind::Recommendation
+    event.section == names::section::QUERY && event.kind == EventKind::Recommendation
 }
 
 /// `(index, reason)` from `index hint: <index> (<reason>)`; else no index and the message.
@@ -111,21 +112,21 @@ fn table_of(index: &str) -> &str {
 impl Report {
     /// Every statement fingerprint in the report, most time first.
     pub fn queries(&self) -> Vec<QueryFigures> {
-        let mut out: Vec<QueryFigures> = grouped(self, "query", &["fingerprint"])
+        let mut out: Vec<QueryFigures> = grouped(self, names::section::QUERY, &["fingerprint"])
             .into_iter()
             .map(|(key, figures)| {
-                let rows = by_label(&figures, "perfscope_query_rows_total", "rows");
+                let rows = by_label(&figures, names::QUERY_ROWS_TOTAL.name, "rows");
                 let rows_of = |kind: &str| rows.get(kind).copied().unwrap_or(0);
                 QueryFigures {
                     fingerprint: key[0].clone(),
-                    calls: whole(value(&figures, "perfscope_query_calls_total", None)),
-                    errors: value(&figures, "perfscope_query_errors_total", None).map(|v| v as u64),
+                    calls: whole(value(&figures, names::QUERY_CALLS_TOTAL.name, None)),
+                    errors: value(&figures, names::QUERY_ERRORS_TOTAL.name, None).map(|v| v as u64),
                     total_time: duration(value(
                         &figures,
-                        "perfscope_query_duration_seconds_total",
+                        names::QUERY_DURATION_SECONDS_TOTAL.name,
                         None,
                     )),
-                    p99: duration(value(&figures, "perfscope_query_duration_p99_seconds", None)),
+                    p99: duration(value(&figures, names::QUERY_DURATION_P99_SECONDS.name, None)),
                     rows: rows.values().fold(0, |a, n| a.saturating_add(*n)),
                     rows_returned: rows_of("returned"),
                     rows_affected: rows_of("affected"),

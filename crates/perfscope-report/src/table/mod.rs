@@ -186,8 +186,9 @@ impl fmt::Display for Unescaped<'_, '_> {
         if report.overflowed_spans > 0 {
             write!(
                 f,
-                "\nwarning: {} spans past the span-name cap were counted under <overflow>",
-                report.overflowed_spans
+                "\nwarning: {} spans past the span-name cap were counted under {}",
+                report.overflowed_spans,
+                perfscope_core::names::OVERFLOW
             )?;
         }
         Ok(())
