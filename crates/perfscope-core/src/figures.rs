@@ -10,7 +10,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicU64, Ordering};
-//! use perfscope_core::figures::{self, Figure, FigureKind, FigureSource, Unit};
+//! use perfscope_core::figures::{self, Figure, FigureKind, FigureSource, FigureUnit};
 //!
 //! #[derive(Debug, Default)]
 //! struct Queue(AtomicU64);
@@ -18,7 +18,7 @@
 //! impl FigureSource for Queue {
 //!     fn read(&self, out: &mut Vec<Figure>) {
 //!         let depth = self.0.load(Ordering::Relaxed) as f64;
-//!         out.push(Figure::gauge("app", "app_queue_depth", "Items waiting.", Unit::Count, depth));
+//!         out.push(Figure::gauge("app", "app_queue_depth", "Items waiting.", FigureUnit::Count, depth));
 //!     }
 //! }
 //!
@@ -45,8 +45,10 @@ pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
 /// only).
 pub const HEAP_IN_USE_BYTES: &str = names::HEAP_IN_USE_BYTES.name;
 
-/// Whether a figure can go down.
+/// Whether a figure can go down (`gauge` or `counter` in a report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum FigureKind {
     /// A value at one moment (memory in use, threads, queue depth).
     Gauge,
@@ -54,9 +56,12 @@ pub enum FigureKind {
     Counter,
 }
 
-/// What a figure counts, in base units (as Prometheus names them).
+/// What a figure counts, in base units (as Prometheus names them; `seconds`, `bytes`,
+/// `count` or `ratio` in a report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum FigureUnit {
     /// Seconds.
     Seconds,
     /// Bytes.
@@ -78,7 +83,7 @@ pub struct Figure {
     /// One sentence for people (`# HELP`).
     pub help: &'static str,
     /// Unit.
-    pub unit: Unit,
+    pub unit: FigureUnit,
     /// Gauge or counter.
     pub kind: FigureKind,
     /// Label pairs telling series of one name apart (e.g. `pool="db"`).
@@ -115,7 +120,7 @@ impl Figure {
         section: &'static str,
         name: impl Into<Cow<'static, str>>,
         help: &'static str,
-        unit: Unit,
+        unit: FigureUnit,
         value: f64,
     ) -> Figure {
         Figure {
@@ -134,7 +139,7 @@ impl Figure {
         section: &'static str,
         name: impl Into<Cow<'static, str>>,
         help: &'static str,
-        unit: Unit,
+        unit: FigureUnit,
         value: f64,
     ) -> Figure {
         Figure { kind: FigureKind::Counter, ..Figure::gauge(section, name, help, unit, value) }
@@ -244,7 +249,7 @@ fn merge_same_series(figures: &mut Vec<Figure>) {
             Slot::Occupied(at)
                 if kept[*at.get()].kind == figure.kind && kept[*at.get()].unit == figure.unit =>
             {
-                if figure.unit == Unit::Ratio {
+                if figure.unit == FigureUnit::Ratio {
                     unsummable.push(*at.get());
                 }
                 kept[*at.get()].value += figure.value;
@@ -327,7 +332,7 @@ mod tests {
                 "test",
                 "test_fixed_value",
                 "A test value.",
-                Unit::Count,
+                FigureUnit::Count,
                 self.0,
             ));
         }
@@ -338,7 +343,13 @@ mod tests {
 
     impl FigureSource for Panicking {
         fn read(&self, out: &mut Vec<Figure>) {
-            out.push(Figure::gauge("test", "test_half_written", "Never seen.", Unit::Count, 1.0));
+            out.push(Figure::gauge(
+                "test",
+                "test_half_written",
+                "Never seen.",
+                FigureUnit::Count,
+                1.0,
+            ));
             panic!("a broken source");
         }
     }
@@ -348,7 +359,8 @@ mod tests {
 
     impl FigureSource for Labelled {
         fn read(&self, out: &mut Vec<Figure>) {
-            let figure = Figure::gauge("test", "test_merged", "A test value.", Unit::Count, self.2);
+            let figure =
+                Figure::gauge("test", "test_merged", "A test value.", FigureUnit::Count, self.2);
             out.push(Figure { kind: self.1, ..figure }.with_label("cache", self.0));
         }
     }
@@ -383,7 +395,8 @@ mod tests {
 
     impl FigureSource for Ratio {
         fn read(&self, out: &mut Vec<Figure>) {
-            let figure = Figure::gauge("test", "test_ratio", "A test ratio.", Unit::Ratio, self.1);
+            let figure =
+                Figure::gauge("test", "test_ratio", "A test ratio.", FigureUnit::Ratio, self.1);
             out.push(figure.with_label("cache", self.0));
         }
     }
@@ -438,7 +451,7 @@ mod tests {
 
         fn history(&self, out: &mut Vec<Series>) {
             let points = vec![(1, 1.0), (2, 2.0)];
-            let (name, unit) = ("test_watched".into(), Unit::Count);
+            let (name, unit) = ("test_watched".into(), FigureUnit::Count);
             out.push(Series { section: "test", name, labels: Vec::new(), unit, points });
         }
     }

@@ -8,10 +8,13 @@
 
 use std::borrow::Cow;
 
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
-/// What kind of thing happened.
+/// What kind of thing happened (`alert_fired`, `alert_resolved`, `anomaly` or
+/// `recommendation` in a report: [`EventKind::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum EventKind {
     /// A threshold's condition held long enough: the alert fired.
     AlertFired,
@@ -21,6 +24,19 @@ pub enum EventKind {
     Anomaly,
     /// Advice joining several figures, naming its evidence.
     Recommendation,
+}
+
+impl EventKind {
+    /// The name a report's JSON gives it: `alert_fired`, `alert_resolved`, `anomaly`,
+    /// `recommendation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::AlertFired => "alert_fired",
+            EventKind::AlertResolved => "alert_resolved",
+            EventKind::Anomaly => "anomaly",
+            EventKind::Recommendation => "recommendation",
+        }
+    }
 }
 
 /// Something a person should see: when, about what, and why.
@@ -53,7 +69,7 @@ pub struct Series {
     /// Labels telling series of one name apart.
     pub labels: Vec<(Cow<'static, str>, String)>,
     /// The values' unit.
-    pub unit: Unit,
+    pub unit: FigureUnit,
     /// `(milliseconds since the Unix epoch, value)`, oldest first.
     pub points: Vec<(u64, f64)>,
 }

@@ -3,7 +3,7 @@
 //! Grafana dashboard.
 
 use metrics::{KeyName, Recorder, SharedString, Unit};
-use perfscope_core::figures::Unit as FigureUnit;
+use perfscope_core::figures::FigureUnit;
 use perfscope_core::names::{self, MetricType, Name};
 
 /// Completed calls (returned or unwound; async: completed).

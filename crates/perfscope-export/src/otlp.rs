@@ -15,7 +15,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram, MeterProvider as _};
 use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use perfscope_core::figures::{Figure, FigureKind, Unit};
+use perfscope_core::figures::{Figure, FigureKind, FigureUnit};
 use perfscope_core::sync::lock;
 
 use crate::ExportError;
@@ -172,9 +172,9 @@ impl FigureInstruments {
                 .collect();
             let name = figure.name.to_string();
             let unit = match figure.unit {
-                Unit::Seconds => "s",
-                Unit::Bytes => "By",
-                Unit::Count | Unit::Ratio => "1",
+                FigureUnit::Seconds => "s",
+                FigureUnit::Bytes => "By",
+                FigureUnit::Count | FigureUnit::Ratio => "1",
             };
             match figure.kind {
                 FigureKind::Gauge => {

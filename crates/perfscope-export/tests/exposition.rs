@@ -287,15 +287,15 @@ struct Pool;
 
 impl perfscope_core::figures::FigureSource for Pool {
     fn read(&self, out: &mut Vec<perfscope_core::figures::Figure>) {
-        use perfscope_core::figures::{Figure, Unit};
+        use perfscope_core::figures::{Figure, FigureUnit};
         let waits = "Connection waits so far.";
         out.push(
-            Figure::counter("pool", "test_pool_waits_total", waits, Unit::Count, 4.0)
+            Figure::counter("pool", "test_pool_waits_total", waits, FigureUnit::Count, 4.0)
                 .with_label("pool", "db"),
         );
         let idle = "Idle connections.";
         out.push(
-            Figure::gauge("pool", "test_pool_idle", idle, Unit::Count, 2.0)
+            Figure::gauge("pool", "test_pool_idle", idle, FigureUnit::Count, 2.0)
                 .with_label("pool", "db"),
         );
     }

@@ -271,20 +271,21 @@ struct Dials {
 
 impl perfscope_core::figures::FigureSource for Dials {
     fn read(&self, out: &mut Vec<perfscope_core::figures::Figure>) {
-        use perfscope_core::figures::{Figure, Unit};
+        use perfscope_core::figures::{Figure, FigureUnit};
         let jobs = *self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let held = *self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let counter = Figure::counter("test", "otlp_dials_jobs_total", "Jobs.", Unit::Count, jobs);
+        let counter =
+            Figure::counter("test", "otlp_dials_jobs_total", "Jobs.", FigureUnit::Count, jobs);
         out.push(counter.with_label("queue", "q1"));
-        out.push(Figure::gauge("test", "otlp_dials_held_bytes", "Held.", Unit::Bytes, held));
+        out.push(Figure::gauge("test", "otlp_dials_held_bytes", "Held.", FigureUnit::Bytes, held));
         out.push(Figure::counter(
             "test",
             "otlp_dials_wait_seconds_total",
             "Wait.",
-            Unit::Seconds,
+            FigureUnit::Seconds,
             0.5,
         ));
-        out.push(Figure::gauge("test", "otlp_dials_share", "Share.", Unit::Ratio, 0.25));
+        out.push(Figure::gauge("test", "otlp_dials_share", "Share.", FigureUnit::Ratio, 0.25));
     }
 }
 

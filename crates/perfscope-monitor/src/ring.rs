@@ -171,7 +171,8 @@ mod tests {
     #[test]
     fn the_history_is_bounded_in_series_and_points() {
         let mut history = History::new(2);
-        let figure = |v| Figure::gauge("t", "t_v", "", perfscope_core::figures::Unit::Count, v);
+        let figure =
+            |v| Figure::gauge("t", "t_v", "", perfscope_core::figures::FigureUnit::Count, v);
         for i in 0..(MAX_SERIES + 10) {
             let key = series_key("t_v", [("i", i.to_string().as_str())]);
             history.record(&key, &figure(1.0), 0.0);

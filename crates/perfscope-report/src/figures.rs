@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use perfscope_core::figures;
+pub use perfscope_core::figures::{EventKind, FigureKind, FigureUnit};
 use serde::{Deserialize, Serialize};
 
 /// Something a figure source saw happen (see `perfscope_core::history::Event`).
@@ -26,32 +27,6 @@ pub struct EventStats {
     /// The value that triggered it, if one did (and it was a finite number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
-}
-
-/// What kind of event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    /// A threshold's condition held long enough.
-    AlertFired,
-    /// The figure came back past the threshold: the alert resolved.
-    AlertResolved,
-    /// A figure or function departed from its recent past.
-    Anomaly,
-    /// Advice joining several figures.
-    Recommendation,
-}
-
-impl EventKind {
-    /// The name the JSON uses: `alert_fired`, `alert_resolved`, `anomaly`, `recommendation`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::AlertFired => "alert_fired",
-            EventKind::AlertResolved => "alert_resolved",
-            EventKind::Anomaly => "anomaly",
-            EventKind::Recommendation => "recommendation",
-        }
-    }
 }
 
 /// A series' recent points (see `perfscope_core::history::Series`).
@@ -93,41 +68,6 @@ pub struct FigureStats {
     pub value: f64,
 }
 
-/// Whether a figure can go down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureKind {
-    /// A value at one moment.
-    Gauge,
-    /// A running total.
-    Counter,
-}
-
-/// A figure's unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FigureUnit {
-    /// Seconds.
-    Seconds,
-    /// Bytes.
-    Bytes,
-    /// A number of things.
-    Count,
-    /// A fraction, 0 to 1.
-    Ratio,
-}
-
-impl From<figures::Unit> for FigureUnit {
-    fn from(unit: figures::Unit) -> Self {
-        match unit {
-            figures::Unit::Seconds => FigureUnit::Seconds,
-            figures::Unit::Bytes => FigureUnit::Bytes,
-            figures::Unit::Count => FigureUnit::Count,
-            figures::Unit::Ratio => FigureUnit::Ratio,
-        }
-    }
-}
-
 /// Labels as the report keeps them: a sorted map.
 fn label_map(labels: &[(std::borrow::Cow<'static, str>, String)]) -> BTreeMap<String, String> {
     labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -137,12 +77,7 @@ impl From<&figures::Event> for EventStats {
     fn from(e: &figures::Event) -> Self {
         EventStats {
             section: e.section.into(),
-            kind: match e.kind {
-                figures::EventKind::AlertFired => EventKind::AlertFired,
-                figures::EventKind::AlertResolved => EventKind::AlertResolved,
-                figures::EventKind::Anomaly => EventKind::Anomaly,
-                figures::EventKind::Recommendation => EventKind::Recommendation,
-            },
+            kind: e.kind,
             at_unix_ms: e.at_unix_ms,
             subject: e.subject.clone(),
             labels: label_map(&e.labels),
@@ -159,7 +94,7 @@ impl From<&figures::Series> for SeriesStats {
             section: s.section.into(),
             name: s.name.to_string(),
             labels: label_map(&s.labels),
-            unit: s.unit.into(),
+            unit: s.unit,
             points: s.points.iter().filter(|(_, v)| v.is_finite()).copied().collect(),
         }
     }
@@ -170,11 +105,8 @@ impl From<&figures::Figure> for FigureStats {
         FigureStats {
             section: f.section.into(),
             name: f.name.to_string(),
-            kind: match f.kind {
-                figures::FigureKind::Gauge => FigureKind::Gauge,
-                figures::FigureKind::Counter => FigureKind::Counter,
-            },
-            unit: f.unit.into(),
+            kind: f.kind,
+            unit: f.unit,
             help: f.help.into(),
             labels: label_map(&f.labels),
             value: f.value,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use perfscope_core::figures::{self, Figure, FigureSource, Unit};
+use perfscope_core::figures::{self, Figure, FigureSource, FigureUnit};
 
 #[derive(Debug)]
 struct Instrumented;
@@ -12,21 +12,39 @@ struct Instrumented;
 impl FigureSource for Instrumented {
     fn read(&self, out: &mut Vec<Figure>) {
         let cache = |f: Figure| f.with_label("cache", "quotes").with_label("level", "l1");
-        let c = |name: &'static str, v: f64| Figure::counter("cache", name, "", Unit::Count, v);
+        let c =
+            |name: &'static str, v: f64| Figure::counter("cache", name, "", FigureUnit::Count, v);
         out.push(cache(c("perfscope_cache_requests_total", 9.0)).with_label("result", "hit"));
         out.push(cache(c("perfscope_cache_requests_total", 3.0)).with_label("result", "miss"));
-        out.push(cache(Figure::gauge("cache", "perfscope_cache_hit_ratio", "", Unit::Ratio, 0.75)));
+        out.push(cache(Figure::gauge(
+            "cache",
+            "perfscope_cache_hit_ratio",
+            "",
+            FigureUnit::Ratio,
+            0.75,
+        )));
         out.push(cache(c("perfscope_cache_evictions_total", 2.0)).with_label("cause", "size"));
         out.push(cache(c("perfscope_cache_evictions_total", 1.0)).with_label("cause", "expired"));
         let pool = |f: Figure| f.with_label("pool", "db");
-        let g = |name: &'static str, v: f64| Figure::gauge("pool", name, "", Unit::Count, v);
+        let g = |name: &'static str, v: f64| Figure::gauge("pool", name, "", FigureUnit::Count, v);
         out.push(pool(g("perfscope_pool_connections", 2.0)).with_label("state", "used"));
         out.push(pool(g("perfscope_pool_connections", 6.0)).with_label("state", "idle"));
         out.push(pool(g("perfscope_pool_connections_max", 8.0)));
         out.push(pool(g("perfscope_pool_connections_used_high_water", 5.0)));
-        out.push(pool(Figure::counter("pool", "perfscope_pool_waits_total", "", Unit::Count, 4.0)));
-        let wait =
-            Figure::counter("pool", "perfscope_pool_wait_seconds_total", "", Unit::Seconds, 0.25);
+        out.push(pool(Figure::counter(
+            "pool",
+            "perfscope_pool_waits_total",
+            "",
+            FigureUnit::Count,
+            4.0,
+        )));
+        let wait = Figure::counter(
+            "pool",
+            "perfscope_pool_wait_seconds_total",
+            "",
+            FigureUnit::Seconds,
+            0.25,
+        );
         out.push(pool(wait));
         for (fingerprint, calls, seconds) in [("a1 SELECT ?", 10.0, 0.5), ("b2 INSERT ?", 3.0, 1.5)]
         {
@@ -35,24 +53,36 @@ impl FigureSource for Instrumented {
                 "query",
                 "perfscope_query_calls_total",
                 "",
-                Unit::Count,
+                FigureUnit::Count,
                 calls,
             )));
             let total = Figure::counter(
                 "query",
                 "perfscope_query_duration_seconds_total",
                 "",
-                Unit::Seconds,
+                FigureUnit::Seconds,
                 seconds,
             );
             out.push(q(total));
             out.push(
-                q(Figure::counter("query", "perfscope_query_rows_total", "", Unit::Count, 7.0))
-                    .with_label("rows", "returned"),
+                q(Figure::counter(
+                    "query",
+                    "perfscope_query_rows_total",
+                    "",
+                    FigureUnit::Count,
+                    7.0,
+                ))
+                .with_label("rows", "returned"),
             );
             out.push(
-                q(Figure::counter("query", "perfscope_query_rows_total", "", Unit::Count, 1.0))
-                    .with_label("rows", "affected"),
+                q(Figure::counter(
+                    "query",
+                    "perfscope_query_rows_total",
+                    "",
+                    FigureUnit::Count,
+                    1.0,
+                ))
+                .with_label("rows", "affected"),
             );
         }
     }

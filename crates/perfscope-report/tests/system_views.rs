@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use perfscope_core::figures::{self, Event, Figure, FigureSource, Series, Unit};
-use perfscope_report::{EventKind, EventStats, FigureUnit, FunctionStats, Report, SeriesStats};
+use perfscope_core::figures::{self, Event, Figure, FigureSource, FigureUnit, Series};
+use perfscope_report::{EventKind, EventStats, FunctionStats, Report, SeriesStats};
 use scraper::{ElementRef, Html, Selector};
 
 /// 2024-03-01 13:05:00 UTC.
@@ -125,7 +125,7 @@ struct Watched;
 
 impl FigureSource for Watched {
     fn read(&self, out: &mut Vec<Figure>) {
-        out.push(Figure::gauge("test", "test_sys_load", "A watched load.", Unit::Ratio, 0.5));
+        out.push(Figure::gauge("test", "test_sys_load", "A watched load.", FigureUnit::Ratio, 0.5));
     }
 
     fn events(&self, out: &mut Vec<Event>) {
@@ -157,7 +157,7 @@ impl FigureSource for Watched {
             section: "test",
             name: "test_sys_load".into(),
             labels,
-            unit: Unit::Ratio,
+            unit: FigureUnit::Ratio,
             points,
         });
     }
@@ -240,7 +240,7 @@ impl FigureSource for Awkward {
             section: "test",
             name: "test_sys_awkward".into(),
             labels: Vec::new(),
-            unit: Unit::Seconds,
+            unit: FigureUnit::Seconds,
             points,
         });
     }

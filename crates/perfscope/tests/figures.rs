@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use perfscope::{FigureKind, FigureUnit, Report};
-use perfscope_core::figures::{self, Figure, FigureSource, Unit};
+use perfscope_core::figures::{self, Figure, FigureSource};
 
 #[derive(Debug)]
 struct Cache;
@@ -13,7 +13,7 @@ impl FigureSource for Cache {
     fn read(&self, out: &mut Vec<Figure>) {
         let help = "Share of lookups answered by the cache.";
         out.push(
-            Figure::gauge("cache", "test_cache_hit_ratio", help, Unit::Ratio, 0.875)
+            Figure::gauge("cache", "test_cache_hit_ratio", help, FigureUnit::Ratio, 0.875)
                 .with_label("level", "l1"),
         );
     }

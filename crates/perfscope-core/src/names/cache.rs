@@ -1,13 +1,13 @@
 //! The caches' figures (`perfscope-instrument`; labels `cache` and `level`).
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Requests served from a level, by result (`result="hit"|"miss"`).
 pub const CACHE_REQUESTS_TOTAL: Name = Name {
     name: "perfscope_cache_requests_total",
     help: "Cache requests, by level and result.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -15,7 +15,7 @@ pub const CACHE_REQUESTS_TOTAL: Name = Name {
 pub const CACHE_HIT_RATIO: Name = Name {
     name: "perfscope_cache_hit_ratio",
     help: "Share of the level's requests that were hits.",
-    unit: Unit::Ratio,
+    unit: FigureUnit::Ratio,
     kind: MetricType::Gauge,
     section: section::CACHE,
 };
@@ -23,7 +23,7 @@ pub const CACHE_HIT_RATIO: Name = Name {
 pub const CACHE_ENTRIES: Name = Name {
     name: "perfscope_cache_entries",
     help: "Entries held by the cache level (approximate).",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::CACHE,
 };
@@ -31,7 +31,7 @@ pub const CACHE_ENTRIES: Name = Name {
 pub const CACHE_EVICTIONS_TOTAL: Name = Name {
     name: "perfscope_cache_evictions_total",
     help: "Entries the cache evicted, by cause.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -39,7 +39,7 @@ pub const CACHE_EVICTIONS_TOTAL: Name = Name {
 pub const CACHE_REMOVALS_TOTAL: Name = Name {
     name: "perfscope_cache_removals_total",
     help: "Entries the program removed or replaced, by cause.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -47,7 +47,7 @@ pub const CACHE_REMOVALS_TOTAL: Name = Name {
 pub const CACHE_WRITES_TOTAL: Name = Name {
     name: "perfscope_cache_writes_total",
     help: "Values written into the cache level.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -55,7 +55,7 @@ pub const CACHE_WRITES_TOTAL: Name = Name {
 pub const CACHE_ERRORS_TOTAL: Name = Name {
     name: "perfscope_cache_errors_total",
     help: "Requests the cache level failed to answer.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -63,7 +63,7 @@ pub const CACHE_ERRORS_TOTAL: Name = Name {
 pub const CACHE_LOADS_TOTAL: Name = Name {
     name: "perfscope_cache_loads_total",
     help: "Loader calls after a miss at every level.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };
@@ -71,7 +71,7 @@ pub const CACHE_LOADS_TOTAL: Name = Name {
 pub const CACHE_LOAD_ERRORS_TOTAL: Name = Name {
     name: "perfscope_cache_load_errors_total",
     help: "Loader calls that returned an error.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::CACHE,
 };

@@ -3,13 +3,13 @@
 //! monitor follows.
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Completed calls (returned or unwound; async: completed).
 pub const FUNCTION_CALLS_TOTAL: Name = Name {
     name: "perfscope_function_calls_total",
     help: "Completed calls of a function measured by perfscope (returned or unwound; async: completed).",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -17,7 +17,7 @@ pub const FUNCTION_CALLS_TOTAL: Name = Name {
 pub const FUNCTION_DURATION_SECONDS: Name = Name {
     name: "perfscope_function_duration_seconds",
     help: "Call latency: entry to return (sync), first poll to completion (async).",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Histogram,
     section: section::FUNCTION,
 };
@@ -25,7 +25,7 @@ pub const FUNCTION_DURATION_SECONDS: Name = Name {
 pub const FUNCTION_SELF_SECONDS_TOTAL: Name = Name {
     name: "perfscope_function_self_seconds_total",
     help: "Time running in the function itself, excluding measured callees (whole seconds over a `metrics` recorder).",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -33,7 +33,7 @@ pub const FUNCTION_SELF_SECONDS_TOTAL: Name = Name {
 pub const FUNCTION_BUSY_SECONDS_TOTAL: Name = Name {
     name: "perfscope_function_busy_seconds_total",
     help: "Time running on a thread in the function, callees included; async: the sum of polls (whole seconds over a `metrics` recorder).",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -41,7 +41,7 @@ pub const FUNCTION_BUSY_SECONDS_TOTAL: Name = Name {
 pub const FUNCTION_ALLOC_BYTES_TOTAL: Name = Name {
     name: "perfscope_function_alloc_bytes_total",
     help: "Bytes allocated by the function itself (needs perfscope's counting allocator).",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -49,7 +49,7 @@ pub const FUNCTION_ALLOC_BYTES_TOTAL: Name = Name {
 pub const FUNCTION_ALLOCATIONS_TOTAL: Name = Name {
     name: "perfscope_function_allocations_total",
     help: "Allocations made by the function itself (needs perfscope's counting allocator).",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -57,7 +57,7 @@ pub const FUNCTION_ALLOCATIONS_TOTAL: Name = Name {
 pub const FUNCTION_PANICS_TOTAL: Name = Name {
     name: "perfscope_function_panics_total",
     help: "Calls of the function that ended by unwinding.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::FUNCTION,
 };
@@ -68,7 +68,7 @@ pub const FUNCTION_PANICS_TOTAL: Name = Name {
 pub const FUNCTION_LATENCY_P50_SECONDS: Name = Name {
     name: "perfscope_function_latency_p50_seconds",
     help: "Median call latency in seconds, per interval.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Gauge,
     section: section::FUNCTION,
 };
@@ -76,7 +76,7 @@ pub const FUNCTION_LATENCY_P50_SECONDS: Name = Name {
 pub const FUNCTION_LATENCY_P99_SECONDS: Name = Name {
     name: "perfscope_function_latency_p99_seconds",
     help: "99th percentile call latency in seconds, per interval.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Gauge,
     section: section::FUNCTION,
 };
@@ -86,7 +86,7 @@ pub const FUNCTION_LATENCY_P99_SECONDS: Name = Name {
 pub const TRAFFIC_REQUESTS_PER_SECOND: Name = Name {
     name: "perfscope_traffic_requests_per_second",
     help: "Completed calls per second, last interval.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::TRAFFIC,
 };
@@ -95,7 +95,7 @@ pub const TRAFFIC_REQUESTS_PER_SECOND: Name = Name {
 pub const TRAFFIC_LATENCY_P50_SECONDS: Name = Name {
     name: "perfscope_traffic_latency_p50_seconds",
     help: "Median call latency in seconds, last interval.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Gauge,
     section: section::TRAFFIC,
 };
@@ -103,7 +103,7 @@ pub const TRAFFIC_LATENCY_P50_SECONDS: Name = Name {
 pub const TRAFFIC_LATENCY_P99_SECONDS: Name = Name {
     name: "perfscope_traffic_latency_p99_seconds",
     help: "99th percentile call latency in seconds, last interval.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Gauge,
     section: section::TRAFFIC,
 };

@@ -2,14 +2,14 @@
 //! prefix.
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Busy fraction of the CPUs since the previous sample (0 to 1): without labels for all CPUs,
 /// with a `cpu` label (`"0"`, `"1"`, ...) per logical CPU.
 pub const NODE_CPU_USAGE_RATIO: Name = Name {
     name: "perfscope_node_cpu_usage_ratio",
     help: "Busy fraction of the CPUs (all, or one per cpu label).",
-    unit: Unit::Ratio,
+    unit: FigureUnit::Ratio,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -17,7 +17,7 @@ pub const NODE_CPU_USAGE_RATIO: Name = Name {
 pub const NODE_LOAD1: Name = Name {
     name: "perfscope_node_load1",
     help: "1m load average.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -25,7 +25,7 @@ pub const NODE_LOAD1: Name = Name {
 pub const NODE_LOAD5: Name = Name {
     name: "perfscope_node_load5",
     help: "5m load average.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -33,7 +33,7 @@ pub const NODE_LOAD5: Name = Name {
 pub const NODE_LOAD15: Name = Name {
     name: "perfscope_node_load15",
     help: "15m load average.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -41,7 +41,7 @@ pub const NODE_LOAD15: Name = Name {
 pub const NODE_MEMORY_MEMTOTAL_BYTES: Name = Name {
     name: "perfscope_node_memory_MemTotal_bytes",
     help: "Memory information field MemTotal_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -49,7 +49,7 @@ pub const NODE_MEMORY_MEMTOTAL_BYTES: Name = Name {
 pub const NODE_MEMORY_MEMAVAILABLE_BYTES: Name = Name {
     name: "perfscope_node_memory_MemAvailable_bytes",
     help: "Memory information field MemAvailable_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -57,7 +57,7 @@ pub const NODE_MEMORY_MEMAVAILABLE_BYTES: Name = Name {
 pub const NODE_MEMORY_MEMFREE_BYTES: Name = Name {
     name: "perfscope_node_memory_MemFree_bytes",
     help: "Memory information field MemFree_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -65,7 +65,7 @@ pub const NODE_MEMORY_MEMFREE_BYTES: Name = Name {
 pub const NODE_MEMORY_CACHED_BYTES: Name = Name {
     name: "perfscope_node_memory_Cached_bytes",
     help: "Memory information field Cached_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -73,7 +73,7 @@ pub const NODE_MEMORY_CACHED_BYTES: Name = Name {
 pub const NODE_MEMORY_SWAPTOTAL_BYTES: Name = Name {
     name: "perfscope_node_memory_SwapTotal_bytes",
     help: "Memory information field SwapTotal_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -81,7 +81,7 @@ pub const NODE_MEMORY_SWAPTOTAL_BYTES: Name = Name {
 pub const NODE_MEMORY_SWAPFREE_BYTES: Name = Name {
     name: "perfscope_node_memory_SwapFree_bytes",
     help: "Memory information field SwapFree_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -89,7 +89,7 @@ pub const NODE_MEMORY_SWAPFREE_BYTES: Name = Name {
 pub const NODE_NETWORK_RECEIVE_BYTES_TOTAL: Name = Name {
     name: "perfscope_node_network_receive_bytes_total",
     help: "Network device statistic receive_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Counter,
     section: section::HOST,
 };
@@ -97,7 +97,7 @@ pub const NODE_NETWORK_RECEIVE_BYTES_TOTAL: Name = Name {
 pub const NODE_NETWORK_TRANSMIT_BYTES_TOTAL: Name = Name {
     name: "perfscope_node_network_transmit_bytes_total",
     help: "Network device statistic transmit_bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Counter,
     section: section::HOST,
 };
@@ -105,7 +105,7 @@ pub const NODE_NETWORK_TRANSMIT_BYTES_TOTAL: Name = Name {
 pub const NODE_NETWORK_RECEIVE_BYTES_PER_SECOND: Name = Name {
     name: "perfscope_node_network_receive_bytes_per_second",
     help: "Bytes received per second, last interval.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -113,7 +113,7 @@ pub const NODE_NETWORK_RECEIVE_BYTES_PER_SECOND: Name = Name {
 pub const NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND: Name = Name {
     name: "perfscope_node_network_transmit_bytes_per_second",
     help: "Bytes sent per second, last interval.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
@@ -122,7 +122,7 @@ pub const NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND: Name = Name {
 pub const NODE_HWMON_TEMP_CELSIUS: Name = Name {
     name: "perfscope_node_hwmon_temp_celsius",
     help: "Hardware monitor for temperature (input).",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::HOST,
 };

@@ -39,7 +39,7 @@ pub use process::*;
 pub use query::*;
 pub use tokio::*;
 
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// The label value (function, module, cache, pool, fingerprint, span name) under which
 /// everything past a cardinality cap is counted, one series or row for them all.
@@ -88,7 +88,7 @@ pub struct Name {
     /// One sentence for people (`# HELP`).
     pub help: &'static str,
     /// What it counts, in base units.
-    pub unit: Unit,
+    pub unit: FigureUnit,
     /// Gauge, counter or histogram.
     pub kind: MetricType,
     /// The section of its figures (see [`section`]).
@@ -214,13 +214,13 @@ mod tests {
             // Promtool reads a gauge ending in `_count` as a histogram's or summary's count.
             assert!(!n.name.ends_with("_count"), "{}", n.name);
             let unit = match n.unit {
-                Unit::Seconds => "_seconds",
-                Unit::Bytes => "_bytes",
-                Unit::Ratio => "_ratio",
-                Unit::Count => "",
+                FigureUnit::Seconds => "_seconds",
+                FigureUnit::Bytes => "_bytes",
+                FigureUnit::Ratio => "_ratio",
+                FigureUnit::Count => "",
             };
             assert!(n.name.contains(unit), "{} is in {:?}", n.name, n.unit);
-            if n.unit == Unit::Count {
+            if n.unit == FigureUnit::Count {
                 assert!(!["_seconds", "_bytes", "_ratio"].iter().any(|u| n.name.contains(u)));
             }
         }

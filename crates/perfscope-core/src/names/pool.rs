@@ -2,7 +2,7 @@
 //! `db.client.connection.*` where one applies.
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Objects in the pool by state (`state="idle"|"used"`); OTel `db.client.connection.count`.
 /// Not `..._count`: a gauge ending in `_count` reads as a histogram's or a summary's count
@@ -11,7 +11,7 @@ use crate::figures::Unit;
 pub const POOL_CONNECTIONS: Name = Name {
     name: "perfscope_pool_connections",
     help: "Objects in the pool, by state.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::POOL,
 };
@@ -19,7 +19,7 @@ pub const POOL_CONNECTIONS: Name = Name {
 pub const POOL_CONNECTIONS_MAX: Name = Name {
     name: "perfscope_pool_connections_max",
     help: "The pool's maximum size.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::POOL,
 };
@@ -27,7 +27,7 @@ pub const POOL_CONNECTIONS_MAX: Name = Name {
 pub const POOL_CONNECTIONS_USED_HIGH_WATER: Name = Name {
     name: "perfscope_pool_connections_used_high_water",
     help: "The most objects in use at once.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::POOL,
 };
@@ -35,7 +35,7 @@ pub const POOL_CONNECTIONS_USED_HIGH_WATER: Name = Name {
 pub const POOL_PENDING_REQUESTS: Name = Name {
     name: "perfscope_pool_pending_requests",
     help: "Acquires waiting for an object now.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::POOL,
 };
@@ -43,7 +43,7 @@ pub const POOL_PENDING_REQUESTS: Name = Name {
 pub const POOL_ACQUIRES_TOTAL: Name = Name {
     name: "perfscope_pool_acquires_total",
     help: "Objects handed out by the pool.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };
@@ -51,7 +51,7 @@ pub const POOL_ACQUIRES_TOTAL: Name = Name {
 pub const POOL_WAITS_TOTAL: Name = Name {
     name: "perfscope_pool_waits_total",
     help: "Acquires that waited for an object.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };
@@ -60,7 +60,7 @@ pub const POOL_WAITS_TOTAL: Name = Name {
 pub const POOL_WAIT_SECONDS_TOTAL: Name = Name {
     name: "perfscope_pool_wait_seconds_total",
     help: "Time spent waiting for an object.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Counter,
     section: section::POOL,
 };
@@ -68,7 +68,7 @@ pub const POOL_WAIT_SECONDS_TOTAL: Name = Name {
 pub const POOL_TIMEOUTS_TOTAL: Name = Name {
     name: "perfscope_pool_timeouts_total",
     help: "Acquires that timed out.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };
@@ -77,7 +77,7 @@ pub const POOL_TIMEOUTS_TOTAL: Name = Name {
 pub const POOL_STARVED: Name = Name {
     name: "perfscope_pool_starved",
     help: "1 while callers wait, no object is idle and the pool is at its maximum size.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::POOL,
 };
@@ -85,7 +85,7 @@ pub const POOL_STARVED: Name = Name {
 pub const POOL_CONNECTIONS_CREATED_TOTAL: Name = Name {
     name: "perfscope_pool_connections_created_total",
     help: "Connections the pool opened.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };
@@ -95,7 +95,7 @@ pub const POOL_CONNECTIONS_CREATED_TOTAL: Name = Name {
 pub const POOL_CONNECTIONS_CLOSED_TOTAL: Name = Name {
     name: "perfscope_pool_connections_closed_total",
     help: "Connections the pool closed, by cause.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };

@@ -3,13 +3,13 @@
 //! client libraries name them (`process_*`).
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// OS threads of the process (Linux).
 pub const PROCESS_THREADS: Name = Name {
     name: "process_threads",
     help: "Number of OS threads in the process.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::PROCESS,
 };
@@ -17,7 +17,7 @@ pub const PROCESS_THREADS: Name = Name {
 pub const HEAP_IN_USE_BYTES: Name = Name {
     name: "perfscope_heap_in_use_bytes",
     help: "Bytes allocated and not freed, process-wide (perfscope's counting allocator).",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::PROCESS,
 };
@@ -25,7 +25,7 @@ pub const HEAP_IN_USE_BYTES: Name = Name {
 pub const PROCESS_RESIDENT_MEMORY_BYTES: Name = Name {
     name: "process_resident_memory_bytes",
     help: "Resident memory size in bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::PROCESS,
 };
@@ -33,7 +33,7 @@ pub const PROCESS_RESIDENT_MEMORY_BYTES: Name = Name {
 pub const PROCESS_VIRTUAL_MEMORY_BYTES: Name = Name {
     name: "process_virtual_memory_bytes",
     help: "Virtual memory size in bytes.",
-    unit: Unit::Bytes,
+    unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::PROCESS,
 };
@@ -41,7 +41,7 @@ pub const PROCESS_VIRTUAL_MEMORY_BYTES: Name = Name {
 pub const PROCESS_CPU_SECONDS_TOTAL: Name = Name {
     name: "process_cpu_seconds_total",
     help: "Total user and system CPU time spent in seconds.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Counter,
     section: section::PROCESS,
 };
@@ -49,7 +49,7 @@ pub const PROCESS_CPU_SECONDS_TOTAL: Name = Name {
 pub const PROCESS_OPEN_FDS: Name = Name {
     name: "process_open_fds",
     help: "Number of open file descriptors.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::PROCESS,
 };

@@ -1,13 +1,13 @@
 //! The query collector's figures (`perfscope-instrument`; label `fingerprint`).
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Statements run, per fingerprint, failed ones included.
 pub const QUERY_CALLS_TOTAL: Name = Name {
     name: "perfscope_query_calls_total",
     help: "Statements run, per fingerprint.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::QUERY,
 };
@@ -16,7 +16,7 @@ pub const QUERY_CALLS_TOTAL: Name = Name {
 pub const QUERY_ERRORS_TOTAL: Name = Name {
     name: "perfscope_query_errors_total",
     help: "Statements that ran and ended with an error, per fingerprint.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::QUERY,
 };
@@ -24,7 +24,7 @@ pub const QUERY_ERRORS_TOTAL: Name = Name {
 pub const QUERY_DURATION_SECONDS_TOTAL: Name = Name {
     name: "perfscope_query_duration_seconds_total",
     help: "Time spent in statements, per fingerprint.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Counter,
     section: section::QUERY,
 };
@@ -32,7 +32,7 @@ pub const QUERY_DURATION_SECONDS_TOTAL: Name = Name {
 pub const QUERY_ROWS_TOTAL: Name = Name {
     name: "perfscope_query_rows_total",
     help: "Rows returned or affected by statements, per fingerprint.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::QUERY,
 };
@@ -40,7 +40,7 @@ pub const QUERY_ROWS_TOTAL: Name = Name {
 pub const QUERY_DURATION_P99_SECONDS: Name = Name {
     name: "perfscope_query_duration_p99_seconds",
     help: "99th percentile of a fingerprint's statement time.",
-    unit: Unit::Seconds,
+    unit: FigureUnit::Seconds,
     kind: MetricType::Gauge,
     section: section::QUERY,
 };

@@ -1,13 +1,13 @@
 //! A tokio runtime's figures (the monitor's `with_runtime`).
 
 use super::{MetricType, Name, section};
-use crate::figures::Unit;
+use crate::figures::FigureUnit;
 
 /// Worker threads of the runtime.
 pub const TOKIO_WORKERS: Name = Name {
     name: "perfscope_tokio_workers",
     help: "Worker threads of the tokio runtime.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::TOKIO,
 };
@@ -15,7 +15,7 @@ pub const TOKIO_WORKERS: Name = Name {
 pub const TOKIO_ALIVE_TASKS: Name = Name {
     name: "perfscope_tokio_alive_tasks",
     help: "Tasks alive in the tokio runtime.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::TOKIO,
 };
@@ -23,7 +23,7 @@ pub const TOKIO_ALIVE_TASKS: Name = Name {
 pub const TOKIO_GLOBAL_QUEUE_DEPTH: Name = Name {
     name: "perfscope_tokio_global_queue_depth",
     help: "Tasks waiting in the tokio runtime's global queue.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Gauge,
     section: section::TOKIO,
 };
@@ -32,7 +32,7 @@ pub const TOKIO_GLOBAL_QUEUE_DEPTH: Name = Name {
 pub const TOKIO_WORKER_BUSY_RATIO: Name = Name {
     name: "perfscope_tokio_worker_busy_ratio",
     help: "Busy fraction of tokio workers (mean, or one per worker label).",
-    unit: Unit::Ratio,
+    unit: FigureUnit::Ratio,
     kind: MetricType::Gauge,
     section: section::TOKIO,
 };
@@ -40,7 +40,7 @@ pub const TOKIO_WORKER_BUSY_RATIO: Name = Name {
 pub const TOKIO_WORKER_PARK_TOTAL: Name = Name {
     name: "perfscope_tokio_worker_park_total",
     help: "Times a tokio worker parked.",
-    unit: Unit::Count,
+    unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::TOKIO,
 };

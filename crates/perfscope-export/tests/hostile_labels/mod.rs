@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use perfscope_core::figures::{self, Figure, FigureSource, Unit};
+use perfscope_core::figures::{self, Figure, FigureSource, FigureUnit};
 use perfscope_core::{CallsiteInfo, Kind, OVERFLOW_ID, clock, register_dynamic, span};
 
 use crate::text_format::{self, Sample};
@@ -28,7 +28,7 @@ impl FigureSource for Values {
         let values = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         for (i, value) in values.iter().enumerate() {
             let figure =
-                Figure::gauge("hostile", VALUES_FAMILY, "Hostile values.", Unit::Count, 1.0);
+                Figure::gauge("hostile", VALUES_FAMILY, "Hostile values.", FigureUnit::Count, 1.0);
             out.push(figure.with_label("index", i.to_string()).with_label("value", value.clone()));
         }
     }
