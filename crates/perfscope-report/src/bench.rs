@@ -24,7 +24,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// The `schema` value of a bench file.
-pub const BENCH_SCHEMA: &str = "perfscope-bench/1";
+pub const BENCH_SCHEMA: &str = "perfscope-bench/2";
+
+/// The older schema [`BenchRun::from_json`] still reads: `perfscope-bench/1` named an
+/// iteration's elapsed time `wall_ns`; it reads as [`Iteration::elapsed_ns`], and the run comes
+/// back as one of [`BENCH_SCHEMA`].
+pub const BENCH_SCHEMA_1: &str = "perfscope-bench/1";
 
 /// Why a benchmark stopped.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +49,9 @@ pub enum BenchError {
     #[error("not a perfscope bench file: {0}")]
     Json(#[from] serde_json::Error),
     /// A bench file of a schema this version does not read.
-    #[error("bench schema {0:?} is not supported (this perfscope reads {BENCH_SCHEMA:?})")]
+    #[error(
+        "bench schema {0:?} is not supported (this perfscope reads {BENCH_SCHEMA_1:?} and {BENCH_SCHEMA:?})"
+    )]
     Schema(String),
 }
 
@@ -159,17 +166,18 @@ impl BenchRun {
     ///
     /// # Errors
     /// [`BenchError::Json`] if it is not a bench file, [`BenchError::Schema`] if it is one of
-    /// another schema.
+    /// another schema. A file of [`BENCH_SCHEMA_1`] reads as one of [`BENCH_SCHEMA`].
     pub fn from_json(json: &str) -> Result<BenchRun, BenchError> {
         #[derive(Deserialize)]
         struct Schema {
             schema: String,
         }
         let Schema { schema } = serde_json::from_str(json)?;
-        if schema != BENCH_SCHEMA {
+        if schema != BENCH_SCHEMA && schema != BENCH_SCHEMA_1 {
             return Err(BenchError::Schema(schema));
         }
-        Ok(serde_json::from_str(json)?)
+        let run: BenchRun = serde_json::from_str(json)?;
+        Ok(BenchRun { schema: BENCH_SCHEMA.into(), ..run })
     }
 
     /// Whether `json` looks like a bench file (any schema) rather than a report.

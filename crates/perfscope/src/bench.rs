@@ -32,7 +32,7 @@
 use std::time::{Duration, Instant};
 
 pub use perfscope_report::bench::{
-    BENCH_SCHEMA, BenchError, BenchRun, FunctionSeries, Iteration, IterationFigures,
+    BENCH_SCHEMA, BENCH_SCHEMA_1, BenchError, BenchRun, FunctionSeries, Iteration, IterationFigures,
 };
 
 /// Starts configuring a benchmark of a workload.

@@ -152,14 +152,20 @@ fn functions_are_series_with_zero_where_an_iteration_did_not_call_them() {
 fn the_bench_file_reads_back_and_tells_itself_from_a_report() {
     let run = hand_made_run();
     let json = run.to_json();
-    assert!(json.contains("\"schema\": \"perfscope-bench/1\""), "{json}");
+    assert!(json.contains("\"schema\": \"perfscope-bench/2\""), "{json}");
+    assert!(json.contains("\"elapsed_ns\": 1000") && !json.contains("wall_ns"), "{json}");
     assert_eq!(BenchRun::from_json(&json).expect("reads back"), run);
     assert!(BenchRun::is_bench_json(&json));
 
-    let future = json.replace("perfscope-bench/1", "perfscope-bench/2");
+    // A file of the first schema (the elapsed time was `wall_ns`) reads as today's.
+    let older =
+        json.replace("perfscope-bench/2", "perfscope-bench/1").replace("elapsed_ns", "wall_ns");
+    assert_eq!(BenchRun::from_json(&older).expect("the older schema reads"), run);
+
+    let future = json.replace("perfscope-bench/2", "perfscope-bench/3");
     assert!(BenchRun::is_bench_json(&future), "a bench file of another schema");
     match BenchRun::from_json(&future) {
-        Err(BenchError::Schema(schema)) => assert_eq!(schema, "perfscope-bench/2"),
+        Err(BenchError::Schema(schema)) => assert_eq!(schema, "perfscope-bench/3"),
         other => panic!("{other:?}"),
     }
     let report = perfscope::report().to_json();
