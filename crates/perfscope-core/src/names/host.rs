@@ -118,7 +118,7 @@ pub const NODE_NETWORK_TRANSMIT_BYTES_PER_SECOND: Name = Name {
     section: section::HOST,
 };
 /// A hardware sensor's temperature in degrees Celsius (label `sensor`); only where the host
-/// exposes sensors. [`Unit`] has no Celsius, so its unit is `Count` and the name carries it.
+/// exposes sensors. [`FigureUnit`] has no Celsius, so its unit is `Count` and the name carries it.
 pub const NODE_HWMON_TEMP_CELSIUS: Name = Name {
     name: "perfscope_node_hwmon_temp_celsius",
     help: "Hardware monitor for temperature (input).",
