@@ -289,3 +289,22 @@ fn a_colon_before_anything_but_a_name_or_number_is_punctuation() {
         ("SELECT * FROM t WHERE a = : 5", "SELECT * FROM t WHERE a = : ?"),
     ]);
 }
+
+/// The character-level fallback makes the tokenizer's choices: on statements the tokenizer
+/// reads, both give the same text (the tokenizer's is the known answer).
+#[test]
+fn the_fallback_normalizes_well_formed_statements_as_the_tokenizer_does() {
+    let by_fallback =
+        |sql: &str| super::render::render(&super::shape::collapse(super::lex::fallback(sql)));
+    for sql in [
+        "SELECT a, b FROM t WHERE x = 1 -- trailing comment\nAND y = 'it''s'",
+        "/* lead */ SELECT * FROM t /* mid */ WHERE id = ?1 AND n = $1 AND m = :name AND o = @p",
+        "SELECT a FROM t WHERE s = 'a''b''' AND z = 3.25 AND w = ?",
+        "select count(*) from orders o where o.total > 10.5 and o.id in (1, 2, 3)",
+        "UPDATE t SET v = :v WHERE k = :k",
+        "SELECT a[lo:hi] FROM t",
+        "SELECT x FROM t WHERE a = 1 /* tail */",
+    ] {
+        assert_eq!(by_fallback(sql), normalize(sql), "{sql}");
+    }
+}
