@@ -267,18 +267,7 @@ mod tests {
     }
 
     fn report(functions: Vec<FunctionStats>) -> Report {
-        Report {
-            schema: perfscope_report::SCHEMA_VERSION,
-            elapsed_ns: 1,
-            clock: "os".into(),
-            alloc_tracking: true,
-            overflowed_spans: 0,
-            overflowed_callsites: 0,
-            figures: Vec::new(),
-            events: Vec::new(),
-            history: Vec::new(),
-            functions,
-        }
+        Report { elapsed_ns: 1, alloc_tracking: true, functions, ..Report::default() }
     }
 
     fn options(metric: Metric) -> DiffOptions {

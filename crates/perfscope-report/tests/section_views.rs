@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use perfscope_report::{
-    EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats,
-    Report, SCHEMA_VERSION,
+    EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, Report,
 };
 use scraper::{ElementRef, Html, Selector};
 
@@ -147,18 +146,7 @@ fn query_event(kind: EventKind, at_s: u64, fingerprint: &str, message: &str) -> 
 }
 
 fn report(functions: Vec<FunctionStats>, figures: Vec<FigureStats>) -> Report {
-    Report {
-        schema: SCHEMA_VERSION,
-        elapsed_ns: 2_000_000_000,
-        clock: "os".into(),
-        alloc_tracking: false,
-        overflowed_spans: 0,
-        overflowed_callsites: 0,
-        functions,
-        figures,
-        events: Vec::new(),
-        history: Vec::new(),
-    }
+    Report { elapsed_ns: 2_000_000_000, functions, figures, ..Report::default() }
 }
 
 const LONG_FINGERPRINT: &str = "9f3a1c SELECT symbol, kind, round FROM signals WHERE symbol = ? \

@@ -1,6 +1,6 @@
 //! Report views on hand-built reports: folded stacks, flame graphs, HTML.
 
-use perfscope::{CallEdge, FunctionKind, FunctionStats, Report, SCHEMA_VERSION};
+use perfscope::{CallEdge, FunctionKind, FunctionStats, Report};
 
 /// A sync function with `self_ns` of its own and `busy_ns` inclusive, calling `children`
 /// (`(name, edge busy_ns)`).
@@ -34,18 +34,7 @@ fn func(name: &str, self_ns: u64, busy_ns: u64, children: &[(&str, u64)]) -> Fun
 }
 
 fn report(functions: Vec<FunctionStats>) -> Report {
-    Report {
-        schema: SCHEMA_VERSION,
-        elapsed_ns: 1_000_000,
-        clock: "os".into(),
-        alloc_tracking: false,
-        overflowed_spans: 0,
-        overflowed_callsites: 0,
-        figures: Vec::new(),
-        events: Vec::new(),
-        history: Vec::new(),
-        functions,
-    }
+    Report { elapsed_ns: 1_000_000, functions, ..Report::default() }
 }
 
 /// main → parse → tokenize, main → log: a tree, so the folded stacks are exact.
