@@ -36,6 +36,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
 pub use crate::history::{Event, EventKind, Series};
+pub use crate::kinds::{FigureKind, FigureUnit};
 use crate::names::{self, MetricType, Name};
 use crate::sync::lock;
 
@@ -44,33 +45,6 @@ pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
 /// Name of the process-wide heap in use ([`names::HEAP_IN_USE_BYTES`]; with `CountingAlloc`
 /// only).
 pub const HEAP_IN_USE_BYTES: &str = names::HEAP_IN_USE_BYTES.name;
-
-/// Whether a figure can go down (`gauge` or `counter` in a report).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum FigureKind {
-    /// A value at one moment (memory in use, threads, queue depth).
-    Gauge,
-    /// A running total that only grows (bytes received, evictions).
-    Counter,
-}
-
-/// What a figure counts, in base units (as Prometheus names them; `seconds`, `bytes`,
-/// `count` or `ratio` in a report).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum FigureUnit {
-    /// Seconds.
-    Seconds,
-    /// Bytes.
-    Bytes,
-    /// A plain number of things.
-    Count,
-    /// A fraction, 0 to 1.
-    Ratio,
-}
 
 /// One figure: a named value with labels, from one section (source).
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// What kind of thing happened (`alert_fired`, `alert_resolved`, `anomaly` or
 /// `recommendation` in a report: [`EventKind::as_str`]).

@@ -38,6 +38,7 @@ pub mod histogram;
 pub mod history;
 #[cfg(not(perfscope_loom))]
 mod hot;
+mod kinds;
 #[cfg(not(perfscope_loom))]
 mod measure;
 pub mod names;

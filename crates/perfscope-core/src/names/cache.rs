@@ -1,7 +1,7 @@
 //! The caches' figures (`perfscope-instrument`; labels `cache` and `level`).
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Requests served from a level, by result (`result="hit"|"miss"`).
 pub const CACHE_REQUESTS_TOTAL: Name = Name {

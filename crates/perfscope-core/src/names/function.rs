@@ -3,7 +3,7 @@
 //! monitor follows.
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Completed calls (returned or unwound; async: completed).
 pub const FUNCTION_CALLS_TOTAL: Name = Name {

@@ -2,7 +2,7 @@
 //! prefix.
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Busy fraction of the CPUs since the previous sample (0 to 1): without labels for all CPUs,
 /// with a `cpu` label (`"0"`, `"1"`, ...) per logical CPU.

@@ -39,7 +39,7 @@ pub use process::*;
 pub use query::*;
 pub use tokio::*;
 
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// The label value (function, module, cache, pool, fingerprint, span name) under which
 /// everything past a cardinality cap is counted, one series or row for them all.

@@ -2,7 +2,7 @@
 //! `db.client.connection.*` where one applies.
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Objects in the pool by state (`state="idle"|"used"`); OTel `db.client.connection.count`.
 /// Not `..._count`: a gauge ending in `_count` reads as a histogram's or a summary's count

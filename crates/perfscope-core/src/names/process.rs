@@ -3,7 +3,7 @@
 //! client libraries name them (`process_*`).
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// OS threads of the process (Linux).
 pub const PROCESS_THREADS: Name = Name {

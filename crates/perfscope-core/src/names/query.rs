@@ -1,7 +1,7 @@
 //! The query collector's figures (`perfscope-instrument`; label `fingerprint`).
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Statements run, per fingerprint, failed ones included.
 pub const QUERY_CALLS_TOTAL: Name = Name {

@@ -1,7 +1,7 @@
 //! A tokio runtime's figures (the monitor's `with_runtime`).
 
 use super::{MetricType, Name, section};
-use crate::figures::FigureUnit;
+use crate::kinds::FigureUnit;
 
 /// Worker threads of the runtime.
 pub const TOKIO_WORKERS: Name = Name {

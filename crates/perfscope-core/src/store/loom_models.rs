@@ -18,9 +18,10 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use loom::thread;
 
-use super::registry::{Registry, Totals};
+use super::registry::Registry;
 use super::slot::add;
 use super::thread::ThreadStore;
+use super::totals::Totals;
 use crate::sync::{Arc, AtomicBool};
 
 /// The callsite the owning thread calls, and a child it calls from it.

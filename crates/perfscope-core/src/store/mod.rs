@@ -15,13 +15,13 @@ mod loom_models;
 mod registry;
 mod slot;
 mod thread;
+mod totals;
 
 pub use registry::live_threads;
-pub(crate) use registry::{
-    Collected, Totals, collect, new_thread_store, record_orphan, reset, retire,
-};
+pub(crate) use registry::{Collected, collect, new_thread_store, record_orphan, reset, retire};
 pub use slot::EDGES;
 pub(crate) use slot::{Slot, add};
 #[cfg(not(perfscope_loom))]
 pub(crate) use thread::EMPTY_STORE;
 pub(crate) use thread::ThreadStore;
+pub(crate) use totals::Totals;

@@ -9,7 +9,7 @@ use crate::alloc::AllocCounts;
 use crate::histogram::AtomicHistogram;
 use crate::sync::{AtomicU32, AtomicU64};
 
-use super::registry::Totals;
+use super::totals::Totals;
 
 /// Distinct child callsites remembered per callsite and thread; calls to further children
 /// are counted in `other_children`.

@@ -10,8 +10,8 @@ use crate::alloc;
 use crate::callsite::MAX_CALLSITES;
 use crate::sync::{AtomicBool, AtomicPtr};
 
-use super::registry::Totals;
 use super::slot::Slot;
+use super::totals::Totals;
 
 const PAGE: usize = 256;
 const PAGES: usize = MAX_CALLSITES / PAGE;

@@ -18,7 +18,7 @@ use moka::notification::RemovalCause;
 use perfscope_core::figures::{self, Registration};
 use perfscope_core::{Callsite, Kind};
 
-use super::multi::{CacheError, L2Value, MultiLevelStats};
+use super::multi_common::{CacheError, L2Value, MultiLevelStats};
 use super::stats::{self, Counters, LevelSource, LevelStats, Loads};
 use crate::callsites::callsite;
 

@@ -26,6 +26,7 @@ mod moka_future;
 mod multi;
 #[cfg(feature = "moka-future")]
 mod multi_async;
+mod multi_common;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis-async")]
@@ -36,9 +37,10 @@ mod striped;
 pub use self::moka::InstrumentedCache;
 #[cfg(feature = "moka-future")]
 pub use moka_future::InstrumentedFutureCache;
-pub use multi::{CacheError, L2, L2Value, MultiLevelCache, MultiLevelStats};
+pub use multi::{L2, MultiLevelCache};
 #[cfg(feature = "moka-future")]
 pub use multi_async::{AsyncL2, AsyncMultiLevelCache};
+pub use multi_common::{CacheError, L2Value, MultiLevelStats};
 #[cfg(feature = "redis")]
 pub use redis::RedisL2;
 #[cfg(feature = "redis-async")]

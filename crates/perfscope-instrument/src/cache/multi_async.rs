@@ -61,7 +61,7 @@ use perfscope_core::{Kind, instrument};
 
 use super::level::SecondLevel;
 use super::moka_future::InstrumentedFutureCache;
-use super::multi::{CacheError, L2Value, Lookup, MultiLevelStats};
+use super::multi_common::{CacheError, L2Value, Lookup, MultiLevelStats};
 
 /// A shared async second cache level (Redis, memcached...), addressed by string keys, holding
 /// bytes: the async twin of [`L2`](super::L2). Implement it with `async fn`s; the futures must
