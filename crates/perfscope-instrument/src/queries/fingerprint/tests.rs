@@ -304,6 +304,7 @@ fn the_fallback_normalizes_well_formed_statements_as_the_tokenizer_does() {
         "UPDATE t SET v = :v WHERE k = :k",
         "SELECT a[lo:hi] FROM t",
         "SELECT x FROM t WHERE a = 1 /* tail */",
+        "SELECT 1 /* 2*3 and 4/5 */ FROM t",
     ] {
         assert_eq!(by_fallback(sql), normalize(sql), "{sql}");
     }
