@@ -305,6 +305,7 @@ fn the_fallback_normalizes_well_formed_statements_as_the_tokenizer_does() {
         "SELECT a[lo:hi] FROM t",
         "SELECT x FROM t WHERE a = 1 /* tail */",
         "SELECT 1 /* 2*3 and 4/5 */ FROM t",
+        "SELECT a FROM t WHERE b IN (?, ?, ?) AND c = ?",
     ] {
         assert_eq!(by_fallback(sql), normalize(sql), "{sql}");
     }
