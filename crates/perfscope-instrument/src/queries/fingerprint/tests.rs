@@ -310,3 +310,20 @@ fn the_fallback_normalizes_well_formed_statements_as_the_tokenizer_does() {
         assert_eq!(by_fallback(sql), normalize(sql), "{sql}");
     }
 }
+
+/// A qualified table's column list is not a call (even far into the statement), and a
+/// parenthesised value after a comma is a row only after a VALUES row.
+#[test]
+fn qualified_tables_and_parenthesised_arguments_keep_their_shape() {
+    normalizes(&[
+        (
+            "WITH x AS (SELECT 1) INSERT INTO app.users (id) SELECT id FROM x",
+            "WITH x AS (SELECT ?) INSERT INTO app.users (id) SELECT id FROM x",
+        ),
+        ("SELECT f(1, (2)) FROM t", "SELECT f(?, (?)) FROM t"),
+        (
+            "SELECT * FROM t WHERE (a, b) IN ((1, 2), (3, 4)) AND g(1, (2, 3))",
+            "SELECT * FROM t WHERE (a, b) IN (...) AND g(?, (?, ?))",
+        ),
+    ]);
+}
