@@ -80,8 +80,13 @@ fn threads_allocating_in_measured_calls_are_counted_exactly() {
         })
         .collect();
     grown.sort_unstable();
-    let per_thread_leak = 64 * threads;
-    assert!(grown[runs as usize / 2] < per_thread_leak, "bytes grown per run: {grown:?}");
+    if cfg!(miri) {
+        // Two runs of three threads under Miri: too few for a median; their sum, as before.
+        assert!(grown.iter().sum::<u64>() < 8 * 1024, "bytes grown per run: {grown:?}");
+    } else {
+        let per_thread_leak = 64 * threads;
+        assert!(grown[runs as usize / 2] < per_thread_leak, "bytes grown per run: {grown:?}");
+    }
     let threads = (runs + 1) * threads;
     let snap = snapshot();
     let work = snap.callsites.iter().find(|c| c.id == WORK.id()).expect("work was called");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::stats::LevelStats;
 
-/// A value a [`MultiLevelCache`] can keep in its second level.
+/// A value a [`MultiLevelCache`](super::MultiLevelCache) can keep in its second level.
 pub trait L2Value: Sized {
     /// The bytes to store.
     fn to_bytes(&self) -> Vec<u8>;
@@ -34,7 +34,7 @@ impl L2Value for String {
     }
 }
 
-/// Why a [`MultiLevelCache`] request failed. Cheap to clone: concurrent callers of one key
+/// Why a [`MultiLevelCache`](super::MultiLevelCache) request failed. Cheap to clone: concurrent callers of one key
 /// share the failure of the one lookup they waited for.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CacheError {
