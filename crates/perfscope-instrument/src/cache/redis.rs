@@ -280,12 +280,7 @@ impl L2 for RedisL2 {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), RedisError> {
-        let key = self.key(key);
-        let mut set = redis::cmd("SET");
-        set.arg(&key).arg(value);
-        if let Some(ttl) = self.ttl {
-            set.arg("PX").arg(ttl.as_millis().max(1) as u64);
-        }
+        let set = set_command(&self.key(key), value, self.ttl);
         self.with_connection(|c| set.query(c))
     }
 
@@ -293,4 +288,15 @@ impl L2 for RedisL2 {
         let key = self.key(key);
         self.with_connection(|c| redis::cmd("DEL").arg(&key).query(c))
     }
+}
+
+/// `SET key value`, with `PX` when values expire (at least 1 ms): the sync and async Redis
+/// levels send the same command.
+pub(super) fn set_command(key: &str, value: &[u8], ttl: Option<Duration>) -> redis::Cmd {
+    let mut set = redis::cmd("SET");
+    set.arg(key).arg(value);
+    if let Some(ttl) = ttl {
+        set.arg("PX").arg(ttl.as_millis().max(1) as u64);
+    }
+    set
 }

@@ -79,13 +79,13 @@ impl std::fmt::Debug for AsyncRedisL2 {
 impl AsyncRedisL2 {
     /// How long opening a connection may take, unless
     /// [`open_with_timeouts`](AsyncRedisL2::open_with_timeouts) says.
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = super::RedisL2::DEFAULT_CONNECT_TIMEOUT;
     /// How long a request may wait for its response, unless
     /// [`open_with_timeouts`](AsyncRedisL2::open_with_timeouts) says.
-    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_millis(500);
+    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = super::RedisL2::DEFAULT_RESPONSE_TIMEOUT;
     /// How long requests fail at once after a connection failure, unless
     /// [`with_reconnect_backoff`](AsyncRedisL2::with_reconnect_backoff) says.
-    pub const DEFAULT_RECONNECT_BACKOFF: Duration = Duration::from_millis(250);
+    pub const DEFAULT_RECONNECT_BACKOFF: Duration = super::RedisL2::DEFAULT_RECONNECT_BACKOFF;
 
     /// The server at `url` (e.g. `redis://127.0.0.1:6379/`); connects now, within
     /// [`DEFAULT_CONNECT_TIMEOUT`](AsyncRedisL2::DEFAULT_CONNECT_TIMEOUT), so a wrong address
@@ -212,12 +212,7 @@ impl AsyncL2 for AsyncRedisL2 {
     }
 
     async fn set(&self, key: &str, value: &[u8]) -> Result<(), RedisError> {
-        let mut set = redis::cmd("SET");
-        set.arg(self.key(key)).arg(value);
-        if let Some(ttl) = self.ttl {
-            set.arg("PX").arg(ttl.as_millis().max(1) as u64);
-        }
-        self.request(&set).await
+        self.request(&super::redis::set_command(&self.key(key), value, self.ttl)).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), RedisError> {
