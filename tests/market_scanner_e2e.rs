@@ -20,9 +20,15 @@ fn scanner_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test's path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
     let binary = profile_dir.join("examples").join("market_scanner");
-    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/market_scanner.rs");
+    let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/market_scanner");
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let (built, written) = (modified(&binary), modified(std::path::Path::new(source)));
+    // The newest of the example's files (main.rs and its modules).
+    let written = std::fs::read_dir(sources)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| modified(&entry.ok()?.path()))
+        .max();
+    let built = modified(&binary);
     assert!(
         built.is_some_and(|b| written.is_none_or(|w| b >= w)),
         "{} is missing or older than its source: run `cargo build --example market_scanner` \
