@@ -180,6 +180,7 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_P99_SECONDS,
     QUERY_DURATION_SECONDS,
     ALERT_FIRING,
+    ALERT_LIMIT,
     ALERT_TRANSITIONS_TOTAL,
     ANOMALIES_TOTAL,
     RECOMMENDATIONS_TOTAL,
@@ -212,7 +213,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 68);
+        assert_eq!(seen.len(), 69);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 
