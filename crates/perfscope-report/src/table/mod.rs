@@ -4,6 +4,7 @@
 mod caches;
 mod pools;
 mod queries;
+mod trends;
 
 use std::fmt;
 
@@ -174,6 +175,8 @@ impl fmt::Display for Unescaped<'_, '_> {
                 n => write!(f, "\n{section}: {shown} (+{n} more in the JSON and HTML views)")?,
             }
         }
+        trends::alerts_line(report, f)?;
+        trends::trends_block(report, f)?;
         events_block(report, f)?;
         if report.overflowed_callsites > 0 {
             write!(
