@@ -99,8 +99,10 @@ fn the_gate_passes_a_rerun_and_fails_an_injected_slowdown() {
         .with_timeout(Duration::from_millis(200))
         .run(move || {
             n += 1;
-            while n == 3 {
-                std::thread::sleep(Duration::from_secs(3600));
+            if n == 3 {
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
             }
             parse();
         })

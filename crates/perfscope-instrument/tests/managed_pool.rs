@@ -26,7 +26,7 @@ struct Numbers {
 
 impl Numbers {
     fn breaks(&self, n: u32) {
-        self.broken.lock().unwrap().insert(n);
+        self.broken.lock().expect("not poisoned").insert(n);
     }
 }
 
@@ -39,14 +39,14 @@ impl Manager for Numbers {
     }
 
     async fn recycle(&self, n: &mut u32, _: &Metrics) -> RecycleResult<std::io::Error> {
-        if self.broken.lock().unwrap().contains(n) {
+        if self.broken.lock().expect("not poisoned").contains(n) {
             return Err(RecycleError::message(format!("{n} is broken")));
         }
         Ok(())
     }
 
     fn detach(&self, n: &mut u32) {
-        self.detached.lock().unwrap().push(*n);
+        self.detached.lock().expect("not poisoned").push(*n);
     }
 }
 

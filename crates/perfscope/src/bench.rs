@@ -159,10 +159,10 @@ impl Bench {
             }
         });
         drop(go);
-        if let Some(worker) = worker {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
+        if let Some(worker) = worker
+            && let Err(panic) = worker.join()
+        {
+            std::panic::resume_unwind(panic);
         }
         result
     }
