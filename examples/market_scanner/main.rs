@@ -49,11 +49,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2, InstrumentedCache};
-use perfscope_instrument::pool::{InstrumentedPool, InstrumentedSqlxPool};
+use perfscope_instrument::pool::{InstrumentedManagedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
+
+mod buffers;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
@@ -189,7 +191,7 @@ impl Symbol {
 /// What the scan tasks share: receive buffers from a pool (fewer than the symbols, so tasks
 /// wait for one: the report shows where) and a cache of the long-window volatility.
 struct Shared {
-    buffers: InstrumentedPool<Vec<f64>>,
+    buffers: InstrumentedManagedPool<buffers::ReceiveBuffers>,
     indicators: IndicatorCache,
     /// The store's pool: symbol tasks read from it while `slow-store` is injected.
     store: InstrumentedSqlxPool<Sqlite>,
@@ -692,10 +694,9 @@ fn main() -> anyhow::Result<()> {
         .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
-    let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
     let shared = Arc::new(Shared {
-        buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
+        buffers: buffers::pool()?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
         store: store.pool.clone(),
         faults: alerts::Faults::new(config.inject.clone()),
@@ -767,26 +768,42 @@ fn bench(
 ) -> anyhow::Result<()> {
     let limits = Limits { rounds: Some(config.rounds.unwrap_or(20)), deadline: None };
     let quiet = Progress::new(limits, true);
-    let mut failed = None;
-    let run = perfscope::bench::bench("market_scanner")
+    let failed = std::cell::RefCell::new(None);
+    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
+    let save = |run: &perfscope::bench::BenchRun| {
+        perfscope::save(&path, run.to_json().as_bytes())
+            .with_context(|| format!("cannot write the bench file to {}", path.display()))
+    };
+    // An iteration past the timeout is dropped there; the iterations before it are saved,
+    // marked as timed out (`perfscope diff` refuses such a file).
+    let (failed_ref, quiet) = (&failed, &quiet);
+    let bench = perfscope::bench::bench("market_scanner")
         .with_warmup(config.warmup)
         .with_iterations(config.iterations)
         .with_timeout(Duration::from_secs(120))
-        .run(|| {
+        .run_async(move || async move {
             let iteration = async {
                 store.clear().await?;
-                run(config.symbols, limits, shared.clone(), store, &quiet).await
+                run(config.symbols, limits, shared.clone(), store, quiet).await
             };
-            if let Err(error) = runtime.block_on(iteration) {
-                failed.get_or_insert(error);
+            if let Err(error) = iteration.await {
+                failed_ref.borrow_mut().get_or_insert(error);
             }
-        })?;
-    if let Some(error) = failed {
+        });
+    let run = match runtime.block_on(bench) {
+        Ok(run) => run,
+        Err(error) => {
+            let message = error.to_string();
+            if let Some(partial) = error.into_partial() {
+                save(&partial)?;
+            }
+            bail!("{message} (partial run in {})", path.display());
+        }
+    };
+    if let Some(error) = failed.into_inner() {
         bail!("a bench iteration failed: {error:#}");
     }
-    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
-    perfscope::save(&path, run.to_json().as_bytes())
-        .with_context(|| format!("cannot write the bench file to {}", path.display()))?;
+    save(&run)?;
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
          (compare two with `perfscope diff base.bench.json head.bench.json`)",

@@ -32,8 +32,9 @@ pub enum Command {
     /// single-run reports cannot separate noise from change; they are compared as they are.
     ///
     /// Exit status: 0 when no function got worse beyond the threshold, 1 when at least one
-    /// did (the output names them), 2 on usage errors, unreadable files or files that are not
-    /// reports of a supported schema.
+    /// did (the output names them), 2 on usage errors, unreadable files, files that are not
+    /// reports of a supported schema, or a bench file of a run its timeout stopped (partial
+    /// figures: not compared).
     ///
     /// Figures are compared per call: `self` and `total` divide by the number of calls, and
     /// `mean` and `p99` are per call already, so a run that simply calls a function more often

@@ -173,6 +173,7 @@ pub const ALL: &[Name] = &[
     POOL_STARVED,
     POOL_CONNECTIONS_CREATED_TOTAL,
     POOL_CONNECTIONS_CLOSED_TOTAL,
+    POOL_CONNECTIONS_RECYCLED_TOTAL,
     QUERY_CALLS_TOTAL,
     QUERY_ERRORS_TOTAL,
     QUERY_DURATION_SECONDS_TOTAL,
@@ -213,7 +214,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 69);
+        assert_eq!(seen.len(), 70);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 
