@@ -173,6 +173,7 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    QUERY_INDEX_USED,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -202,7 +203,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 63);
+        assert_eq!(seen.len(), 64);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

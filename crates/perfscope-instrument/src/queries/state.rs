@@ -13,8 +13,8 @@ use perfscope_core::names;
 use perfscope_core::sync::lock;
 
 use super::{
-    Config, FingerprintStats, LABEL_CHARS, MAX_FINGERPRINTS, OTHER, QueryRecord, SECTION,
-    STATEMENT_CACHE, STATEMENT_CHARS, SlowQuery, events, fingerprint,
+    Config, FingerprintStats, IndexUsage, LABEL_CHARS, MAX_FINGERPRINTS, MAX_INDEXES, OTHER,
+    QueryRecord, SECTION, STATEMENT_CACHE, STATEMENT_CHARS, SlowQuery, events, fingerprint,
 };
 use fingerprint::Fingerprint;
 
@@ -35,6 +35,9 @@ pub(super) struct State {
     pub(super) slow_events: Vec<Event>,
     /// Index hints, as events (the most recent; one per hint).
     pub(super) hint_events: Vec<Event>,
+    /// The last index usage, and its never-used indexes as events.
+    pub(super) indexes: Vec<IndexUsage>,
+    pub(super) usage_events: Vec<Event>,
 }
 
 pub(super) struct Counts {
@@ -176,10 +179,38 @@ impl FigureSource for Inner {
                 out.push(of(&names::QUERY_DURATION_P99_SECONDS, p99 as f64 / 1e9));
             }
         }
+        index_figures(&state.indexes, out);
     }
 
     fn events(&self, out: &mut Vec<Event>) {
         let state = lock(&self.state);
-        out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
+        let all = state.slow_events.iter().chain(&state.hint_events).chain(&state.usage_events);
+        out.extend(all.cloned());
+    }
+}
+
+/// One [`names::QUERY_INDEX_USED`] gauge per index, the first [`MAX_INDEXES`]; the rest as one
+/// with `table` and `index` [`OTHER`], 1 only if every one of them is used.
+fn index_figures(indexes: &[IndexUsage], out: &mut Vec<Figure>) {
+    let gauge = |table: &str, index: &str, used: bool| {
+        Figure::of(&names::QUERY_INDEX_USED, if used { 1.0 } else { 0.0 })
+            .with_label("table", table.to_string())
+            .with_label("index", index.to_string())
+    };
+    for usage in indexes.iter().take(MAX_INDEXES) {
+        out.push(gauge(&usage.table, &usage.index, usage.used()));
+    }
+    if indexes.len() > MAX_INDEXES {
+        static CAP: CapWarning =
+            CapWarning::new(SECTION, "perfscope_instrument::queries::MAX_INDEXES");
+        CAP.reached(MAX_INDEXES, || {
+            format!(
+                "More than {MAX_INDEXES} indexes on the tables the statements touch: the rest \
+                 are one {} figure with table and index \"{OTHER}\" (1 only if all are used); \
+                 IndexAdvice::indexes lists every one.",
+                names::QUERY_INDEX_USED.name
+            )
+        });
+        out.push(gauge(OTHER, OTHER, indexes[MAX_INDEXES..].iter().all(IndexUsage::used)));
     }
 }
