@@ -94,9 +94,8 @@ fn the_table_says_used_and_never_used_once_on_one_line_each() {
     let summary: Vec<&&str> = lines.iter().filter(|l| l.starts_with("indexes: ")).collect();
     assert_eq!(
         summary,
-        [
-            &"indexes: used 1 (orders.orders_customer) / never used 1 (orders.idx \"q\" <b>bold</b> next)"
-        ],
+        [&"indexes: used 1 (orders.orders_customer) / never used 1 (orders.idx \"q\" \
+             <b>bold</b> next)"],
         "{text}"
     );
     let unused = lines.iter().position(|l| l.starts_with("UNUSED INDEX on orders: ")).expect(&text);

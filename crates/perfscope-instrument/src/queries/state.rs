@@ -214,3 +214,45 @@ fn index_figures(indexes: &[IndexUsage], out: &mut Vec<Figure>) {
         out.push(gauge(OTHER, OTHER, indexes[MAX_INDEXES..].iter().all(IndexUsage::used)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(i: usize, used: bool) -> IndexUsage {
+        IndexUsage {
+            table: "t".into(),
+            index: format!("i{i:03}"),
+            unique: false,
+            used_by: if used { vec!["f".into()] } else { Vec::new() },
+            scans: None,
+            evidence: String::new(),
+        }
+    }
+
+    #[test]
+    fn index_figures_are_capped_and_the_rest_is_used_only_if_all_are() {
+        let mut out = Vec::new();
+        index_figures(&[index(0, true), index(1, false)], &mut out);
+        let values: Vec<f64> = out.iter().map(|f| f.value).collect();
+        assert_eq!(values, [1.0, 0.0]);
+        let label = |f: &Figure, key: &str| {
+            f.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+        };
+        assert_eq!((label(&out[1], "table"), label(&out[1], "index")), ("t".into(), "i001".into()));
+
+        let mut all: Vec<IndexUsage> = (0..MAX_INDEXES + 2).map(|i| index(i, true)).collect();
+        let mut out = Vec::new();
+        index_figures(&all, &mut out);
+        assert_eq!(out.len(), MAX_INDEXES + 1);
+        let last = out.last().unwrap();
+        assert_eq!(
+            (label(last, "table"), label(last, "index"), last.value),
+            (OTHER.into(), OTHER.into(), 1.0)
+        );
+        all[MAX_INDEXES + 1] = index(MAX_INDEXES + 1, false);
+        let mut out = Vec::new();
+        index_figures(&all, &mut out);
+        assert_eq!(out.last().map(|f| f.value), Some(0.0), "one past the cap is never used");
+    }
+}

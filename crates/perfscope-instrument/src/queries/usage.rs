@@ -200,9 +200,10 @@ impl Workload {
         if !writers.is_empty() {
             let calls: u64 = writers.iter().map(|r| r.stats.calls).sum();
             out.push_str(&format!(
-                "; {} is written by {} ({calls} statements run), which maintain it",
+                "; {} is written by {} ({calls} statement{} run), which maintain it",
                 index.table,
                 fingerprints(writers.len()),
+                if calls == 1 { "" } else { "s" },
             ));
         }
         if gaps > 0 {
@@ -404,6 +405,70 @@ mod tests {
             primary: false,
             scans: None,
         }
+    }
+
+    /// A collector that ran an INSERT into `t` (3 times), a SELECT on `t`, and one on `u`.
+    fn workload() -> Workload {
+        let collector = QueryCollector::new();
+        let record = |statement: &str| {
+            collector.record(&super::super::QueryRecord { statement, ..Default::default() });
+        };
+        (0..3).for_each(|_| record("INSERT INTO t (a) VALUES (1)"));
+        record("SELECT * FROM t WHERE a = 1");
+        record("SELECT * FROM u WHERE b = 1");
+        Workload::of(&collector, &SQLiteDialect {})
+    }
+
+    #[test]
+    fn no_plan_read_no_claim_and_only_touched_or_used_indexes() {
+        let w = workload();
+        assert_eq!(w.explainable().count(), 3);
+        let all = [
+            listed("t", "t_a"),
+            listed("other", "o_x"),
+            listed("other", "o_y"),
+            listed("u", "u_b"),
+        ];
+        assert!(w.usage(&all, &[], 3, "P").is_empty(), "no plan read, nothing claimed");
+        let read = [("f1".to_string(), vec![0]), ("f2".to_string(), vec![1])];
+        let usage = w.usage(&all, &read, 1, "P");
+        let got: Vec<(&str, bool)> = usage.iter().map(|u| (u.index.as_str(), u.used())).collect();
+        // `o_y` is on a table no statement touches and no plan uses: not reported.
+        assert_eq!(got, [("o_x", true), ("t_a", true), ("u_b", false)]);
+        assert_eq!(usage[0].used_by, ["f2"]);
+        assert_eq!(
+            usage[2].evidence,
+            "no plan (P) of the 2 statement fingerprints explained uses it; 1 statement \
+             fingerprint could not be explained"
+        );
+        assert_eq!(
+            usage[1].evidence,
+            "used by the plans (P) of 1 of the 2 statement fingerprints explained; t is written \
+             by 1 statement fingerprint (3 statements run), which maintain it; 1 statement \
+             fingerprint could not be explained"
+        );
+    }
+
+    #[test]
+    fn unique_indexes_and_scanned_ones_are_no_recommendation() {
+        let w = workload();
+        let all = [
+            Listed { unique: true, ..listed("t", "t_pk") },
+            Listed { scans: Some(7), ..listed("t", "t_scanned") },
+            Listed { scans: Some(0), ..listed("t", "t_never") },
+        ];
+        let usage = w.usage(&all, &[("f".to_string(), Vec::new())], 0, "P");
+        let got: Vec<(&str, bool, bool)> =
+            usage.iter().map(|u| (u.index.as_str(), u.used(), u.droppable())).collect();
+        assert_eq!(
+            got,
+            [("t_never", false, true), ("t_pk", false, false), ("t_scanned", true, false)]
+        );
+        assert!(usage[0].evidence.starts_with(
+            "no plan (P) of the 1 statement fingerprint explained uses it; pg_stat_user_indexes \
+             counts 0 scans of it;"
+        ));
+        assert!(usage[2].evidence.contains("but pg_stat_user_indexes counts 7 scans of it"));
     }
 
     #[test]

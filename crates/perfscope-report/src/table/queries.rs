@@ -79,8 +79,8 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
     Ok(())
 }
 
-/// `indexes: used N (table.index, ...) / never used M (...)`, then each never-used index's
-/// recommendation.
+/// `indexes: used N (table.index, ...) / never used M (...)` (no list when none), then each
+/// never-used index's recommendation.
 fn indexes(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let indexes = report.index_usage();
     if indexes.is_empty() {
@@ -88,15 +88,14 @@ fn indexes(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     let (used, never): (Vec<_>, Vec<_>) = indexes.iter().partition(|i| i.used);
     let list = |of: &[&crate::IndexUsage]| {
-        of.iter().map(|i| format!("{}.{}", i.table, i.index)).collect::<Vec<_>>().join(", ")
+        let names: Vec<String> = of.iter().map(|i| format!("{}.{}", i.table, i.index)).collect();
+        if names.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{} ({})", of.len(), names.join(", "))
+        }
     };
-    let line = format!(
-        "indexes: used {} ({}) / never used {} ({})",
-        used.len(),
-        list(&used),
-        never.len(),
-        list(&never)
-    );
+    let line = format!("indexes: used {} / never used {}", list(&used), list(&never));
     write!(f, "\n{}", clip(&line, LINE_CHARS))?;
     for index in never.iter().filter(|i| !i.reason.is_empty()) {
         write!(
