@@ -3,7 +3,8 @@
 //! nothing is claimed; with one index the workload's SELECT uses and one (its name full of
 //! quotes) nothing uses, the first is used by exactly that fingerprint and the second never,
 //! as figures, as one recommendation event naming the evidence and in the report; once a
-//! statement uses the second, it is used too and the recommendation goes.
+//! statement uses the second, it is used too and the recommendation goes. Several statements
+//! logged as one are never explained (SQLite would run those after the first).
 
 use perfscope_core::figures::{Event, EventKind};
 use perfscope_instrument::queries::{self, IndexUsage};
@@ -162,6 +163,36 @@ fn one_index_used_by_the_select_and_one_never_used() {
         );
         assert!(recommendations().is_empty());
         assert!(figures().iter().all(|(_, _, used)| *used == 1.0));
+
+        // Several statements in one are never explained: EXPLAIN covers the first, and SQLite
+        // would run the DELETE after it.
+        let two = "SELECT id FROM usage_orders WHERE customer_id = 1; \
+                   DELETE FROM usage_orders WHERE status = 'gone'";
+        sqlx::raw_sql(two).execute(&pool).await.unwrap();
+        let recorded = queries::global().fingerprints().into_iter().any(|s| s.example == two);
+        assert!(recorded, "sqlx logs the two as one statement");
+        sqlx::query("INSERT INTO usage_orders (customer_id, status) VALUES (?, ?)")
+            .bind(9)
+            .bind("gone")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let advice = queries::global().index_hints(&pool).await;
+        let gone: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM usage_orders WHERE status = 'gone'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(gone, 1, "the DELETE after the SELECT never ran");
+        assert!(
+            advice.indexes[0].evidence.contains("1 statement fingerprint could not be explained")
+        );
+        assert!(
+            advice
+                .skipped
+                .iter()
+                .any(|s| s.reason == "several statements in one are not explained")
+        );
         // The collector's own statements (the catalog, EXPLAIN) are not counted.
         assert!(queries::global().fingerprints().iter().all(|s| !s.example.contains("perfscope")));
         pool.close().await;

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use sqlparser::ast::{
     Expr, FromTable, GroupByExpr, OrderByKind, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use sqlparser::dialect::{Dialect, SQLiteDialect};
+use sqlparser::dialect::{Dialect, GenericDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
 use super::QueryCollector;
-use super::usage::{IndexUsage, sqlite_plan};
+use super::usage::{IndexUsage, single_statement, sqlite_plan};
 
 /// One hint: which index, on what evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,10 @@ impl QueryCollector {
             }
             if stats.example.ends_with('…') {
                 skipped.push(skip("the statement was cut (longer than kept)".into()));
+                continue;
+            }
+            if !single_statement(&stats.example, &GenericDialect {}) {
+                skipped.push(skip("several statements in one are not explained".into()));
                 continue;
             }
             candidates.push(stats);

@@ -17,6 +17,7 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::{Dialect, SQLiteDialect};
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer};
 use sqlx::Row;
 
 use super::sqlite::MARK;
@@ -85,6 +86,24 @@ struct Recorded {
     stats: FingerprintStats,
     verb: String,
     tables: Vec<String>,
+    single: bool,
+}
+
+impl Recorded {
+    fn explainable(&self) -> bool {
+        EXPLAINED.contains(&self.verb.as_str()) && self.single && !self.stats.example.ends_with('…')
+    }
+}
+
+/// Whether `sql` is one statement (a trailing `;` allowed). Several are never explained:
+/// `EXPLAIN` (or `PREPARE`) would cover the first, and the database would run the others.
+/// Text the tokenizer cannot read is not explained either.
+pub(super) fn single_statement(sql: &str, dialect: &dyn Dialect) -> bool {
+    let Ok(tokens) = Tokenizer::new(dialect, sql).tokenize() else { return false };
+    let mut code = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_)));
+    // Every `;` must be followed by nothing but more `;`.
+    code.by_ref().find(|t| **t == Token::SemiColon);
+    code.all(|t| *t == Token::SemiColon)
 }
 
 /// What the workload ran: its fingerprints and the tables they touch.
@@ -105,7 +124,8 @@ impl Workload {
             }
             let verb = stats.normalized.split_whitespace().next().unwrap_or("").to_string();
             let tables = tables_of(&stats.example, dialect);
-            recorded.push(Recorded { stats, verb, tables });
+            let single = single_statement(&stats.example, dialect);
+            recorded.push(Recorded { stats, verb, tables, single });
         }
         Workload { recorded, overflowed }
     }
@@ -114,13 +134,10 @@ impl Workload {
         self.recorded.iter().any(|r| r.tables.iter().any(|t| t.eq_ignore_ascii_case(table)))
     }
 
-    /// The fingerprints whose plans are read: those that read or write, with the whole
-    /// statement kept.
+    /// The fingerprints whose plans are read: those that read or write, one statement each,
+    /// with the whole statement kept.
     pub(super) fn explainable(&self) -> impl Iterator<Item = &FingerprintStats> {
-        self.recorded
-            .iter()
-            .filter(|r| EXPLAINED.contains(&r.verb.as_str()) && !r.stats.example.ends_with('…'))
-            .map(|r| &r.stats)
+        self.recorded.iter().filter(|r| r.explainable()).map(|r| &r.stats)
     }
 
     /// The usage of the `listed` indexes of touched tables (or used by a plan) from the plans
@@ -140,7 +157,7 @@ impl Workload {
         let cut = self
             .recorded
             .iter()
-            .filter(|r| EXPLAINED.contains(&r.verb.as_str()) && r.stats.example.ends_with('…'))
+            .filter(|r| EXPLAINED.contains(&r.verb.as_str()) && !r.explainable())
             .count();
         let mut out: Vec<IndexUsage> = listed
             .iter()
@@ -469,6 +486,16 @@ mod tests {
              counts 0 scans of it;"
         ));
         assert!(usage[2].evidence.contains("but pg_stat_user_indexes counts 7 scans of it"));
+    }
+
+    #[test]
+    fn several_statements_in_one_are_never_explained() {
+        let d = SQLiteDialect {};
+        assert!(single_statement("SELECT 1", &d));
+        assert!(single_statement("SELECT ';' FROM t -- ; \n;  ;", &d));
+        assert!(!single_statement("SELECT 1; DELETE FROM t", &d));
+        assert!(!single_statement("SELECT 1;\n/* c */ DROP TABLE t;", &d));
+        assert!(!single_statement("SELECT 'unterminated", &d));
     }
 
     #[test]
