@@ -122,7 +122,8 @@ impl Workload {
                 overflowed |= stats.calls > 0;
                 continue;
             }
-            let verb = stats.normalized.split_whitespace().next().unwrap_or("").to_string();
+            let verb = stats.normalized.split_whitespace().next().unwrap_or("");
+            let verb = verb.to_ascii_uppercase();
             let tables = tables_of(&stats.example, dialect);
             let single = single_statement(&stats.example, dialect);
             recorded.push(Recorded { stats, verb, tables, single });
