@@ -1,10 +1,11 @@
 //! Index usage on a real embedded SQLite through sqlx, fed by sqlx's own events (this file is
-//! its own process: the global collector sees only this workload): with no index at all
+//! its own process: the global collector sees only this file's workload): with no index at all
 //! nothing is claimed; with one index the workload's SELECT uses and one (its name full of
 //! quotes) nothing uses, the first is used by exactly that fingerprint and the second never,
 //! as figures, as one recommendation event naming the evidence and in the report; once a
 //! statement uses the second, it is used too and the recommendation goes. Several statements
-//! logged as one are never explained (SQLite would run those after the first).
+//! logged as one are never explained (SQLite would run those after the first). And 150
+//! indexes are 100 figures and one `<other>`, with the cap's warning.
 
 use perfscope_core::figures::{Event, EventKind};
 use perfscope_instrument::queries::{self, IndexUsage};
@@ -14,7 +15,8 @@ use tracing_subscriber::prelude::*;
 /// An index name with quotes, spaces and markup: SQLite prints it as it is in its plans.
 const ODD: &str = "usage \"odd\" <status>";
 
-/// The `perfscope_query_index_used` figures of a fresh snapshot: (table, index, value).
+/// The `perfscope_query_index_used` figures of `usage_orders` in a fresh snapshot: (table,
+/// index, value).
 fn figures() -> Vec<(String, String, f64)> {
     let label = |f: &perfscope_core::figures::Figure, key: &str| {
         f.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
@@ -24,16 +26,22 @@ fn figures() -> Vec<(String, String, f64)> {
         .into_iter()
         .filter(|f| f.name == queries::INDEX_USED)
         .map(|f| (label(&f, "table"), label(&f, "index"), f.value))
+        .filter(|(table, _, _)| table == "usage_orders")
         .collect()
 }
 
-/// The never-used recommendations of a fresh snapshot.
-fn recommendations() -> Vec<Event> {
+/// The never-used recommendations about `table` in a fresh snapshot.
+fn recommendations_on(table: &str) -> Vec<Event> {
     perfscope_core::snapshot()
         .events
         .into_iter()
         .filter(|e| e.kind == EventKind::Recommendation && e.subject == queries::INDEX_USED)
+        .filter(|e| e.labels.iter().any(|(k, v)| k == "table" && v == table))
         .collect()
+}
+
+fn recommendations() -> Vec<Event> {
+    recommendations_on("usage_orders")
 }
 
 fn summary(indexes: &[IndexUsage]) -> Vec<(&str, &str, bool, bool, usize)> {
@@ -47,9 +55,16 @@ async fn run(pool: &SqlitePool, sql: &str) {
     sqlx::query(sql).execute(pool).await.expect("the statement runs");
 }
 
+/// sqlx emits SQLite's statement events on the connection's worker thread: the subscriber
+/// must be global, set once for the file's tests.
+fn subscriber() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| tracing_subscriber::registry().with(queries::layer()).init());
+}
+
 #[test]
 fn one_index_used_by_the_select_and_one_never_used() {
-    tracing_subscriber::registry().with(queries::layer()).init();
+    subscriber();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await;
@@ -133,6 +148,7 @@ fn one_index_used_by_the_select_and_one_never_used() {
         let viewed: Vec<(String, String, bool, bool)> = report
             .index_usage()
             .into_iter()
+            .filter(|i| i.table == "usage_orders")
             .map(|i| (i.table, i.index, i.used, i.reason == events[0].message))
             .collect();
         assert_eq!(
@@ -142,12 +158,10 @@ fn one_index_used_by_the_select_and_one_never_used() {
                 ("usage_orders".into(), "usage_orders_customer".into(), true, false)
             ]
         );
-        assert!(report.index_hints().is_empty(), "{:#?}", report.index_hints());
+        let hints = report.index_hints();
+        assert!(hints.iter().all(|h| h.table != "usage_orders"), "{hints:#?}");
         let table = report.to_string();
-        assert!(
-            table.contains("indexes: used 1 (usage_orders.usage_orders_customer) / never used 1"),
-            "{table}"
-        );
+        assert!(table.contains(&format!("UNUSED INDEX on usage_orders: {ODD}\n")), "{table}");
 
         // A statement the status index serves: both used, no recommendation left.
         let by_status = "SELECT count(*) FROM usage_orders WHERE status = ?";
@@ -195,6 +209,58 @@ fn one_index_used_by_the_select_and_one_never_used() {
         );
         // The collector's own statements (the catalog, EXPLAIN) are not counted.
         assert!(queries::global().fingerprints().iter().all(|s| !s.example.contains("perfscope")));
+        pool.close().await;
+    });
+}
+
+/// 150 indexes, none used, on a collector of the test's own (fed by hand: statements run
+/// through sqlx here would be the other test's workload): 150 in the advice, the first
+/// `MAX_INDEXES` as figures and the rest as one `<other>` figure (0: not all used), the cap's
+/// warning, and the recommendations bounded.
+#[test]
+fn indexes_past_the_cap_are_one_other_figure() {
+    subscriber();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let pool = SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await;
+        let pool = pool.unwrap();
+        let mut ddl = String::from("CREATE TABLE cap_t (a INTEGER, b INTEGER);");
+        for i in 0..150 {
+            ddl.push_str(&format!("CREATE INDEX cap_i{i:03} ON cap_t(a);"));
+        }
+        sqlx::raw_sql(&ddl).execute(&pool).await.unwrap();
+        let collector = queries::QueryCollector::new();
+        for statement in
+            ["INSERT INTO cap_t (a, b) VALUES (1, 2)", "SELECT a FROM cap_t WHERE b = 1"]
+        {
+            collector.record(&queries::QueryRecord { statement, ..Default::default() });
+        }
+        let advice = collector.index_hints(&pool).await;
+        assert_eq!(advice.indexes.len(), 150);
+        assert!(advice.indexes.iter().all(|i| !i.used() && i.droppable()), "{advice:#?}");
+
+        let snapshot = perfscope_core::snapshot();
+        let ours: Vec<_> = snapshot
+            .figures
+            .iter()
+            .filter(|f| f.name == queries::INDEX_USED)
+            .filter(|f| {
+                f.labels.iter().any(|(k, v)| k == "table" && (v == "cap_t" || v == queries::OTHER))
+            })
+            .collect();
+        assert_eq!(ours.len(), queries::MAX_INDEXES + 1);
+        let other = ours.last().unwrap();
+        let labels: Vec<(&str, &str)> =
+            other.labels.iter().map(|(k, v)| (&**k, v.as_str())).collect();
+        assert_eq!(labels, [("table", queries::OTHER), ("index", queries::OTHER)]);
+        assert_eq!(other.value, 0.0);
+        let warning = snapshot
+            .events
+            .iter()
+            .filter(|e| e.subject == "perfscope_instrument::queries::MAX_INDEXES")
+            .count();
+        assert_eq!(warning, 1);
+        assert_eq!(recommendations_on("cap_t").len(), 32, "the 32 most recent");
         pool.close().await;
     });
 }
