@@ -3,7 +3,8 @@
 //! without an index gets a hint from its generic plan, and none once the index exists; of two
 //! indexes, the one the workload's plans use is used by exactly that fingerprint and the other
 //! is never used (no plan, no scan in `pg_stat_user_indexes`), a recommendation; the primary
-//! key, never used either, is no recommendation.
+//! key, never used either, is no recommendation; several statements logged as one are never
+//! explained (the server would run those after the first).
 
 mod support;
 
@@ -145,6 +146,28 @@ fn one_index_is_used_by_the_workload_s_plans_and_one_never() {
         assert_eq!(
             used,
             [(odd.into(), 0.0), ("pg_usage_customer".into(), 1.0), ("pg_usage_pkey".into(), 0.0)]
+        );
+
+        // Several statements logged as one are never explained: PREPARE (sent as a simple
+        // query) would cover the first, and the server would run the DELETE after it.
+        let two = "SELECT id FROM pg_usage WHERE customer_id = 1; \
+                   DELETE FROM pg_usage WHERE status = 'gone'";
+        sqlx::raw_sql(two).execute(&pool).await.unwrap();
+        assert!(queries.fingerprints().iter().any(|s| s.example == two), "logged as one");
+        sqlx::raw_sql("INSERT INTO pg_usage (customer_id, status) VALUES (1, 'gone')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let advice = queries.index_hints_postgres(&pool).await;
+        let gone: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_usage WHERE status = 'gone'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(gone, 1, "the DELETE after the SELECT never ran");
+        let skipped = advice.skipped.iter().find(|s| s.fingerprint.contains("DELETE"));
+        assert_eq!(
+            skipped.map(|s| s.reason.as_str()),
+            Some("several statements in one are not explained")
         );
         pool.close().await;
     });
