@@ -116,6 +116,19 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         rows_affected: 0,
     };
     queries.record(&record);
+    // An index (its name quoted, as a label value) for the index usage gauge.
+    runtime.block_on(async {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1);
+        let pool = pool.connect("sqlite::memory:").await.unwrap();
+        for ddl in
+            ["CREATE TABLE names_t (k INTEGER)", "CREATE INDEX \"n \"\"q\"\"\" ON names_t(k)"]
+        {
+            sqlx::query(ddl).execute(&pool).await.unwrap();
+        }
+        queries.record(&QueryRecord { statement: "SELECT k FROM names_t WHERE k = 1", ..record });
+        let advice = queries.index_hints(&pool).await;
+        assert_eq!(advice.indexes.iter().map(|i| i.used()).collect::<Vec<_>>(), [true]);
+    });
 
     let snapshot = perfscope_core::snapshot();
     let exporter = perfscope_export::prometheus()

@@ -49,7 +49,8 @@ pub use format::{
     series_label, utc_time,
 };
 pub use readers::{
-    AlertFigures, CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent,
+    AlertFigures, CacheFigures, IndexHintEvent, IndexUsage, PoolFigures, QueryFigures,
+    SlowQueryEvent,
 };
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,

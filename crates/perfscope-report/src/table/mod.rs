@@ -13,7 +13,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_C
 use crate::format::{
     escape_controls, figure_label, human_bytes, human_figure, human_ns, series_label, utc_time,
 };
-use crate::readers::{is_index_hint, is_slow_query, is_typed, sections_of};
+use crate::readers::{is_index_hint, is_slow_query, is_typed, is_unused_index, sections_of};
 use crate::report::{EventStats, FigureStats, FunctionKind, Report};
 
 /// Events shown by the table's alerts / anomalies / recommendations block (the most recent).
@@ -199,10 +199,10 @@ impl fmt::Display for Unescaped<'_, '_> {
 }
 
 /// The alerts / anomalies / recommendations block: the [`TABLE_EVENTS`] most recent events,
-/// oldest first, one line each; nothing when there are none. Slow queries and index hints are
-/// in the query section instead.
+/// oldest first, one line each; nothing when there are none. Slow queries, index hints and
+/// indexes never used are in the query section instead.
 fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let in_queries = |e: &&EventStats| is_slow_query(e) || is_index_hint(e);
+    let in_queries = |e: &&EventStats| is_slow_query(e) || is_index_hint(e) || is_unused_index(e);
     let mut events: Vec<&EventStats> = report.events.iter().filter(|e| !in_queries(e)).collect();
     if events.is_empty() {
         return Ok(());

@@ -1,5 +1,6 @@
 //! The table's query section: the statement fingerprints with the most total time, the index
-//! hints and the slowest statements, only when the report has query figures.
+//! hints, the indexes used and never used, and the slowest statements, only when the report
+//! has query figures.
 
 use std::fmt;
 
@@ -9,7 +10,8 @@ use super::{FINGERPRINT_CHARS, LINE_CHARS, TABLE_QUERIES, TABLE_SLOW_QUERIES, ta
 use crate::format::{ABSENT, clip, count, human_duration, percent, utc_time};
 use crate::report::Report;
 
-/// The statement fingerprints by total time, then the index hints and the slow-query log.
+/// The statement fingerprints by total time, then the index hints, the index usage and the
+/// slow-query log.
 pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let queries = report.queries();
     if !queries.is_empty() {
@@ -57,6 +59,7 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
             write!(f, "\n  for: {}", clip(&hint.fingerprint, LINE_CHARS))?;
         }
     }
+    indexes(report, f)?;
     let slow = report.slow_queries();
     if !slow.is_empty() {
         let shown = &slow[..slow.len().min(TABLE_SLOW_QUERIES)];
@@ -72,6 +75,36 @@ pub(super) fn queries(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
             let what = if q.fingerprint.is_empty() { &q.message } else { &q.fingerprint };
             write!(f, "\n  {} {elapsed:>9}  {}", utc_time(q.at_unix_ms), clip(what, LINE_CHARS))?;
         }
+    }
+    Ok(())
+}
+
+/// `indexes: used N (table.index, ...) / never used M (...)` (no list when none), then each
+/// never-used index's recommendation.
+fn indexes(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let indexes = report.index_usage();
+    if indexes.is_empty() {
+        return Ok(());
+    }
+    let (used, never): (Vec<_>, Vec<_>) = indexes.iter().partition(|i| i.used);
+    let list = |of: &[&crate::IndexUsage]| {
+        let names: Vec<String> = of.iter().map(|i| format!("{}.{}", i.table, i.index)).collect();
+        if names.is_empty() {
+            "0".to_string()
+        } else {
+            format!("{} ({})", of.len(), names.join(", "))
+        }
+    };
+    let line = format!("indexes: used {} / never used {}", list(&used), list(&never));
+    write!(f, "\n{}", clip(&line, LINE_CHARS))?;
+    for index in never.iter().filter(|i| !i.reason.is_empty()) {
+        write!(
+            f,
+            "\nUNUSED INDEX on {}: {}",
+            clip(&index.table, LINE_CHARS),
+            clip(&index.index, LINE_CHARS)
+        )?;
+        write!(f, "\n  why: {}", clip(&index.reason, 4 * LINE_CHARS))?;
     }
     Ok(())
 }
