@@ -2,7 +2,8 @@
 //! events about that figure marked on it) and its "Events" table.
 //!
 //! No chart library: each chart is a `<svg>` with one `<polyline>` per label set, the value
-//! range (min, middle, max) on the left, the time span (UTC) below, and markers: an alert
+//! axis on the left (a ratio's on 0–100%, others from 0: `value_axis`; its unit written along
+//! it), the time span (UTC) below, and markers: an alert
 //! fired is a red vertical line, a resolved one a green line, an anomaly an orange dot, a
 //! recommendation a grey dashed line, each with a `<title>` tooltip. Every string from the
 //! report is escaped.
@@ -44,25 +45,16 @@ struct Frame {
 }
 
 impl Frame {
-    /// The span of `series`' points; `None` when they have none. A flat series gets a range
-    /// around its value (from zero when it is zero), so that it is drawn and labelled.
+    /// The span of `series`' points in time, and their unit's value axis ([`value_axis`]);
+    /// `None` when they have none.
     fn of(series: &[&SeriesStats]) -> Option<Frame> {
         let points = || series.iter().flat_map(|s| s.points.iter());
         let t0 = points().map(|p| p.0).min()?;
         let t1 = points().map(|p| p.0).max()?;
         let lo = points().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let hi = points().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-        if hi > lo {
-            return Some(Frame { t0, t1, lo, hi });
-        }
-        let pad = match series[0].unit {
-            // Whole numbers keep whole labels (12 threads: 10 to 14).
-            FigureUnit::Count => (lo.abs() * 0.1).ceil().max(1.0),
-            _ if lo == 0.0 => 1.0,
-            _ => lo.abs() * 0.1,
-        };
-        let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
-        Some(Frame { t0, t1, lo: bottom, hi: hi + pad })
+        let (lo, hi) = value_axis(series[0].unit, lo, hi);
+        Some(Frame { t0, t1, lo, hi })
     }
 
     fn x(&self, t: u64) -> f64 {
@@ -79,6 +71,31 @@ impl Frame {
 
     fn covers(&self, t: u64) -> bool {
         (self.t0..=self.t1).contains(&t)
+    }
+}
+
+/// The value axis of a chart of `unit` whose points run from `lo` to `hi`, bottom and top:
+/// a ratio on 0–100% (further only when a point is outside), counts, bytes and durations
+/// from 0 (lower when a point is negative), so that a line is as high as its value, never
+/// stretched over the whole chart by a small change.
+fn value_axis(unit: FigureUnit, lo: f64, hi: f64) -> (f64, f64) {
+    let bottom = lo.min(0.0);
+    let top = match unit {
+        FigureUnit::Ratio => hi.max(1.0),
+        _ if hi > bottom => hi,
+        // All zero (or all the same negative value): a unit of room above.
+        _ => bottom + 1.0,
+    };
+    (bottom, top)
+}
+
+/// What the value axis is in, written along it.
+fn unit_label(unit: FigureUnit) -> &'static str {
+    match unit {
+        FigureUnit::Ratio => "percent",
+        FigureUnit::Bytes => "bytes",
+        FigureUnit::Seconds => "time",
+        FigureUnit::Count => "count",
     }
 }
 
@@ -209,6 +226,13 @@ fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
             escape(&label)
         );
     }
+    let _ = writeln!(
+        out,
+        "<text class=\"ps-axis ps-unit\" transform=\"rotate(-90)\" x=\"{:.1}\" y=\"12\" \
+         text-anchor=\"middle\">{}</text>",
+        -(TOP + BOTTOM) / 2.0,
+        unit_label(unit)
+    );
     let below = BOTTOM + 16.0;
     let times = [
         (LEFT, "start", "ps-start", format!("{} UTC", utc_time(frame.t0))),
@@ -366,7 +390,7 @@ fn legend(chart: &Chart<'_>, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, charts, human_span, value_labels};
+    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, charts, human_span, value_axis, value_labels};
     use crate::report::{FigureUnit, SeriesStats};
 
     #[test]
@@ -398,6 +422,17 @@ mod tests {
         let long =
             value_labels(FigureUnit::Count, [1_181_116_006.4, 1_073_741_824.0, 966_367_641.6]);
         assert_eq!(long, ["1.2 G", "1.1 G", "1.0 G"]);
+    }
+
+    #[test]
+    fn ratios_are_drawn_on_0_to_100_percent_and_the_rest_from_0() {
+        assert_eq!(value_axis(FigureUnit::Ratio, 0.99, 1.0), (0.0, 1.0));
+        assert_eq!(value_axis(FigureUnit::Ratio, 0.2, 1.7), (0.0, 1.7));
+        assert_eq!(value_axis(FigureUnit::Bytes, 5e6, 6e6), (0.0, 6e6));
+        assert_eq!(value_axis(FigureUnit::Count, 12.0, 12.0), (0.0, 12.0));
+        assert_eq!(value_axis(FigureUnit::Seconds, 0.0, 0.0), (0.0, 1.0));
+        assert_eq!(value_axis(FigureUnit::Count, -3.0, 4.0), (-3.0, 4.0));
+        assert_eq!(value_axis(FigureUnit::Count, -3.0, -3.0), (-3.0, -2.0));
     }
 
     #[test]
