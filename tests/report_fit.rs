@@ -1,0 +1,199 @@
+//! The report fits where it is read. In a real terminal (tmux) 80, 100 and 120 columns wide,
+//! the main job's report and `perfscope report` have no line longer than the terminal, keep
+//! the hotspot columns that matter most and name the ones they left out; not on a terminal,
+//! the table has every column. In a browser window 1280 px wide (headless Chromium) the main
+//! job's HTML page does not overflow sideways, and a CPU near 100% is drawn on a 0–100% axis.
+
+mod screens;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use perfscope::{FigureUnit, Report, SeriesStats};
+use screens::{Tmux, built, chromium_probe};
+use unicode_width::UnicodeWidthStr;
+
+const WIDTHS: [u16; 3] = [80, 100, 120];
+/// The hotspot columns every fitted table keeps.
+const KEPT: [&str; 6] = ["function", "calls", "self", "self %", "total", "p99"];
+
+fn scanner() -> std::path::PathBuf {
+    built("examples/market_scanner", &["examples/market_scanner", "crates/perfscope-report/src"])
+}
+
+fn perfscope_command() -> std::path::PathBuf {
+    built("perfscope", &["crates/perfscope-cli/src", "crates/perfscope-report/src"])
+}
+
+/// A shell word.
+fn quoted(path: &std::path::Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// The report's lines in `screen`: from its first line (`perfscope hotspots: ...`) on, up to
+/// the first line that is not the report's (the scanner's index hints follow it).
+fn report_lines(screen: &str) -> Vec<&str> {
+    let start =
+        screen.find("perfscope hotspots:").unwrap_or_else(|| panic!("no report:\n{screen}"));
+    let lines = screen[start..].lines().map(str::trim_end);
+    lines.take_while(|line| !line.starts_with("index hint")).filter(|l| !l.is_empty()).collect()
+}
+
+/// Checks one fitted report `columns` wide, as a terminal showed it.
+fn assert_fits(screen: &str, columns: u16, how_to_widen: &str) {
+    let lines = report_lines(screen);
+    for line in &lines {
+        assert!(line.width() <= usize::from(columns), "longer than {columns}: {line:?}\n{screen}");
+    }
+    let header: Vec<&str> = lines[2].split(['│', '┆']).map(str::trim).collect();
+    for kept in KEPT {
+        assert!(header.contains(&kept), "{columns} columns: no `{kept}` column in {header:?}");
+    }
+    // The scanner's notes (async idle times) make the full table ~270 columns wide: some
+    // columns are left out at every width here, and named.
+    let note =
+        lines.iter().position(|l| l.starts_with(&format!("left out to fit {columns} columns:")));
+    let note = lines[note.unwrap_or_else(|| panic!("no left-out line:\n{screen}"))..].join(" ");
+    assert!(note.contains("notes") && !header.contains(&"notes"), "{note}");
+    assert!(note.contains(how_to_widen), "{note}");
+}
+
+#[test]
+fn the_main_jobs_report_fits_80_100_and_120_columns() {
+    let scanner = quoted(&scanner());
+    let tmux = Tmux::new("scanner");
+    let command = format!("env -u PERFSCOPE_TABLE {scanner} --duration 2s --metrics-addr none");
+    for columns in WIDTHS {
+        tmux.run(&format!("w{columns}"), columns, &command);
+    }
+    for columns in WIDTHS {
+        let screen = tmux.output(&format!("w{columns}"), Duration::from_secs(180));
+        assert_fits(&screen, columns, "PERFSCOPE_TABLE=wide");
+    }
+}
+
+#[test]
+fn perfscope_report_fits_80_100_and_120_columns_and_wide_has_every_column() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("run.json");
+    let status = Command::new(scanner())
+        .args(["--duration", "1s", "--metrics-addr", "none", "--report", "json", "--out"])
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("the scanner runs");
+    assert!(status.success());
+    let (command, json) = (quoted(&perfscope_command()), quoted(&json));
+    let tmux = Tmux::new("cli");
+    for columns in WIDTHS {
+        let line = format!("env -u PERFSCOPE_TABLE {command} report {json}");
+        tmux.run(&format!("w{columns}"), columns, &line);
+    }
+    tmux.run("wide", 100, &format!("{command} report --wide {json}"));
+    tmux.run("env", 100, &format!("PERFSCOPE_TABLE=wide {command} report {json}"));
+    for columns in WIDTHS {
+        let screen = tmux.output(&format!("w{columns}"), Duration::from_secs(60));
+        assert_fits(&screen, columns, "`perfscope report --wide`");
+    }
+    // Asked for every column: the same table as in a file, lines as long as they are.
+    let in_a_file = Command::new(perfscope_command())
+        .args(["report"])
+        .arg(dir.path().join("run.json"))
+        .output();
+    let in_a_file = String::from_utf8(in_a_file.expect("perfscope runs").stdout).expect("UTF-8");
+    assert!(in_a_file.contains("┆ notes") && !in_a_file.contains("left out"), "{in_a_file}");
+    for session in ["wide", "env"] {
+        let screen = tmux.output(session, Duration::from_secs(60));
+        let shown: Vec<&str> = report_lines(&screen);
+        let expected: Vec<&str> =
+            in_a_file.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+        assert_eq!(shown, expected, "{session}");
+    }
+}
+
+/// The page's overflow: the document's width against the window's, and each table's box.
+const OVERFLOW_PROBE: &str = r#"() => {
+    const tables = [...document.querySelectorAll("table")].map(table => {
+        const box = table.closest(".ps-scroll") || table;
+        const first = table.querySelector("tbody td:first-child");
+        return {
+            id: table.id,
+            right: box.getBoundingClientRect().right,
+            scrolls: box !== table && box.scrollWidth > box.clientWidth,
+            overflow: box === table ? "" : getComputedStyle(box).overflowX,
+            sticky: first ? getComputedStyle(first).position : "",
+        };
+    });
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth, tables };
+}"#;
+
+#[test]
+fn the_main_jobs_html_page_does_not_overflow_1280_px() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let html = dir.path().join("run.html");
+    let status = Command::new(scanner())
+        .args(["--duration", "1s", "--metrics-addr", "none", "--report", "html", "--out"])
+        .arg(&html)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("the scanner runs");
+    assert!(status.success());
+    let page = std::fs::read_to_string(&html).expect("the page");
+    let probe = chromium_probe(&page, 1280, OVERFLOW_PROBE);
+    let probe: serde_json::Value = serde_json::from_str(&probe).expect("the probe's JSON");
+    let (scroll, inner) = (probe["scrollWidth"].as_f64(), probe["innerWidth"].as_f64());
+    assert_eq!(inner, Some(1280.0), "{probe}");
+    assert!(scroll.is_some_and(|s| s <= 1280.0), "the page overflows sideways: {probe}");
+    let tables = probe["tables"].as_array().expect("tables");
+    assert!(tables.iter().any(|t| t["id"] == "ps-hotspots"), "{probe}");
+    for table in tables {
+        assert!(
+            table["right"].as_f64().is_some_and(|r| r <= 1280.0),
+            "wider than the page: {table}"
+        );
+        if table["scrolls"] == true {
+            // Scrolling sideways in its own box, the first column in view.
+            assert_eq!(table["overflow"], "auto", "{table}");
+            assert_eq!(table["sticky"], "sticky", "{table}");
+        }
+    }
+}
+
+/// Where the CPU line is drawn in its plot, and what the value axis says.
+const CHART_PROBE: &str = r#"() => {
+    const svg = document.querySelector('svg.ps-chart[data-name="perfscope_node_cpu_usage_ratio"]');
+    const plot = svg.querySelector("rect.ps-plot").getBoundingClientRect();
+    const line = svg.querySelector("polyline.ps-line").getBoundingClientRect();
+    const text = selector => svg.querySelector(selector).textContent;
+    return {
+        plot: [plot.top, plot.bottom], line: [line.top, line.bottom],
+        max: text(".ps-max"), min: text(".ps-min"), unit: text(".ps-unit"),
+    };
+}"#;
+
+#[test]
+fn a_cpu_between_99_and_100_percent_is_drawn_on_a_0_to_100_percent_axis() {
+    let points =
+        (0..60).map(|i| (1_700_000_000_000 + i * 1000, 0.99 + 0.01 * ((i % 7) as f64 / 6.0)));
+    let report = Report {
+        history: vec![SeriesStats {
+            section: "host".into(),
+            name: "perfscope_node_cpu_usage_ratio".into(),
+            labels: BTreeMap::new(),
+            unit: FigureUnit::Ratio,
+            points: points.collect(),
+        }],
+        ..Report::default()
+    };
+    let probe = chromium_probe(&report.to_html(), 1280, CHART_PROBE);
+    let probe: serde_json::Value = serde_json::from_str(&probe).expect("the probe's JSON");
+    assert_eq!((probe["max"].as_str(), probe["min"].as_str()), (Some("100.0%"), Some("0.0%")));
+    assert_eq!(probe["unit"], "percent");
+    let at = |key: &str, i: usize| probe[key][i].as_f64().expect("a number");
+    let height = at("plot", 1) - at("plot", 0);
+    // From 99% to 100%: a band at the top a hundredth of the plot high (and the stroke).
+    let line = at("line", 1) - at("line", 0);
+    assert!(line <= 0.01 * height + 3.0, "the line spans {line} px of {height}: {probe}");
+    assert!(at("line", 0) <= at("plot", 0) + 2.0, "{probe}");
+}
