@@ -2,7 +2,8 @@
 //! the main job's report and `perfscope report` have no line longer than the terminal, keep
 //! the hotspot columns that matter most and name the ones they left out; not on a terminal,
 //! the table has every column. In a browser window 1280 px wide (headless Chromium) the main
-//! job's HTML page does not overflow sideways, and a CPU near 100% is drawn on a 0–100% axis.
+//! job's HTML page does not overflow sideways, and a CPU near 100% is drawn on a 0–100% axis
+//! (zoomed to its own range when the reader asks).
 
 mod screens;
 
@@ -160,16 +161,24 @@ fn the_main_jobs_html_page_does_not_overflow_1280_px() {
     }
 }
 
-/// Where the CPU line is drawn in its plot, and what the value axis says.
+/// Where the CPU line is drawn in its plot and what the value axis says, on the page as it
+/// loads and after the reader ticks the System section's zoom.
 const CHART_PROBE: &str = r#"() => {
     const svg = document.querySelector('svg.ps-chart[data-name="perfscope_node_cpu_usage_ratio"]');
-    const plot = svg.querySelector("rect.ps-plot").getBoundingClientRect();
-    const line = svg.querySelector("polyline.ps-line").getBoundingClientRect();
-    const text = selector => svg.querySelector(selector).textContent;
-    return {
-        plot: [plot.top, plot.bottom], line: [line.top, line.bottom],
-        max: text(".ps-max"), min: text(".ps-min"), unit: text(".ps-unit"),
+    const seen = () => {
+        const plot = svg.querySelector("rect.ps-plot").getBoundingClientRect();
+        const line = svg.querySelector("polyline.ps-line").getBoundingClientRect();
+        const text = selector => svg.querySelector(selector).textContent;
+        return {
+            plot: [plot.top, plot.bottom], line: [line.top, line.bottom],
+            max: text(".ps-max"), min: text(".ps-min"), unit: text(".ps-unit"),
+        };
     };
+    const honest = seen();
+    document.getElementById("ps-zoom").click();
+    const zoomed = seen();
+    document.getElementById("ps-zoom").click();
+    return { honest, zoomed, again: seen() };
 }"#;
 
 #[test]
@@ -188,12 +197,24 @@ fn a_cpu_between_99_and_100_percent_is_drawn_on_a_0_to_100_percent_axis() {
     };
     let probe = chromium_probe(&report.to_html(), 1280, CHART_PROBE);
     let probe: serde_json::Value = serde_json::from_str(&probe).expect("the probe's JSON");
-    assert_eq!((probe["max"].as_str(), probe["min"].as_str()), (Some("100.0%"), Some("0.0%")));
-    assert_eq!(probe["unit"], "percent");
-    let at = |key: &str, i: usize| probe[key][i].as_f64().expect("a number");
-    let height = at("plot", 1) - at("plot", 0);
+    let honest = &probe["honest"];
+    assert_eq!((honest["max"].as_str(), honest["min"].as_str()), (Some("100.0%"), Some("0.0%")));
+    assert_eq!(honest["unit"], "percent");
+    let at =
+        |seen: &serde_json::Value, key: &str, i: usize| seen[key][i].as_f64().expect("a number");
+    let height = at(honest, "plot", 1) - at(honest, "plot", 0);
+    let spans = |seen: &serde_json::Value| at(seen, "line", 1) - at(seen, "line", 0);
     // From 99% to 100%: a band at the top a hundredth of the plot high (and the stroke).
-    let line = at("line", 1) - at("line", 0);
-    assert!(line <= 0.01 * height + 3.0, "the line spans {line} px of {height}: {probe}");
-    assert!(at("line", 0) <= at("plot", 0) + 2.0, "{probe}");
+    assert!(
+        spans(honest) <= 0.01 * height + 3.0,
+        "the line spans {} px of {height}: {probe}",
+        spans(honest)
+    );
+    assert!(at(honest, "line", 0) <= at(honest, "plot", 0) + 2.0, "{probe}");
+    // Zoomed by the reader: the line fills the plot, the labels say 99% to 100%.
+    let zoomed = &probe["zoomed"];
+    assert!(spans(zoomed) >= 0.95 * height, "zoomed, the line spans {} px: {probe}", spans(zoomed));
+    assert_eq!((zoomed["max"].as_str(), zoomed["min"].as_str()), (Some("100.0%"), Some("99.0%")));
+    // And back.
+    assert_eq!(probe["again"], probe["honest"]);
 }

@@ -8,9 +8,12 @@
 //! recommendation a grey dashed line, each with a `<title>` tooltip. Every string from the
 //! report is escaped.
 
+mod zoom;
+
 use std::fmt::Write;
 
 use super::markup::escape;
+
 use crate::format::{human_value, series_label, utc_time};
 use crate::report::{EventKind, EventStats, FigureUnit, Report, SeriesStats};
 
@@ -45,15 +48,15 @@ struct Frame {
 }
 
 impl Frame {
-    /// The span of `series`' points in time, and their unit's value axis ([`value_axis`]);
-    /// `None` when they have none.
-    fn of(series: &[&SeriesStats]) -> Option<Frame> {
+    /// The span of `series`' points in time, and the value axis `axis` gives their unit and
+    /// range ([`value_axis`], or [`zoom::data_axis`]); `None` when they have none.
+    fn of(series: &[&SeriesStats], axis: fn(FigureUnit, f64, f64) -> (f64, f64)) -> Option<Frame> {
         let points = || series.iter().flat_map(|s| s.points.iter());
         let t0 = points().map(|p| p.0).min()?;
         let t1 = points().map(|p| p.0).max()?;
         let lo = points().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let hi = points().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-        let (lo, hi) = value_axis(series[0].unit, lo, hi);
+        let (lo, hi) = axis(series[0].unit, lo, hi);
         Some(Frame { t0, t1, lo, hi })
     }
 
@@ -114,6 +117,7 @@ pub(super) fn system(report: &Report, out: &mut String) {
          <span class=\"ps-key ps-anomaly\">anomaly</span>, \
          <span class=\"ps-key ps-advice\">recommendation</span> (hover for details).</p>\n",
     );
+    out.push_str(zoom::CONTROL);
     out.push_str("<div class=\"ps-charts\">\n");
     for chart in &charts {
         chart_box(chart, &report.events, out);
@@ -163,7 +167,9 @@ fn grouped(history: &[SeriesStats]) -> Vec<Chart<'_>> {
 
 /// One chart in its box: caption, SVG, legend.
 fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
-    let Some(frame) = Frame::of(&chart.series) else {
+    let (Some(frame), Some(zoomed)) =
+        (Frame::of(&chart.series, value_axis), Frame::of(&chart.series, zoom::data_axis))
+    else {
         return;
     };
     out.push_str("<figure class=\"ps-chart-box\">\n");
@@ -180,11 +186,12 @@ fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
     let _ = writeln!(
         out,
         "<svg class=\"ps-chart\" data-name=\"{}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
-         aria-label=\"{}\">",
+         aria-label=\"{}\" data-zoom=\"{}\">",
         escape(chart.name),
-        escape(&format!("{} over time", chart.name))
+        escape(&format!("{} over time", chart.name)),
+        zoom::transform(&frame, &zoomed)
     );
-    axes(&frame, chart.unit, out);
+    axes(&frame, &zoomed, chart.unit, out);
     for (i, series) in chart.series.iter().enumerate() {
         line(&frame, series, chart.unit, PALETTE[i % PALETTE.len()], out);
     }
@@ -202,8 +209,9 @@ fn last_value(series: &SeriesStats, unit: FigureUnit) -> String {
     series.points.last().map(|p| human_value(unit, p.1)).unwrap_or_default()
 }
 
-/// Grid lines and labels: the value range on the left, the time span below.
-fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
+/// Grid lines and labels: the value range on the left (each label with its zoomed
+/// counterpart in `data-zoomed`), the time span below.
+fn axes(frame: &Frame, zoomed: &Frame, unit: FigureUnit, out: &mut String) {
     let _ = writeln!(
         out,
         "<rect class=\"ps-plot\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" \
@@ -213,16 +221,19 @@ fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
     );
     let middle = (frame.lo + frame.hi) / 2.0;
     let labels = value_labels(unit, [frame.hi, middle, frame.lo]);
-    for ((value, class), label) in
-        [(frame.hi, "max"), (middle, "mid"), (frame.lo, "min")].into_iter().zip(labels)
+    let zoomed = value_labels(unit, [zoomed.hi, (zoomed.lo + zoomed.hi) / 2.0, zoomed.lo]);
+    for (((value, class), label), zoomed) in
+        [(frame.hi, "max"), (middle, "mid"), (frame.lo, "min")].into_iter().zip(labels).zip(zoomed)
     {
         let y = frame.y(value);
         let _ = writeln!(
             out,
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#e2e2e2\"/>\
-             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" \
+             data-zoomed=\"{}\">{}</text>",
             LEFT - 5.0,
             y + 4.0,
+            escape(&zoomed),
             escape(&label)
         );
     }

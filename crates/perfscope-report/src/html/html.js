@@ -42,4 +42,38 @@
       });
     });
   });
+  // The System section's zoom (charts/zoom.rs): each chart's lines and dots moved by its
+  // `data-zoom` map (y' = k y + c), its value labels swapped with their `data-zoomed` text.
+  var zoom = document.getElementById("ps-zoom");
+  if (zoom) {
+    zoom.checked = false;
+    zoom.addEventListener("change", function () {
+      var charts = document.querySelectorAll("svg.ps-chart[data-zoom]");
+      Array.prototype.forEach.call(charts, function (svg) {
+        var map = svg.getAttribute("data-zoom").split(" ").map(Number);
+        var y = function (v) {
+          return (zoom.checked ? map[0] * v + map[1] : v).toFixed(1);
+        };
+        var kept = function (el, name) {
+          if (!el.hasAttribute("data-" + name)) el.setAttribute("data-" + name, el.getAttribute(name));
+          return el.getAttribute("data-" + name);
+        };
+        Array.prototype.forEach.call(svg.querySelectorAll("polyline.ps-line"), function (line) {
+          var points = kept(line, "points").split(" ").map(function (point) {
+            var xy = point.split(",");
+            return xy[0] + "," + y(Number(xy[1]));
+          });
+          line.setAttribute("points", points.join(" "));
+        });
+        Array.prototype.forEach.call(svg.querySelectorAll("circle"), function (dot) {
+          dot.setAttribute("cy", y(Number(kept(dot, "cy"))));
+        });
+        Array.prototype.forEach.call(svg.querySelectorAll("text[data-zoomed]"), function (label) {
+          var other = label.getAttribute("data-zoomed");
+          label.setAttribute("data-zoomed", label.textContent);
+          label.textContent = other;
+        });
+      });
+    });
+  }
 })();
