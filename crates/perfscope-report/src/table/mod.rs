@@ -52,7 +52,7 @@ impl Report {
 }
 
 impl<'a> TableView<'a> {
-    /// Fits the table to `columns` terminal columns: no line longer. Each table leaves out
+    /// Fits the table to `columns` terminal columns (1 at the least): no line longer. Each table leaves out
     /// columns by priority (the hotspots keep function, calls, self, self %, total and p99
     /// longest; then mean, p50 and the allocations; notes go first) and shortens names in the
     /// middle, keeping their last path segments (`app::…::scan::rsi`); prose lines wrap. One
@@ -71,7 +71,7 @@ impl<'a> TableView<'a> {
     /// assert!(table.contains("left out to fit 80 columns: "));
     /// ```
     pub fn width(mut self, columns: usize) -> Self {
-        self.width = Some(columns);
+        self.width = Some(columns.max(1));
         self
     }
 
