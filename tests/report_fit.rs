@@ -33,12 +33,14 @@ fn quoted(path: &std::path::Path) -> String {
 }
 
 /// The report's lines in `screen`: from its first line (`perfscope hotspots: ...`) on, up to
-/// the first line that is not the report's (the scanner's index hints follow it).
+/// the first line that is not the report's.
 fn report_lines(screen: &str) -> Vec<&str> {
     let start =
         screen.find("perfscope hotspots:").unwrap_or_else(|| panic!("no report:\n{screen}"));
     let lines = screen[start..].lines().map(str::trim_end);
-    lines.take_while(|line| !line.starts_with("index hint")).filter(|l| !l.is_empty()).collect()
+    // The scanner's index hints follow its report; a test's harness, its verdict.
+    let theirs = |line: &&str| line.starts_with("index hint") || *line == "ok";
+    lines.take_while(|line| !theirs(line)).filter(|l| !l.is_empty()).collect()
 }
 
 /// Checks one fitted report `columns` wide, as a terminal showed it.
@@ -56,6 +58,7 @@ fn assert_fits(screen: &str, columns: u16, how_to_widen: &str) {
     let note =
         lines.iter().position(|l| l.starts_with(&format!("left out to fit {columns} columns:")));
     let note = lines[note.unwrap_or_else(|| panic!("no left-out line:\n{screen}"))..].join(" ");
+    let note = note.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(note.contains("notes") && !header.contains(&"notes"), "{note}");
     assert!(note.contains(how_to_widen), "{note}");
 }
@@ -111,6 +114,52 @@ fn perfscope_report_fits_80_100_and_120_columns_and_wide_has_every_column() {
             in_a_file.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
         assert_eq!(shown, expected, "{session}");
     }
+}
+
+/// Set in the child process of `report_on_exit_fits_the_terminal_of_stderr`: `fit` or `wide`.
+const GUARD_CHILD: &str = "PERFSCOPE_REPORT_FIT_CHILD";
+
+#[perfscope::measure]
+fn rank_every_signal_of_the_round_by_strength() -> u64 {
+    (0..2_000u64).map(std::hint::black_box).sum()
+}
+
+#[perfscope::measure]
+fn fold_the_ticks_into_one_minute_candles() -> u64 {
+    (0..500u64).map(|i| std::hint::black_box(i * 3)).sum::<u64>()
+        + rank_every_signal_of_the_round_by_strength()
+}
+
+/// `report_on_exit()` prints on standard error: fitted to its terminal, or with every
+/// column after `.wide()`. (The test runs itself in tmux, as a child that measures two
+/// functions under the guard.)
+#[test]
+fn report_on_exit_fits_the_terminal_of_stderr() {
+    if let Ok(mode) = std::env::var(GUARD_CHILD) {
+        let guard = perfscope::report_on_exit();
+        let _report = if mode == "wide" { guard.wide() } else { guard };
+        for _ in 0..50 {
+            fold_the_ticks_into_one_minute_candles();
+        }
+        return;
+    }
+    let exe = quoted(&std::env::current_exe().expect("the test's path"));
+    let test = "report_on_exit_fits_the_terminal_of_stderr";
+    let child = |mode: &str| {
+        format!(
+            "env -u PERFSCOPE_TABLE {GUARD_CHILD}={mode} {exe} --exact {test} --nocapture --test-threads=1"
+        )
+    };
+    let tmux = Tmux::new("guard");
+    tmux.run("fit", 80, &child("fit"));
+    tmux.run("wide", 80, &child("wide"));
+    let screen = tmux.output("fit", Duration::from_secs(60));
+    assert_fits(&screen, 80, "PERFSCOPE_TABLE=wide or report_on_exit().wide()");
+    let wide = tmux.output("wide", Duration::from_secs(60));
+    let table = report_lines(&wide);
+    assert!(table.iter().any(|l| l.width() > 80), "every column, however wide:\n{wide}");
+    assert!(table[2].contains("┆ notes") && !wide.contains("left out"), "{wide}");
+    assert!(wide.contains("report_fit::fold_the_ticks_into_one_minute_candles"), "{wide}");
 }
 
 /// The page's overflow: the document's width against the window's, and each table's box.
