@@ -43,6 +43,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod alerts;
+
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
@@ -100,6 +102,11 @@ struct Config {
     /// acceptance runs look for (BENCHMARKS.md).
     #[arg(long, hide = true)]
     inject_slowdown: bool,
+    /// Injects a fault for a while, so an alert fires and resolves: FAULT:DURATION[@START],
+    /// e.g. `slow-store:20s@5s` (the store slows down 5 s into the scan, for 20 s: its pool
+    /// starves, process_symbol's p99 climbs). May be repeated. Faults: slow-store.
+    #[arg(long, value_name = "FAULT:DURATION[@START]")]
+    inject: Vec<alerts::Fault>,
 }
 
 /// Set by `--inject-slowdown`.
@@ -184,6 +191,9 @@ impl Symbol {
 struct Shared {
     buffers: InstrumentedPool<Vec<f64>>,
     indicators: IndicatorCache,
+    /// The store's pool: symbol tasks read from it while `slow-store` is injected.
+    store: InstrumentedSqlxPool<Sqlite>,
+    faults: alerts::Faults,
 }
 
 /// The long-window volatility, cached per symbol and history bucket: in-process (moka), or
@@ -450,12 +460,33 @@ async fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal>
     signals
 }
 
+/// While `slow-store` is injected: a symbol's last stored quote, read through the store's one
+/// connection with a slow statement beside it (a recursive count standing in for a store
+/// under load), so the symbol tasks queue for the connection.
+#[measure]
+async fn read_last_quote(symbol: &str, shared: &Shared) -> anyhow::Result<Option<f64>> {
+    let mut connection = shared.store.acquire().await?;
+    sqlx::query("WITH RECURSIVE spin(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM spin WHERE x < ?) SELECT count(*) FROM spin")
+        .bind(40_000_i64)
+        .fetch_one(&mut *connection)
+        .await?;
+    let last =
+        sqlx::query_scalar("SELECT price FROM quotes WHERE symbol = ? ORDER BY round DESC LIMIT 1")
+            .bind(symbol)
+            .fetch_optional(&mut *connection)
+            .await?;
+    Ok(last)
+}
+
 /// One round for one symbol: fetch new ticks, keep a bounded history, scan it.
 #[measure]
 async fn process_symbol(
     mut symbol: Symbol,
     shared: Arc<Shared>,
 ) -> anyhow::Result<(Symbol, Vec<Signal>)> {
+    if shared.faults.on(alerts::FaultKind::SlowStore) {
+        read_last_quote(&symbol.name, &shared).await?;
+    }
     let ticks = fetch_ticks(&mut symbol, 64, &shared).await?;
     symbol.history.extend(ticks);
     let excess = symbol.history.len().saturating_sub(2_000);
@@ -655,15 +686,20 @@ fn main() -> anyhow::Result<()> {
     let monitor = perfscope::monitor::Monitor::builder()
         .with_interval(Duration::from_secs(1))
         .with_runtime(runtime.handle().clone())
-        .with_traffic("market_scanner::process_symbol")
+        .with_traffic(alerts::PROCESS_SYMBOL);
+    let monitor = alerts::thresholds()
+        .into_iter()
+        .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
     let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
+    let store = runtime.block_on(Store::open(config.db.as_deref()))?;
     let shared = Arc::new(Shared {
         buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
+        store: store.pool.clone(),
+        faults: alerts::Faults::new(config.inject.clone()),
     });
-    let store = runtime.block_on(Store::open(config.db.as_deref()))?;
 
     if config.bench {
         return bench(&config, &runtime, &shared, &store);

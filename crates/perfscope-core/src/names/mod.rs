@@ -23,6 +23,7 @@
 //!
 //! [`Figure::of`]: crate::figures::Figure::of
 
+mod alert;
 mod cache;
 mod function;
 mod host;
@@ -31,6 +32,7 @@ mod process;
 mod query;
 mod tokio;
 
+pub use alert::*;
 pub use cache::*;
 pub use function::*;
 pub use host::*;
@@ -67,6 +69,8 @@ pub mod section {
     pub const QUERY: &str = "query";
     /// An exporter (its function-series cap's warning).
     pub const EXPORT: &str = "export";
+    /// The monitor's alerts, anomalies and recommendations, as series.
+    pub const ALERT: &str = "alert";
 }
 
 /// A family's type, as the exposition's `# TYPE` line says it.
@@ -76,7 +80,8 @@ pub enum MetricType {
     Gauge,
     /// A running total that only grows (the name ends in `_total`).
     Counter,
-    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency only.
+    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency, a
+    /// query fingerprint's statement time.
     Histogram,
 }
 
@@ -173,6 +178,12 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    QUERY_DURATION_SECONDS,
+    ALERT_FIRING,
+    ALERT_LIMIT,
+    ALERT_TRANSITIONS_TOTAL,
+    ANOMALIES_TOTAL,
+    RECOMMENDATIONS_TOTAL,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -202,7 +213,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 63);
+        assert_eq!(seen.len(), 69);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 
