@@ -238,14 +238,24 @@ impl Fit {
     }
 }
 
-/// The items of a `, `-separated list, as words for `textwrap` (each keeps its comma).
+/// The items of a `, `-separated list after its `name: `, as words for `textwrap`: each keeps
+/// its comma; a closing `(...)` note is a word of its own, and an item breaks after a comma
+/// of its own (between a series' labels) or a `::` before it breaks anywhere else.
 fn list_items(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
     let mut rest = line;
     Box::new(std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        let end = rest.find(", ").map_or(rest.len(), |at| at + 2);
+        let bytes = rest.as_bytes();
+        let end = (0..bytes.len())
+            .find_map(|i| match (bytes[i], bytes.get(i + 1)) {
+                (b',' | b':', Some(b' ')) | (b':', Some(b':')) => Some(i + 2),
+                (b' ', Some(b'(')) => Some(i + 1),
+                (b',', _) => Some(i + 1),
+                _ => None,
+            })
+            .unwrap_or(rest.len());
         let (item, after) = rest.split_at(end);
         rest = after;
         Some(Word::from(item))
@@ -308,6 +318,12 @@ mod tests {
         assert_eq!(fit.list(text, "  "), "host: cpu 45.0%,\n  load 1.20,\n  memory 3.07 MiB");
         let wide = Fit { width: None };
         assert_eq!(wide.list(text, "  "), text);
+        let labelled = "alert: firing{alert=\"cpu_saturated\",severity=\"warning\"} 0 (+3 more)";
+        assert_eq!(
+            Fit { width: Some(36) }.list(labelled, "  "),
+            // Not `…saturated",sev` / `erity=…`: the labels break after a comma.
+            "alert: firing{alert=\"cpu_saturated\",\n  severity=\"warning\"} 0 (+3 more)"
+        );
     }
 
     #[test]
