@@ -41,6 +41,7 @@ mod readers;
 mod report;
 mod save;
 mod table;
+mod trends;
 
 #[cfg(feature = "flamegraph")]
 pub use flamegraph::FlameError;
@@ -48,7 +49,9 @@ pub use format::{
     figure_label, human_bytes, human_duration, human_figure, human_ns, human_value, printable,
     series_label, utc_time,
 };
-pub use readers::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
+pub use readers::{
+    AlertFigures, CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent,
+};
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
     FunctionStats, OLDEST_SCHEMA_READ, ProcessFigures, Report, ReportError, SCHEMA_VERSION,
@@ -56,3 +59,4 @@ pub use report::{
 };
 pub use save::save;
 pub use table::{DEFAULT_TOP, TABLE_ENV, TABLE_EVENTS, TableView};
+pub use trends::{MAX_TRENDS, TREND_SECTIONS, TrendDirection, TrendLimit, TrendStats};

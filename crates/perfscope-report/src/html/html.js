@@ -42,8 +42,9 @@
       });
     });
   });
-  // The System section's zoom (charts/zoom.rs): each chart's lines and dots moved by its
-  // `data-zoom` map (y' = k y + c), its value labels swapped with their `data-zoomed` text.
+  // The System section's zoom (charts/zoom.rs): each chart's lines, dots and other drawing at
+  // a value (class ps-zoomable) moved by its `data-zoom` map (y' = k y + c, heights k h), its
+  // value labels swapped with their `data-zoomed` text.
   var zoom = document.getElementById("ps-zoom");
   if (zoom) {
     zoom.checked = false;
@@ -51,22 +52,26 @@
       var charts = document.querySelectorAll("svg.ps-chart[data-zoom]");
       Array.prototype.forEach.call(charts, function (svg) {
         var map = svg.getAttribute("data-zoom").split(" ").map(Number);
-        var y = function (v) {
-          return (zoom.checked ? map[0] * v + map[1] : v).toFixed(1);
+        var moved = function (name, v) {
+          if (!zoom.checked) return v;
+          return name === "height" ? map[0] * v : map[0] * v + map[1];
         };
-        var kept = function (el, name) {
-          if (!el.hasAttribute("data-" + name)) el.setAttribute("data-" + name, el.getAttribute(name));
-          return el.getAttribute("data-" + name);
-        };
-        Array.prototype.forEach.call(svg.querySelectorAll("polyline.ps-line"), function (line) {
-          var points = kept(line, "points").split(" ").map(function (point) {
-            var xy = point.split(",");
-            return xy[0] + "," + y(Number(xy[1]));
+        var drawn = svg.querySelectorAll("polyline.ps-line, circle, .ps-zoomable");
+        Array.prototype.forEach.call(drawn, function (el) {
+          ["points", "cy", "y", "y1", "y2", "height"].forEach(function (name) {
+            if (!el.hasAttribute(name)) return;
+            if (!el.hasAttribute("data-" + name)) el.setAttribute("data-" + name, el.getAttribute(name));
+            var kept = el.getAttribute("data-" + name);
+            if (name === "points") {
+              var points = kept.split(" ").map(function (point) {
+                var xy = point.split(",");
+                return xy[0] + "," + moved("y", Number(xy[1])).toFixed(1);
+              });
+              el.setAttribute(name, points.join(" "));
+            } else {
+              el.setAttribute(name, moved(name, Number(kept)).toFixed(1));
+            }
           });
-          line.setAttribute("points", points.join(" "));
-        });
-        Array.prototype.forEach.call(svg.querySelectorAll("circle"), function (dot) {
-          dot.setAttribute("cy", y(Number(kept(dot, "cy"))));
         });
         Array.prototype.forEach.call(svg.querySelectorAll("text[data-zoomed]"), function (label) {
           var other = label.getAttribute("data-zoomed");

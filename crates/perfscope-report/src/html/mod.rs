@@ -16,6 +16,7 @@ mod heatmap;
 mod markup;
 mod pools;
 mod queries;
+mod trends;
 
 use crate::format::{figure_label, human_bytes, human_figure, human_ns};
 use crate::readers::sections_of;
@@ -51,7 +52,9 @@ impl Report {
         caches::caches(self, &mut out);
         pools::pools(self, &mut out);
         queries::queries(self, &mut out);
+        trends::alerts(self, &mut out);
         events::events(self, &mut out);
+        trends::trends(self, &mut out);
         charts::system(self, &mut out);
         heatmap::latency(self, &mut out);
         flame(self, &mut out);

@@ -1,9 +1,11 @@
 //! Typed views of the report's `cache`, `pool` and `query` figures (from
-//! `perfscope-instrument`): one struct per cache level (`cache.rs`), pool (`pool.rs`) and
-//! statement fingerprint (`query.rs`), read from [`Report::figures`] by name and labels, and
+//! `perfscope-instrument`) and `alert` figures (from the monitor): one struct per cache level
+//! (`cache.rs`), pool (`pool.rs`), statement fingerprint (`query.rs`) and alert on a watched
+//! series (`alert.rs`), read from [`Report::figures`] by name and labels, and
 //! the `query` events (slow statements, index hints) read from [`Report::events`], so the JSON
 //! keeps its one shape.
 
+mod alert;
 mod cache;
 mod pool;
 mod query;
@@ -13,6 +15,8 @@ use std::collections::BTreeMap;
 
 use crate::report::{FigureStats, Report};
 
+pub use alert::AlertFigures;
+pub(crate) use alert::watched_labels;
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
 pub use pool::PoolFigures;
@@ -66,6 +70,10 @@ fn name_of(figure: &FigureStats) -> &str {
     RENAMED.iter().find(|(old, _)| *old == name).map_or(name, |(_, new)| new)
 }
 
+/// The figures [`Report::alerts`] reads (section `alert`).
+const ALERT_NAMES: [&str; 3] =
+    [names::ALERT_FIRING.name, names::ALERT_LIMIT.name, names::ALERT_TRANSITIONS_TOTAL.name];
+
 /// The figures [`Report::queries`] reads (section `query`).
 const QUERY_NAMES: [&str; 5] = [
     names::QUERY_CALLS_TOTAL.name,
@@ -82,6 +90,7 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::CACHE => &CACHE_NAMES,
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
+        names::section::ALERT => &ALERT_NAMES,
         _ => return false,
     };
     names.contains(&name_of(figure))

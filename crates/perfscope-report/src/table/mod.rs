@@ -8,6 +8,7 @@ mod hotspots;
 mod pools;
 mod queries;
 mod terminal;
+mod trends;
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -199,6 +200,8 @@ impl fmt::Display for Unescaped<'_, '_> {
             };
             write!(f, "\n{}", layout.fit.list(&line, "  "))?;
         }
+        trends::alerts_line(report, &layout, f)?;
+        trends::trends_block(report, &layout, f)?;
         events_block(report, &layout, f)?;
         let mut warnings = Vec::new();
         if report.overflowed_callsites > 0 {

@@ -4,8 +4,9 @@
 //! The page is drawn on the honest axes; each chart's `<svg>` carries in `data-zoom` the map
 //! from its y coordinates to the zoomed ones (`k c`: `y' = k·y + c`, one affine map, as both
 //! axes are linear) and each value label its zoomed text in `data-zoomed`. The page's script
-//! (`html.js`) applies them to the lines (`polyline.ps-line`), the dots (`circle`) and the
-//! labels, and undoes them.
+//! (`html.js`) applies them to the lines (`polyline.ps-line`), the dots (`circle`), anything
+//! else drawn at a value that has the class `ps-zoomable` (its `y`, `y1`, `y2`, `height`: a
+//! limit line, a shaded band) and the labels, and undoes them.
 
 use super::{BOTTOM, Frame, TOP};
 use crate::report::FigureUnit;
