@@ -746,14 +746,17 @@ fn main() -> anyhow::Result<()> {
         ReportFormat::Json => report.to_json(),
         ReportFormat::Html => report.to_html(),
     };
+    // On a terminal, the table fits its width (PERFSCOPE_TABLE=wide: every column).
+    let on_screen = report.table(20).fit_terminal(&std::io::stdout());
     match &config.out {
         Some(path) => {
             // Whole or not at all: a full disk leaves an earlier report as it was.
             perfscope::save(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            println!("{}", report.table(20));
+            println!("{on_screen}");
             eprintln!("market_scanner: report written to {}", path.display());
         }
+        None if config.report == ReportFormat::Table => println!("{on_screen}"),
         None => print!("{text}"),
     }
     // After the table on standard output; on standard error when that carries JSON or HTML.

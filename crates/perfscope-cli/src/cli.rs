@@ -54,6 +54,12 @@ pub struct ReportArgs {
     /// Rows of the hotspot table (table format only).
     #[arg(long, default_value_t = perfscope_report::DEFAULT_TOP)]
     pub top: usize,
+    /// Every column of the table, however wide (table format only). Without it, a table
+    /// printed on a terminal fits its width (the columns left out are named below it); a
+    /// table written to a file or a pipe always has every column. `PERFSCOPE_TABLE=wide`
+    /// does the same.
+    #[arg(long)]
+    pub wide: bool,
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

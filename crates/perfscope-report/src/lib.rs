@@ -1,7 +1,8 @@
 //! perfscope's report: a [`Report`] is a snapshot shaped for people and tools. It has a
 //! versioned JSON schema (`docs/report-schema.md`; older schemas still read), typed readers
 //! of its cache, pool and query sections ([`Report::caches`], [`Report::pools`],
-//! [`Report::queries`]), and every view: the terminal table (`Display`, [`Report::table`]),
+//! [`Report::queries`]), and every view: the terminal table (`Display`, [`Report::table`],
+//! fitted to a terminal's width with [`TableView::fit_terminal`]),
 //! a self-contained HTML page ([`Report::to_html`]), folded stacks ([`Report::folded`]) and a
 //! flame graph ([`Report::flamegraph_svg`], cargo feature `flamegraph`). [`bench`](mod@bench) is the
 //! bench file format `perfscope diff` compares.
@@ -58,5 +59,5 @@ pub use report::{
     SeriesStats,
 };
 pub use save::save;
-pub use table::{DEFAULT_TOP, TABLE_EVENTS, TableView};
+pub use table::{DEFAULT_TOP, TABLE_ENV, TABLE_EVENTS, TableView};
 pub use trends::{MAX_TRENDS, TREND_SECTIONS, TrendDirection, TrendLimit, TrendStats};
