@@ -100,7 +100,9 @@ fn thresholds_on_other_sources_agree_everywhere_and_resolve_once() {
                 .on_alert(callback.clone()),
         )
         .with_threshold(
-            threshold(names::POOL_STARVED.name, Above(1e9)).named("never").on_alert(callback.clone()),
+            threshold(names::POOL_STARVED.name, Above(1e9))
+                .named("never")
+                .on_alert(callback.clone()),
         )
         .with_threshold(
             threshold(names::CACHE_HIT_RATIO.name, Below(0.5))
@@ -120,12 +122,19 @@ fn thresholds_on_other_sources_agree_everywhere_and_resolve_once() {
     set(&dials.starved, 1.0);
     let fired = next(&alerts);
     assert_eq!((fired.name.as_str(), fired.state), ("dial_starved", AlertState::Fired));
-    assert_eq!((fired.figure.as_str(), fired.severity), (names::POOL_STARVED.name, Severity::Critical));
+    assert_eq!(
+        (fired.figure.as_str(), fired.severity),
+        (names::POOL_STARVED.name, Severity::Critical)
+    );
     assert_eq!(fired.labels, [("pool".to_string(), "dial".to_string())]);
     let n = monitor.samples();
     assert!(monitor.wait_for_samples(n + 1, Duration::from_secs(10)));
     agree(&exporter, "dial_starved", true);
-    let limit = value(&perfscope_core::snapshot().figures, names::ALERT_LIMIT.name, &[("alert", "dial_starved")]);
+    let limit = value(
+        &perfscope_core::snapshot().figures,
+        names::ALERT_LIMIT.name,
+        &[("alert", "dial_starved")],
+    );
     assert_eq!(limit, Some(0.0));
 
     // The hit ratio under 0.5 fires Below; back to 0.6 (under 0.5 + 0.2) it keeps firing; at
@@ -160,9 +169,15 @@ fn thresholds_on_other_sources_agree_everywhere_and_resolve_once() {
         value(&snapshot.figures, names::ALERT_TRANSITIONS_TOTAL.name, &labels)
     };
     for alert in ["dial_starved", "dial_cold"] {
-        assert_eq!((transitions(alert, "fired"), transitions(alert, "resolved")), (Some(1.0), Some(1.0)));
+        assert_eq!(
+            (transitions(alert, "fired"), transitions(alert, "resolved")),
+            (Some(1.0), Some(1.0))
+        );
     }
-    assert_eq!((transitions("never", "fired"), transitions("never", "resolved")), (Some(0.0), Some(0.0)));
+    assert_eq!(
+        (transitions("never", "fired"), transitions("never", "resolved")),
+        (Some(0.0), Some(0.0))
+    );
     let events: Vec<(&str, EventKind)> = snapshot
         .events
         .iter()
@@ -195,7 +210,10 @@ fn a_downward_step_of_another_sources_figure_is_an_anomaly_and_a_flat_one_is_not
             let t = self.0.elapsed().as_secs_f64();
             let wobble = 0.0002 * (t * 7.0).sin();
             let p99 = if t < 8.0 { 0.02 + wobble } else { 0.001 };
-            out.push(Figure::of(&names::QUERY_DURATION_P99_SECONDS, p99).with_label("fingerprint", "falls"));
+            out.push(
+                Figure::of(&names::QUERY_DURATION_P99_SECONDS, p99)
+                    .with_label("fingerprint", "falls"),
+            );
             out.push(Figure::of(&names::POOL_PENDING_REQUESTS, 5.0).with_label("pool", "flat"));
         }
     }
@@ -215,7 +233,11 @@ fn a_downward_step_of_another_sources_figure_is_an_anomaly_and_a_flat_one_is_not
         if let Some(anomaly) = found {
             break anomaly;
         }
-        assert!(Instant::now() < deadline, "no anomaly for the falling p99: {:?}", monitor.anomalies());
+        assert!(
+            Instant::now() < deadline,
+            "no anomaly for the falling p99: {:?}",
+            monitor.anomalies()
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(anomaly.value < anomaly.expected && anomaly.z < 0.0, "{anomaly:?}");
@@ -228,10 +250,15 @@ fn a_downward_step_of_another_sources_figure_is_an_anomaly_and_a_flat_one_is_not
     let counted = value(
         &snapshot.figures,
         names::ANOMALIES_TOTAL.name,
-        &[("subject", names::QUERY_DURATION_P99_SECONDS.name), ("kind", "figure"), ("section", "query")],
+        &[
+            ("subject", names::QUERY_DURATION_P99_SECONDS.name),
+            ("kind", "figure"),
+            ("section", "query"),
+        ],
     );
     assert_eq!(counted, Some(1.0));
     // The history keeps the query's series (the report's trends read it).
-    let history = monitor.history(names::QUERY_DURATION_P99_SECONDS.name, &[("fingerprint", "falls")]);
+    let history =
+        monitor.history(names::QUERY_DURATION_P99_SECONDS.name, &[("fingerprint", "falls")]);
     assert!(history.len() >= 40, "{} points", history.len());
 }
