@@ -174,8 +174,7 @@ mod tests {
     #[test]
     fn each_field_comes_from_its_figure_and_absent_is_none() {
         assert_eq!(Report::default().system(), SystemFigures::default());
-        let mut report = Report::default();
-        report.figures = vec![
+        let figures = vec![
             figure(names::NODE_CPU_USAGE_RATIO.name, &[], 0.25),
             figure(names::NODE_CPU_USAGE_RATIO.name, &[("cpu", "0")], 0.9),
             figure(names::NODE_MEMORY_MEMTOTAL_BYTES.name, &[], 8e9),
@@ -191,6 +190,7 @@ mod tests {
             figure(names::POOL_CONNECTIONS.name, &[("pool", "db"), ("state", "idle")], 5.0),
             figure(names::POOL_CONNECTIONS.name, &[("pool", "b"), ("state", "used")], 1.0),
         ];
+        let report = Report { figures, ..Report::default() };
         let system = report.system();
         assert_eq!(
             system.cpu,
