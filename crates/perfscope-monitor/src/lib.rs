@@ -58,6 +58,7 @@ mod monitor;
 pub mod names;
 mod netdev;
 mod ring;
+pub mod rules;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod sampler;

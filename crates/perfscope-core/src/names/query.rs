@@ -44,3 +44,14 @@ pub const QUERY_DURATION_P99_SECONDS: Name = Name {
     kind: MetricType::Gauge,
     section: section::QUERY,
 };
+
+/// A fingerprint's statement time as a histogram (`_bucket`, `_sum`, `_count`), which
+/// Prometheus aggregates across instances (`histogram_quantile` over `sum by (le, ...)`);
+/// [`QUERY_DURATION_P99_SECONDS`] is the same distribution's p99 in one process.
+pub const QUERY_DURATION_SECONDS: Name = Name {
+    name: "perfscope_query_duration_seconds",
+    help: "Statement time per fingerprint.",
+    unit: FigureUnit::Seconds,
+    kind: MetricType::Histogram,
+    section: section::QUERY,
+};
