@@ -13,6 +13,7 @@
 use perfscope_core::names::FUNCTION_CALLS_TOTAL;
 use serde_json::{Value, json};
 
+mod alerts;
 mod functions;
 mod instrument;
 mod panel;
@@ -22,6 +23,50 @@ use panel::datasource;
 
 /// The dashboard's uid in Grafana.
 pub const UID: &str = "perfscope";
+
+/// The latency drawn as a threshold on the latency panels: the main job's
+/// `process_symbol_slow` limit (`examples/market_scanner/alerts.rs`). Change it in Grafana
+/// (the panel's Thresholds) to your own.
+pub const LATENCY_THRESHOLD_SECONDS: f64 = 0.25;
+/// The CPU share drawn as a threshold on the CPU panels: the main job's `host_cpu_saturated`
+/// limit.
+pub const CPU_THRESHOLD_RATIO: f64 = 0.95;
+
+/// The panels that draw a threshold line, by title, and its value.
+const THRESHOLD_LINES: [(&str, f64); 5] = [
+    ("Latency p50 / p99", LATENCY_THRESHOLD_SECONDS),
+    ("Traffic: latency p50 / p99", LATENCY_THRESHOLD_SECONDS),
+    ("Query p99 latency (top 10 fingerprints)", LATENCY_THRESHOLD_SECONDS),
+    ("CPU usage per core", CPU_THRESHOLD_RATIO),
+    ("Process: CPU", CPU_THRESHOLD_RATIO),
+];
+
+/// Height of the alerts and trend panels at the top.
+const ALERTS_HEIGHT: u32 = 8;
+
+/// Draws `value` as a dashed red threshold line on `panel`.
+fn draw_threshold(panel: &mut Value, value: f64) {
+    let defaults = &mut panel["fieldConfig"]["defaults"];
+    defaults["thresholds"] = json!({
+        "mode": "absolute",
+        "steps": [{ "color": "green", "value": null }, { "color": "red", "value": value }],
+    });
+    defaults["color"] = json!({ "mode": "palette-classic" });
+    defaults["custom"]["thresholdsStyle"] = json!({ "mode": "dashed" });
+}
+
+/// Applies [`THRESHOLD_LINES`] to the panels (nested rows included).
+fn draw_thresholds(panels: &mut [Value]) {
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap_or_default().to_string();
+        if let Some((_, value)) = THRESHOLD_LINES.iter().find(|(t, _)| *t == title) {
+            draw_threshold(panel, *value);
+        }
+        if let Some(inner) = panel["panels"].as_array_mut() {
+            draw_thresholds(inner);
+        }
+    }
+}
 
 fn variable(name: &str, label: &str, query: String) -> Value {
     json!({
@@ -43,14 +88,22 @@ fn variable(name: &str, label: &str, query: String) -> Value {
 
 /// The dashboard, as Grafana's JSON model.
 pub fn dashboard() -> Value {
-    let mut panels = functions::panels();
+    // The alerts and the memory trend on top, the functions below them.
+    let mut panels = alerts::panels(ALERTS_HEIGHT);
+    for mut panel in functions::panels() {
+        let y = panel["gridPos"]["y"].as_u64().unwrap_or_default();
+        panel["gridPos"]["y"] = json!(y + u64::from(ALERTS_HEIGHT));
+        panels.push(panel);
+    }
     for (i, panel) in panels.iter_mut().enumerate() {
         panel["id"] = json!(i + 1);
     }
     // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300.
-    panels.push(system::system_row(32, 100));
-    panels.push(instrument::pools_and_caches(33, 200));
-    panels.push(instrument::queries(34, 300));
+    let below = 32 + ALERTS_HEIGHT;
+    panels.push(system::system_row(below, 100));
+    panels.push(instrument::pools_and_caches(below + 1, 200));
+    panels.push(instrument::queries(below + 2, 300));
+    draw_thresholds(&mut panels);
     let calls = FUNCTION_CALLS_TOTAL.name;
     json!({
         "uid": UID,
@@ -65,7 +118,7 @@ pub fn dashboard() -> Value {
         "time": { "from": "now-15m", "to": "now" },
         "timepicker": {},
         "timezone": "",
-        "annotations": { "list": [] },
+        "annotations": { "list": alerts::annotations() },
         "links": [],
         "templating": {
             "list": [
@@ -117,6 +170,16 @@ pub fn panel_exprs(dashboard: &Value) -> Vec<String> {
     out
 }
 
+/// The PromQL expression of each of a dashboard's annotations, in order.
+pub fn annotation_exprs(dashboard: &Value) -> Vec<String> {
+    dashboard["annotations"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["expr"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// The queries of a dashboard's template variables (`label_values(...)`).
 pub fn variable_queries(dashboard: &Value) -> Vec<String> {
     dashboard["templating"]["list"]
@@ -134,7 +197,7 @@ mod tests {
     #[test]
     fn panels_have_unique_ids_and_queries() {
         let d = dashboard();
-        let exprs = panel_exprs(&d);
+        let exprs: Vec<String> = panel_exprs(&d).into_iter().chain(annotation_exprs(&d)).collect();
         assert!(exprs.len() >= 9, "{exprs:?}");
         // Function panels follow the function variable; process and host figures have none.
         let per_instance: Vec<&str> = perfscope_core::names::ALL
@@ -148,7 +211,7 @@ mod tests {
                     && e.contains(r#"instance=~"$instance""#))),
             "{exprs:?}"
         );
-        assert!(exprs.len() >= 8 + 18, "{}", exprs.len());
+        assert!(exprs.len() >= 8 + 18 + 7 + 3, "{}", exprs.len());
         let mut ids = Vec::new();
         fn collect(panels: &Value, ids: &mut Vec<u64>) {
             for p in panels.as_array().into_iter().flatten() {
@@ -161,6 +224,47 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), count, "duplicate panel ids");
+    }
+
+    #[test]
+    fn alerts_trend_annotations_and_thresholds_are_drawn() {
+        let d = dashboard();
+        let top: Vec<&Value> = d["panels"].as_array().unwrap().iter().take(3).collect();
+        assert_eq!(top[0]["type"], "state-timeline");
+        assert!(top[0]["targets"][0]["expr"].as_str().unwrap().contains("perfscope_alert_firing{"));
+        assert!(top[1]["targets"][1]["expr"].as_str().unwrap().starts_with("predict_linear("));
+        assert!(top.iter().all(|p| p["gridPos"]["y"] == 0));
+        // The function panels start below them.
+        let first_function = &d["panels"][3];
+        assert_eq!(first_function["gridPos"]["y"], ALERTS_HEIGHT);
+        let names: Vec<&str> = d["annotations"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Anomalies", "Recommendations", "Alerts fired"]);
+        // Every threshold line is on a panel of that title.
+        let mut drawn = Vec::new();
+        fn walk(panels: &Value, drawn: &mut Vec<(String, f64)>) {
+            for p in panels.as_array().into_iter().flatten() {
+                let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
+                if p["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed" {
+                    drawn.push((
+                        p["title"].as_str().unwrap().into(),
+                        steps[1]["value"].as_f64().unwrap(),
+                    ));
+                }
+                walk(&p["panels"], drawn);
+            }
+        }
+        walk(&d["panels"], &mut drawn);
+        let expected: Vec<(String, f64)> =
+            THRESHOLD_LINES.iter().map(|(t, v)| (t.to_string(), *v)).collect();
+        drawn.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = expected;
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(drawn, expected);
     }
 
     #[test]
