@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use perfscope_core::names::{self, section};
+use perfscope_core::names::{self, MetricType, section};
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache};
 use perfscope_instrument::pool::{InstrumentedBb8Pool, InstrumentedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{QueryCollector, QueryRecord};
@@ -109,7 +109,17 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         let said = (figure.section, figure.help, figure.unit);
         assert_eq!(said, (entry.section, entry.help, entry.unit), "{}", figure.name);
     }
-    let exported: BTreeSet<&str> = ours.iter().map(|f| f.name.as_ref()).collect();
+    let histograms = snapshot.histograms.iter().filter(|h| sections.contains(&h.section));
+    for h in histograms.clone() {
+        let entry = names::ALL.iter().find(|n| n.name == h.name);
+        let entry = entry.unwrap_or_else(|| panic!("{} is not in names::ALL", h.name));
+        assert_eq!(
+            (h.section, h.help, entry.kind),
+            (entry.section, entry.help, MetricType::Histogram)
+        );
+    }
+    let exported: BTreeSet<&str> =
+        ours.iter().map(|f| f.name.as_ref()).chain(histograms.map(|h| h.name.as_ref())).collect();
     let catalog: BTreeSet<&str> =
         names::ALL.iter().filter(|n| sections.contains(&n.section)).map(|n| n.name).collect();
     assert_eq!(exported, catalog, "every catalog name of these sections is exported here");
@@ -119,5 +129,7 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     for name in &exported {
         assert!(exposition.contains(&format!("# TYPE {name} ")), "{name} not in the exposition");
     }
+    let histogram = format!("# TYPE {} histogram", names::QUERY_DURATION_SECONDS.name);
+    assert!(exposition.contains(&histogram), "{histogram}");
     promtool_check(&exposition);
 }

@@ -388,7 +388,8 @@ impl Armed {
         Some((alert, event))
     }
 
-    /// The alert's series: [`names::ALERT_FIRING`] per watched series, 1 while firing, and
+    /// The alert's series: [`names::ALERT_FIRING`] per watched series, 1 while firing, its
+    /// [`names::ALERT_LIMIT`], and
     /// [`names::ALERT_TRANSITIONS_TOTAL`] per state.
     pub(crate) fn figures(&self, out: &mut Vec<Figure>) {
         let severity = self.threshold.severity.as_str();
@@ -397,19 +398,22 @@ impl Armed {
                 .with_label("alert", self.name.clone())
                 .with_label("severity", severity)
         };
+        let limit = self.threshold.condition.limit();
         for watched in self.watches.values() {
             let firing = if watched.watch == Watch::Firing { 1.0 } else { 0.0 };
-            let mut figure = alert(&names::ALERT_FIRING, firing)
-                .with_label("figure", self.threshold.figure.clone());
-            for (k, v) in &watched.labels {
-                // The watched series' labels, renamed where they would hide the alert's own.
-                let k = match k.as_ref() {
-                    "alert" | "severity" | "figure" => Cow::Owned(format!("series_{k}")),
-                    _ => k.clone(),
-                };
-                figure = figure.with_label(k, v.clone());
+            for (name, value) in [(&names::ALERT_FIRING, firing), (&names::ALERT_LIMIT, limit)] {
+                let mut figure =
+                    alert(name, value).with_label("figure", self.threshold.figure.clone());
+                for (k, v) in &watched.labels {
+                    // The watched series' labels, renamed where they would hide the alert's own.
+                    let k = match k.as_ref() {
+                        "alert" | "severity" | "figure" => Cow::Owned(format!("series_{k}")),
+                        _ => k.clone(),
+                    };
+                    figure = figure.with_label(k, v.clone());
+                }
+                out.push(figure);
             }
-            out.push(figure);
         }
         for (state, n) in [("fired", self.fired), ("resolved", self.resolved)] {
             out.push(alert(&names::ALERT_TRANSITIONS_TOTAL, n as f64).with_label("state", state));
@@ -424,7 +428,18 @@ fn alert_message(name: &str, state: AlertState, condition: Condition, value: f64
         (AlertState::Resolved, Condition::Above(x)) => ("resolved", "back under", x),
         (AlertState::Resolved, Condition::Below(x)) => ("resolved", "back over", x),
     };
-    format!("alert {name} {verb}: {value} is {side} {limit}")
+    format!("alert {name} {verb}: {} is {side} {}", short(value), short(limit))
+}
+
+/// `1.2084714099` → `1.208`, `2147483648` → `2147483648`: four significant digits at most
+/// after the point, whole numbers as they are.
+fn short(value: f64) -> String {
+    if value.fract() == 0.0 || !value.is_finite() || value.abs() >= 1e4 {
+        return format!("{value:.0}");
+    }
+    let digits = (3 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{value:.digits$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -515,6 +530,16 @@ mod tests {
              for_duration: 3s, hysteresis: 0.5, callback: true }"
         );
         assert!(threshold("x", Condition::Above(1.0)).hysteresis(0.0).check().is_ok());
+    }
+
+    #[test]
+    fn messages_show_values_briefly() {
+        let above = Condition::Above(0.05);
+        let fired = alert_message("slow", AlertState::Fired, above, 1.2084714099489242);
+        assert_eq!(fired, "alert slow fired: 1.208 is above 0.05");
+        let below = Condition::Below(2147483648.0);
+        let resolved = alert_message("low", AlertState::Resolved, below, 0.000123456);
+        assert_eq!(resolved, "alert low resolved: 0.0001235 is back over 2147483648");
     }
 
     #[test]

@@ -15,6 +15,16 @@ pub const ALERT_FIRING: Name = Name {
     kind: MetricType::Gauge,
     section: section::ALERT,
 };
+/// The limit of an armed threshold, per watched series (the same labels as
+/// [`ALERT_FIRING`]): what dashboards draw as a threshold line and the report's trends count
+/// the time to.
+pub const ALERT_LIMIT: Name = Name {
+    name: "perfscope_alert_limit",
+    help: "The limit the alert compares the watched series with.",
+    unit: FigureUnit::Count,
+    kind: MetricType::Gauge,
+    section: section::ALERT,
+};
 /// Alerts fired and resolved, per threshold (`alert`, `severity`) and `state` =
 /// `fired`|`resolved`.
 pub const ALERT_TRANSITIONS_TOTAL: Name = Name {

@@ -80,7 +80,8 @@ pub enum MetricType {
     Gauge,
     /// A running total that only grows (the name ends in `_total`).
     Counter,
-    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency only.
+    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency, a
+    /// query fingerprint's statement time.
     Histogram,
 }
 
@@ -177,7 +178,9 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    QUERY_DURATION_SECONDS,
     ALERT_FIRING,
+    ALERT_LIMIT,
     ALERT_TRANSITIONS_TOTAL,
     ANOMALIES_TOTAL,
     RECOMMENDATIONS_TOTAL,
@@ -210,7 +213,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 67);
+        assert_eq!(seen.len(), 69);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

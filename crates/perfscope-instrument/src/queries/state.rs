@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use perfscope_core::caps::CapWarning;
-use perfscope_core::figures::{Event, Figure, FigureSource};
+use perfscope_core::figures::{Event, Figure, FigureSource, HistogramFigure};
 use perfscope_core::histogram::Histogram;
 use perfscope_core::names;
 use perfscope_core::sync::lock;
@@ -181,5 +181,15 @@ impl FigureSource for Inner {
     fn events(&self, out: &mut Vec<Event>) {
         let state = lock(&self.state);
         out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
+    }
+
+    fn histograms(&self, out: &mut Vec<HistogramFigure>) {
+        let state = lock(&self.state);
+        for counts in state.fingerprints.iter().chain(state.other.as_ref()) {
+            let sum = counts.nanos as f64 / 1e9;
+            let histogram =
+                HistogramFigure::of(&names::QUERY_DURATION_SECONDS, counts.histogram.clone(), sum);
+            out.push(histogram.with_label("fingerprint", counts.label.clone()));
+        }
     }
 }
