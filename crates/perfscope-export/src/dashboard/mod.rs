@@ -10,7 +10,10 @@
 //! variables `job`, `instance` and (where there is one) `function`, and uses only names
 //! [`families::sample_names`](crate::families::sample_names) lists.
 
-use perfscope_core::names::FUNCTION_CALLS_TOTAL;
+use perfscope_core::names::{
+    ALERT_LIMIT, FUNCTION_CALLS_TOTAL, NODE_CPU_USAGE_RATIO, Name, QUERY_DURATION_P99_SECONDS,
+    TRAFFIC_LATENCY_P50_SECONDS, TRAFFIC_LATENCY_P99_SECONDS,
+};
 use serde_json::{Value, json};
 
 mod alerts;
@@ -24,43 +27,47 @@ use panel::datasource;
 /// The dashboard's uid in Grafana.
 pub const UID: &str = "perfscope";
 
-/// The latency drawn as a threshold on the latency panels: the main job's
-/// `process_symbol_slow` limit (`examples/market_scanner/alerts.rs`). Change it in Grafana
-/// (the panel's Thresholds) to your own.
-pub const LATENCY_THRESHOLD_SECONDS: f64 = 0.25;
-/// The CPU share drawn as a threshold on the CPU panels: the main job's `host_cpu_saturated`
-/// limit.
-pub const CPU_THRESHOLD_RATIO: f64 = 0.95;
-
-/// The panels that draw a threshold line, by title, and its value.
-const THRESHOLD_LINES: [(&str, f64); 5] = [
-    ("Latency p50 / p99", LATENCY_THRESHOLD_SECONDS),
-    ("Traffic: latency p50 / p99", LATENCY_THRESHOLD_SECONDS),
-    ("Query p99 latency (top 10 fingerprints)", LATENCY_THRESHOLD_SECONDS),
-    ("CPU usage per core", CPU_THRESHOLD_RATIO),
-    ("Process: CPU", CPU_THRESHOLD_RATIO),
+/// The panels that draw the limits of the thresholds armed on a figure (by title, and the
+/// figures' names): the latency panels and the host CPU panel.
+const THRESHOLD_LINES: [(&str, &[&Name]); 4] = [
+    ("Latency p50 / p99", &[&TRAFFIC_LATENCY_P50_SECONDS, &TRAFFIC_LATENCY_P99_SECONDS]),
+    ("Traffic: latency p50 / p99", &[&TRAFFIC_LATENCY_P50_SECONDS, &TRAFFIC_LATENCY_P99_SECONDS]),
+    ("Query p99 latency (top 10 fingerprints)", &[&QUERY_DURATION_P99_SECONDS]),
+    ("CPU usage per core", &[&NODE_CPU_USAGE_RATIO]),
 ];
 
 /// Height of the alerts and trend panels at the top.
 const ALERTS_HEIGHT: u32 = 8;
 
-/// Draws `value` as a dashed red threshold line on `panel`.
-fn draw_threshold(panel: &mut Value, value: f64) {
-    let defaults = &mut panel["fieldConfig"]["defaults"];
-    defaults["thresholds"] = json!({
-        "mode": "absolute",
-        "steps": [{ "color": "green", "value": null }, { "color": "red", "value": value }],
+/// Adds to `panel` the limits of the thresholds on `figures` ([`ALERT_LIMIT`], what each
+/// process arms), drawn as red dashed lines.
+fn draw_threshold(panel: &mut Value, figures: &[&Name]) {
+    let names: Vec<&str> = figures.iter().map(|n| n.name).collect();
+    let figure = format!("figure=~\"{}\"", names.join("|"));
+    let expr = format!("max by (alert) ({})", panel::per_instance_with(&ALERT_LIMIT, &figure));
+    if let Some(targets) = panel["targets"].as_array_mut() {
+        targets.push(panel::target("L", expr, "limit {{alert}}"));
+    }
+    let line = json!({
+        "matcher": { "id": "byFrameRefID", "options": "L" },
+        "properties": [
+            { "id": "color", "value": { "mode": "fixed", "fixedColor": "red" } },
+            { "id": "custom.lineStyle", "value": { "fill": "dash", "dash": [10, 10] } },
+            { "id": "custom.fillOpacity", "value": 0 },
+            { "id": "custom.lineWidth", "value": 2 },
+        ],
     });
-    defaults["color"] = json!({ "mode": "palette-classic" });
-    defaults["custom"]["thresholdsStyle"] = json!({ "mode": "dashed" });
+    if let Some(overrides) = panel["fieldConfig"]["overrides"].as_array_mut() {
+        overrides.push(line);
+    }
 }
 
 /// Applies [`THRESHOLD_LINES`] to the panels (nested rows included).
 fn draw_thresholds(panels: &mut [Value]) {
     for panel in panels {
         let title = panel["title"].as_str().unwrap_or_default().to_string();
-        if let Some((_, value)) = THRESHOLD_LINES.iter().find(|(t, _)| *t == title) {
-            draw_threshold(panel, *value);
+        if let Some((_, figures)) = THRESHOLD_LINES.iter().find(|(t, _)| *t == title) {
+            draw_threshold(panel, figures);
         }
         if let Some(inner) = panel["panels"].as_array_mut() {
             draw_thresholds(inner);
@@ -244,26 +251,29 @@ mod tests {
             .map(|a| a["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["Anomalies", "Recommendations", "Alerts fired"]);
-        // Every threshold line is on a panel of that title.
+        // Each latency and CPU panel draws the limits armed on its figure.
         let mut drawn = Vec::new();
-        fn walk(panels: &Value, drawn: &mut Vec<(String, f64)>) {
+        fn walk(panels: &Value, drawn: &mut Vec<String>) {
             for p in panels.as_array().into_iter().flatten() {
-                let steps = &p["fieldConfig"]["defaults"]["thresholds"]["steps"];
-                if p["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "dashed" {
-                    drawn.push((
-                        p["title"].as_str().unwrap().into(),
-                        steps[1]["value"].as_f64().unwrap(),
-                    ));
+                let targets = p["targets"].as_array().into_iter().flatten();
+                let limits = targets.filter(|t| t["refId"] == "L").count();
+                if limits > 0 {
+                    let limit = p["targets"].as_array().unwrap().last().unwrap();
+                    assert!(
+                        limit["expr"].as_str().unwrap().contains("perfscope_alert_limit{"),
+                        "{limit}"
+                    );
+                    assert_eq!(p["fieldConfig"]["overrides"][0]["matcher"]["options"], "L");
+                    drawn.push(p["title"].as_str().unwrap().to_string());
                 }
                 walk(&p["panels"], drawn);
             }
         }
         walk(&d["panels"], &mut drawn);
-        let expected: Vec<(String, f64)> =
-            THRESHOLD_LINES.iter().map(|(t, v)| (t.to_string(), *v)).collect();
-        drawn.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut expected = expected;
-        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected: Vec<String> =
+            THRESHOLD_LINES.iter().map(|(t, _)| t.to_string()).collect();
+        drawn.sort();
+        expected.sort();
         assert_eq!(drawn, expected);
     }
 
