@@ -123,11 +123,8 @@ pub(super) fn pools_and_caches(y: u32, id: u32) -> Value {
 pub(super) fn queries(y: u32, id: u32) -> Value {
     let top = |name: &Name| format!("topk(10, sum by (fingerprint) ({}))", rate(name));
     let p99 = format!(
-        "histogram_quantile(0.99, sum by (le, fingerprint) ({}))",
-        format!(
-            r#"rate({}_bucket{{job=~"$job", instance=~"$instance"}}[$__rate_interval])"#,
-            QUERY_DURATION_SECONDS.name
-        )
+        r#"histogram_quantile(0.99, sum by (le, fingerprint) (rate({}_bucket{{job=~"$job", instance=~"$instance"}}[$__rate_interval])))"#,
+        QUERY_DURATION_SECONDS.name
     );
     let panels: Vec<PanelSpec> = vec![
         (

@@ -44,7 +44,7 @@ pub(crate) fn selector(metric: &str, labels: &[(String, String)]) -> String {
 
 /// A duration as Prometheus writes one: `1h30m`, `2s`, `1s500ms` (`0s` for zero).
 pub(crate) fn duration(d: Duration) -> String {
-    let mut ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+    let mut ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
     if ms == 0 {
         return "0s".into();
     }
