@@ -14,7 +14,8 @@
 //! feed `perfscope_instrument::queries` (its layer beside `perfscope::layer()` in the global
 //! subscriber): the report has the `query` figures per statement fingerprint, and at the end
 //! the collector's `EXPLAIN QUERY PLAN` index hints are printed after the report and are in
-//! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose).
+//! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose), as
+//! is the index usage: `quotes_round`, which no statement reads through, is never used.
 //! The store's connection comes from an instrumented sqlx pool (`pool::store::acquire`).
 //!
 //! ```text
@@ -50,11 +51,13 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2, InstrumentedCache};
-use perfscope_instrument::pool::{InstrumentedPool, InstrumentedSqlxPool};
+use perfscope_instrument::pool::{InstrumentedManagedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
+
+mod buffers;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
@@ -194,7 +197,7 @@ impl Symbol {
 /// What the scan tasks share: receive buffers from a pool (fewer than the symbols, so tasks
 /// wait for one: the report shows where) and a cache of the long-window volatility.
 struct Shared {
-    buffers: InstrumentedPool<Vec<f64>>,
+    buffers: InstrumentedManagedPool<buffers::ReceiveBuffers>,
     indicators: IndicatorCache,
     /// The store's pool: symbol tasks read from it while `slow-store` is injected.
     store: InstrumentedSqlxPool<Sqlite>,
@@ -254,7 +257,7 @@ impl IndicatorCache {
 /// as its connection), from an instrumented pool (`pool::store::acquire` frames, pool
 /// figures: waits for the one connection show under `store_round`). `signals` has no index on
 /// `symbol`, so the per-round count by symbol is a full scan: the index hint the report ends
-/// with.
+/// with; `quotes_round` is only written: the index never used it reports.
 struct Store {
     pool: InstrumentedSqlxPool<Sqlite>,
 }
@@ -281,6 +284,8 @@ impl Store {
              price REAL NOT NULL)",
             "CREATE TABLE IF NOT EXISTS signals (symbol TEXT NOT NULL, kind TEXT NOT NULL, \
              round INTEGER NOT NULL)",
+            // No statement reads quotes by round: the index never used the report ends with.
+            "CREATE INDEX IF NOT EXISTS quotes_round ON quotes(round)",
         ] {
             sqlx::query(schema).execute(&pool).await.context("cannot create the store's tables")?;
         }
@@ -329,20 +334,25 @@ async fn store_round(
     Ok(count)
 }
 
-/// The index hints as lines for people, or why there are none.
+/// The index hints as lines for people (or why there are none), then each index's usage.
 fn hint_lines(advice: &IndexAdvice) -> Vec<String> {
-    if advice.hints.is_empty() {
-        return vec![format!(
+    let mut lines: Vec<String> = advice
+        .hints
+        .iter()
+        .map(|h| format!("index hint: {} ({})", h.suggestion, h.evidence))
+        .collect();
+    if lines.is_empty() {
+        lines.push(format!(
             "index hints: none ({} statements explained, {} skipped)",
             advice.explained,
             advice.skipped.len()
-        )];
+        ));
     }
-    advice
-        .hints
-        .iter()
-        .map(|hint| format!("index hint: {} ({})", hint.suggestion, hint.evidence))
-        .collect()
+    lines.extend(advice.indexes.iter().map(|i| {
+        let used = if i.used() { "used" } else { "never used" };
+        format!("index {used}: {} on {} ({})", i.index, i.table, i.evidence)
+    }));
+    lines
 }
 
 /// Fetches the next batch of ticks into a pooled buffer, after a simulated network round trip.
@@ -704,10 +714,9 @@ fn main() -> anyhow::Result<()> {
         .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
-    let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
     let shared = Arc::new(Shared {
-        buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
+        buffers: buffers::pool()?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
         store: store.pool.clone(),
         faults: alerts::Faults::new(config.inject.clone()),
@@ -749,14 +758,17 @@ fn main() -> anyhow::Result<()> {
         ReportFormat::Json => report.to_json(),
         ReportFormat::Html => report.to_html(),
     };
+    // On a terminal, the table fits its width (PERFSCOPE_TABLE=wide: every column).
+    let on_screen = report.table(20).fit_terminal(&std::io::stdout());
     match &config.out {
         Some(path) => {
             // Whole or not at all: a full disk leaves an earlier report as it was.
             perfscope::save(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            println!("{}", report.table(20));
+            println!("{on_screen}");
             eprintln!("market_scanner: report written to {}", path.display());
         }
+        None if config.report == ReportFormat::Table => println!("{on_screen}"),
         None => print!("{text}"),
     }
     // After the table on standard output; on standard error when that carries JSON or HTML.
@@ -779,26 +791,42 @@ fn bench(
 ) -> anyhow::Result<()> {
     let limits = Limits { rounds: Some(config.rounds.unwrap_or(20)), deadline: None };
     let quiet = Progress::new(limits, true);
-    let mut failed = None;
-    let run = perfscope::bench::bench("market_scanner")
+    let failed = std::cell::RefCell::new(None);
+    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
+    let save = |run: &perfscope::bench::BenchRun| {
+        perfscope::save(&path, run.to_json().as_bytes())
+            .with_context(|| format!("cannot write the bench file to {}", path.display()))
+    };
+    // An iteration past the timeout is dropped there; the iterations before it are saved,
+    // marked as timed out (`perfscope diff` refuses such a file).
+    let (failed_ref, quiet) = (&failed, &quiet);
+    let bench = perfscope::bench::bench("market_scanner")
         .with_warmup(config.warmup)
         .with_iterations(config.iterations)
         .with_timeout(Duration::from_secs(120))
-        .run(|| {
+        .run_async(move || async move {
             let iteration = async {
                 store.clear().await?;
-                run(config.symbols, limits, shared.clone(), store, &quiet).await
+                run(config.symbols, limits, shared.clone(), store, quiet).await
             };
-            if let Err(error) = runtime.block_on(iteration) {
-                failed.get_or_insert(error);
+            if let Err(error) = iteration.await {
+                failed_ref.borrow_mut().get_or_insert(error);
             }
-        })?;
-    if let Some(error) = failed {
+        });
+    let run = match runtime.block_on(bench) {
+        Ok(run) => run,
+        Err(error) => {
+            let message = error.to_string();
+            if let Some(partial) = error.into_partial() {
+                save(&partial)?;
+            }
+            bail!("{message} (partial run in {})", path.display());
+        }
+    };
+    if let Some(error) = failed.into_inner() {
         bail!("a bench iteration failed: {error:#}");
     }
-    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
-    perfscope::save(&path, run.to_json().as_bytes())
-        .with_context(|| format!("cannot write the bench file to {}", path.display()))?;
+    save(&run)?;
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
          (compare two with `perfscope diff base.bench.json head.bench.json`)",

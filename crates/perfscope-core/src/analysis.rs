@@ -79,6 +79,9 @@ pub struct Trend {
     pub at: f64,
     /// Rising, flat or falling.
     pub direction: Direction,
+    /// The slope over its standard error: how far from noise it is (from [`SIGNIFICANCE`]
+    /// on, it is significant). Infinite for an exact line.
+    pub t_statistic: f64,
 }
 
 impl Trend {
@@ -128,5 +131,12 @@ pub fn trend(points: &[(f64, f64)]) -> Option<Trend> {
     } else {
         Direction::Falling
     };
-    Some(Trend { slope, now: mv + slope * (at - mt), at, direction })
+    let t_statistic = if standard_error > 0.0 {
+        slope / standard_error
+    } else if slope == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY.copysign(slope)
+    };
+    Some(Trend { slope, now: mv + slope * (at - mt), at, direction, t_statistic })
 }

@@ -226,7 +226,8 @@ mod tests {
 
     #[test]
     fn time_until_needs_a_direction_and_a_level_ahead() {
-        let flat = Trend { slope: 1.0, now: 0.0, at: 0.0, direction: Direction::Flat };
+        let flat =
+            Trend { slope: 1.0, now: 0.0, at: 0.0, direction: Direction::Flat, t_statistic: 0.0 };
         assert_eq!(flat.time_until(10.0), None);
         let rising = Trend { direction: Direction::Rising, ..flat };
         assert_eq!(rising.time_until(10.0), Some(10.0));

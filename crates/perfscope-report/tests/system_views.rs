@@ -355,10 +355,22 @@ fn the_html_draws_one_chart_per_figure_with_every_point() {
     // Axes: the value range and the time span, in the figure's unit.
     let axis =
         |chart: ElementRef<'_>, class: &str| text(select(chart, &format!("text.{class}"))[0]);
-    // 1 GiB to 1 GiB + 1.41 MiB: decimals enough to tell the labels apart.
-    assert_eq!(axis(charts[1], "ps-min"), "1.0000 GiB");
-    assert_eq!(axis(charts[1], "ps-mid"), "1.0007 GiB");
-    assert_eq!(axis(charts[1], "ps-max"), "1.0014 GiB");
+    // Bytes from 0; zoomed (the reader's choice, `data-zoomed`), 1 GiB to 1 GiB + 1.41 MiB
+    // with decimals enough to tell the labels apart.
+    assert_eq!(axis(charts[1], "ps-min"), "0 B");
+    assert_eq!(axis(charts[1], "ps-max"), "1.00 GiB");
+    let zoomed = |chart: ElementRef<'_>, class: &str| {
+        let label = select(chart, &format!("text.{class}"))[0];
+        label.value().attr("data-zoomed").unwrap_or_default().to_string()
+    };
+    assert_eq!(zoomed(charts[1], "ps-min"), "1.0000 GiB");
+    assert_eq!(zoomed(charts[1], "ps-mid"), "1.0007 GiB");
+    assert_eq!(zoomed(charts[1], "ps-max"), "1.0014 GiB");
+    // A ratio on 0–100%.
+    assert_eq!(
+        (axis(charts[0], "ps-min"), axis(charts[0], "ps-max")),
+        ("0.0%".into(), "100.0%".into())
+    );
     assert_eq!(axis(charts[0], "ps-start"), "13:05:00 UTC");
     assert_eq!(axis(charts[0], "ps-end"), "13:05:29 UTC");
     assert_eq!(axis(charts[0], "ps-span"), "29 s");

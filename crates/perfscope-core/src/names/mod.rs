@@ -173,11 +173,13 @@ pub const ALL: &[Name] = &[
     POOL_STARVED,
     POOL_CONNECTIONS_CREATED_TOTAL,
     POOL_CONNECTIONS_CLOSED_TOTAL,
+    POOL_CONNECTIONS_RECYCLED_TOTAL,
     QUERY_CALLS_TOTAL,
     QUERY_ERRORS_TOTAL,
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    QUERY_INDEX_USED,
     QUERY_DURATION_SECONDS,
     ALERT_FIRING,
     ALERT_LIMIT,
@@ -213,7 +215,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 69);
+        assert_eq!(seen.len(), 71);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

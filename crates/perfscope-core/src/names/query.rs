@@ -1,4 +1,5 @@
-//! The query collector's figures (`perfscope-instrument`; label `fingerprint`).
+//! The query collector's figures (`perfscope-instrument`; label `fingerprint`, or `table` and
+//! `index` for index usage).
 
 use super::{MetricType, Name, section};
 use crate::kinds::FigureUnit;
@@ -53,5 +54,16 @@ pub const QUERY_DURATION_SECONDS: Name = Name {
     help: "Statement time per fingerprint.",
     unit: FigureUnit::Seconds,
     kind: MetricType::Histogram,
+    section: section::QUERY,
+};
+
+/// Whether an index of a table the workload's statements touch is used by their plans (or,
+/// on PostgreSQL, was scanned since its statistics were reset): 1 used, 0 never used; labels
+/// `table` and `index`.
+pub const QUERY_INDEX_USED: Name = Name {
+    name: "perfscope_query_index_used",
+    help: "Whether the plans of the statements run use an index (1) or not (0).",
+    unit: FigureUnit::Count,
+    kind: MetricType::Gauge,
     section: section::QUERY,
 };

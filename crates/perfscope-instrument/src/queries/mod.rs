@@ -21,20 +21,29 @@
 #![cfg_attr(feature = "postgres", doc = "[`QueryCollector::index_hints_postgres`]")]
 #![cfg_attr(not(feature = "postgres"), doc = "`QueryCollector::index_hints_postgres`")]
 //! does the same from PostgreSQL's generic plans
-//! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL).
+//! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL). Both
+//! also report **index usage** ([`IndexUsage`]): every index of the tables the recorded
+//! statements touch, used by which fingerprints' plans (every fingerprint that reads or
+//! writes is explained), or never used (on PostgreSQL, `pg_stat_user_indexes` counts its
+//! scans too).
 //!
 //! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
 //! characters; at most [`MAX_FINGERPRINTS`] of them, later ones count under `<other>`):
 //! [`CALLS_TOTAL`], [`ERRORS_TOTAL`], [`DURATION_SECONDS_TOTAL`], [`ROWS_TOTAL`] (label
-//! `rows` = `returned`|`affected`), [`DURATION_P99_SECONDS`].
+//! `rows` = `returned`|`affected`), [`DURATION_P99_SECONDS`]; and per index of the last
+//! index usage (labels `table` and `index`; at most [`MAX_INDEXES`], the rest as one
+//! `<other>`), [`INDEX_USED`]: 1 used, 0 never used.
 //!
 //! **Events** (section `query`, every snapshot carries them, so the report has them): a
 //! statement slower than the slow threshold (100 ms by default) is an `Anomaly` with labels
 //! `fingerprint` and `statement` (the statement as run, cut to 2 KiB), its seconds as the value;
 //! each index hint [`index_hints`](QueryCollector::index_hints) finds is a `Recommendation` with
 //! labels `fingerprint`, `table` and `index` (the suggested `CREATE INDEX`), the plan's evidence
-//! as the message (the hints of a statement explained again replace its earlier ones). Both
-//! are bounded: the 32 most recent of each.
+//! as the message (the hints of a statement explained again replace its earlier ones); each
+//! index never used that does not enforce uniqueness is a `Recommendation` with subject
+//! [`INDEX_USED`] and labels `table` and `index` (its name), the evidence (plans read, scans,
+//! the statements writing its table) as the message. All are bounded: the 32 most recent of
+//! each kind.
 //!
 //! **Errors.** sqlx's statement event carries no error: sqlx logs a statement when its logger
 //! is dropped, however the statement ended, so a statement that failed on its connection (a
@@ -81,6 +90,7 @@ mod postgres;
 mod records;
 mod sqlite;
 mod state;
+mod usage;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -97,6 +107,7 @@ pub use layer::QueryLayer;
 pub use records::{Config, FingerprintStats, QueryRecord, SlowQuery};
 pub use sqlite::{IndexAdvice, IndexHint, Skipped};
 use state::{Counts, Inner, State};
+pub use usage::{IndexUsage, MAX_INDEXES};
 
 /// [`names::QUERY_CALLS_TOTAL`]'s name: statements run, failed ones included.
 pub const CALLS_TOTAL: &str = names::QUERY_CALLS_TOTAL.name;
@@ -110,6 +121,9 @@ pub const DURATION_SECONDS_TOTAL: &str = names::QUERY_DURATION_SECONDS_TOTAL.nam
 pub const ROWS_TOTAL: &str = names::QUERY_ROWS_TOTAL.name;
 /// [`names::QUERY_DURATION_P99_SECONDS`]'s name: a fingerprint's p99 statement time.
 pub const DURATION_P99_SECONDS: &str = names::QUERY_DURATION_P99_SECONDS.name;
+/// [`names::QUERY_INDEX_USED`]'s name: whether an index is used (1) or never (0), labels
+/// `table` and `index` (see [`IndexUsage`]).
+pub const INDEX_USED: &str = names::QUERY_INDEX_USED.name;
 /// Fingerprints followed one by one; statements of later ones count under [`OTHER`].
 pub const MAX_FINGERPRINTS: usize = 200;
 /// The fingerprint label of statements beyond [`MAX_FINGERPRINTS`].
@@ -202,7 +216,8 @@ impl QueryCollector {
     /// Makes `hints` the collector's hint events for the fingerprints whose plans were read
     /// (`explained`, those with a hint among them): their earlier hints go (a hint the index
     /// now exists for is not repeated), those of fingerprints not explained this time stay.
-    fn publish(&self, explained: &[String], hints: &[IndexHint]) {
+    /// `indexes` replace the earlier index usage (figures and never-used recommendations).
+    fn publish(&self, explained: &[String], hints: &[IndexHint], indexes: &[IndexUsage]) {
         let mut state = lock(&self.inner.state);
         state.hint_events.retain(|e| {
             let fingerprint = e.labels.iter().find(|(k, _)| k == "fingerprint");
@@ -211,6 +226,11 @@ impl QueryCollector {
         for hint in hints {
             events::push_hint(&mut state.hint_events, events::hint(hint));
         }
+        state.usage_events.clear();
+        for index in indexes.iter().filter(|i| i.droppable()) {
+            events::push_bounded(&mut state.usage_events, events::unused_index(index));
+        }
+        state.indexes = indexes.to_vec();
     }
 
     /// Every fingerprint's counts, the most total time first ([`OTHER`] included if used).

@@ -16,11 +16,12 @@ mod heatmap;
 mod markup;
 mod pools;
 mod queries;
+mod trends;
 
 use crate::format::{figure_label, human_bytes, human_figure, human_ns};
 use crate::readers::sections_of;
 use crate::report::{FunctionKind, FunctionStats, Report};
-use markup::{escape, td_num, th};
+use markup::{escape, path, td_num, th};
 
 const STYLE: &str = include_str!("html.css");
 const SCRIPT: &str = include_str!("html.js");
@@ -51,7 +52,9 @@ impl Report {
         caches::caches(self, &mut out);
         pools::pools(self, &mut out);
         queries::queries(self, &mut out);
+        trends::alerts(self, &mut out);
         events::events(self, &mut out);
+        trends::trends(self, &mut out);
         charts::system(self, &mut out);
         heatmap::latency(self, &mut out);
         flame(self, &mut out);
@@ -153,7 +156,7 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
         out,
         "<tr><td class=\"name\" title=\"{}\">{}</td>",
         escape(&format!("{}:{} ({})", func.file, func.line, func.module)),
-        escape(&func.name)
+        path(&func.name)
     );
     td_num(out, func.calls, &func.calls.to_string());
     td_num(out, func.self_ns, &human_ns(func.self_ns));
@@ -186,7 +189,7 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
     if func.cancelled > 0 {
         notes.push(format!("{} cancelled", func.cancelled));
     }
-    let _ = writeln!(out, "<td>{}</td></tr>", escape(&notes.join("; ")));
+    let _ = writeln!(out, "<td class=\"ps-notes\">{}</td></tr>", escape(&notes.join("; ")));
 }
 
 #[cfg(feature = "flamegraph")]
@@ -282,8 +285,8 @@ fn edges(report: &Report, out: &mut String) {
             let _ = write!(
                 out,
                 "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>",
-                escape(&func.name),
-                escape(&child.name)
+                path(&func.name),
+                path(&child.name)
             );
             td_num(out, child.calls, &child.calls.to_string());
             td_num(out, child.busy_ns, &human_ns(child.busy_ns));
