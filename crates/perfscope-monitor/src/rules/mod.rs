@@ -54,6 +54,9 @@ pub enum RulesError {
     /// A threshold cannot be written as a rule (a NaN limit, an invalid name or label name).
     #[error("invalid threshold: {0}")]
     InvalidThreshold(String),
+    /// A rate or trend window shorter than a millisecond (Prometheus's smallest unit).
+    #[error("a window must be 1 ms or more, not {0:?}")]
+    InvalidWindow(Duration),
     /// The YAML serializer failed.
     #[error("cannot write the rules as YAML: {0}")]
     Yaml(String),
@@ -149,8 +152,10 @@ impl PrometheusRules {
         for t in &self.thresholds {
             check(t)?;
         }
-        if [self.rate_window, self.trend_window].iter().any(|w| w.as_millis() == 0) {
-            return Err(RulesError::InvalidThreshold("a window must be 1 ms or more".into()));
+        if let Some(w) =
+            [self.rate_window, self.trend_window].into_iter().find(|w| w.as_millis() == 0)
+        {
+            return Err(RulesError::InvalidWindow(w));
         }
         let file = File {
             groups: vec![
