@@ -9,6 +9,7 @@ mod alert;
 mod cache;
 mod pool;
 mod query;
+mod system;
 
 use perfscope_core::names;
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
 pub use query::{IndexHintEvent, IndexUsage, QueryFigures, SlowQueryEvent};
 pub(crate) use query::{is_index_hint, is_slow_query, is_unused_index};
+pub use system::{CpuFigures, DatabaseFigures, MemoryFigures, NetworkFigures, SystemFigures};
 
 fn label<'a>(f: &'a FigureStats, name: &str) -> &'a str {
     f.labels.get(name).map_or("", String::as_str)

@@ -9,6 +9,7 @@ mod pools;
 mod queries;
 mod terminal;
 mod trends;
+pub(crate) use trends::in_time;
 
 use std::fmt;
 use std::io::IsTerminal;
