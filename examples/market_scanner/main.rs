@@ -26,6 +26,7 @@
 //! --redis-url URL        Redis for the indicator cache's second level
 //! --db PATH|URL          the SQLite store of quotes and signals (a file, created if missing,
 //!                        or a `sqlite:` URL; default: an in-memory database)
+//! --prometheus-rules     print the Prometheus rules of the scanner's thresholds and exit
 //! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
 //!                        benchmark mode: a bench file for `perfscope diff`
 //! ```
@@ -110,6 +111,10 @@ struct Config {
     /// starves, process_symbol's p99 climbs). May be repeated. Faults: slow-store.
     #[arg(long, value_name = "FAULT:DURATION[@START]")]
     inject: Vec<alerts::Fault>,
+    /// Print the Prometheus rules of the scanner's thresholds (dashboards/perfscope-rules.yml)
+    /// and exit.
+    #[arg(long)]
+    prometheus_rules: bool,
 }
 
 /// Set by `--inject-slowdown`.
@@ -472,10 +477,13 @@ async fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal>
 
 /// While `slow-store` is injected: a symbol's last stored quote, read through the store's one
 /// connection with a slow statement beside it (a recursive count standing in for a store
-/// under load), so the symbol tasks queue for the connection.
+/// under load) and the connection held 10 ms longer (a store that answers slowly whatever
+/// the build: debug or release, every round takes half a second or more), so the symbol
+/// tasks queue for the connection.
 #[measure]
 async fn read_last_quote(symbol: &str, shared: &Shared) -> anyhow::Result<Option<f64>> {
     let mut connection = shared.store.acquire().await?;
+    tokio::time::sleep(Duration::from_millis(10)).await;
     sqlx::query("WITH RECURSIVE spin(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM spin WHERE x < ?) SELECT count(*) FROM spin")
         .bind(40_000_i64)
         .fetch_one(&mut *connection)
@@ -674,6 +682,10 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if config.prometheus_rules {
+        print!("{}", perfscope::monitor::rules::prometheus_rules(&alerts::thresholds())?);
+        return Ok(());
+    }
     SLOWDOWN.store(config.inject_slowdown, std::sync::atomic::Ordering::Relaxed);
     // Serve perfscope's figures (and everything below) at /metrics while the scan runs
     // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
