@@ -26,6 +26,7 @@
 mod cache;
 mod function;
 mod host;
+mod http;
 mod pool;
 mod process;
 mod query;
@@ -34,6 +35,7 @@ mod tokio;
 pub use cache::*;
 pub use function::*;
 pub use host::*;
+pub use http::*;
 pub use pool::*;
 pub use process::*;
 pub use query::*;
@@ -65,6 +67,8 @@ pub mod section {
     pub const POOL: &str = "pool";
     /// Database queries, per statement fingerprint (`perfscope-instrument`).
     pub const QUERY: &str = "query";
+    /// HTTP servers (routes) and clients (hosts and URL templates) (`perfscope-instrument`).
+    pub const HTTP: &str = "http";
     /// An exporter (its function-series cap's warning).
     pub const EXPORT: &str = "export";
 }
@@ -173,6 +177,19 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    HTTP_SERVER_REQUESTS_TOTAL,
+    HTTP_SERVER_ACTIVE_REQUESTS,
+    HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_ERRORS_TOTAL,
+    HTTP_SERVER_DROPPED_REQUESTS_TOTAL,
+    HTTP_CLIENT_REQUESTS_TOTAL,
+    HTTP_CLIENT_ACTIVE_REQUESTS,
+    HTTP_CLIENT_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_ERRORS_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_OPENED_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -202,7 +219,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 63);
+        assert_eq!(seen.len(), 76);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 
