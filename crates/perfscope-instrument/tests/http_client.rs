@@ -19,11 +19,11 @@ use support::figure;
 use support::http::serve;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
 }
 
 fn client() -> ClientWithMiddleware {
-    perfscope_instrument::http::client(reqwest::Client::builder()).unwrap()
+    perfscope_instrument::http::client(reqwest::Client::builder()).expect("a client")
 }
 
 fn figures() -> Vec<Figure> {
@@ -143,8 +143,8 @@ const SERVER_WORK: Duration = Duration::from_millis(30);
 
 #[perfscope::measure]
 async fn fetch_quote(client: &ClientWithMiddleware, url: &str) -> String {
-    let response = client.get(url).template("/quotes/{symbol}").send().await.unwrap();
-    response.text().await.unwrap()
+    let response = client.get(url).template("/quotes/{symbol}").send().await;
+    response.expect("an answer").text().await.expect("a body")
 }
 
 #[test]

@@ -18,9 +18,13 @@ use tower_service::Service;
 
 use super::client::{CALL, ClientSeries};
 
-/// Counts the connections a reqwest client opens (see the [module](self) documentation):
+/// Counts the connections a reqwest client opens, each for the call that asked for it:
 /// `reqwest::Client::builder().connector_layer(CountConnections)`, with
-/// [`HttpClientMiddleware::counting_connections`](super::HttpClientMiddleware::counting_connections).
+/// [`HttpClientMiddleware::counting_connections`](super::HttpClientMiddleware::counting_connections)
+/// (or [`client`](super::client), which sets up both). A call answered without opening a
+/// connection reused one from the client's pool. When an idle connection comes back before
+/// the one a call started to open, hyper finishes opening it in the background and pools it:
+/// it still counts as opened, and the call as reused.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CountConnections;
 

@@ -255,7 +255,7 @@ where
         std::mem::forget(unwind);
         let Poll::Ready(result) = polled else { return Poll::Pending };
         *this.done = true;
-        let series: &'static ServerSeries = *this.series;
+        let series: &'static ServerSeries = this.series;
         series.active.fetch_sub(1, Relaxed);
         Poll::Ready(match result {
             Ok(response) => {

@@ -48,10 +48,10 @@ impl<V: Sync + 'static> Table<V> {
         if let Some(entry) = self.find(outer, inner) {
             return entry;
         }
-        if self.len.load(Relaxed) >= self.max {
-            if let Some(entry) = self.find(OVERFLOW, OVERFLOW) {
-                return entry;
-            }
+        if self.len.load(Relaxed) >= self.max
+            && let Some(entry) = self.find(OVERFLOW, OVERFLOW)
+        {
+            return entry;
         }
         self.insert(outer, inner, make)
     }
