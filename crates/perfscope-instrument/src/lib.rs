@@ -125,7 +125,13 @@ mod callsites;
 pub mod cache;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 pub mod http;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "http-client"
+))]
 mod labels;
 #[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
@@ -134,5 +140,11 @@ pub mod queries;
 
 #[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub use callsites::MAX_NAMES;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "http-client"
+))]
 pub use labels::OTHER;

@@ -135,3 +135,20 @@ pub const HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL: Name = Name {
     kind: MetricType::Counter,
     section: section::HTTP,
 };
+/// Batches a request batcher flushed, by batcher and cause (`batcher`,
+/// `cause="full"|"deadline"|"closed"`).
+pub const HTTP_CLIENT_BATCHES_TOTAL: Name = Name {
+    name: "perfscope_http_client_batches_total",
+    help: "Request batches flushed, by batcher and cause.",
+    unit: FigureUnit::Count,
+    kind: MetricType::Counter,
+    section: section::HTTP,
+};
+/// Requests sent in batches, by batcher (divided by the batches: the mean batch size).
+pub const HTTP_CLIENT_BATCH_ITEMS_TOTAL: Name = Name {
+    name: "perfscope_http_client_batch_items_total",
+    help: "Requests sent in batches, by batcher.",
+    unit: FigureUnit::Count,
+    kind: MetricType::Counter,
+    section: section::HTTP,
+};

@@ -20,7 +20,8 @@
 //! `..._active_requests`, the body bytes, `..._errors_total`
 //! (`error_type="connect"|"timeout"|"request"|"body"|"middleware"|"4xx"|"5xx"`); per host,
 //! `perfscope_http_client_connections_opened_total` and `..._connections_reused_total`.
-//! Counters are relaxed atomics, read at snapshot time.
+//! Counters are relaxed atomics, read at snapshot time. A [`Batcher`] sends many small
+//! requests as one and counts its batches by flush cause (`full` or `deadline`).
 //!
 //! **Labels are bounded**: routes are templates (axum's `MatchedPath`, or the layer's
 //! template function; [`UNMATCHED`] otherwise), client URLs are the caller's templates
@@ -41,6 +42,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "http-client")]
+mod batch;
 mod body;
 #[cfg(feature = "http-client")]
 mod client;
@@ -52,6 +55,8 @@ mod labels;
 mod server;
 mod table;
 
+#[cfg(feature = "http-client")]
+pub use batch::{Batcher, MAX_BATCHERS, MIN_BATCHES_FOR_ADVICE, NoAnswer};
 pub use body::CountedBody;
 #[cfg(feature = "http-client")]
 pub use client::{HttpClientMiddleware, MAX_TARGETS, RequestBuilderExt, UNTEMPLATED, UrlTemplate};
