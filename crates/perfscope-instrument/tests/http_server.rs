@@ -19,7 +19,11 @@ use support::http::{eventually, serve};
 use tokio::io::AsyncWriteExt;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }
 
 fn figures() -> Vec<Figure> {

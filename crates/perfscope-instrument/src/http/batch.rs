@@ -166,7 +166,8 @@ impl FigureSource for BatchSource {
             let figure = Figure::of(&names::HTTP_CLIENT_BATCHES_TOTAL, n.load(Relaxed) as f64);
             out.push(figure.with_label("batcher", stats.name.clone()).with_label("cause", *cause));
         }
-        let items = Figure::of(&names::HTTP_CLIENT_BATCH_ITEMS_TOTAL, stats.items.load(Relaxed) as f64);
+        let items =
+            Figure::of(&names::HTTP_CLIENT_BATCH_ITEMS_TOTAL, stats.items.load(Relaxed) as f64);
         out.push(items.with_label("batcher", stats.name.clone()));
     }
 
