@@ -16,6 +16,7 @@
 
 use std::hint::black_box;
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -40,9 +41,23 @@ fn bare() -> Router {
     Router::new().route("/quotes/{symbol}", get(quote))
 }
 
+/// axum-prometheus's layer: made once (it installs the process's `metrics` recorder), on a
+/// runtime of its own that runs its upkeep task for the rest of the run.
+static PROMETHEUS: LazyLock<axum_prometheus::PrometheusMetricLayer<'static>> =
+    LazyLock::new(|| {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        let runtime = runtime.worker_threads(1).enable_all().build().expect("a runtime");
+        let runtime: &'static tokio::runtime::Runtime = Box::leak(Box::new(runtime));
+        let _entered = runtime.enter();
+        let (layer, handle) = axum_prometheus::PrometheusMetricLayer::pair();
+        // The handle renders the exposition; kept for the run, as a server would keep it.
+        Box::leak(Box::new(handle));
+        layer
+    });
+
 /// The four servers of the comparison, by name.
 fn apps() -> Vec<(&'static str, Router)> {
-    let (prometheus, _handle) = axum_prometheus::PrometheusMetricLayer::pair();
+    let prometheus = PROMETHEUS.clone();
     let trace = tower_http::trace::TraceLayer::new_for_http().on_response(
         |response: &http::Response<Body>, latency: Duration, _: &tracing::Span| {
             let class = match response.status().as_u16() / 100 {
