@@ -13,8 +13,10 @@ use perfscope::measure;
 use perfscope_instrument::http::{Batcher, RequestBuilderExt};
 use reqwest_middleware::ClientWithMiddleware;
 
-/// Symbols per request at most.
-const BATCH_SIZE: usize = 16;
+/// Symbols per request at most: as many as the scan tasks can wait on at once (each holds one
+/// of the 8 receive buffers while it fetches); with more, every batch would wait for its
+/// deadline (the batcher's advice says so).
+const BATCH_SIZE: usize = 8;
 /// How long a batch waits for more symbols after its first.
 const BATCH_WAIT: Duration = Duration::from_millis(2);
 
