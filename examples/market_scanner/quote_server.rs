@@ -54,7 +54,8 @@ fn parse(query: &str) -> (Vec<usize>, usize) {
     for pair in query.split('&') {
         match pair.split_once('=') {
             Some(("symbols", list)) => {
-                let indexes = list.split(',').filter_map(|s| s.strip_prefix("SYM")?.parse::<usize>().ok());
+                let indexes =
+                    list.split(',').filter_map(|s| s.strip_prefix("SYM")?.parse::<usize>().ok());
                 symbols.extend(indexes.take(MAX_SYMBOLS));
             }
             Some(("ticks", n)) => ticks = n.parse().unwrap_or(0).min(MAX_TICKS),

@@ -97,6 +97,14 @@ fn keep_alive_sequence_exact_counts_bytes_and_connections() {
         let report = perfscope::report();
         let frame = report.function(&format!("http::client::{host} POST /echo")).unwrap();
         assert_eq!(frame.calls, 5);
+        // The report's typed views (its "network" section's rows).
+        let targets = report.http_targets();
+        let echo = targets.iter().find(|t| t.host == host && t.template == "/echo").unwrap();
+        assert_eq!((echo.requests(), echo.request_bytes), (5, sent as u64));
+        assert_eq!(echo.p50_ns, Some(frame.p50_ns));
+        let connections = report.http_connections();
+        let ours = connections.iter().find(|c| c.host == host).unwrap();
+        assert_eq!((ours.opened, ours.reused), (1, 4));
     });
 }
 

@@ -101,6 +101,19 @@ fn exact_counts_per_route_method_and_status_and_exact_body_bytes() {
         let frame = report.function("http::server::GET /counts/quotes/{symbol}").unwrap();
         assert_eq!(frame.calls, 10);
         assert_eq!(report.function("http::server::POST /counts/orders").unwrap().calls, 2);
+        // The report's typed view of the route (its "network" section's row).
+        let routes = report.http_routes();
+        let quotes_row = routes.iter().find(|r| r.route == quotes).unwrap();
+        assert_eq!(quotes_row.requests(), 10);
+        assert_eq!(quotes_row.requests_by_class.get("4xx"), Some(&3));
+        assert_eq!(quotes_row.p99_ns, Some(frame.p99_ns));
+        let orders_row = routes.iter().find(|r| r.route == "/counts/orders").unwrap();
+        assert_eq!(
+            (orders_row.request_bytes, orders_row.response_bytes),
+            (sent as u64, received as u64)
+        );
+        let down_row = routes.iter().find(|r| r.route == "/counts/down").unwrap();
+        assert_eq!(down_row.errors_by_type.get("5xx"), Some(&4));
     });
 }
 

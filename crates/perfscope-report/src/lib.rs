@@ -47,7 +47,10 @@ pub use format::{
     figure_label, human_bytes, human_duration, human_figure, human_ns, human_value, printable,
     series_label, utc_time,
 };
-pub use readers::{CacheFigures, IndexHintEvent, PoolFigures, QueryFigures, SlowQueryEvent};
+pub use readers::{
+    CacheFigures, HttpConnections, HttpRoute, HttpTarget, IndexHintEvent, PoolFigures,
+    QueryFigures, SlowQueryEvent,
+};
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
     FunctionStats, OLDEST_SCHEMA_READ, ProcessFigures, Report, ReportError, SCHEMA_VERSION,

@@ -86,9 +86,10 @@ pub use perfscope_macros::measure;
 pub use perfscope_report::FlameError;
 pub use perfscope_report::{
     CacheFigures, CallEdge, DEFAULT_TOP, EventKind, EventStats, FigureKind, FigureStats,
-    FigureUnit, FunctionKind, FunctionStats, IndexHintEvent, PoolFigures, ProcessFigures,
-    QueryFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats, SlowQueryEvent, TableView,
-    figure_label, human_bytes, human_figure, human_ns, printable, save,
+    FigureUnit, FunctionKind, FunctionStats, HttpConnections, HttpRoute, HttpTarget,
+    IndexHintEvent, PoolFigures, ProcessFigures, QueryFigures, Report, ReportError, SCHEMA_VERSION,
+    SeriesStats, SlowQueryEvent, TableView, figure_label, human_bytes, human_figure, human_ns,
+    printable, save,
 };
 
 /// The report of everything measured so far (all threads, live and exited), with the figure

@@ -1,10 +1,11 @@
-//! Typed views of the report's `cache`, `pool` and `query` figures (from
-//! `perfscope-instrument`): one struct per cache level (`cache.rs`), pool (`pool.rs`) and
-//! statement fingerprint (`query.rs`), read from [`Report::figures`] by name and labels, and
+//! Typed views of the report's `cache`, `pool`, `query` and `http` figures (from
+//! `perfscope-instrument`): one struct per cache level (`cache.rs`), pool (`pool.rs`),
+//! statement fingerprint (`query.rs`) and HTTP route, target and host (`http.rs`), read from [`Report::figures`] by name and labels, and
 //! the `query` events (slow statements, index hints) read from [`Report::events`], so the JSON
 //! keeps its one shape.
 
 mod cache;
+mod http;
 mod pool;
 mod query;
 
@@ -15,6 +16,7 @@ use crate::report::{FigureStats, Report};
 
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
+pub use http::{HttpConnections, HttpRoute, HttpTarget};
 pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
 pub use query::{IndexHintEvent, QueryFigures, SlowQueryEvent};
