@@ -105,6 +105,13 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         let client = perfscope_instrument::http::client(reqwest::Client::builder()).unwrap();
         let call = client.get(format!("http://{address}/names/1")).template("/names/{id}");
         assert_eq!(call.send().await.unwrap().text().await.unwrap(), "ok");
+        let batcher = perfscope_instrument::http::Batcher::spawn(
+            "names",
+            1,
+            Duration::from_millis(1),
+            |items: Vec<u8>| async move { items },
+        );
+        assert_eq!(batcher.call(7).await, Ok(7));
     });
 
     let snapshot = perfscope_core::snapshot();
