@@ -105,6 +105,9 @@ fn keep_alive_sequence_exact_counts_bytes_and_connections() {
         let connections = report.http_connections();
         let ours = connections.iter().find(|c| c.host == host).unwrap();
         assert_eq!((ours.opened, ours.reused), (1, 4));
+        let table = report.table(50).to_string();
+        assert!(table.contains(&format!("{host} opened 1, reused 4")), "{table}");
+        assert!(report.to_html().contains("id=\"ps-network-calls\""));
     });
 }
 

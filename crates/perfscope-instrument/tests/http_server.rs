@@ -114,6 +114,15 @@ fn exact_counts_per_route_method_and_status_and_exact_body_bytes() {
         );
         let down_row = routes.iter().find(|r| r.route == "/counts/down").unwrap();
         assert_eq!(down_row.errors_by_type.get("5xx"), Some(&4));
+        // The table's and the page's network sections show the routes.
+        let table = report.table(50).to_string();
+        let after = table.split("HTTP served").nth(1).expect("the network section");
+        let line = after.lines().find(|l| l.contains("/counts/down")).expect("a row");
+        let cells: Vec<&str> = line.split(['│', '┆']).map(str::trim).collect();
+        assert_eq!(cells[1..3], ["/counts/down", "4"], "{line}");
+        assert_eq!(cells[6], "4", "4 errors: {line}");
+        let html = report.to_html();
+        assert!(html.contains("id=\"ps-network\"") && html.contains("/counts/orders"));
     });
 }
 

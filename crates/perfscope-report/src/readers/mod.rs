@@ -6,6 +6,7 @@
 
 mod cache;
 mod http;
+pub(crate) mod network;
 mod pool;
 mod query;
 
@@ -77,6 +78,25 @@ const QUERY_NAMES: [&str; 5] = [
     names::QUERY_DURATION_P99_SECONDS.name,
 ];
 
+/// The figures [`Report::http_routes`], [`Report::http_targets`] and
+/// [`Report::http_connections`] read (section `http`; the batchers' figures are not among
+/// them: they are listed with the other figures).
+const HTTP_NAMES: [&str; 13] = [
+    names::HTTP_SERVER_REQUESTS_TOTAL.name,
+    names::HTTP_SERVER_ACTIVE_REQUESTS.name,
+    names::HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_SERVER_RESPONSE_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_SERVER_ERRORS_TOTAL.name,
+    names::HTTP_SERVER_DROPPED_REQUESTS_TOTAL.name,
+    names::HTTP_CLIENT_REQUESTS_TOTAL.name,
+    names::HTTP_CLIENT_ACTIVE_REQUESTS.name,
+    names::HTTP_CLIENT_REQUEST_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_CLIENT_RESPONSE_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_CLIENT_ERRORS_TOTAL.name,
+    names::HTTP_CLIENT_CONNECTIONS_OPENED_TOTAL.name,
+    names::HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL.name,
+];
+
 /// Whether `figure` is one the typed views read (and the views show in their sections); a
 /// source's other figures, in these sections or not, are only in the generic listings.
 pub(crate) fn is_typed(figure: &FigureStats) -> bool {
@@ -84,6 +104,7 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::CACHE => &CACHE_NAMES,
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
+        names::section::HTTP => &HTTP_NAMES,
         _ => return false,
     };
     names.contains(&name_of(figure))

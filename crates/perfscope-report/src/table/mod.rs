@@ -2,6 +2,7 @@
 //! sections (`sections.rs`), the other figures one line per section, and the events.
 
 mod caches;
+mod network;
 mod pools;
 mod queries;
 
@@ -157,6 +158,7 @@ impl fmt::Display for Unescaped<'_, '_> {
         caches::caches(report, f)?;
         pools::pools(report, f)?;
         queries::queries(report, f)?;
+        network::network(report, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
         let shown =

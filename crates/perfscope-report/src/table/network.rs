@@ -1,0 +1,74 @@
+//! The table's network section: a row per HTTP route served and per host and URL template
+//! called (requests, rate, latency of their frames, errors, bytes), and each host's
+//! connections opened and reused; only when the report has `http` figures.
+
+use std::fmt;
+
+use super::{NAME_CHARS, table};
+use crate::format::{ABSENT, clip, human_bytes, human_ns};
+use crate::readers::network::{per_second, route_errors, target_errors};
+use crate::report::Report;
+
+fn rate(report: &Report, requests: u64) -> String {
+    per_second(report, requests).map_or_else(|| ABSENT.into(), |r| format!("{r:.1}/s"))
+}
+
+fn latency(ns: Option<u64>) -> String {
+    ns.map_or_else(|| ABSENT.into(), human_ns)
+}
+
+/// The routes, the targets and the connections.
+pub(super) fn network(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let routes = report.http_routes();
+    if !routes.is_empty() {
+        let header =
+            vec!["route", "requests", "rate", "p50", "p99", "errors", "dropped", "in", "out"];
+        let body = routes
+            .iter()
+            .map(|r| {
+                vec![
+                    clip(&r.route, NAME_CHARS),
+                    r.requests().to_string(),
+                    rate(report, r.requests()),
+                    latency(r.p50_ns),
+                    latency(r.p99_ns),
+                    route_errors(r).to_string(),
+                    r.dropped.to_string(),
+                    human_bytes(r.request_bytes),
+                    human_bytes(r.response_bytes),
+                ]
+            })
+            .collect();
+        write!(f, "\nHTTP served (latency: the route's frames):\n{}", table(header, body, 1))?;
+    }
+    let targets = report.http_targets();
+    if !targets.is_empty() {
+        let header = vec!["host", "template", "calls", "rate", "p50", "p99", "errors", "out", "in"];
+        let body = targets
+            .iter()
+            .map(|t| {
+                vec![
+                    clip(&t.host, NAME_CHARS),
+                    clip(&t.template, NAME_CHARS),
+                    t.requests().to_string(),
+                    rate(report, t.requests()),
+                    latency(t.p50_ns),
+                    latency(t.p99_ns),
+                    target_errors(t).to_string(),
+                    human_bytes(t.request_bytes),
+                    human_bytes(t.response_bytes),
+                ]
+            })
+            .collect();
+        write!(f, "\nHTTP calls (latency: the calls' frames):\n{}", table(header, body, 2))?;
+    }
+    let connections: Vec<String> = report
+        .http_connections()
+        .iter()
+        .map(|c| format!("{} opened {}, reused {}", clip(&c.host, NAME_CHARS), c.opened, c.reused))
+        .collect();
+    if !connections.is_empty() {
+        write!(f, "\nHTTP connections: {}", connections.join("; "))?;
+    }
+    Ok(())
+}
