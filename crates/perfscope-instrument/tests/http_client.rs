@@ -74,7 +74,7 @@ fn keep_alive_sequence_exact_counts_bytes_and_connections() {
             // hyper gives the connection back to the pool from its connection task once the
             // body is read; a call made before that starts a second connection (counted
             // opened: it joins the pool). A pause makes the sequence a keep-alive one.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(read, 3 * sent);
         let requests = of(
@@ -193,5 +193,34 @@ fn a_call_is_a_child_of_its_caller_and_not_in_its_self_time() {
             caller.self_ns
         );
         assert!(caller.total_ns >= call.total_ns);
+    });
+}
+
+#[test]
+fn concurrent_calls_open_connections_and_later_calls_reuse_them() {
+    runtime().block_on(async {
+        let app = Router::new().route(
+            "/held",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                "held"
+            }),
+        );
+        let host = serve(app).await.to_string();
+        let client = client();
+        let call = || client.get(format!("http://{host}/held")).template("/held").send();
+        // Four at once: each connection is busy for 200 ms, so each call opens its own.
+        let answers = futures::future::join_all((0..4).map(|_| call())).await;
+        for answer in answers {
+            assert_eq!(answer.unwrap().text().await.unwrap(), "held");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for _ in 0..4 {
+            assert_eq!(call().await.unwrap().text().await.unwrap(), "held");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let connections = |name| figure(&figures(), name, &[("server_address", host.as_str())]);
+        assert_eq!(connections("perfscope_http_client_connections_opened_total"), Some(4.0));
+        assert_eq!(connections("perfscope_http_client_connections_reused_total"), Some(4.0));
     });
 }

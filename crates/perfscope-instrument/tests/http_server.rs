@@ -270,3 +270,30 @@ fn a_handler_that_panics_counts_as_a_panic() {
         assert_eq!(report.function("http::server::GET /boom").unwrap().panics, 1);
     });
 }
+
+#[test]
+fn requests_no_route_matched_count_under_unmatched_never_their_paths() {
+    runtime().block_on(async {
+        let app = Router::new()
+            .route("/matched/here", get(|| async { "here" }))
+            .fallback(|| async { (StatusCode::NOT_FOUND, "nothing here") })
+            .layer(HttpServerLayer::new());
+        let base = format!("http://{}", serve(app).await);
+        let client = reqwest::Client::new();
+        for path in ["/nowhere", "/elsewhere/1", "/elsewhere/2"] {
+            let response = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        }
+        let unmatched = server(
+            "perfscope_http_server_requests_total",
+            perfscope_instrument::http::UNMATCHED,
+            "GET",
+            &[("http_response_status_class", "4xx")],
+        );
+        assert_eq!(unmatched, Some(3.0));
+        let raw = figures()
+            .into_iter()
+            .any(|f| f.labels.iter().any(|(k, v)| k == "http_route" && v.contains("where")));
+        assert!(!raw, "no raw path is a label");
+    });
+}
