@@ -1,5 +1,5 @@
 //! HTTP, measured: servers (feature `http-server`: [`HttpServerLayer`], a tower layer for
-//! axum routers) and clients (feature `http-client`: [`HttpClientMiddleware`] for
+//! axum routers, or any tower service whose request bodies are a [`RequestBody`]) and clients (feature `http-client`: [`HttpClientMiddleware`] for
 //! `reqwest-middleware`, [`CountConnections`] for reqwest's connector).
 //!
 //! **Frames.** Each request served is a frame on the task that handles it,
@@ -64,7 +64,8 @@ pub use client::{HttpClientMiddleware, MAX_TARGETS, RequestBuilderExt, UNTEMPLAT
 pub use connections::{Connecting, CountConnections, CountedConnector};
 #[cfg(feature = "http-server")]
 pub use server::{
-    HttpServerLayer, HttpServerService, MAX_ROUTES, ResponseFuture, RouteTemplate, UNMATCHED,
+    HttpServerLayer, HttpServerService, MAX_ROUTES, RequestBody, ResponseFuture, RouteTemplate,
+    UNMATCHED,
 };
 
 /// A reqwest client measured by perfscope: `builder` with [`CountConnections`] as its

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use axum::body::Body;
 use axum::extract::MatchedPath;
 use http::{Method, Request, Response, Uri};
-use http_body::Body as _;
+use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use perfscope_core::{Callsite, Instrumented, Kind, instrument};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
@@ -91,12 +91,42 @@ impl Route {
     }
 }
 
+/// A request body type the layer counts: it wraps a [`CountedBody`] of itself back into its
+/// own type (so the inner service gets the type it takes). axum's [`Body`] (an axum router's
+/// routes), and the boxed bodies of `http-body-util` (`BoxBody`, `UnsyncBoxBody`: a hyper or
+/// tonic service whose requests are boxed) are.
+pub trait RequestBody: http_body::Body + Sized {
+    /// `body`, counted, as this type.
+    fn counted(body: CountedBody<Self>) -> Self;
+}
+
+impl RequestBody for Body {
+    fn counted(body: CountedBody<Body>) -> Body {
+        Body::new(body)
+    }
+}
+
+impl<D: bytes::Buf + 'static, E: 'static> RequestBody for BoxBody<D, E> {
+    fn counted(body: CountedBody<Self>) -> Self {
+        BoxBody::new(body)
+    }
+}
+
+impl<D: bytes::Buf + 'static, E: 'static> RequestBody for UnsyncBoxBody<D, E> {
+    fn counted(body: CountedBody<Self>) -> Self {
+        UnsyncBoxBody::new(body)
+    }
+}
+
 /// Names the route template of a request no axum route matched (see
 /// [`HttpServerLayer::with_route_template`]).
 pub type RouteTemplate = dyn Fn(&Method, &Uri) -> Option<Cow<'static, str>> + Send + Sync;
 
 /// A tower [`Layer`] measuring the requests an axum router serves: add it with
 /// `Router::layer` (after the routes, so axum's `MatchedPath` names each request's route).
+/// Any tower service of `http` requests whose body is a [`RequestBody`] works too (a hyper
+/// or tonic service), its routes named by
+/// [`with_route_template`](HttpServerLayer::with_route_template).
 ///
 /// Per route template, method and status class it counts requests
 /// (`perfscope_http_server_requests_total`), requests in flight, request and response body
@@ -158,14 +188,14 @@ impl<S> std::fmt::Debug for HttpServerService<S> {
 
 impl<S> HttpServerService<S> {
     #[inline]
-    fn series(&self, request: &Request<Body>) -> &'static ServerSeries {
+    fn series<B>(&self, request: &Request<B>) -> &'static ServerSeries {
         let method = method_index(request.method());
         let route = ROUTES.get(&self.route(request), "", Route::new);
         route.series(method)
     }
 
     #[inline]
-    fn route<'a>(&self, request: &'a Request<Body>) -> Cow<'a, str> {
+    fn route<'a, B>(&self, request: &'a Request<B>) -> Cow<'a, str> {
         if let Some(matched) = request.extensions().get::<MatchedPath>() {
             return Cow::Borrowed(matched.as_str());
         }
@@ -174,9 +204,10 @@ impl<S> HttpServerService<S> {
     }
 }
 
-impl<S, B> Service<Request<Body>> for HttpServerService<S>
+impl<S, R, B> Service<Request<R>> for HttpServerService<S>
 where
-    S: Service<Request<Body>, Response = Response<B>>,
+    S: Service<Request<R>, Response = Response<B>>,
+    R: RequestBody,
 {
     type Response = Response<CountedBody<B>>;
     type Error = S::Error;
@@ -187,14 +218,14 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> ResponseFuture<S::Future> {
+    fn call(&mut self, request: Request<R>) -> ResponseFuture<S::Future> {
         let series = self.series(&request);
         series.active.fetch_add(1, Relaxed);
         let request = if request.body().is_end_stream() {
             request
         } else {
             let tally = Tally { bytes: &series.request_bytes, errors: &series.request_body_errors };
-            request.map(|body| Body::new(CountedBody::new(body, tally)))
+            request.map(|body| R::counted(CountedBody::new(body, tally)))
         };
         let inner = instrument(series.callsite, self.inner.call(request));
         ResponseFuture { inner, series, done: false, panicked: false }
