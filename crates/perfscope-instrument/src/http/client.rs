@@ -31,8 +31,8 @@ pub const UNTEMPLATED: &str = "<untemplated>";
 pub(crate) const ERROR_KINDS: [&str; 5] = ["connect", "timeout", "request", "body", "middleware"];
 const CONNECT: usize = 0;
 const TIMEOUT: usize = 1;
-const REQUEST: usize = 2;
-const BODY: usize = 3;
+pub(crate) const REQUEST: usize = 2;
+pub(crate) const BODY: usize = 3;
 const MIDDLEWARE: usize = 4;
 
 /// The URL template of a call (a request extension; see [`RequestBuilderExt::template`]).
@@ -71,7 +71,7 @@ pub(crate) struct Target {
 
 /// What the middleware counts for one host, URL template and method (relaxed atomics).
 pub(crate) struct ClientSeries {
-    callsite: &'static Callsite,
+    pub(crate) callsite: &'static Callsite,
     /// Responses by status class (`labels::CLASSES`).
     pub(crate) by_class: [AtomicU64; 6],
     pub(crate) active: AtomicU64,
@@ -107,6 +107,12 @@ impl Target {
             }))
         })
     }
+}
+
+/// The series of calls to `host` with the URL template `template` and `method`.
+#[inline]
+pub(crate) fn series(host: &str, template: &str, method: &http::Method) -> &'static ClientSeries {
+    TARGETS.get(host, template, Target::new).series(method_index(method))
 }
 
 /// The call being made on this task, for the connector layer ([`super::CountConnections`]).
@@ -208,8 +214,7 @@ impl Middleware for HttpClientMiddleware {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
         let template = extensions.get::<UrlTemplate>().map_or(UNTEMPLATED, |t| &*t.0);
-        let target = TARGETS.get(&host(request.url()), template, Target::new);
-        let series = target.series(method_index(request.method()));
+        let series = series(&host(request.url()), template, request.method());
         let sent = request_bytes(&request);
         if sent > 0 {
             series.request_bytes.fetch_add(sent, Relaxed);

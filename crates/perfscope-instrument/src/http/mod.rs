@@ -1,6 +1,8 @@
 //! HTTP, measured: servers (feature `http-server`: [`HttpServerLayer`], a tower layer for
-//! axum routers, or any tower service whose request bodies are a [`RequestBody`]) and clients (feature `http-client`: [`HttpClientMiddleware`] for
-//! `reqwest-middleware`, [`CountConnections`] for reqwest's connector).
+//! axum routers, or any tower service whose request bodies are a [`RequestBody`]) and clients
+//! (feature `http-client`: [`HttpClientMiddleware`] for `reqwest-middleware`,
+//! [`HttpClientLayer`] for tower clients such as hyper-util's, [`CountConnections`] for their
+//! connectors).
 //!
 //! **Frames.** Each request served is a frame on the task that handles it,
 //! `http::server::GET /quotes/{symbol}`: the handler's `#[measure]` functions, pool acquires,
@@ -48,6 +50,8 @@ mod body;
 #[cfg(feature = "http-client")]
 mod client;
 #[cfg(feature = "http-client")]
+mod client_layer;
+#[cfg(feature = "http-client")]
 mod connections;
 mod figures;
 mod labels;
@@ -60,6 +64,8 @@ pub use batch::{Batcher, MAX_BATCHERS, MIN_BATCHES_FOR_ADVICE, NoAnswer};
 pub use body::CountedBody;
 #[cfg(feature = "http-client")]
 pub use client::{HttpClientMiddleware, MAX_TARGETS, RequestBuilderExt, UNTEMPLATED, UrlTemplate};
+#[cfg(feature = "http-client")]
+pub use client_layer::{CallFuture, HttpClientLayer, HttpClientService};
 #[cfg(feature = "http-client")]
 pub use connections::{Connecting, CountConnections, CountedConnector};
 #[cfg(feature = "http-server")]
