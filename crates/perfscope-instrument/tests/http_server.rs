@@ -297,3 +297,44 @@ fn requests_no_route_matched_count_under_unmatched_never_their_paths() {
         assert!(!raw, "no raw path is a label");
     });
 }
+
+#[test]
+fn a_response_body_that_fails_midway_counts_as_a_body_error() {
+    runtime().block_on(async {
+        let failing = || async {
+            let chunks: Vec<Result<&'static str, std::io::Error>> =
+                vec![Ok("first chunk, "), Err(std::io::Error::other("the source failed"))];
+            axum::body::Body::from_stream(futures::stream::iter(chunks))
+        };
+        let app = Router::new().route("/broken/stream", get(failing)).layer(HttpServerLayer::new());
+        let base = format!("http://{}", serve(app).await);
+        let response = reqwest::Client::new().get(format!("{base}/broken/stream")).send().await;
+        // hyper may not have flushed the head before the body failed: the call fails either way.
+        let broke = match response {
+            Ok(response) => response.bytes().await.is_err(),
+            Err(_) => true,
+        };
+        assert!(broke, "the body breaks off");
+        let errors = || {
+            let kind = [("error_type", "response_body")];
+            server("perfscope_http_server_errors_total", "/broken/stream", "GET", &kind)
+        };
+        eventually("the body error is counted", || errors() == Some(1.0)).await;
+        let sent = || {
+            server(
+                "perfscope_http_server_response_body_size_bytes_total",
+                "/broken/stream",
+                "GET",
+                &[],
+            )
+        };
+        eventually("the bytes passed before it are counted", || sent() == Some(13.0)).await;
+        let requests = server(
+            "perfscope_http_server_requests_total",
+            "/broken/stream",
+            "GET",
+            &[("http_response_status_class", "2xx")],
+        );
+        assert_eq!(requests, Some(1.0), "answered (the head went out) before the body broke");
+    });
+}
