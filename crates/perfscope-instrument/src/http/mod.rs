@@ -44,6 +44,19 @@
 //! # }
 //! ```
 
+// Without one of the features, its items' names in the text above link to this module.
+#![cfg_attr(
+    not(feature = "http-client"),
+    doc = "[`HttpClientMiddleware`]: self\n[`HttpClientLayer`]: self\n\
+           [`CountConnections`]: self\n[`Batcher`]: self\n[`UNTEMPLATED`]: self\n\
+           [`MAX_TARGETS`]: self"
+)]
+#![cfg_attr(
+    not(feature = "http-server"),
+    doc = "[`HttpServerLayer`]: self\n[`RequestBody`]: self\n[`UNMATCHED`]: self\n\
+           [`MAX_ROUTES`]: self"
+)]
+
 #[cfg(feature = "http-client")]
 mod batch;
 mod body;
