@@ -1,7 +1,8 @@
 //! The regression gate end to end: a small workload benchmarked with `perfscope::bench` as a
 //! base, a rerun of the same build, and a build with a slowdown injected into one function;
 //! `perfscope diff` on the bench files passes the rerun (exit 0) and fails the slowdown
-//! (exit 1), naming only the slowed function. One test: `bench` resets perfscope process-wide.
+//! (exit 1), naming only the slowed function; a run stopped by its timeout is refused (exit 2).
+//! One test: `bench` resets perfscope process-wide.
 
 mod cli_support;
 
@@ -36,7 +37,7 @@ fn build(slow: bool) -> BenchRun {
         .with_warmup(2)
         .with_iterations(15)
         .with_timeout(Duration::from_secs(10))
-        .run(|| {
+        .run(move || {
             for _ in 0..5 {
                 parse();
                 checksum(slow);
@@ -87,4 +88,34 @@ fn the_gate_passes_a_rerun_and_fails_an_injected_slowdown() {
     let (code, _, err) = diff(&path("base.json"), &report);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is a bench file and") && err.contains("a report"), "{err}");
+
+    // A run whose third iteration hangs is stopped at its timeout; its partial file, marked,
+    // is refused too (exit 2), whichever side it is on. (Last: the hung worker thread is left
+    // behind, asleep.)
+    let mut n = 0;
+    let stopped = bench("hangs")
+        .with_warmup(0)
+        .with_iterations(5)
+        .with_timeout(Duration::from_millis(200))
+        .run(move || {
+            n += 1;
+            if n == 3 {
+                loop {
+                    std::thread::sleep(Duration::from_secs(3600));
+                }
+            }
+            parse();
+        })
+        .expect_err("the third iteration times out")
+        .into_partial()
+        .expect("the partial run");
+    assert_eq!(stopped.iterations.len(), 2);
+    std::fs::write(path("stopped.json"), stopped.to_json()).unwrap();
+    for (a, b) in [("base.json", "stopped.json"), ("stopped.json", "base.json")] {
+        let (code, out, err) = diff(&path(a), &path(b));
+        assert_eq!(code, 2, "{out}{err}");
+        let said = format!("{}: a timed-out bench run (iteration 2 ran past", path("stopped.json"));
+        assert!(err.starts_with(&format!("perfscope: error: {said}")), "{err}");
+        assert!(err.contains("so it is not compared"), "{err}");
+    }
 }

@@ -1,8 +1,9 @@
 //! The main job end to end, as a user runs it: the built `market_scanner` example serves
 //! `/metrics` with families from every crate while it scans; SIGTERM (what systemd, Docker and
 //! Kubernetes send) ends it with exit 0 and the full JSON report written, with the query
-//! figures of its SQLite store and the index hint its `signals` table earns (the collector's
-//! event: labels `table`, `index`, `fingerprint`); a report or bench file that cannot be
+//! figures of its SQLite store, the index hint its `signals` table earns (the collector's
+//! event: labels `table`, `index`, `fingerprint`) and its `quotes_round` index never used; a
+//! report or bench file that cannot be
 //! written fails the run and leaves an earlier one whole.
 
 mod promtool;
@@ -102,7 +103,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let wanted = [
         "perfscope_function_self_seconds_total{",
         "process_threads ",
-        "perfscope_node_memory_MemTotal_bytes ",
+        "perfscope_node_memory_mem_total_bytes ",
         "perfscope_tokio_workers ",
         "perfscope_traffic_requests_per_second{",
         "perfscope_cache_requests_total{",
@@ -191,7 +192,8 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let hint = report
         .events
         .iter()
-        .find(|e| e.section == "query" && e.kind == perfscope::EventKind::Recommendation)
+        .filter(|e| e.section == "query" && e.kind == perfscope::EventKind::Recommendation)
+        .find(|e| e.subject != "perfscope_query_index_used")
         .unwrap_or_else(|| panic!("no index hint: {:?}", report.events));
     let label = |key: &str| hint.labels.get(key).map(String::as_str);
     assert_eq!(label("table"), Some("signals"), "{hint:?}");
@@ -201,6 +203,12 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let hints = report.index_hints();
     assert_eq!(hints.len(), 1, "{hints:?}");
     assert_eq!((hints[0].table.as_str(), hints[0].reason.as_str()), ("signals", &*hint.message));
+    // The index no statement reads through: never used, a recommendation naming the evidence.
+    let usage = report.index_usage();
+    let seen: Vec<(&str, &str, bool)> =
+        usage.iter().map(|i| (i.table.as_str(), i.index.as_str(), i.used)).collect();
+    assert_eq!(seen, [("quotes", "quotes_round", false)], "{usage:?}");
+    assert!(usage[0].reason.contains("is written by"), "{usage:?}");
     assert!(!report.history.is_empty(), "the monitor's history is in the report");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,7 +16,8 @@
 //! feed `perfscope_instrument::queries` (its layer beside `perfscope::layer()` in the global
 //! subscriber): the report has the `query` figures per statement fingerprint, and at the end
 //! the collector's `EXPLAIN QUERY PLAN` index hints are printed after the report and are in
-//! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose).
+//! it as `query` recommendations (the `signals` table has no index on `symbol`, on purpose), as
+//! is the index usage: `quotes_round`, which no statement reads through, is never used.
 //! The store's connection comes from an instrumented sqlx pool (`pool::store::acquire`).
 //!
 //! ```text
@@ -28,6 +29,7 @@
 //! --quote-server URL     an external quote server instead of the in-process one
 //! --db PATH|URL          the SQLite store of quotes and signals (a file, created if missing,
 //!                        or a `sqlite:` URL; default: an in-memory database)
+//! --prometheus-rules     print the Prometheus rules of the scanner's thresholds and exit
 //! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
 //!                        benchmark mode: a bench file for `perfscope diff`
 //! ```
@@ -46,16 +48,19 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod alerts;
+
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2, InstrumentedCache};
-use perfscope_instrument::pool::{InstrumentedPool, InstrumentedSqlxPool};
+use perfscope_instrument::pool::{InstrumentedManagedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
+mod buffers;
 mod quote_feed;
 mod quote_server;
 
@@ -110,6 +115,15 @@ struct Config {
     /// acceptance runs look for (BENCHMARKS.md).
     #[arg(long, hide = true)]
     inject_slowdown: bool,
+    /// Injects a fault for a while, so an alert fires and resolves: FAULT:DURATION[@START],
+    /// e.g. `slow-store:20s@5s` (the store slows down 5 s into the scan, for 20 s: its pool
+    /// starves, process_symbol's p99 climbs). May be repeated. Faults: slow-store.
+    #[arg(long, value_name = "FAULT:DURATION[@START]")]
+    inject: Vec<alerts::Fault>,
+    /// Print the Prometheus rules of the scanner's thresholds (dashboards/perfscope-rules.yml)
+    /// and exit.
+    #[arg(long)]
+    prometheus_rules: bool,
 }
 
 /// Set by `--inject-slowdown`.
@@ -192,9 +206,12 @@ impl Symbol {
 /// What the scan tasks share: receive buffers from a pool (fewer than the symbols, so tasks
 /// wait for one: the report shows where) and a cache of the long-window volatility.
 struct Shared {
-    buffers: InstrumentedPool<Vec<f64>>,
+    buffers: InstrumentedManagedPool<buffers::ReceiveBuffers>,
     quotes: quote_feed::QuoteFeed,
     indicators: IndicatorCache,
+    /// The store's pool: symbol tasks read from it while `slow-store` is injected.
+    store: InstrumentedSqlxPool<Sqlite>,
+    faults: alerts::Faults,
 }
 
 /// The long-window volatility, cached per symbol and history bucket: in-process (moka), or
@@ -250,7 +267,7 @@ impl IndicatorCache {
 /// as its connection), from an instrumented pool (`pool::store::acquire` frames, pool
 /// figures: waits for the one connection show under `store_round`). `signals` has no index on
 /// `symbol`, so the per-round count by symbol is a full scan: the index hint the report ends
-/// with.
+/// with; `quotes_round` is only written: the index never used it reports.
 struct Store {
     pool: InstrumentedSqlxPool<Sqlite>,
 }
@@ -277,6 +294,8 @@ impl Store {
              price REAL NOT NULL)",
             "CREATE TABLE IF NOT EXISTS signals (symbol TEXT NOT NULL, kind TEXT NOT NULL, \
              round INTEGER NOT NULL)",
+            // No statement reads quotes by round: the index never used the report ends with.
+            "CREATE INDEX IF NOT EXISTS quotes_round ON quotes(round)",
         ] {
             sqlx::query(schema).execute(&pool).await.context("cannot create the store's tables")?;
         }
@@ -325,20 +344,25 @@ async fn store_round(
     Ok(count)
 }
 
-/// The index hints as lines for people, or why there are none.
+/// The index hints as lines for people (or why there are none), then each index's usage.
 fn hint_lines(advice: &IndexAdvice) -> Vec<String> {
-    if advice.hints.is_empty() {
-        return vec![format!(
+    let mut lines: Vec<String> = advice
+        .hints
+        .iter()
+        .map(|h| format!("index hint: {} ({})", h.suggestion, h.evidence))
+        .collect();
+    if lines.is_empty() {
+        lines.push(format!(
             "index hints: none ({} statements explained, {} skipped)",
             advice.explained,
             advice.skipped.len()
-        )];
+        ));
     }
-    advice
-        .hints
-        .iter()
-        .map(|hint| format!("index hint: {} ({})", hint.suggestion, hint.evidence))
-        .collect()
+    lines.extend(advice.indexes.iter().map(|i| {
+        let used = if i.used() { "used" } else { "never used" };
+        format!("index {used}: {} on {} ({})", i.index, i.table, i.evidence)
+    }));
+    lines
 }
 
 /// Fetches the symbol's next ticks from the quote feed into a pooled buffer.
@@ -455,12 +479,36 @@ async fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal>
     signals
 }
 
+/// While `slow-store` is injected: a symbol's last stored quote, read through the store's one
+/// connection with a slow statement beside it (a recursive count standing in for a store
+/// under load) and the connection held 10 ms longer (a store that answers slowly whatever
+/// the build: debug or release, every round takes half a second or more), so the symbol
+/// tasks queue for the connection.
+#[measure]
+async fn read_last_quote(symbol: &str, shared: &Shared) -> anyhow::Result<Option<f64>> {
+    let mut connection = shared.store.acquire().await?;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    sqlx::query("WITH RECURSIVE spin(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM spin WHERE x < ?) SELECT count(*) FROM spin")
+        .bind(40_000_i64)
+        .fetch_one(&mut *connection)
+        .await?;
+    let last =
+        sqlx::query_scalar("SELECT price FROM quotes WHERE symbol = ? ORDER BY round DESC LIMIT 1")
+            .bind(symbol)
+            .fetch_optional(&mut *connection)
+            .await?;
+    Ok(last)
+}
+
 /// One round for one symbol: fetch new ticks, keep a bounded history, scan it.
 #[measure]
 async fn process_symbol(
     mut symbol: Symbol,
     shared: Arc<Shared>,
 ) -> anyhow::Result<(Symbol, Vec<Signal>)> {
+    if shared.faults.on(alerts::FaultKind::SlowStore) {
+        read_last_quote(&symbol.name, &shared).await?;
+    }
     let ticks = fetch_ticks(&mut symbol, &shared).await?;
     symbol.history.extend(ticks);
     let excess = symbol.history.len().saturating_sub(2_000);
@@ -638,6 +686,10 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if config.prometheus_rules {
+        print!("{}", perfscope::monitor::rules::prometheus_rules(&alerts::thresholds())?);
+        return Ok(());
+    }
     SLOWDOWN.store(config.inject_slowdown, std::sync::atomic::Ordering::Relaxed);
     // Serve perfscope's figures (and everything below) at /metrics while the scan runs
     // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
@@ -660,20 +712,24 @@ fn main() -> anyhow::Result<()> {
     let monitor = perfscope::monitor::Monitor::builder()
         .with_interval(Duration::from_secs(1))
         .with_runtime(runtime.handle().clone())
-        .with_traffic("market_scanner::process_symbol")
+        .with_traffic(alerts::PROCESS_SYMBOL);
+    let monitor = alerts::thresholds()
+        .into_iter()
+        .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
-    let buffers: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(64)).collect();
+    let store = runtime.block_on(Store::open(config.db.as_deref()))?;
     let quote_server = match config.quote_server.clone() {
         Some(url) => url,
         None => format!("http://{}", runtime.block_on(quote_server::start())?),
     };
     let shared = Arc::new(Shared {
-        buffers: InstrumentedPool::new("receive_buffers", deadpool::unmanaged::Pool::from(buffers)),
+        buffers: buffers::pool()?,
         quotes: runtime.block_on(async { quote_feed::QuoteFeed::start(quote_server, 64) })?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
+        store: store.pool.clone(),
+        faults: alerts::Faults::new(config.inject.clone()),
     });
-    let store = runtime.block_on(Store::open(config.db.as_deref()))?;
 
     if config.bench {
         return bench(&config, &runtime, &shared, &store);
@@ -711,14 +767,17 @@ fn main() -> anyhow::Result<()> {
         ReportFormat::Json => report.to_json(),
         ReportFormat::Html => report.to_html(),
     };
+    // On a terminal, the table fits its width (PERFSCOPE_TABLE=wide: every column).
+    let on_screen = report.table(20).fit_terminal(&std::io::stdout());
     match &config.out {
         Some(path) => {
             // Whole or not at all: a full disk leaves an earlier report as it was.
             perfscope::save(path, text.as_bytes())
                 .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            println!("{}", report.table(20));
+            println!("{on_screen}");
             eprintln!("market_scanner: report written to {}", path.display());
         }
+        None if config.report == ReportFormat::Table => println!("{on_screen}"),
         None => print!("{text}"),
     }
     // After the table on standard output; on standard error when that carries JSON or HTML.
@@ -741,26 +800,42 @@ fn bench(
 ) -> anyhow::Result<()> {
     let limits = Limits { rounds: Some(config.rounds.unwrap_or(20)), deadline: None };
     let quiet = Progress::new(limits, true);
-    let mut failed = None;
-    let run = perfscope::bench::bench("market_scanner")
+    let failed = std::cell::RefCell::new(None);
+    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
+    let save = |run: &perfscope::bench::BenchRun| {
+        perfscope::save(&path, run.to_json().as_bytes())
+            .with_context(|| format!("cannot write the bench file to {}", path.display()))
+    };
+    // An iteration past the timeout is dropped there; the iterations before it are saved,
+    // marked as timed out (`perfscope diff` refuses such a file).
+    let (failed_ref, quiet) = (&failed, &quiet);
+    let bench = perfscope::bench::bench("market_scanner")
         .with_warmup(config.warmup)
         .with_iterations(config.iterations)
         .with_timeout(Duration::from_secs(120))
-        .run(|| {
+        .run_async(move || async move {
             let iteration = async {
                 store.clear().await?;
-                run(config.symbols, limits, shared.clone(), store, &quiet).await
+                run(config.symbols, limits, shared.clone(), store, quiet).await
             };
-            if let Err(error) = runtime.block_on(iteration) {
-                failed.get_or_insert(error);
+            if let Err(error) = iteration.await {
+                failed_ref.borrow_mut().get_or_insert(error);
             }
-        })?;
-    if let Some(error) = failed {
+        });
+    let run = match runtime.block_on(bench) {
+        Ok(run) => run,
+        Err(error) => {
+            let message = error.to_string();
+            if let Some(partial) = error.into_partial() {
+                save(&partial)?;
+            }
+            bail!("{message} (partial run in {})", path.display());
+        }
+    };
+    if let Some(error) = failed.into_inner() {
         bail!("a bench iteration failed: {error:#}");
     }
-    let path = config.out.clone().unwrap_or_else(|| PathBuf::from("market_scanner.bench.json"));
-    perfscope::save(&path, run.to_json().as_bytes())
-        .with_context(|| format!("cannot write the bench file to {}", path.display()))?;
+    save(&run)?;
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
          (compare two with `perfscope diff base.bench.json head.bench.json`)",

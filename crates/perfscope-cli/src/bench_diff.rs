@@ -236,7 +236,13 @@ mod tests {
                 Iteration { elapsed_ns: 0, functions: BTreeMap::from([("app::f".to_string(), f)]) }
             })
             .collect();
-        BenchRun { schema: BENCH_SCHEMA.into(), name: "t".into(), warmup: 0, iterations }
+        BenchRun {
+            schema: BENCH_SCHEMA.into(),
+            name: "t".into(),
+            warmup: 0,
+            iterations,
+            timed_out: None,
+        }
     }
 
     /// `n` values around `center` with ±`spread` deterministic noise.

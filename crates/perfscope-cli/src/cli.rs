@@ -32,8 +32,9 @@ pub enum Command {
     /// single-run reports cannot separate noise from change; they are compared as they are.
     ///
     /// Exit status: 0 when no function got worse beyond the threshold, 1 when at least one
-    /// did (the output names them), 2 on usage errors, unreadable files or files that are not
-    /// reports of a supported schema.
+    /// did (the output names them), 2 on usage errors, unreadable files, files that are not
+    /// reports of a supported schema, or a bench file of a run its timeout stopped (partial
+    /// figures: not compared).
     ///
     /// Figures are compared per call: `self` and `total` divide by the number of calls, and
     /// `mean` and `p99` are per call already, so a run that simply calls a function more often
@@ -53,6 +54,12 @@ pub struct ReportArgs {
     /// Rows of the hotspot table (table format only).
     #[arg(long, default_value_t = perfscope_report::DEFAULT_TOP)]
     pub top: usize,
+    /// Every column of the table, however wide (table format only). Without it, a table
+    /// printed on a terminal fits its width (the columns left out are named below it); a
+    /// table written to a file or a pipe always has every column. `PERFSCOPE_TABLE=wide`
+    /// does the same.
+    #[arg(long)]
+    pub wide: bool,
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,

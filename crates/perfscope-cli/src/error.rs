@@ -49,6 +49,24 @@ pub enum CliError {
         /// Why.
         source: perfscope_report::bench::BenchError,
     },
+    /// `diff` was given a bench file of a run stopped by its timeout: its iterations are
+    /// only those before the one that overran, so it is not compared.
+    #[error(
+        "{}: a timed-out bench run (iteration {} ran past the timeout of {:?}; the run stopped \
+         with {kept} measured iterations): its figures are partial, so it is not compared; \
+         rerun the benchmark to the end (a longer timeout, or fix what hangs)",
+        path.display(),
+        timed_out.iteration,
+        std::time::Duration::from_nanos(timed_out.timeout_ns)
+    )]
+    TimedOutBench {
+        /// The file.
+        path: PathBuf,
+        /// Where the run stopped.
+        timed_out: perfscope_report::bench::TimedOut,
+        /// The measured iterations it kept.
+        kept: usize,
+    },
     /// `diff` was given a bench file and a report: compare like with like.
     #[error(
         "{} is a bench file and {} a report: compare two bench files (perfscope::bench) or two reports",

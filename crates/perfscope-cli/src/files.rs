@@ -32,9 +32,19 @@ pub fn parse_report(path: &Path, text: &str) -> Result<Report, CliError> {
     Report::from_json(text).map_err(|source| CliError::Report { path: path.to_path_buf(), source })
 }
 
-/// Checks and reads a bench file from its text.
+/// Checks and reads a bench file from its text: one of a complete run
+/// ([`CliError::TimedOutBench`] for one stopped by its timeout).
 pub fn parse_bench(path: &Path, text: &str) -> Result<BenchRun, CliError> {
-    BenchRun::from_json(text).map_err(|source| CliError::Bench { path: path.to_path_buf(), source })
+    let run = BenchRun::from_json(text)
+        .map_err(|source| CliError::Bench { path: path.to_path_buf(), source })?;
+    match run.timed_out {
+        Some(timed_out) => Err(CliError::TimedOutBench {
+            path: path.to_path_buf(),
+            timed_out,
+            kept: run.iterations.len(),
+        }),
+        None => Ok(run),
+    }
 }
 
 /// Writes `text` to `path`, or to standard output when there is none. A closed pipe on

@@ -1,7 +1,8 @@
 //! The `perfscope` command line, as a library: it reads saved reports (the JSON of
 //! `perfscope::report().to_json()` or `report_on_exit().json(path)`) and
 //!
-//! - `perfscope report run.json [--format table|html|json|folded|folded-bytes]` renders one,
+//! - `perfscope report run.json [--format table|html|json|folded|folded-bytes] [--wide]`
+//!   renders one (the table fitted to the terminal unless `--wide`),
 //! - `perfscope flame run.json -o out.svg [--bytes]` draws its flame graph,
 //! - `perfscope diff base.json new.json [--fail-above 10%] [--metric self|total|mean|p99|alloc_bytes]`
 //!   compares two runs per function and exits with status 1 when one regressed, for CI.
@@ -44,6 +45,7 @@ pub use cli::Cli;
 use cli::{Command, DiffArgs, DiffFormat, FlameArgs, ReportArgs, ReportFormat};
 use diff::{Diff, DiffOptions, Unit};
 pub use error::CliError;
+use perfscope_report::TableView;
 use perfscope_report::bench::BenchRun;
 
 /// Exit status when a diff found a regression.
@@ -82,7 +84,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
 fn report(args: &ReportArgs) -> Result<Outcome, CliError> {
     let report = files::read_report(&args.report)?;
     let text = match args.format {
-        ReportFormat::Table => format!("{}\n", report.table(args.top)),
+        ReportFormat::Table => format!("{}\n", table(&report, args)),
         ReportFormat::Html => report.to_html(),
         ReportFormat::Json => format!("{}\n", report.to_json()),
         ReportFormat::Folded => report.folded(),
@@ -90,6 +92,15 @@ fn report(args: &ReportArgs) -> Result<Outcome, CliError> {
     };
     files::write_output(args.output.as_deref(), &text)?;
     Ok(Outcome::Success)
+}
+
+/// The hotspot table: fitted to the terminal when it goes to one and `--wide` is not given.
+fn table<'a>(report: &'a perfscope_report::Report, args: &ReportArgs) -> TableView<'a> {
+    let table = report.table(args.top).wide_hint("`perfscope report --wide`");
+    match (args.wide, &args.output) {
+        (false, None) => table.fit_terminal(&std::io::stdout()),
+        _ => table,
+    }
 }
 
 fn flame(args: &FlameArgs) -> Result<Outcome, CliError> {

@@ -444,3 +444,59 @@ fn diff_at_exactly_the_threshold_passes_and_just_above_fails() {
     assert_eq!(code(&at, &["--fail-above", "5%", "--min-ns", "1000"]), Some(1));
     assert_eq!(code(&at, &["--fail-above", "5%", "--min-ns", "1001"]), Some(0));
 }
+
+/// A bench file of `n` iterations, each with one call of `app::f` taking 1 ms; stopped by its
+/// timeout at iteration `n` when `timed_out`.
+fn bench_file(dir: &std::path::Path, name: &str, n: usize, timed_out: bool) -> String {
+    use perfscope_report::bench::{BENCH_SCHEMA, BenchRun, Iteration, IterationFigures, TimedOut};
+    let f = IterationFigures {
+        calls: 1,
+        self_ns: 1_000_000,
+        total_ns: 1_000_000,
+        ..Default::default()
+    };
+    let iteration =
+        Iteration { elapsed_ns: 1_000_000, functions: [("app::f".to_string(), f)].into() };
+    let run = BenchRun {
+        schema: BENCH_SCHEMA.into(),
+        name: name.into(),
+        warmup: 0,
+        iterations: vec![iteration; n],
+        timed_out: timed_out.then_some(TimedOut {
+            iteration: n as u32,
+            elapsed_ns: 2_000_000_000,
+            timeout_ns: 2_000_000_000,
+        }),
+    };
+    let path = dir.join(name);
+    std::fs::write(&path, run.to_json()).expect("a temp file");
+    path.display().to_string()
+}
+
+#[test]
+fn diff_refuses_a_timed_out_bench_file_with_exit_2() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let base = bench_file(dir.path(), "base.bench.json", 5, false);
+    let stopped = bench_file(dir.path(), "stopped.bench.json", 2, true);
+    let head = bench_file(dir.path(), "head.bench.json", 5, false);
+    let ok = perfscope(&["diff", &base, &head]);
+    assert_eq!(ok.status.code(), Some(0), "{}{}", stdout(&ok), stderr(&ok));
+
+    // Either side: refused, before anything is compared.
+    for (a, b) in [(&base, &stopped), (&stopped, &base)] {
+        let out = perfscope(&["diff", a, b]);
+        assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+        assert_eq!(stdout(&out), "", "nothing compared");
+        let err = stderr(&out);
+        assert_eq!(
+            err.trim_end(),
+            format!(
+                "perfscope: error: {stopped}: a timed-out bench run (iteration 2 ran past the \
+                 timeout of 2s; the run stopped with 2 measured iterations): its figures are \
+                 partial, so it is not compared; rerun the benchmark to the end (a longer \
+                 timeout, or fix what hangs)"
+            ),
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

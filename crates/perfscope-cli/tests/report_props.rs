@@ -268,6 +268,7 @@ fn hostile_report() -> impl Strategy<Value = Report> {
                 figures,
                 events,
                 history,
+                trends: Vec::new(),
             }
         })
 }

@@ -35,6 +35,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::histogram::Histogram;
 pub use crate::history::{Event, EventKind, Series};
 pub use crate::kinds::{FigureKind, FigureUnit};
 use crate::names::{self, MetricType, Name};
@@ -130,6 +131,52 @@ impl Figure {
     }
 }
 
+/// A latency distribution that is not a function's (a query fingerprint's statement time):
+/// exported as a histogram (`_bucket`, `_sum`, `_count`), so Prometheus can aggregate it
+/// across instances with `histogram_quantile(q, sum by (le, ...) (rate(..._bucket[5m])))`,
+/// which quantile gauges cannot. Cumulative since the source started, like a counter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramFigure {
+    /// The source's section.
+    pub section: &'static str,
+    /// The family's name (without `_bucket`, `_sum`, `_count`).
+    pub name: Cow<'static, str>,
+    /// One sentence for people (`# HELP`).
+    pub help: &'static str,
+    /// Label pairs telling series of one name apart (e.g. `fingerprint`).
+    pub labels: Vec<(Cow<'static, str>, String)>,
+    /// The observations, in nanoseconds ([`Histogram`]'s buckets: 1% relative precision).
+    pub histogram: Histogram,
+    /// Their exact sum, in seconds.
+    pub sum_seconds: f64,
+}
+
+impl HistogramFigure {
+    /// The catalog's histogram `name` without labels, of `histogram` (nanoseconds) and its
+    /// exact sum in seconds. `name` must be a histogram (checked in debug builds).
+    pub fn of(name: &Name, histogram: Histogram, sum_seconds: f64) -> HistogramFigure {
+        debug_assert!(name.kind == MetricType::Histogram, "{} is no histogram", name.name);
+        HistogramFigure {
+            section: name.section,
+            name: Cow::Borrowed(name.name),
+            help: name.help,
+            labels: Vec::new(),
+            histogram,
+            sum_seconds,
+        }
+    }
+
+    /// The same histogram with one more label.
+    pub fn with_label(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> HistogramFigure {
+        self.labels.push((name.into(), value.into()));
+        self
+    }
+}
+
 /// Something that has figures to report; see the module documentation.
 pub trait FigureSource: Send + Sync + 'static {
     /// Appends the source's current figures. Called by every snapshot, on the snapshot's
@@ -140,6 +187,10 @@ pub trait FigureSource: Send + Sync + 'static {
     /// every snapshot, like [`read`](Self::read). None by default.
     fn events(&self, _out: &mut Vec<Event>) {}
 
+    /// Appends the source's latency histograms ([`HistogramFigure`]). Called by every
+    /// snapshot, like [`read`](Self::read). None by default.
+    fn histograms(&self, _out: &mut Vec<HistogramFigure>) {}
+
     /// Appends the history the source keeps (bounded by the source). Called only by
     /// [`snapshot_with_history`](crate::snapshot_with_history). None by default.
     fn history(&self, _out: &mut Vec<Series>) {}
@@ -149,6 +200,7 @@ pub trait FigureSource: Send + Sync + 'static {
 #[derive(Debug, Default)]
 pub(crate) struct Readings {
     pub figures: Vec<Figure>,
+    pub histograms: Vec<HistogramFigure>,
     pub events: Vec<Event>,
     pub history: Vec<Series>,
 }
@@ -196,11 +248,13 @@ pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings 
     for source in sources {
         guarded(&mut out.figures, |v| source.read(v));
         guarded(&mut out.events, |v| source.events(v));
+        guarded(&mut out.histograms, |v| source.histograms(v));
         if history {
             guarded(&mut out.history, |v| source.history(v));
         }
     }
     merge_same_series(&mut out.figures);
+    merge_same_histograms(&mut out.histograms);
     crate::caps::events(&mut out.events);
     out
 }
@@ -241,6 +295,29 @@ fn merge_same_series(figures: &mut Vec<Figure>) {
         kept.remove(at);
     }
     *figures = kept;
+}
+
+/// Makes histograms of one series (section, name and labels alike) one, their counts and
+/// sums added (the fingerprints past a cap, under `<other>`, from several collectors).
+fn merge_same_histograms(histograms: &mut Vec<HistogramFigure>) {
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry as Slot;
+    let mut first: HashMap<_, usize> = HashMap::with_capacity(histograms.len());
+    let mut kept: Vec<HistogramFigure> = Vec::with_capacity(histograms.len());
+    for h in histograms.drain(..) {
+        match first.entry((h.section, h.name.clone(), h.labels.clone())) {
+            Slot::Occupied(at) => {
+                let into = &mut kept[*at.get()];
+                into.histogram.merge(&h.histogram);
+                into.sum_seconds += h.sum_seconds;
+            }
+            Slot::Vacant(slot) => {
+                slot.insert(kept.len());
+                kept.push(h);
+            }
+        }
+    }
+    *histograms = kept;
 }
 
 /// Runs `read` on `out`; if it panics, takes back what it added.

@@ -282,6 +282,24 @@ impl Histogram {
         }
     }
 
+    /// What was counted since `earlier`, when this histogram continues it (a later reading
+    /// of the same running counts): bucket by bucket, these counts minus `earlier`'s; a bucket
+    /// with fewer counts than `earlier`'s (the counts restarted) counts its own.
+    pub fn since(&self, earlier: &Histogram) -> Histogram {
+        let restarted = self.counts.iter().zip(&earlier.counts).any(|(now, then)| now < then)
+            || earlier.counts.iter().skip(self.counts.len()).any(|c| *c != 0);
+        if restarted {
+            return self.clone();
+        }
+        let counts = self
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, now)| now - earlier.counts.get(i).copied().unwrap_or(0))
+            .collect();
+        Histogram { counts }
+    }
+
     /// Number of values counted.
     pub fn count(&self) -> u64 {
         self.counts.iter().sum()
@@ -318,6 +336,25 @@ impl Histogram {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn since_gives_what_was_counted_after_an_earlier_reading() {
+        let mut earlier = Histogram::new();
+        [10, 10, 2_000].iter().for_each(|v| earlier.record(*v));
+        let mut later = earlier.clone();
+        [10, 5_000_000].iter().for_each(|v| later.record(*v));
+        let new = later.since(&earlier);
+        assert_eq!(new.count(), 2);
+        let buckets: Vec<(u64, u64)> = new.buckets().map(|(low, _, n)| (low, n)).collect();
+        assert_eq!(buckets.len(), 2);
+        assert_eq!((buckets[0].0, buckets[0].1), (10, 1));
+        assert_eq!(new.quantile(1.0), later.quantile(1.0));
+        // Counts that went down restarted: all of them are new.
+        let mut restarted = Histogram::new();
+        restarted.record(10);
+        assert_eq!(restarted.since(&earlier), restarted);
+        assert_eq!(later.since(&Histogram::new()), later);
+    }
 
     #[test]
     fn buckets_tile_the_range() {

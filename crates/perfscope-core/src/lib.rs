@@ -30,6 +30,7 @@
 #![cfg_attr(perfscope_loom, allow(dead_code, unused_imports))]
 
 pub mod alloc;
+pub mod analysis;
 mod callsite;
 pub mod caps;
 pub mod clock;

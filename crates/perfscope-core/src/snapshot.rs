@@ -4,7 +4,7 @@
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::{self, CallsiteInfo, Kind};
 use crate::clock::{self, ClockSource};
-use crate::figures::{self, Event, Figure, Series};
+use crate::figures::{self, Event, Figure, HistogramFigure, Series};
 use crate::histogram::Histogram;
 use crate::store::{self, Totals};
 
@@ -35,6 +35,9 @@ pub struct Snapshot {
     /// Figures that are not functions (the process's, and those of registered sources), in
     /// the order read; see [`figures`](crate::figures).
     pub figures: Vec<Figure>,
+    /// Latency histograms of other sources (a query fingerprint's statement time), exported
+    /// as histograms; see [`HistogramFigure`].
+    pub histograms: Vec<HistogramFigure>,
     /// Recent events of the registered sources (alerts, anomalies, recommendations).
     pub events: Vec<Event>,
     /// The sources' recent history: empty unless taken by [`snapshot_with_history`].
@@ -198,6 +201,7 @@ fn take(history: bool) -> Snapshot {
         resets,
         nanos_per_tick,
         figures: readings.figures,
+        histograms: readings.histograms,
         events: readings.events,
         history: readings.history,
     }

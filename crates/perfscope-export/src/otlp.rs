@@ -15,7 +15,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram, MeterProvider as _};
 use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use perfscope_core::figures::{Figure, FigureKind, FigureUnit};
+use perfscope_core::figures::{Figure, FigureKind, FigureUnit, HistogramFigure};
 use perfscope_core::sync::lock;
 
 use crate::ExportError;
@@ -122,6 +122,8 @@ impl OtlpExporterBuilder {
                     gauges: HashMap::new(),
                     counters: HashMap::new(),
                     last: HashMap::new(),
+                    histograms: HashMap::new(),
+                    last_histograms: HashMap::new(),
                 },
             }),
         });
@@ -160,9 +162,44 @@ struct FigureInstruments {
     counters: HashMap<String, Counter<f64>>,
     /// Last value of each counter series (name and labels), to add only what is new.
     last: HashMap<(String, Vec<(String, String)>), f64>,
+    histograms: HashMap<String, Histogram<f64>>,
+    /// Last reading of each histogram series, to record only what is new.
+    last_histograms: HashMap<(String, Vec<(String, String)>), perfscope_core::histogram::Histogram>,
 }
 
 impl FigureInstruments {
+    /// Records what each histogram figure counted since the previous sync: each of
+    /// perfscope's buckets (1% wide) as its lowest value, on the functions' bucket bounds.
+    fn record_histograms(&mut self, histograms: &[HistogramFigure]) {
+        for figure in histograms {
+            let attributes: Vec<KeyValue> = figure
+                .labels
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
+                .collect();
+            let key: Vec<(String, String)> =
+                figure.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            let name = figure.name.to_string();
+            let last = self.last_histograms.entry((name.clone(), key)).or_default();
+            let new = figure.histogram.since(last);
+            *last = figure.histogram.clone();
+            let meter = &self.meter;
+            let instrument = self.histograms.entry(name).or_insert_with_key(|name| {
+                meter
+                    .f64_histogram(name.clone())
+                    .with_unit(FamilyUnit::Seconds.otel_unit())
+                    .with_description(figure.help)
+                    .with_boundaries(LATENCY_BUCKETS.to_vec())
+                    .build()
+            });
+            for (low, _, count) in new.buckets() {
+                for _ in 0..count {
+                    instrument.record(low as f64 / 1e9, &attributes);
+                }
+            }
+        }
+    }
+
     fn record(&mut self, figures: &[Figure]) {
         for figure in figures {
             let attributes: Vec<KeyValue> = figure
@@ -218,6 +255,7 @@ impl Shared {
         let State { tracker, sink, figures } = &mut *state;
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), sink);
         figures.record(source.figures());
+        figures.record_histograms(source.histograms());
     }
 }
 

@@ -34,6 +34,11 @@ impl Source {
         &self.snapshot.figures
     }
 
+    /// Latency histograms of other sources (a query fingerprint's statement time).
+    pub fn histograms(&self) -> &[perfscope_core::figures::HistogramFigure] {
+        &self.snapshot.histograms
+    }
+
     /// Every callsite's figures, in id order (so series are assigned in first-call order).
     /// Callsites sharing a name and module (the tracker sums them) are one function to users.
     pub fn readings(&self) -> impl Iterator<Item = Reading<'_>> {

@@ -267,6 +267,8 @@ fn known_work_reads_right_and_pushes_stay_cumulative() {
 struct Dials {
     jobs: std::sync::Mutex<f64>,
     held: std::sync::Mutex<f64>,
+    /// Statement times (nanoseconds), as the query collector keeps them.
+    statements: std::sync::Mutex<perfscope_core::histogram::Histogram>,
 }
 
 impl perfscope_core::figures::FigureSource for Dials {
@@ -287,6 +289,16 @@ impl perfscope_core::figures::FigureSource for Dials {
         ));
         out.push(Figure::gauge("test", "otlp_dials_share", "Share.", FigureUnit::Ratio, 0.25));
     }
+
+    fn histograms(&self, out: &mut Vec<perfscope_core::figures::HistogramFigure>) {
+        use perfscope_core::figures::HistogramFigure;
+        let statements = self.statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let name = &perfscope_core::names::QUERY_DURATION_SECONDS;
+        let sum = statements.buckets().map(|(low, _, n)| low as f64 * n as f64 / 1e9).sum();
+        out.push(
+            HistogramFigure::of(name, statements.clone(), sum).with_label("fingerprint", "dials"),
+        );
+    }
 }
 
 /// A counter pushed as a cumulative sum of what it grew by (all of it after it went down: its
@@ -301,9 +313,15 @@ fn other_figures_push_as_gauges_and_counters_that_survive_a_restart() {
         .with_export_every(Duration::from_secs(3600))
         .install()
         .unwrap();
-    for (jobs, held, pushed) in [(4.0, 100.0, 4.0), (6.0, 50.0, 6.0), (1.0, 10.0, 7.0)] {
+    for (round, (jobs, held, pushed)) in
+        [(4.0, 100.0, 4.0), (6.0, 50.0, 6.0), (1.0, 10.0, 7.0)].into_iter().enumerate()
+    {
         *dials.jobs.lock().unwrap() = jobs;
         *dials.held.lock().unwrap() = held;
+        // Three 2 ms statements and one 40 ms statement more each round.
+        for value in [2_000_000, 2_000_000, 2_000_000, 40_000_000] {
+            dials.statements.lock().unwrap().record(value);
+        }
         exporter.flush().expect("the push succeeds");
         let request = receiver.next();
         let metrics = metrics(&request);
@@ -322,6 +340,19 @@ fn other_figures_push_as_gauges_and_counters_that_survive_a_restart() {
             })
             .collect();
         assert_eq!(units, [("1", "Jobs."), ("By", "Held."), ("s", "Wait."), ("1", "Share.")]);
+        // The histogram figure: cumulative, what each sync added recorded once.
+        let statements = of(perfscope_core::names::QUERY_DURATION_SECONDS.name);
+        let Some(metric::Data::Histogram(h)) = &statements.data else { panic!("{statements:?}") };
+        let point =
+            h.data_points.iter().find(|p| attribute(&p.attributes, "fingerprint") == Some("dials"));
+        let point = point.expect("the dials' series");
+        let rounds = round as u64 + 1;
+        assert_eq!(point.count, 4 * rounds);
+        let bounds = &point.explicit_bounds;
+        let at = |seconds: f64| bounds.iter().position(|b| *b >= seconds).unwrap();
+        assert_eq!(point.bucket_counts[at(0.002)], 3 * rounds, "{point:?}");
+        assert_eq!(point.bucket_counts[at(0.040)], rounds, "{point:?}");
+        assert_eq!(statements.unit, "s");
     }
     exporter.shutdown().unwrap();
 }

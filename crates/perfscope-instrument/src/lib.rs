@@ -45,8 +45,10 @@
     doc = "  (`cache::AsyncL2`; `cache::AsyncRedisL2` over redis's tokio connection manager with"
 )]
 //!   feature `redis-async`): the same figures and frame names.
-//! - [`pool::InstrumentedPool`] (feature `deadpool`, on by default): a
-//!   `deadpool::unmanaged::Pool`.
+//! - [`pool::InstrumentedManagedPool`] (feature `deadpool`, on by default): a
+//!   `deadpool::managed::Pool`, whose manager makes objects on demand (created, recycled and
+//!   dropped counted); [`pool::InstrumentedPool`]: a `deadpool::unmanaged::Pool`, lending only
+//!   what the program put in.
 #![cfg_attr(
     feature = "bb8",
     doc = "- [`pool::InstrumentedBb8Pool`] (feature `bb8`): a `bb8::Pool`, with bb8's own counts"

@@ -127,6 +127,7 @@ fn postgres_stopped_mid_run_then_restarted_leaves_the_program_running_and_counti
         // The collector's own statements (index hints) fail the same way: skipped, said why.
         let advice = queries.index_hints_postgres(pool.pool()).await;
         assert!(advice.hints.is_empty() && advice.explained == 0, "{advice:#?}");
+        assert!(advice.indexes.is_empty(), "no catalog read, no index claimed: {advice:#?}");
         let skipped = advice.skipped.iter().find(|s| s.fingerprint.contains("int4"));
         assert!(skipped.is_some_and(|s| s.reason.starts_with("no connection")), "{advice:#?}");
 

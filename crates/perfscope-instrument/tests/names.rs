@@ -8,9 +8,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use perfscope_core::names::{self, section};
+use perfscope_core::names::{self, MetricType, section};
 use perfscope_instrument::cache::{InstrumentedCache, MultiLevelCache};
-use perfscope_instrument::pool::{InstrumentedBb8Pool, InstrumentedPool, InstrumentedSqlxPool};
+use perfscope_instrument::pool::{
+    InstrumentedBb8Pool, InstrumentedManagedPool, InstrumentedPool, InstrumentedSqlxPool,
+};
 use perfscope_instrument::queries::{QueryCollector, QueryRecord};
 
 /// A second level that stores nothing (an L2 is a trait; Redis is tested elsewhere).
@@ -48,6 +50,25 @@ impl bb8::ManageConnection for Numbers {
     }
 }
 
+/// Numbers made on demand (a managed deadpool pool's manager).
+#[derive(Debug)]
+struct Made;
+
+impl deadpool::managed::Manager for Made {
+    type Type = u32;
+    type Error = std::io::Error;
+    async fn create(&self) -> Result<u32, std::io::Error> {
+        Ok(7)
+    }
+    async fn recycle(
+        &self,
+        _: &mut u32,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<std::io::Error> {
+        Ok(())
+    }
+}
+
 // The workspace's one promtool runner (also used by perfscope-export's and the root tests).
 #[path = "../../../tests/promtool/mod.rs"]
 mod promtool;
@@ -72,6 +93,9 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     let pool = InstrumentedPool::new("names", deadpool::unmanaged::Pool::from(vec![1_u8]));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async { drop(pool.get().await.unwrap()) });
+    let config = deadpool::managed::PoolConfig::new(1);
+    let managed = InstrumentedManagedPool::new("names_managed", Made, config).unwrap();
+    runtime.block_on(async { drop(managed.get().await.unwrap()) });
     let bb8 = runtime.block_on(async {
         let pool =
             InstrumentedBb8Pool::new("names_bb8", bb8::Pool::builder().build_unchecked(Numbers));
@@ -92,6 +116,19 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         rows_affected: 0,
     };
     queries.record(&record);
+    // An index (its name quoted, as a label value) for the index usage gauge.
+    runtime.block_on(async {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1);
+        let pool = pool.connect("sqlite::memory:").await.unwrap();
+        for ddl in
+            ["CREATE TABLE names_t (k INTEGER)", "CREATE INDEX \"n \"\"q\"\"\" ON names_t(k)"]
+        {
+            sqlx::query(ddl).execute(&pool).await.unwrap();
+        }
+        queries.record(&QueryRecord { statement: "SELECT k FROM names_t WHERE k = 1", ..record });
+        let advice = queries.index_hints(&pool).await;
+        assert_eq!(advice.indexes.iter().map(|i| i.used()).collect::<Vec<_>>(), [true]);
+    });
     // A route served and a call made, through the HTTP layer and middleware.
     runtime.block_on(async {
         use axum::routing::get;
@@ -121,7 +158,7 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         .expect("an exporter on a free port");
     let exposition = exporter.render();
     exporter.shutdown();
-    drop((bb8, sqlx));
+    drop((bb8, sqlx, managed));
     let sections = [section::CACHE, section::POOL, section::QUERY, section::HTTP];
     let ours: Vec<_> = snapshot.figures.iter().filter(|f| sections.contains(&f.section)).collect();
     for figure in &ours {
@@ -130,7 +167,17 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         let said = (figure.section, figure.help, figure.unit);
         assert_eq!(said, (entry.section, entry.help, entry.unit), "{}", figure.name);
     }
-    let exported: BTreeSet<&str> = ours.iter().map(|f| f.name.as_ref()).collect();
+    let histograms = snapshot.histograms.iter().filter(|h| sections.contains(&h.section));
+    for h in histograms.clone() {
+        let entry = names::ALL.iter().find(|n| n.name == h.name);
+        let entry = entry.unwrap_or_else(|| panic!("{} is not in names::ALL", h.name));
+        assert_eq!(
+            (h.section, h.help, entry.kind),
+            (entry.section, entry.help, MetricType::Histogram)
+        );
+    }
+    let exported: BTreeSet<&str> =
+        ours.iter().map(|f| f.name.as_ref()).chain(histograms.map(|h| h.name.as_ref())).collect();
     let catalog: BTreeSet<&str> =
         names::ALL.iter().filter(|n| sections.contains(&n.section)).map(|n| n.name).collect();
     assert_eq!(exported, catalog, "every catalog name of these sections is exported here");
@@ -140,5 +187,7 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     for name in &exported {
         assert!(exposition.contains(&format!("# TYPE {name} ")), "{name} not in the exposition");
     }
+    let histogram = format!("# TYPE {} histogram", names::QUERY_DURATION_SECONDS.name);
+    assert!(exposition.contains(&histogram), "{histogram}");
     promtool_check(&exposition);
 }

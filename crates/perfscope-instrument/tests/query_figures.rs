@@ -77,6 +77,22 @@ fn p50_and_p99_of_ninety_fast_statements_and_ten_slow_ones() {
     assert!(near(seconds, 0.58, 1e-9), "{seconds} s");
     let p99 = figure(DURATION_P99_SECONDS, label, None).unwrap();
     assert!(near(p99, 0.04, 0.01), "p99 {p99} s");
+    // The same distribution as a histogram (what Prometheus aggregates across instances):
+    // 90 values in the 2 ms bucket, 10 in the 40 ms one, the exact sum.
+    let snapshot = perfscope_core::snapshot();
+    let mut histograms = snapshot.histograms.iter().filter(|h| {
+        h.name == perfscope_core::names::QUERY_DURATION_SECONDS.name
+            && h.labels.iter().any(|(k, v)| k == "fingerprint" && v == label)
+    });
+    let histogram = histograms.next().expect("the fingerprint's histogram");
+    assert!(histograms.next().is_none());
+    let buckets: Vec<(u64, u64)> =
+        histogram.histogram.buckets().map(|(low, _, n)| (low, n)).collect();
+    assert_eq!(buckets.len(), 2, "{buckets:?}");
+    assert_eq!((buckets[0].1, buckets[1].1), (90, 10));
+    assert!(within_1_percent(Duration::from_nanos(buckets[0].0), fast), "{buckets:?}");
+    assert!(within_1_percent(Duration::from_nanos(buckets[1].0), slow), "{buckets:?}");
+    assert!(near(histogram.sum_seconds, 0.58, 1e-9), "{}", histogram.sum_seconds);
     assert_eq!(figure(ROWS_TOTAL, label, Some("returned")), Some(300.0));
     assert_eq!(figure(ROWS_TOTAL, label, Some("affected")), Some(0.0));
 }

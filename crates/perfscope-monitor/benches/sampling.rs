@@ -8,7 +8,9 @@
 //!    1 Hz and 5 Hz (real monitors, host and process only; 5 Hz is the fastest the monitor
 //!    allows), at 10 Hz (the same work on a bench thread), and at 1 Hz with everything on (a
 //!    tokio runtime, traffic of one function, per-function analysis of a workload of measured
-//!    functions running meanwhile), as a percentage of one core.
+//!    functions running meanwhile, thresholds on its own figures and on another source's —
+//!    40 pool, cache and query series whose history and anomaly detectors it keeps too), as a
+//!    percentage of one core.
 //!
 //! `PERFSCOPE_MONITOR_CPU_SECS=60 cargo bench -p perfscope-monitor --bench sampling`
 
@@ -16,6 +18,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use perfscope_core::names as catalog;
 use perfscope_monitor::{Above, BenchSampler, Monitor, names, threshold};
 
 fn thresholds() -> Vec<perfscope_monitor::Threshold> {
@@ -81,9 +84,20 @@ fn thread_cpu(seconds: u64) {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
     let runtime = runtime.expect("a runtime");
+    let database = std::sync::Arc::new(Database);
+    let _registered = perfscope_core::figures::register(database);
+    let traffic = concat!(module_path!(), "::handle");
     let full = Monitor::builder()
         .with_runtime(runtime.handle().clone())
-        .with_traffic(concat!(module_path!(), "::handle"))
+        .with_traffic(traffic)
+        .with_threshold(
+            threshold(names::TRAFFIC_LATENCY_P99_SECONDS, Above(0.5)).label("function", traffic),
+        )
+        .with_threshold(threshold(catalog::POOL_STARVED.name, Above(0.0)).label("pool", "p3"))
+        .with_threshold(threshold(catalog::CACHE_HIT_RATIO.name, perfscope_monitor::Below(0.01)));
+    let full = thresholds()
+        .into_iter()
+        .fold(full, |full, t| full.with_threshold(t))
         .start()
         .expect("sysinfo works here");
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -140,6 +154,26 @@ async fn workload(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
             black_box(handle(black_box(2_000)).await);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Another source's figures, as pools, caches and a query collector give them: 40 series.
+#[derive(Debug)]
+struct Database;
+
+impl perfscope_core::figures::FigureSource for Database {
+    fn read(&self, out: &mut Vec<perfscope_core::figures::Figure>) {
+        use perfscope_core::figures::Figure;
+        for i in 0..10 {
+            let n = format!("p{i}");
+            out.push(Figure::of(&catalog::POOL_STARVED, 0.0).with_label("pool", n.clone()));
+            out.push(
+                Figure::of(&catalog::POOL_PENDING_REQUESTS, 1.0).with_label("pool", n.clone()),
+            );
+            out.push(Figure::of(&catalog::CACHE_HIT_RATIO, 0.9).with_label("cache", n.clone()));
+            let p99 = Figure::of(&catalog::QUERY_DURATION_P99_SECONDS, 0.002);
+            out.push(p99.with_label("fingerprint", n));
+        }
     }
 }
 

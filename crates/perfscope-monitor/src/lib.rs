@@ -14,6 +14,10 @@
 //! Snapshots carry the events; `perfscope_core::snapshot_with_history()` also
 //! carries the rings.
 //!
+//! [`rules`] writes the same thresholds as a Prometheus rules file (alerting rules on the
+//! exported figures, recording rules for the dashboard), so a fleet alerts in Prometheus on
+//! what each process alerts on itself.
+//!
 //! The monitor never talks to an exporter: it registers a
 //! [`FigureSource`](perfscope_core::figures::FigureSource), so every
 //! [`perfscope_core::snapshot()`] — and with it the report, `/metrics` and OTLP — carries its
@@ -58,10 +62,12 @@ mod monitor;
 pub mod names;
 mod netdev;
 mod ring;
+pub mod rules;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod sampler;
 mod steps;
+mod tally;
 mod threshold;
 mod watch;
 
@@ -75,11 +81,15 @@ pub use advice::{
     EVERY as RECOMMENDATION_EVERY, HEAP_SLOPE, IDLE_CPU, IDLE_SHARE, LONG_POLL, SATURATED,
 };
 pub use functions::MAX_FUNCTIONS;
+pub use monitor::HISTORY_SECTIONS;
 pub use monitor::{Anomaly, MAX_EVENTS};
 pub use ring::MAX_SERIES;
 pub use steps::STEP_RATIO;
+pub use tally::MAX_SUBJECTS;
 pub use threshold::Condition::{Above, Below};
-pub use threshold::{Alert, AlertCallback, AlertState, Condition, Threshold, threshold};
+pub use threshold::{
+    Alert, AlertCallback, AlertState, Condition, MAX_WATCHED_SERIES, Severity, Threshold, threshold,
+};
 pub use watch::LATENCY_FUNCTIONS;
 
 use analysis::{Summary, Trend};
@@ -135,7 +145,12 @@ impl MonitorBuilder {
         self
     }
 
-    /// Watches a figure; see [`threshold()`].
+    /// Watches a figure of any source in the snapshot — the monitor's own (host, process,
+    /// tokio, traffic), pools (`perfscope_pool_starved`), caches (`perfscope_cache_hit_ratio`),
+    /// queries (`perfscope_query_duration_p99_seconds`), perfscope's process figures — by name
+    /// and label matcher; see [`threshold()`]. Each armed threshold is exported as series
+    /// ([`names::ALERT_FIRING`](perfscope_core::names::ALERT_FIRING) per watched series,
+    /// [`names::ALERT_TRANSITIONS_TOTAL`](perfscope_core::names::ALERT_TRANSITIONS_TOTAL)).
     pub fn with_threshold(mut self, threshold: Threshold) -> MonitorBuilder {
         self.options.thresholds.push(threshold);
         self

@@ -7,13 +7,17 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use perfscope_core::figures::{Event, EventKind, Figure, FigureSource, Series};
+use std::collections::HashSet;
+
+use perfscope_core::figures::{Event, EventKind, Figure, FigureKind, FigureSource, Series};
+use perfscope_core::names::section;
 pub(crate) use perfscope_core::sync::lock;
 use perfscope_core::time::unix_ms;
 
 use crate::ring::{History, figure_key};
 use crate::sampler::Sampler;
-use crate::threshold::{Alert, AlertState, Armed, Condition, Threshold};
+use crate::tally::Tally;
+use crate::threshold::{Alert, AlertState, Armed, Threshold};
 use crate::watch::{Context, Functions};
 
 /// Most alert events and anomalies kept, and most events (alerts, anomalies of figures and
@@ -113,7 +117,13 @@ pub(crate) struct Worker {
     #[cfg(feature = "tokio")]
     runtime: Option<crate::runtime::Runtime>,
     functions: Option<Functions>,
+    tally: Tally,
 }
+
+/// Sections of other sources whose gauges the monitor keeps history of (and looks for
+/// anomalies in), so trends cover the database side too: query times, pool waits and
+/// starvation, cache hit ratios.
+pub const HISTORY_SECTIONS: &[&str] = &[section::POOL, section::CACHE, section::QUERY];
 
 fn push_bounded<T>(list: &mut VecDeque<T>, item: T) {
     if list.len() >= MAX_EVENTS {
@@ -127,7 +137,12 @@ fn owned_labels(figure: &Figure) -> Vec<(String, String)> {
 }
 
 /// An alert or a figure's anomaly as the event snapshots carry.
-fn figure_event(figure: &Figure, kind: EventKind, at: SystemTime, message: String) -> Event {
+pub(crate) fn figure_event(
+    figure: &Figure,
+    kind: EventKind,
+    at: SystemTime,
+    message: String,
+) -> Event {
     Event {
         section: figure.section,
         kind,
@@ -139,25 +154,12 @@ fn figure_event(figure: &Figure, kind: EventKind, at: SystemTime, message: Strin
     }
 }
 
-fn alert_message(state: AlertState, condition: Condition, value: f64) -> String {
-    let (verb, side, limit) = match (state, condition) {
-        (AlertState::Fired, Condition::Above(x)) => ("fired", "above", x),
-        (AlertState::Fired, Condition::Below(x)) => ("fired", "below", x),
-        (AlertState::Resolved, Condition::Above(x)) => ("resolved", "back under", x),
-        (AlertState::Resolved, Condition::Below(x)) => ("resolved", "back over", x),
-    };
-    format!("alert {verb}: {value} is {side} {limit}")
-}
-
 impl Worker {
     pub(crate) fn new(
         options: Options,
         shared: Arc<Shared>,
     ) -> Result<Worker, crate::MonitorError> {
-        let armed = options
-            .thresholds
-            .into_iter()
-            .map(|threshold| Armed { threshold, watches: Default::default() });
+        let armed = options.thresholds.into_iter().map(Armed::new);
         let functions = (options.functions || !options.traffic.is_empty())
             .then(|| Functions::new(options.traffic));
         Ok(Worker {
@@ -167,13 +169,15 @@ impl Worker {
             #[cfg(feature = "tokio")]
             runtime: options.runtime.map(crate::runtime::Runtime::new),
             functions,
+            tally: Tally::default(),
         })
     }
 
     pub(crate) fn tick(&mut self) {
         // perfscope's own figures first, holding no lock: the snapshot reads this monitor's
         // source, which takes `latest` and `state`.
-        let snapshot = self.functions.is_some().then(perfscope_core::snapshot);
+        let wanted = self.functions.is_some() || !self.armed.is_empty();
+        let snapshot = wanted.then(perfscope_core::snapshot);
         let (snapshot_at, snapshot_ms) = (Instant::now(), unix_ms(SystemTime::now()));
         let mut figures = Vec::with_capacity(lock(&self.shared.latest).len());
         self.sampler.sample(&mut figures);
@@ -204,19 +208,19 @@ impl Worker {
                 figures: &mut figures,
                 history: &mut latencies,
                 events: &mut function_events,
+                tally: &mut self.tally,
             };
             functions.update(snapshot, cx, out);
         }
-        drop(snapshot);
+        let others = snapshot.map(|s| self.others(s.figures)).unwrap_or_default();
         let at = SystemTime::now();
         let t = at.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         let mut events: Vec<(usize, Alert)> = Vec::new();
         {
             let mut state = lock(&self.shared.state);
             let state = &mut *state;
-            for figure in &figures {
+            for figure in figures.iter().chain(&others) {
                 let key = figure_key(figure);
-                let labels = || figure.labels.iter().map(|(k, v)| (k.as_ref(), v.as_str()));
                 if let Some(series) = state.history.record(&key, figure, t)
                     && let Some(detector) = &mut series.detector
                 {
@@ -228,6 +232,7 @@ impl Worker {
                         let value = figure.value;
                         let anomaly = Anomaly { figure: name, labels, value, expected, z, at };
                         push_bounded(&mut state.anomalies, anomaly);
+                        self.tally.anomaly(figure.section, &figure.name, "figure");
                         let message =
                             format!("{value} departs from the recent {expected:.4} ({z:+.1} sd)");
                         let event = figure_event(figure, EventKind::Anomaly, at, message);
@@ -236,23 +241,8 @@ impl Worker {
                     series.anomalous = z.is_some();
                 }
                 for (i, armed) in self.armed.iter_mut().enumerate() {
-                    if !armed.threshold.watches(&figure.name, labels()) {
-                        continue;
-                    }
-                    let watch = armed.watches.entry(key.clone()).or_default();
-                    if let Some(change) = watch.observe(&armed.threshold, t, figure.value) {
-                        let (name, labels) = (figure.name.to_string(), owned_labels(figure));
-                        let condition = armed.threshold.condition;
-                        let value = figure.value;
-                        let kind = match change {
-                            AlertState::Fired => EventKind::AlertFired,
-                            AlertState::Resolved => EventKind::AlertResolved,
-                        };
-                        let message = alert_message(change, condition, value);
-                        let event = figure_event(figure, kind, at, message);
-                        let alert =
-                            Alert { state: change, figure: name, labels, value, condition, at };
-                        events.push((i, alert));
+                    if let Some((change, event)) = armed.observe(figure, &key, t, at) {
+                        events.push((i, change));
                         push_bounded(&mut state.events, event);
                     }
                 }
@@ -268,17 +258,21 @@ impl Worker {
                 push_bounded(&mut state.events, event);
             }
         }
+        for armed in &self.armed {
+            armed.figures(&mut figures);
+        }
+        self.tally.figures(&mut figures);
         *lock(&self.shared.latest) = Arc::new(figures);
         *lock(&self.shared.samples) += 1;
         self.shared.sampled.notify_all();
         for (i, alert) in events {
-            let Alert { figure, labels, value, condition, .. } = &alert;
+            let Alert { name, figure, labels, value, condition, .. } = &alert;
             match alert.state {
                 AlertState::Fired => {
-                    tracing::warn!(%figure, ?labels, value, ?condition, "perfscope monitor: alert fired")
+                    tracing::warn!(alert = %name, %figure, ?labels, value, ?condition, "perfscope monitor: alert fired")
                 }
                 AlertState::Resolved => {
-                    tracing::info!(%figure, ?labels, value, ?condition, "perfscope monitor: alert resolved")
+                    tracing::info!(alert = %name, %figure, ?labels, value, ?condition, "perfscope monitor: alert resolved")
                 }
             }
             if let Some(callback) = &self.armed[i].threshold.callback {
@@ -286,6 +280,23 @@ impl Worker {
                 let _ = catch_unwind(AssertUnwindSafe(|| callback(&alert)));
             }
         }
+    }
+
+    /// The figures of other sources in `snapshot` (pools, caches, queries, perfscope's own
+    /// process figures, ...) that a threshold watches or whose history the trends need
+    /// ([`HISTORY_SECTIONS`]); not this monitor's own, which the snapshot carries from its
+    /// previous sample.
+    fn others(&self, snapshot: Vec<Figure>) -> Vec<Figure> {
+        let own: HashSet<String> = lock(&self.shared.latest).iter().map(figure_key).collect();
+        snapshot
+            .into_iter()
+            .filter(|f| {
+                let labels = || f.labels.iter().map(|(k, v)| (k.as_ref(), v.as_str()));
+                let kept = (HISTORY_SECTIONS.contains(&f.section) && f.kind == FigureKind::Gauge)
+                    || self.armed.iter().any(|a| a.threshold.watches(&f.name, labels()));
+                kept && !own.contains(&figure_key(f))
+            })
+            .collect()
     }
 }
 

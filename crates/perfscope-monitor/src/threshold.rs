@@ -6,10 +6,16 @@
 //! hovering at the limit does not flap. Firing logs `tracing::warn!`, resolving
 //! `tracing::info!`, and both call the `on_alert` callback (on the sampler thread).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use perfscope_core::figures::{Event, EventKind, Figure};
+use perfscope_core::names::{self, Name};
+
+use crate::monitor::figure_event;
 
 /// When a threshold is breached.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,6 +49,30 @@ impl Condition {
     }
 }
 
+/// How serious an alert is: the `severity` label of its series and of the Prometheus rule
+/// generated from it (Alertmanager routes on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// Worth a look.
+    Info,
+    /// Needs attention soon (the default).
+    #[default]
+    Warning,
+    /// Needs attention now.
+    Critical,
+}
+
+impl Severity {
+    /// `info`, `warning` or `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// Whether an alert started or ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertState {
@@ -55,6 +85,10 @@ pub enum AlertState {
 /// One alert event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
+    /// The threshold's name ([`Threshold::named`]).
+    pub name: String,
+    /// The threshold's severity.
+    pub severity: Severity,
     /// Fired or resolved.
     pub state: AlertState,
     /// The figure's name.
@@ -76,6 +110,8 @@ pub type AlertCallback = Arc<dyn Fn(&Alert) + Send + Sync>;
 /// [`MonitorBuilder::with_threshold`](crate::MonitorBuilder::with_threshold).
 #[derive(Clone)]
 pub struct Threshold {
+    pub(crate) name: Option<String>,
+    pub(crate) severity: Severity,
     pub(crate) figure: String,
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) condition: Condition,
@@ -87,6 +123,8 @@ pub struct Threshold {
 impl fmt::Debug for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Threshold")
+            .field("name", &self.name())
+            .field("severity", &self.severity)
             .field("figure", &self.figure)
             .field("labels", &self.labels)
             .field("condition", &self.condition)
@@ -101,6 +139,8 @@ impl fmt::Debug for Threshold {
 /// `condition` unless [`Threshold::for_duration`] says how long it must hold.
 pub fn threshold(figure: impl Into<String>, condition: Condition) -> Threshold {
     Threshold {
+        name: None,
+        severity: Severity::Warning,
         figure: figure.into(),
         labels: Vec::new(),
         condition,
@@ -111,6 +151,59 @@ pub fn threshold(figure: impl Into<String>, condition: Condition) -> Threshold {
 }
 
 impl Threshold {
+    /// Names the alert (the `alert` label of its series, the Prometheus rule's `alert:`):
+    /// letters, digits and `_`, not starting with a digit. Default: the figure's name and
+    /// the side, e.g. `perfscope_pool_starved_above`.
+    pub fn named(mut self, name: impl Into<String>) -> Threshold {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// How serious the alert is (default [`Severity::Warning`]).
+    pub fn severity(mut self, severity: Severity) -> Threshold {
+        self.severity = severity;
+        self
+    }
+
+    /// The alert's name: given by [`named`](Self::named), else the figure's and the side.
+    pub fn name(&self) -> String {
+        match &self.name {
+            Some(name) => name.clone(),
+            None => {
+                let side = match self.condition {
+                    Condition::Above(_) => "above",
+                    Condition::Below(_) => "below",
+                };
+                format!("{}_{side}", self.figure)
+            }
+        }
+    }
+
+    /// The watched figure's name.
+    pub fn figure(&self) -> &str {
+        &self.figure
+    }
+
+    /// The label pairs a watched series must have.
+    pub fn labels(&self) -> &[(String, String)] {
+        &self.labels
+    }
+
+    /// The condition.
+    pub fn condition(&self) -> Condition {
+        self.condition
+    }
+
+    /// How long the condition must hold before the alert fires.
+    pub fn duration(&self) -> Duration {
+        self.for_duration
+    }
+
+    /// The alert's severity.
+    pub fn severity_of(&self) -> Severity {
+        self.severity
+    }
+
     /// How long the condition must hold before the alert fires (default: zero).
     pub fn for_duration(mut self, duration: Duration) -> Threshold {
         self.for_duration = duration;
@@ -123,7 +216,8 @@ impl Threshold {
         self
     }
 
-    /// Only the series with this label (may be repeated).
+    /// Only the series with this label (may be repeated); as in PromQL, an empty value
+    /// matches the series without the label (`.label("cpu", "")`: all CPUs' series only).
     pub fn label(mut self, name: impl Into<String>, value: impl Into<String>) -> Threshold {
         self.labels.push((name.into(), value.into()));
         self
@@ -143,6 +237,16 @@ impl Threshold {
         if !(self.hysteresis.is_finite() && self.hysteresis >= 0.0) {
             return Err(format!("{}: hysteresis must be finite and not negative", self.figure));
         }
+        let name = self.name();
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        if name.is_empty()
+            || name.starts_with(|c: char| c.is_ascii_digit())
+            || !name.chars().all(valid)
+        {
+            return Err(format!(
+                "{name:?}: an alert's name is letters, digits and _, not starting with a digit"
+            ));
+        }
         Ok(())
     }
 
@@ -153,10 +257,14 @@ impl Threshold {
         labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
         name == self.figure
-            && self
-                .labels
-                .iter()
-                .all(|(k, v)| labels.clone().any(|l| l == (k.as_str(), v.as_str())))
+            && self.labels.iter().all(|(k, v)| {
+                // As in PromQL, `label=""` matches the series without that label.
+                let mut of = labels.clone().filter(|(name, _)| *name == k.as_str());
+                match of.next() {
+                    Some((_, value)) => value == v.as_str(),
+                    None => v.is_empty(),
+                }
+            })
     }
 }
 
@@ -205,11 +313,133 @@ impl Watch {
     }
 }
 
-/// A threshold and the watch over each series it matched.
+/// Most series one threshold watches; series past it are not watched (said once, as a
+/// warning event and a log line).
+pub const MAX_WATCHED_SERIES: usize = 256;
+
+/// One watched series: its labels and its state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Watched {
+    pub(crate) labels: Vec<(Cow<'static, str>, String)>,
+    pub(crate) watch: Watch,
+}
+
+/// A threshold, the watch over each series it matched, and its transitions so far.
 #[derive(Debug)]
 pub(crate) struct Armed {
     pub(crate) threshold: Threshold,
-    pub(crate) watches: HashMap<String, Watch>,
+    /// Its name, computed once.
+    pub(crate) name: String,
+    pub(crate) watches: HashMap<String, Watched>,
+    pub(crate) fired: u64,
+    pub(crate) resolved: u64,
+    /// Whether the series cap was reached (warned once).
+    pub(crate) capped: bool,
+}
+
+impl Armed {
+    pub(crate) fn new(threshold: Threshold) -> Armed {
+        let name = threshold.name();
+        Armed { threshold, name, watches: HashMap::new(), fired: 0, resolved: 0, capped: false }
+    }
+
+    /// Takes `figure` (series `key`) sampled at `t` (seconds; `at`): the alert and the event
+    /// it causes, if the threshold watches it and its state changes.
+    pub(crate) fn observe(
+        &mut self,
+        figure: &Figure,
+        key: &str,
+        t: f64,
+        at: SystemTime,
+    ) -> Option<(Alert, Event)> {
+        let labels = || figure.labels.iter().map(|(k, v)| (k.as_ref(), v.as_str()));
+        if !self.threshold.watches(&figure.name, labels()) {
+            return None;
+        }
+        if !self.watches.contains_key(key) && self.watches.len() >= MAX_WATCHED_SERIES {
+            if !std::mem::replace(&mut self.capped, true) {
+                tracing::warn!(alert = %self.name, max = MAX_WATCHED_SERIES, "perfscope monitor: the alert watches its most series; more series are not watched");
+            }
+            return None;
+        }
+        let watched = self
+            .watches
+            .entry(key.to_string())
+            .or_insert_with(|| Watched { labels: figure.labels.clone(), watch: Watch::Clear });
+        let change = watched.watch.observe(&self.threshold, t, figure.value)?;
+        let (kind, count) = match change {
+            AlertState::Fired => (EventKind::AlertFired, &mut self.fired),
+            AlertState::Resolved => (EventKind::AlertResolved, &mut self.resolved),
+        };
+        *count += 1;
+        let condition = self.threshold.condition;
+        let message = alert_message(&self.name, change, condition, figure.value);
+        let event = figure_event(figure, kind, at, message);
+        let alert = Alert {
+            name: self.name.clone(),
+            severity: self.threshold.severity,
+            state: change,
+            figure: figure.name.to_string(),
+            labels: figure.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            value: figure.value,
+            condition,
+            at,
+        };
+        Some((alert, event))
+    }
+
+    /// The alert's series: [`names::ALERT_FIRING`] per watched series, 1 while firing, its
+    /// [`names::ALERT_LIMIT`], and
+    /// [`names::ALERT_TRANSITIONS_TOTAL`] per state.
+    pub(crate) fn figures(&self, out: &mut Vec<Figure>) {
+        let severity = self.threshold.severity.as_str();
+        let alert = |name: &Name, value: f64| {
+            Figure::of(name, value)
+                .with_label("alert", self.name.clone())
+                .with_label("severity", severity)
+        };
+        let limit = self.threshold.condition.limit();
+        for watched in self.watches.values() {
+            let firing = if watched.watch == Watch::Firing { 1.0 } else { 0.0 };
+            for (name, value) in [(&names::ALERT_FIRING, firing), (&names::ALERT_LIMIT, limit)] {
+                let mut figure =
+                    alert(name, value).with_label("figure", self.threshold.figure.clone());
+                for (k, v) in &watched.labels {
+                    // The watched series' labels, renamed where they would hide the alert's own.
+                    let k = match k.as_ref() {
+                        "alert" | "severity" | "figure" => Cow::Owned(format!("series_{k}")),
+                        _ => k.clone(),
+                    };
+                    figure = figure.with_label(k, v.clone());
+                }
+                out.push(figure);
+            }
+        }
+        for (state, n) in [("fired", self.fired), ("resolved", self.resolved)] {
+            out.push(alert(&names::ALERT_TRANSITIONS_TOTAL, n as f64).with_label("state", state));
+        }
+    }
+}
+
+fn alert_message(name: &str, state: AlertState, condition: Condition, value: f64) -> String {
+    let (verb, side, limit) = match (state, condition) {
+        (AlertState::Fired, Condition::Above(x)) => ("fired", "above", x),
+        (AlertState::Fired, Condition::Below(x)) => ("fired", "below", x),
+        (AlertState::Resolved, Condition::Above(x)) => ("resolved", "back under", x),
+        (AlertState::Resolved, Condition::Below(x)) => ("resolved", "back over", x),
+    };
+    format!("alert {name} {verb}: {} is {side} {}", short(value), short(limit))
+}
+
+/// `1.2084714099` → `1.208`, `2147483648` → `2147483648`: four significant digits at most
+/// after the point, whole numbers as they are.
+fn short(value: f64) -> String {
+    if value.fract() == 0.0 || !value.is_finite() || value.abs() >= 1e4 {
+        return format!("{value:.0}");
+    }
+    let digits = (3 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{value:.digits$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -296,10 +526,20 @@ mod tests {
             .on_alert(|_| {});
         assert_eq!(
             format!("{t:?}"),
-            "Threshold { figure: \"x\", labels: [(\"cpu\", \"1\")], condition: Below(2.0), \
+            "Threshold { name: \"x_below\", severity: Warning, figure: \"x\", labels: [(\"cpu\", \"1\")], condition: Below(2.0), \
              for_duration: 3s, hysteresis: 0.5, callback: true }"
         );
         assert!(threshold("x", Condition::Above(1.0)).hysteresis(0.0).check().is_ok());
+    }
+
+    #[test]
+    fn messages_show_values_briefly() {
+        let above = Condition::Above(0.05);
+        let fired = alert_message("slow", AlertState::Fired, above, 1.2084714099489242);
+        assert_eq!(fired, "alert slow fired: 1.208 is above 0.05");
+        let below = Condition::Below(2147483648.0);
+        let resolved = alert_message("low", AlertState::Resolved, below, 0.000123456);
+        assert_eq!(resolved, "alert low resolved: 0.0001235 is back over 2147483648");
     }
 
     #[test]
@@ -308,6 +548,10 @@ mod tests {
         assert!(t.watches("cpu", [("cpu", "1")].into_iter()));
         assert!(!t.watches("cpu", [("cpu", "0")].into_iter()));
         assert!(!t.watches("cpu", std::iter::empty()));
+        let all = threshold("cpu", Condition::Above(0.9)).label("cpu", "");
+        assert!(all.watches("cpu", std::iter::empty()));
+        assert!(!all.watches("cpu", [("cpu", "1")].into_iter()));
+        assert!(all.watches("cpu", [("mode", "user")].into_iter()));
         assert!(threshold("any", Condition::Above(1.0)).watches("any", [("a", "b")].into_iter()));
         assert!(threshold("x", Condition::Above(f64::NAN)).check().is_err());
         assert!(threshold("x", Condition::Above(1.0)).hysteresis(-1.0).check().is_err());

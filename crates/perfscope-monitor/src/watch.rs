@@ -18,6 +18,7 @@ use crate::functions::{Deltas, Interval, merge};
 use crate::names::FUNCTION;
 use crate::ring::Ring;
 use crate::steps::{Step, StepWatch};
+use crate::tally::Tally;
 
 /// Samples whose heap is left out of [`advice::reuse_buffers`]'s trend: the monitor's own rings
 /// are allocated in full in its first samples (half a MiB with the default ring), a step up
@@ -55,6 +56,8 @@ pub(crate) struct Out<'a> {
     pub(crate) figures: &'a mut Vec<Figure>,
     pub(crate) history: &'a mut Vec<Figure>,
     pub(crate) events: &'a mut Vec<Event>,
+    /// Counts of the anomalies and recommendations pushed to `events`.
+    pub(crate) tally: &'a mut Tally,
 }
 
 /// The per-function analysis' state.
@@ -86,7 +89,7 @@ impl Functions {
     /// Takes the next snapshot: appends traffic figures to `out.figures`, the latency of the
     /// top functions to `out.history`, anomalies and recommendations to `out.events`.
     pub(crate) fn update(&mut self, snapshot: &Snapshot, cx: Context, out: Out<'_>) {
-        let Out { figures, history, events } = out;
+        let Out { figures, history, events, tally } = out;
         let traffic = &self.traffic;
         let intervals = self.deltas.update(snapshot, |name| traffic.iter().any(|t| t == name));
         self.samples += 1;
@@ -103,9 +106,10 @@ impl Functions {
         self.traffic(snapshot, &intervals, seconds, figures);
         latencies(snapshot, &intervals, history);
         let middle_ms = before_ms + cx.at_ms.saturating_sub(before_ms) / 2;
-        self.steps(&intervals, seconds, middle_ms, events);
+        self.steps(&intervals, seconds, middle_ms, events, tally);
         for advice in self.advise(&intervals, seconds, &cx) {
             if self.limit.allow(&advice, cx.at) {
+                tally.recommendation(advice.kind, &advice.subject);
                 events.push(event(EventKind::Recommendation, cx.at_ms, advice));
             }
         }
@@ -141,21 +145,34 @@ impl Functions {
         }
     }
 
-    fn steps(&mut self, intervals: &[Interval], seconds: f64, at_ms: u64, out: &mut Vec<Event>) {
+    fn steps(
+        &mut self,
+        intervals: &[Interval],
+        seconds: f64,
+        at_ms: u64,
+        out: &mut Vec<Event>,
+        tally: &mut Tally,
+    ) {
         self.watches.retain(|id, _| intervals.iter().any(|i| i.id == *id));
         for i in intervals {
             let [p50, p99, self_time] = self.watches.entry(i.id).or_default();
             // The median too: on a loaded host the p99 of short calls is the scheduler's
             // (preempted calls), and a step of the function's own latency shows in the p50.
-            for (watch, q, what) in [(p50, 0.5, "p50 latency"), (p99, 0.99, "p99 latency")] {
+            let latencies = [
+                (p50, 0.5, "p50 latency", "p50_latency"),
+                (p99, 0.99, "p99 latency", "p99_latency"),
+            ];
+            for (watch, q, what, kind) in latencies {
                 if let Some(latency) = i.quantile_seconds(q)
                     && let Some(step) = watch.observe(at_ms, latency, 0.0)
                 {
+                    tally.anomaly(FUNCTION, &i.name, kind);
                     out.push(step_event(&i.name, what, step, seconds_text));
                 }
             }
             let cores = i.self_ns as f64 * 1e-9 / seconds;
             if let Some(step) = self_time.observe(at_ms, cores, SELF_FLOOR) {
+                tally.anomaly(FUNCTION, &i.name, "self_time");
                 out.push(step_event(&i.name, "self time", step, |c| format!("{c:.2} cores")));
             }
         }

@@ -109,7 +109,42 @@ fn resident_memory_thresholds_fire_and_resolve_with_a_known_allocation() {
         .map(|e| e.message.split(':').next().unwrap_or_default())
         .collect();
     assert_eq!(messages.len(), 5, "{messages:?}");
-    let fired = messages.iter().filter(|m| **m == "alert fired").count();
-    assert_eq!((&messages[..3], fired), (&["alert fired", "alert fired", "alert resolved"][..], 3));
+    let (above, below) = (format!("{name}_above"), format!("{name}_below"));
+    let fired = messages.iter().filter(|m| m.ends_with(" fired")).count();
+    let first = [
+        format!("alert {below} fired"),
+        format!("alert {above} fired"),
+        format!("alert {below} resolved"),
+    ];
+    assert_eq!((messages[..3].to_vec(), fired), (first.iter().map(String::as_str).collect(), 3));
     assert!(events.iter().all(|e| e.subject == name || e.kind == EventKind::Anomaly));
+
+    // The same alerts as series, in every snapshot: the firing gauge per alert and series,
+    // the transitions per state. After the run, Above has fired and resolved once, Below fired
+    // twice and resolved once, and Below fires.
+    let n = monitor.samples();
+    assert!(monitor.wait_for_samples(n + 1, Duration::from_secs(30)));
+    let snapshot = perfscope_core::snapshot();
+    let series = |family: &str, labels: &[(&str, &str)]| {
+        let matching: Vec<f64> = snapshot
+            .figures
+            .iter()
+            .filter(|f| {
+                f.name == family
+                    && labels.iter().all(|(k, v)| f.labels.iter().any(|(a, b)| a == k && b == v))
+            })
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(matching.len(), 1, "{family} {labels:?}: {matching:?}");
+        matching[0]
+    };
+    let firing = perfscope_core::names::ALERT_FIRING.name;
+    let transitions = perfscope_core::names::ALERT_TRANSITIONS_TOTAL.name;
+    let on = |alert: &str| {
+        series(firing, &[("alert", alert), ("figure", name), ("severity", "warning")])
+    };
+    assert_eq!((on(&above), on(&below)), (0.0, 1.0));
+    let count = |alert: &str, state| series(transitions, &[("alert", alert), ("state", state)]);
+    assert_eq!((count(&above, "fired"), count(&above, "resolved")), (1.0, 1.0));
+    assert_eq!((count(&below, "fired"), count(&below, "resolved")), (2.0, 1.0));
 }

@@ -12,11 +12,20 @@
 //!     elapsed_ns: 1_000,
 //!     functions: BTreeMap::from([("app::parse".to_string(), IterationFigures { calls, ..Default::default() })]),
 //! };
-//! let run = BenchRun { schema: BENCH_SCHEMA.into(), name: "parse".into(), warmup: 1, iterations: vec![iteration(3), iteration(4)] };
+//! let run = BenchRun {
+//!     schema: BENCH_SCHEMA.into(),
+//!     name: "parse".into(),
+//!     warmup: 1,
+//!     iterations: vec![iteration(3), iteration(4)],
+//!     timed_out: None,
+//! };
 //! assert_eq!(run.functions()["app::parse"].calls, [3, 4]);
 //! assert_eq!(BenchRun::from_json(&run.to_json()).unwrap(), run);
 //! # let _ = Duration::ZERO;
 //! ```
+//!
+//! A run stopped by its timeout keeps the iterations measured before and says so
+//! ([`BenchRun::timed_out`]); `perfscope diff` refuses it: its figures are not a full run's.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -35,16 +44,27 @@ pub const BENCH_SCHEMA_1: &str = "perfscope-bench/1";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BenchError {
-    /// An iteration took longer than `perfscope::bench::Bench::with_timeout`.
-    #[error("iteration {iteration} took {elapsed:?}, over the timeout of {timeout:?}")]
+    /// An iteration ran past `perfscope::bench::Bench::with_timeout`: stopped there (or, if it
+    /// returned late, once it returned). `run` keeps the iterations measured before it, marked
+    /// with [`BenchRun::timed_out`].
+    #[error(
+        "iteration {iteration} ran past the timeout of {timeout:?} ({elapsed:?}): the run stopped \
+         with {} measured iterations",
+        .run.iterations.len()
+    )]
     Timeout {
         /// 0-based, warm-up included.
         iteration: u32,
-        /// How long it took.
+        /// How long it had run when it was stopped, or took if it returned late.
         elapsed: Duration,
         /// The timeout.
         timeout: Duration,
+        /// The partial run: the measured iterations before this one, marked as timed out.
+        run: Box<BenchRun>,
     },
+    /// The thread that runs a workload with a timeout could not be started.
+    #[error("cannot start the benchmark's worker thread: {0}")]
+    Spawn(std::io::Error),
     /// Not a bench file, or of another schema.
     #[error("not a perfscope bench file: {0}")]
     Json(#[from] serde_json::Error),
@@ -53,6 +73,28 @@ pub enum BenchError {
         "bench schema {0:?} is not supported (this perfscope reads {BENCH_SCHEMA_1:?} and {BENCH_SCHEMA:?})"
     )]
     Schema(String),
+}
+
+impl BenchError {
+    /// The partial run of a [`BenchError::Timeout`] (to save: it reads back marked as timed
+    /// out); `None` for the other errors.
+    pub fn into_partial(self) -> Option<BenchRun> {
+        match self {
+            BenchError::Timeout { run, .. } => Some(*run),
+            _ => None,
+        }
+    }
+}
+
+/// Where and how a run was stopped by its timeout ([`BenchRun::timed_out`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimedOut {
+    /// The iteration that ran past the timeout: 0-based, warm-up included; not in the run.
+    pub iteration: u32,
+    /// How long it had run when it was stopped (or took, if it returned late), ns.
+    pub elapsed_ns: u64,
+    /// The timeout, ns.
+    pub timeout_ns: u64,
 }
 
 /// One function's figures in one iteration.
@@ -116,6 +158,11 @@ pub struct BenchRun {
     pub warmup: u32,
     /// The measured iterations, in order.
     pub iterations: Vec<Iteration>,
+    /// Set when the run was stopped by its timeout: `iterations` are those measured before
+    /// the iteration that ran past it. Absent from the file of a run that finished (and from
+    /// files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timed_out: Option<TimedOut>,
 }
 
 /// One function's figures across the iterations (a series per figure, one value per iteration;

@@ -1,7 +1,8 @@
 //! perfscope's report: a [`Report`] is a snapshot shaped for people and tools. It has a
 //! versioned JSON schema (`docs/report-schema.md`; older schemas still read), typed readers
 //! of its cache, pool and query sections ([`Report::caches`], [`Report::pools`],
-//! [`Report::queries`]), and every view: the terminal table (`Display`, [`Report::table`]),
+//! [`Report::queries`]), and every view: the terminal table (`Display`, [`Report::table`],
+//! fitted to a terminal's width with [`TableView::fit_terminal`]),
 //! a self-contained HTML page ([`Report::to_html`]), folded stacks ([`Report::folded`]) and a
 //! flame graph ([`Report::flamegraph_svg`], cargo feature `flamegraph`). [`bench`](mod@bench) is the
 //! bench file format `perfscope diff` compares.
@@ -40,6 +41,7 @@ mod readers;
 mod report;
 mod save;
 mod table;
+mod trends;
 
 #[cfg(feature = "flamegraph")]
 pub use flamegraph::FlameError;
@@ -48,8 +50,9 @@ pub use format::{
     series_label, utc_time,
 };
 pub use readers::{
-    CacheFigures, HttpConnections, HttpRoute, HttpTarget, IndexHintEvent, PoolFigures,
-    QueryFigures, SlowQueryEvent,
+    AlertFigures, CacheFigures, CpuFigures, DatabaseFigures, HttpConnections, HttpRoute,
+    HttpTarget, IndexHintEvent, IndexUsage, MemoryFigures, NetworkFigures, PoolFigures,
+    QueryFigures, SlowQueryEvent, SystemFigures,
 };
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,
@@ -57,4 +60,5 @@ pub use report::{
     SeriesStats,
 };
 pub use save::save;
-pub use table::{DEFAULT_TOP, TABLE_EVENTS, TableView};
+pub use table::{DEFAULT_TOP, TABLE_ENV, TABLE_EVENTS, TableView};
+pub use trends::{MAX_TRENDS, TREND_SECTIONS, TrendDirection, TrendLimit, TrendStats};

@@ -9,10 +9,11 @@ pub use crate::figures::{
     EventKind, EventStats, FigureKind, FigureStats, FigureUnit, ProcessFigures, SeriesStats,
 };
 pub use crate::functions::{CallEdge, FunctionKind, FunctionStats};
+pub use crate::trends::TrendStats;
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON schema [`Report`] serialises to. Bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The oldest schema [`Report::from_json`] reads (and converts).
 pub const OLDEST_SCHEMA_READ: u32 = 1;
@@ -53,6 +54,10 @@ pub struct Report {
     /// Recent history of the figure sources' series (the monitor's rings), for charts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<SeriesStats>,
+    /// Trends of the watched series over the run (schema 3 on): summary, slope, direction,
+    /// time to an alert's limit; see [`TrendStats`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trends: Vec<TrendStats>,
 }
 
 /// Errors reading a report.
@@ -84,6 +89,7 @@ impl Default for Report {
             figures: Vec::new(),
             events: Vec::new(),
             history: Vec::new(),
+            trends: Vec::new(),
         }
     }
 }
@@ -109,7 +115,15 @@ impl Report {
             figures: snapshot.figures.iter().map(FigureStats::from).collect(),
             events: snapshot.events.iter().map(EventStats::from).collect(),
             history: snapshot.history.iter().map(SeriesStats::from).collect(),
+            trends: Vec::new(),
         }
+        .with_trends()
+    }
+
+    /// The report with its trends computed from its history and figures.
+    fn with_trends(mut self) -> Report {
+        self.trends = crate::trends::trends(&self.history, &self.figures);
+        self
     }
 
     /// The entry named `name`, if any.
@@ -150,6 +164,11 @@ impl Report {
         let Version { schema } = serde_json::from_str(json)?;
         match schema {
             SCHEMA_VERSION => Ok(serde_json::from_str(json)?),
+            // Schema 2 is schema 3 without trends: they are computed from its history.
+            2 => {
+                let report: Report = serde_json::from_str(json)?;
+                Ok(Report { schema: SCHEMA_VERSION, ..report }.with_trends())
+            }
             1 => Report::from_schema_1(json),
             found => Err(ReportError::Schema { found }),
         }

@@ -11,9 +11,18 @@ use crate::report;
 pub struct ReportGuard {
     print_rows: Option<usize>,
     json_path: Option<PathBuf>,
+    wide: bool,
 }
 
+/// What the table's line naming the columns it left out says to get them all.
+const WIDE_HINT: &str = "PERFSCOPE_TABLE=wide or report_on_exit().wide()";
+
 /// A guard that prints the hotspot table to stderr when dropped (at the end of `main`).
+///
+/// On a terminal the table fits its width ([`TableView::fit_terminal`](crate::TableView::fit_terminal)):
+/// the least wanted columns are left out, and named on a line of their own. Redirected to a
+/// file or a pipe, or with `PERFSCOPE_TABLE=wide` or [`ReportGuard::wide`], it has every
+/// column.
 ///
 /// ```
 /// #[perfscope::measure]
@@ -39,7 +48,7 @@ pub struct ReportGuard {
 /// # }
 /// ```
 pub fn report_on_exit() -> ReportGuard {
-    ReportGuard { print_rows: Some(crate::DEFAULT_TOP), json_path: None }
+    ReportGuard { print_rows: Some(crate::DEFAULT_TOP), json_path: None, wide: false }
 }
 
 impl ReportGuard {
@@ -55,6 +64,13 @@ impl ReportGuard {
         self
     }
 
+    /// Print every column on a terminal too (as `PERFSCOPE_TABLE=wide` does), however wide
+    /// the table.
+    pub fn wide(mut self) -> Self {
+        self.wide = true;
+        self
+    }
+
     /// Do not print the table (only write JSON, if set).
     pub fn quiet(mut self) -> Self {
         self.print_rows = None;
@@ -66,7 +82,10 @@ impl Drop for ReportGuard {
     fn drop(&mut self) {
         let report = report();
         if let Some(rows) = self.print_rows {
-            eprintln!("{}", report.table(rows));
+            let table = report.table(rows);
+            let stderr = std::io::stderr();
+            let table = if self.wide { table } else { table.fit_terminal(&stderr) };
+            eprintln!("{}", table.wide_hint(WIDE_HINT));
         }
         if let Some(path) = &self.json_path
             && let Err(err) = crate::save(path, report.to_json().as_bytes())

@@ -1,16 +1,19 @@
 //! `perfscope::bench`: the iterations it runs and keeps, the figures each keeps (timed around
-//! the call by the test itself), the timeout, and the bench file.
+//! the call by the test itself), the timeout that stops a hung iteration (sync and async) and
+//! keeps the partial run, marked, and the bench file.
 //!
 //! `bench` resets perfscope process-wide: the tests of this file take turns (`cargo test`
 //! runs them on threads of one process).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use perfscope::bench::{
-    BENCH_SCHEMA, BenchError, BenchRun, FunctionSeries, Iteration, IterationFigures, bench,
+    BENCH_SCHEMA, BenchError, BenchRun, FunctionSeries, Iteration, IterationFigures, TimedOut,
+    bench,
 };
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -24,56 +27,163 @@ fn step(pause: Duration) {
     sleep(pause);
 }
 
-#[test]
-fn an_iteration_over_the_timeout_ends_the_run_once_it_returns() {
-    let _turn = one_at_a_time();
-    let timeout = Duration::from_millis(200);
-    let pause = Duration::from_millis(400);
-    let mut calls = 0;
-    let start = Instant::now();
-    let result =
-        bench("timeout").with_warmup(1).with_iterations(5).with_timeout(timeout).run(|| {
-            // Iteration 2 (the second measured one) sleeps past the timeout; the others return
-            // at once.
-            if calls == 2 {
-                sleep(pause);
-            }
-            calls += 1;
-        });
-    let around = start.elapsed();
+#[perfscope::measure]
+async fn step_async(pause: Duration) {
+    tokio::time::sleep(pause).await;
+}
 
-    let Err(BenchError::Timeout { iteration, elapsed, timeout: reported }) = result else {
+/// Sleeps for ever (an iteration that hangs).
+fn hang() -> ! {
+    loop {
+        sleep(Duration::from_secs(3600));
+    }
+}
+
+/// What a run stopped by its timeout must show: `Timeout` for iteration `iteration`, no
+/// sooner than the timeout and within the timeout + 1 s of the start of that iteration (here,
+/// of the run: the iterations before it return at once), and the partial run marked, with the
+/// `kept` iterations before it.
+fn assert_stopped(
+    result: Result<BenchRun, BenchError>,
+    around: Duration,
+    timeout: Duration,
+    iteration: u32,
+    kept: usize,
+) -> BenchRun {
+    assert!(around < timeout + Duration::from_secs(1), "returned after {around:?}");
+    let Err(BenchError::Timeout { iteration: at, elapsed, timeout: reported, run }) = result else {
         panic!("the run must time out: {result:?}");
     };
-    assert_eq!((iteration, reported), (2, timeout), "0-based, warm-up included");
-    // The iteration's time is its sleep at least, and no more than the whole run measured
-    // around it.
-    assert!(pause <= elapsed && elapsed <= around, "{elapsed:?} not in [{pause:?}, {around:?}]");
-    assert_eq!(calls, 3, "the run stops after the slow iteration");
-    let message = BenchError::Timeout { iteration: 2, elapsed: pause, timeout }.to_string();
-    assert_eq!(message, "iteration 2 took 400ms, over the timeout of 200ms");
+    assert_eq!((at, reported), (iteration, timeout), "0-based, warm-up included");
+    assert!(
+        timeout <= elapsed && elapsed <= around,
+        "{elapsed:?} not in [{timeout:?}, {around:?}]"
+    );
+    assert_eq!(run.iterations.len(), kept, "the iterations before it are kept");
+    let nanos = |d: Duration| d.as_nanos() as u64;
+    let marked = TimedOut { iteration, elapsed_ns: nanos(elapsed), timeout_ns: nanos(timeout) };
+    assert_eq!(run.timed_out, Some(marked));
+    // The mark is in the bench file and reads back.
+    let json = run.to_json();
+    assert!(json.contains("\"timed_out\": {"), "{json}");
+    assert_eq!(BenchRun::from_json(&json).expect("reads back"), *run);
+    *run
+}
+
+#[test]
+fn a_hung_iteration_stops_the_run_at_the_timeout_and_keeps_the_ones_before() {
+    let _turn = one_at_a_time();
+    let timeout = Duration::from_millis(300);
+    let calls = Arc::new(AtomicU32::new(0));
+    let start = Instant::now();
+    let result = bench("hangs").with_warmup(0).with_iterations(5).with_timeout(timeout).run({
+        let calls = calls.clone();
+        move || {
+            // The third iteration never returns; the others make one measured call.
+            if calls.fetch_add(1, SeqCst) == 2 {
+                hang();
+            }
+            step(Duration::ZERO);
+        }
+    });
+    let around = start.elapsed();
+
+    let run = assert_stopped(result, around, timeout, 2, 2);
+    assert_eq!(calls.load(SeqCst), 3, "no iteration after the hung one");
+    let functions = run.functions();
+    let (_, step) = functions.iter().find(|(name, _)| name.ends_with("::step")).expect("step");
+    assert_eq!(step.calls, [1, 1]);
+    let message = BenchError::Timeout {
+        iteration: 2,
+        elapsed: Duration::from_millis(301),
+        timeout,
+        run: Box::new(run),
+    };
+    assert_eq!(
+        message.to_string(),
+        "iteration 2 ran past the timeout of 300ms (301ms): the run stopped with 2 measured \
+         iterations"
+    );
+    assert_eq!(message.into_partial().map(|run| run.iterations.len()), Some(2));
+}
+
+#[test]
+fn a_hung_async_iteration_is_dropped_at_the_timeout() {
+    let _turn = one_at_a_time();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let timeout = Duration::from_millis(300);
+    // Dropped, not left pending: the guard in the hung future says so.
+    let dropped = Arc::new(AtomicBool::new(false));
+    let mut calls = 0;
+    let start = Instant::now();
+    let result = runtime.block_on(
+        bench("hangs async").with_warmup(1).with_iterations(5).with_timeout(timeout).run_async(
+            || {
+                calls += 1;
+                let (hangs, dropped) = (calls == 3, dropped.clone());
+                async move {
+                    if hangs {
+                        let _guard = SetOnDrop(dropped);
+                        std::future::pending::<()>().await;
+                    }
+                    step_async(Duration::from_millis(1)).await;
+                }
+            },
+        ),
+    );
+    let around = start.elapsed();
+
+    // Iteration 2 (the second measured one, after one warm-up) hangs: one measured kept.
+    let run = assert_stopped(result, around, timeout, 2, 1);
+    assert!(dropped.load(SeqCst), "the hung iteration's future is dropped");
+    assert_eq!(calls, 3, "no iteration after the hung one");
+    let functions = run.functions();
+    let (_, step) = functions.iter().find(|(name, _)| name.ends_with("::step_async")).unwrap();
+    assert_eq!(step.calls, [1]);
+}
+
+#[test]
+fn an_async_iteration_that_blocks_without_yielding_times_out_once_it_returns() {
+    let _turn = one_at_a_time();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (timeout, pause) = (Duration::from_millis(100), Duration::from_millis(300));
+    let result = runtime.block_on(
+        bench("blocks").with_warmup(0).with_iterations(3).with_timeout(timeout).run_async(|| {
+            // Blocks the runtime's only thread: nothing can drop it before it returns.
+            async move { sleep(pause) }
+        }),
+    );
+    let Err(BenchError::Timeout { iteration: 0, elapsed, run, .. }) = result else {
+        panic!("{result:?}");
+    };
+    assert!(elapsed >= pause, "{elapsed:?}");
+    assert!(run.iterations.is_empty() && run.timed_out.is_some());
 }
 
 #[test]
 fn iterations_under_the_timeout_are_kept_with_their_figures() {
     let _turn = one_at_a_time();
     let pause = Duration::from_millis(2);
-    let mut calls = 0;
+    let calls = Arc::new(AtomicU32::new(0));
     let start = Instant::now();
     let run = bench("steps")
         .with_warmup(2)
         .with_iterations(3)
         .with_timeout(Duration::from_secs(60))
-        .run(|| {
-            calls += 1;
-            step(pause);
+        .run({
+            let calls = calls.clone();
+            move || {
+                calls.fetch_add(1, SeqCst);
+                step(pause);
+            }
         })
         .expect("no iteration takes a minute");
     let around = start.elapsed();
 
-    assert_eq!(calls, 5, "2 warm-up and 3 measured iterations");
+    assert_eq!(calls.load(SeqCst), 5, "2 warm-up and 3 measured iterations");
     assert_eq!((run.schema.as_str(), run.name.as_str(), run.warmup), (BENCH_SCHEMA, "steps", 2));
-    assert_eq!(run.iterations.len(), 3);
+    assert_eq!((run.iterations.len(), run.timed_out), (3, None));
+    assert!(!run.to_json().contains("timed_out"), "a complete run's file is as before");
     // Each iteration starts from a reset: one call of `step` each, timed within the workload,
     // itself within the run.
     let walls: Vec<u64> = run.iterations.iter().map(|i| i.elapsed_ns).collect();
@@ -92,14 +202,61 @@ fn iterations_under_the_timeout_are_kept_with_their_figures() {
 }
 
 #[test]
+fn a_workload_that_panics_panics_the_run() {
+    let _turn = one_at_a_time();
+    for timeout in [None, Some(Duration::from_secs(60))] {
+        let mut panics = bench("panics").with_warmup(0).with_iterations(3);
+        if let Some(timeout) = timeout {
+            panics = panics.with_timeout(timeout);
+        }
+        let mut calls = 0;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            panics.run(move || {
+                calls += 1;
+                assert!(calls < 2, "the workload's own panic");
+            })
+        }));
+        let panic = result.expect_err("the run panics");
+        let said = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or_default();
+        assert!(said.contains("the workload's own panic"), "{timeout:?}: {said:?}");
+    }
+}
+
+#[test]
 fn the_defaults_and_at_least_one_iteration() {
     let _turn = one_at_a_time();
+    let counter = || {
+        let calls = Arc::new(AtomicU32::new(0));
+        (calls.clone(), move || {
+            calls.fetch_add(1, SeqCst);
+        })
+    };
+    let (calls, workload) = counter();
+    let run = bench("defaults").run(workload).expect("no timeout by default");
+    assert_eq!((calls.load(SeqCst), run.warmup, run.iterations.len()), (13, 3, 10));
+    let (calls, workload) = counter();
+    let run = bench("none").with_warmup(0).with_iterations(0).run(workload).expect("ran");
+    assert_eq!((calls.load(SeqCst), run.warmup, run.iterations.len()), (1, 0, 1));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut calls = 0;
-    let run = bench("defaults").run(|| calls += 1).expect("no timeout by default");
-    assert_eq!((calls, run.warmup, run.iterations.len()), (13, 3, 10));
-    let mut calls = 0;
-    let run = bench("none").with_warmup(0).with_iterations(0).run(|| calls += 1).expect("ran");
-    assert_eq!((calls, run.warmup, run.iterations.len()), (1, 0, 1));
+    let run = runtime.block_on(bench("async").run_async(|| {
+        calls += 1;
+        std::future::ready(())
+    }));
+    assert_eq!((calls, run.expect("no timeout by default").iterations.len()), (13, 10));
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
 }
 
 /// Figures whose every field tells which function and iteration they came from.
@@ -128,6 +285,7 @@ fn hand_made_run() -> BenchRun {
             iteration(&[("a", 3)]),
             iteration(&[("a", 5), ("b", 7)]),
         ],
+        timed_out: None,
     }
 }
 
@@ -156,6 +314,17 @@ fn the_bench_file_reads_back_and_tells_itself_from_a_report() {
     assert!(json.contains("\"elapsed_ns\": 1000") && !json.contains("wall_ns"), "{json}");
     assert_eq!(BenchRun::from_json(&json).expect("reads back"), run);
     assert!(BenchRun::is_bench_json(&json));
+    // A complete run's file has no `timed_out` (files from before it existed read the same);
+    // a partial one's says where the run stopped.
+    assert!(!json.contains("timed_out"), "{json}");
+    let stopped = json.replacen(
+        "\"iterations\": [",
+        "\"timed_out\": {\"iteration\": 4, \"elapsed_ns\": 7, \"timeout_ns\": 5},\n  \"iterations\": [",
+        1,
+    );
+    let marked = TimedOut { iteration: 4, elapsed_ns: 7, timeout_ns: 5 };
+    let read = BenchRun::from_json(&stopped).expect("a timed-out run reads");
+    assert_eq!(read, BenchRun { timed_out: Some(marked), ..run.clone() });
 
     // A file of the first schema (the elapsed time was `wall_ns`) reads as today's.
     let older =

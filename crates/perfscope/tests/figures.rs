@@ -95,9 +95,9 @@ fn a_schema_1_report_reads_with_its_old_names() {
     assert_eq!(report.process().heap_in_use_bytes, Some(4096));
     // Written back, it is a current report.
     let json = report.to_json();
-    assert!(json.contains("\"schema\": 2") && json.contains("\"panics\": 1"), "{json}");
+    assert!(json.contains("\"schema\": 3") && json.contains("\"panics\": 1"), "{json}");
     assert!(!json.contains("wall_ns") && !json.contains("alloc_count"), "{json}");
     let future = old.replace("\"schema\": 1", "\"schema\": 99");
     let error = Report::from_json(&future).unwrap_err().to_string();
-    assert!(error.contains("schema 99") && error.contains("schemas 1 to 2"), "{error}");
+    assert!(error.contains("schema 99") && error.contains("schemas 1 to 3"), "{error}");
 }

@@ -39,48 +39,48 @@ pub const NODE_LOAD15: Name = Name {
 };
 /// `MemTotal` of `/proc/meminfo`.
 pub const NODE_MEMORY_MEMTOTAL_BYTES: Name = Name {
-    name: "perfscope_node_memory_MemTotal_bytes",
-    help: "Memory information field MemTotal_bytes.",
+    name: "perfscope_node_memory_mem_total_bytes",
+    help: "The host's MemTotal of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
 /// `MemAvailable`.
 pub const NODE_MEMORY_MEMAVAILABLE_BYTES: Name = Name {
-    name: "perfscope_node_memory_MemAvailable_bytes",
-    help: "Memory information field MemAvailable_bytes.",
+    name: "perfscope_node_memory_mem_available_bytes",
+    help: "The host's MemAvailable of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
 /// `MemFree`.
 pub const NODE_MEMORY_MEMFREE_BYTES: Name = Name {
-    name: "perfscope_node_memory_MemFree_bytes",
-    help: "Memory information field MemFree_bytes.",
+    name: "perfscope_node_memory_mem_free_bytes",
+    help: "The host's MemFree of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
 /// `Cached`, the page cache.
 pub const NODE_MEMORY_CACHED_BYTES: Name = Name {
-    name: "perfscope_node_memory_Cached_bytes",
-    help: "Memory information field Cached_bytes.",
+    name: "perfscope_node_memory_cached_bytes",
+    help: "The host's Cached of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
 /// `SwapTotal`.
 pub const NODE_MEMORY_SWAPTOTAL_BYTES: Name = Name {
-    name: "perfscope_node_memory_SwapTotal_bytes",
-    help: "Memory information field SwapTotal_bytes.",
+    name: "perfscope_node_memory_swap_total_bytes",
+    help: "The host's SwapTotal of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,
 };
 /// `SwapFree`.
 pub const NODE_MEMORY_SWAPFREE_BYTES: Name = Name {
-    name: "perfscope_node_memory_SwapFree_bytes",
-    help: "Memory information field SwapFree_bytes.",
+    name: "perfscope_node_memory_swap_free_bytes",
+    help: "The host's SwapFree of /proc/meminfo, in bytes.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::HOST,

@@ -23,6 +23,7 @@
 //!
 //! [`Figure::of`]: crate::figures::Figure::of
 
+mod alert;
 mod cache;
 mod function;
 mod host;
@@ -32,6 +33,7 @@ mod process;
 mod query;
 mod tokio;
 
+pub use alert::*;
 pub use cache::*;
 pub use function::*;
 pub use host::*;
@@ -71,6 +73,8 @@ pub mod section {
     pub const HTTP: &str = "http";
     /// An exporter (its function-series cap's warning).
     pub const EXPORT: &str = "export";
+    /// The monitor's alerts, anomalies and recommendations, as series.
+    pub const ALERT: &str = "alert";
 }
 
 /// A family's type, as the exposition's `# TYPE` line says it.
@@ -80,7 +84,8 @@ pub enum MetricType {
     Gauge,
     /// A running total that only grows (the name ends in `_total`).
     Counter,
-    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency only.
+    /// A distribution (`_bucket`, `_sum` and `_count` series): the function latency, a
+    /// query fingerprint's statement time.
     Histogram,
 }
 
@@ -172,11 +177,19 @@ pub const ALL: &[Name] = &[
     POOL_STARVED,
     POOL_CONNECTIONS_CREATED_TOTAL,
     POOL_CONNECTIONS_CLOSED_TOTAL,
+    POOL_CONNECTIONS_RECYCLED_TOTAL,
     QUERY_CALLS_TOTAL,
     QUERY_ERRORS_TOTAL,
     QUERY_DURATION_SECONDS_TOTAL,
     QUERY_ROWS_TOTAL,
     QUERY_DURATION_P99_SECONDS,
+    QUERY_INDEX_USED,
+    QUERY_DURATION_SECONDS,
+    ALERT_FIRING,
+    ALERT_LIMIT,
+    ALERT_TRANSITIONS_TOTAL,
+    ANOMALIES_TOTAL,
+    RECOMMENDATIONS_TOTAL,
     HTTP_SERVER_REQUESTS_TOTAL,
     HTTP_SERVER_ACTIVE_REQUESTS,
     HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL,
@@ -221,7 +234,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 78);
+        assert_eq!(seen.len(), 86);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

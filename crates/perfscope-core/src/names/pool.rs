@@ -81,20 +81,31 @@ pub const POOL_STARVED: Name = Name {
     kind: MetricType::Gauge,
     section: section::POOL,
 };
-/// Connections the pool opened (pools that open their own: bb8).
+/// Connections the pool opened, objects it created (pools that make their own: bb8, deadpool's
+/// managed pool).
 pub const POOL_CONNECTIONS_CREATED_TOTAL: Name = Name {
     name: "perfscope_pool_connections_created_total",
-    help: "Connections the pool opened.",
+    help: "Connections the pool opened (objects it created).",
     unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,
 };
-/// Connections the pool closed, by `cause`: `broken` (found dead on return), `invalid`
-/// (failed the check-out test), `max_lifetime`, `idle_timeout` (pools that close their own:
-/// bb8).
+/// Connections the pool closed, objects it dropped, by `cause`: `broken` (found dead on
+/// return), `invalid` (failed the check-out test: bb8's validation, deadpool's recycle),
+/// `max_lifetime`, `idle_timeout` (pools that close their own: bb8, deadpool's managed pool).
 pub const POOL_CONNECTIONS_CLOSED_TOTAL: Name = Name {
     name: "perfscope_pool_connections_closed_total",
-    help: "Connections the pool closed, by cause.",
+    help: "Connections the pool closed (objects it dropped), by cause.",
+    unit: FigureUnit::Count,
+    kind: MetricType::Counter,
+    section: section::POOL,
+};
+/// Idle objects the pool checked and handed out again (deadpool's managed pool: its manager's
+/// `recycle` passed); those that failed are in [`POOL_CONNECTIONS_CLOSED_TOTAL`]
+/// (`cause="invalid"`).
+pub const POOL_CONNECTIONS_RECYCLED_TOTAL: Name = Name {
+    name: "perfscope_pool_connections_recycled_total",
+    help: "Idle objects the pool checked and handed out again.",
     unit: FigureUnit::Count,
     kind: MetricType::Counter,
     section: section::POOL,

@@ -95,8 +95,62 @@ impl FunctionCollector {
             mf.set_metric(metrics.collect());
             mf
         });
-        functions.chain(figure_families(source.figures())).collect()
+        let histograms = histogram_families(source.histograms(), &series.bounds);
+        functions.chain(figure_families(source.figures())).chain(histograms).collect()
     }
+}
+
+/// The snapshot's histograms of other sources (a query fingerprint's statement time), one
+/// family per name, on the same bucket bounds as the functions' latency. Each of perfscope's
+/// buckets (1% wide) counts in the Prometheus bucket of its lowest value; `_sum` is exact.
+fn histogram_families(
+    histograms: &[perfscope_core::figures::HistogramFigure],
+    bounds: &[f64],
+) -> Vec<MetricFamily> {
+    let mut out: Vec<MetricFamily> = Vec::new();
+    for figure in histograms {
+        let index = match out.iter().position(|mf| mf.name() == figure.name) {
+            Some(index) => index,
+            None => {
+                let mut mf = MetricFamily::default();
+                mf.set_name(figure.name.to_string());
+                mf.set_help(figure.help.into());
+                mf.set_field_type(MetricType::HISTOGRAM);
+                out.push(mf);
+                out.len() - 1
+            }
+        };
+        let mut counts = vec![0u64; bounds.len() + 1];
+        for (low, _, count) in figure.histogram.buckets() {
+            let seconds = low as f64 / 1e9;
+            let bucket = bounds.partition_point(|bound| *bound < seconds);
+            counts[bucket] = counts[bucket].saturating_add(count);
+        }
+        let labels = figure.labels.iter().map(|(k, v)| label(k, v)).collect();
+        let mut m = proto::Metric::from_label(labels);
+        m.set_histogram(histogram(bounds, &counts, figure.sum_seconds));
+        out[index].mut_metric().push(m);
+    }
+    out
+}
+
+/// A Prometheus histogram of per-bucket (not cumulative) `counts`, the last one `+Inf`.
+fn histogram(bounds: &[f64], counts: &[u64], sum_seconds: f64) -> proto::Histogram {
+    let mut h = proto::Histogram::default();
+    let mut cumulative = 0u64;
+    let buckets = bounds.iter().zip(counts).map(|(bound, count)| {
+        cumulative = cumulative.saturating_add(*count);
+        let mut b = proto::Bucket::default();
+        b.set_upper_bound(*bound);
+        b.set_cumulative_count(cumulative);
+        b
+    });
+    // `+Inf` is implied by the count: the text encoder writes it, and the protobuf
+    // format leaves it out, as Prometheus' own Go client does.
+    h.set_bucket(buckets.collect());
+    h.set_sample_count(counts.iter().fold(0u64, |a, b| a.saturating_add(*b)));
+    h.set_sample_sum(sum_seconds);
+    h
 }
 
 /// The snapshot's other figures, one family per name (in first-seen order).
@@ -153,23 +207,7 @@ fn metric(name: &str, s: &Exported, bounds: &[f64]) -> proto::Metric {
         families::ALLOC_BYTES => m.set_counter(counter(c.alloc_bytes as f64)),
         families::ALLOCATIONS => m.set_counter(counter(c.allocations as f64)),
         families::PANICS => m.set_counter(counter(c.panics as f64)),
-        _ => {
-            let mut h = proto::Histogram::default();
-            let mut cumulative = 0u64;
-            let buckets = bounds.iter().zip(&s.buckets).map(|(bound, count)| {
-                cumulative = cumulative.saturating_add(*count);
-                let mut b = proto::Bucket::default();
-                b.set_upper_bound(*bound);
-                b.set_cumulative_count(cumulative);
-                b
-            });
-            // `+Inf` is implied by the count: the text encoder writes it, and the protobuf
-            // format leaves it out, as Prometheus' own Go client does.
-            h.set_bucket(buckets.collect());
-            h.set_sample_count(s.buckets.iter().fold(0u64, |a, b| a.saturating_add(*b)));
-            h.set_sample_sum(seconds(c.total_ns));
-            m.set_histogram(h);
-        }
+        _ => m.set_histogram(histogram(bounds, &s.buckets, seconds(c.total_ns))),
     }
     m
 }

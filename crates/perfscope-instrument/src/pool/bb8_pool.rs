@@ -72,10 +72,13 @@ impl<M: ManageConnection> Inner<M> {
         };
         let lifecycle = Lifecycle {
             created: s.connections_created,
-            closed_broken: s.connections_closed_broken,
-            closed_invalid: s.connections_closed_invalid,
-            closed_max_lifetime: s.connections_closed_max_lifetime,
-            closed_idle_timeout: s.connections_closed_idle_timeout,
+            recycled: None,
+            closed: vec![
+                ("broken", s.connections_closed_broken),
+                ("invalid", s.connections_closed_invalid),
+                ("max_lifetime", s.connections_closed_max_lifetime),
+                ("idle_timeout", s.connections_closed_idle_timeout),
+            ],
         };
         Reading { stats, sizes, lifecycle: Some(lifecycle) }
     }

@@ -35,6 +35,8 @@ pub const STARVED: &str = names::POOL_STARVED.name;
 pub const CONNECTIONS_CREATED_TOTAL: &str = names::POOL_CONNECTIONS_CREATED_TOTAL.name;
 /// [`names::POOL_CONNECTIONS_CLOSED_TOTAL`]'s name.
 pub const CONNECTIONS_CLOSED_TOTAL: &str = names::POOL_CONNECTIONS_CLOSED_TOTAL.name;
+/// [`names::POOL_CONNECTIONS_RECYCLED_TOTAL`]'s name.
+pub const CONNECTIONS_RECYCLED_TOTAL: &str = names::POOL_CONNECTIONS_RECYCLED_TOTAL.name;
 
 const SECTION: &str = names::section::POOL;
 
@@ -161,18 +163,19 @@ impl Sizes {
     }
 }
 
-/// Connections a pool that manages its own opened and closed (bb8 counts them).
-#[derive(Debug, Clone, Copy, Default)]
+/// Connections (objects) a pool that makes its own opened and closed: bb8 counts them, the
+/// managed deadpool pool's manager is wrapped to count them.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Lifecycle {
     pub(crate) created: u64,
-    pub(crate) closed_broken: u64,
-    pub(crate) closed_invalid: u64,
-    pub(crate) closed_max_lifetime: u64,
-    pub(crate) closed_idle_timeout: u64,
+    /// Idle objects checked and handed out again, where the pool says (deadpool's managed pool).
+    pub(crate) recycled: Option<u64>,
+    /// Closed (dropped) by cause: every cause the pool has, zeros included.
+    pub(crate) closed: Vec<(&'static str, u64)>,
 }
 
 /// One reading of a pool, at snapshot time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Reading {
     /// The counts, `starved` included.
     pub(crate) stats: PoolStats,
@@ -226,12 +229,10 @@ impl FigureSource for PoolSource {
         out.push(of(&names::POOL_TIMEOUTS_TOTAL, s.timeouts));
         if let Some(l) = lifecycle {
             out.push(of(&names::POOL_CONNECTIONS_CREATED_TOTAL, l.created));
-            for (cause, n) in [
-                ("broken", l.closed_broken),
-                ("invalid", l.closed_invalid),
-                ("max_lifetime", l.closed_max_lifetime),
-                ("idle_timeout", l.closed_idle_timeout),
-            ] {
+            if let Some(recycled) = l.recycled {
+                out.push(of(&names::POOL_CONNECTIONS_RECYCLED_TOTAL, recycled));
+            }
+            for (cause, n) in l.closed {
                 let closed = of(&names::POOL_CONNECTIONS_CLOSED_TOTAL, n);
                 out.push(closed.with_label("cause", cause));
             }

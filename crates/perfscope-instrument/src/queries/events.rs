@@ -1,11 +1,14 @@
-//! The collector's events (section `query`): a slow statement (`Anomaly`) and an index hint
-//! (`Recommendation`), with what the report's views read as labels.
+//! The collector's events (section `query`): a slow statement (`Anomaly`), an index hint and
+//! an index never used (`Recommendation`), with what the report's views read as labels.
 
 use std::borrow::Cow;
 
 use perfscope_core::figures::{Event, EventKind};
 
-use super::{Config, DURATION_SECONDS_TOTAL, IndexHint, QueryRecord, SECTION, fingerprint};
+use super::{
+    Config, DURATION_SECONDS_TOTAL, INDEX_USED, IndexHint, IndexUsage, QueryRecord, SECTION,
+    fingerprint,
+};
 
 /// Events of each kind kept, the most recent.
 pub(super) const MAX_EVENTS: usize = 32;
@@ -65,6 +68,26 @@ pub(super) fn hint(hint: &IndexHint) -> Event {
             (Cow::Borrowed("index"), hint.suggestion.clone()),
         ],
         message: hint.evidence.clone(),
+        value: None,
+    }
+}
+
+/// An index never used: subject [`INDEX_USED`], labels `table` and `index` (as its figure's),
+/// the evidence and what to do as the message.
+pub(super) fn unused_index(usage: &IndexUsage) -> Event {
+    Event {
+        section: SECTION,
+        kind: EventKind::Recommendation,
+        at_unix_ms: perfscope_core::time::unix_ms_now(),
+        subject: INDEX_USED.into(),
+        labels: vec![
+            (Cow::Borrowed("table"), usage.table.clone()),
+            (Cow::Borrowed("index"), usage.index.clone()),
+        ],
+        message: format!(
+            "index {} on {} is never used: {}. Drop it unless statements not seen here need it.",
+            usage.index, usage.table, usage.evidence
+        ),
         value: None,
     }
 }

@@ -21,20 +21,29 @@
 #![cfg_attr(feature = "postgres", doc = "[`QueryCollector::index_hints_postgres`]")]
 #![cfg_attr(not(feature = "postgres"), doc = "`QueryCollector::index_hints_postgres`")]
 //! does the same from PostgreSQL's generic plans
-//! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL).
+//! (`EXPLAIN (FORMAT JSON)`, `plan_cache_mode = force_generic_plan`, parameters NULL). Both
+//! also report **index usage** ([`IndexUsage`]): every index of the tables the recorded
+//! statements touch, used by which fingerprints' plans (every fingerprint that reads or
+//! writes is explained), or never used (on PostgreSQL, `pg_stat_user_indexes` counts its
+//! scans too).
 //!
 //! Figures (section `query`, label `fingerprint` = short hash + normalized text cut to 120
 //! characters; at most [`MAX_FINGERPRINTS`] of them, later ones count under `<other>`):
 //! [`CALLS_TOTAL`], [`ERRORS_TOTAL`], [`DURATION_SECONDS_TOTAL`], [`ROWS_TOTAL`] (label
-//! `rows` = `returned`|`affected`), [`DURATION_P99_SECONDS`].
+//! `rows` = `returned`|`affected`), [`DURATION_P99_SECONDS`]; and per index of the last
+//! index usage (labels `table` and `index`; at most [`MAX_INDEXES`], the rest as one
+//! `<other>`), [`INDEX_USED`]: 1 used, 0 never used.
 //!
 //! **Events** (section `query`, every snapshot carries them, so the report has them): a
 //! statement slower than the slow threshold (100 ms by default) is an `Anomaly` with labels
 //! `fingerprint` and `statement` (the statement as run, cut to 2 KiB), its seconds as the value;
 //! each index hint [`index_hints`](QueryCollector::index_hints) finds is a `Recommendation` with
 //! labels `fingerprint`, `table` and `index` (the suggested `CREATE INDEX`), the plan's evidence
-//! as the message (the hints of a statement explained again replace its earlier ones). Both
-//! are bounded: the 32 most recent of each.
+//! as the message (the hints of a statement explained again replace its earlier ones); each
+//! index never used that does not enforce uniqueness is a `Recommendation` with subject
+//! [`INDEX_USED`] and labels `table` and `index` (its name), the evidence (plans read, scans,
+//! the statements writing its table) as the message. All are bounded: the 32 most recent of
+//! each kind.
 //!
 //! **Errors.** sqlx's statement event carries no error: sqlx logs a statement when its logger
 //! is dropped, however the statement ended, so a statement that failed on its connection (a
@@ -81,11 +90,12 @@ mod postgres;
 mod records;
 mod sqlite;
 mod state;
+mod usage;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use perfscope_core::figures::{self, Registration};
+use perfscope_core::figures::{self, Event, Registration};
 use perfscope_core::names;
 use perfscope_core::sync::lock;
 use tracing_core::{Level, Subscriber};
@@ -97,6 +107,7 @@ pub use layer::QueryLayer;
 pub use records::{Config, FingerprintStats, QueryRecord, SlowQuery};
 pub use sqlite::{IndexAdvice, IndexHint, Skipped};
 use state::{Counts, Inner, State};
+pub use usage::{IndexUsage, MAX_INDEXES};
 
 /// [`names::QUERY_CALLS_TOTAL`]'s name: statements run, failed ones included.
 pub const CALLS_TOTAL: &str = names::QUERY_CALLS_TOTAL.name;
@@ -110,6 +121,9 @@ pub const DURATION_SECONDS_TOTAL: &str = names::QUERY_DURATION_SECONDS_TOTAL.nam
 pub const ROWS_TOTAL: &str = names::QUERY_ROWS_TOTAL.name;
 /// [`names::QUERY_DURATION_P99_SECONDS`]'s name: a fingerprint's p99 statement time.
 pub const DURATION_P99_SECONDS: &str = names::QUERY_DURATION_P99_SECONDS.name;
+/// [`names::QUERY_INDEX_USED`]'s name: whether an index is used (1) or never (0), labels
+/// `table` and `index` (see [`IndexUsage`]).
+pub const INDEX_USED: &str = names::QUERY_INDEX_USED.name;
 /// Fingerprints followed one by one; statements of later ones count under [`OTHER`].
 pub const MAX_FINGERPRINTS: usize = 200;
 /// The fingerprint label of statements beyond [`MAX_FINGERPRINTS`].
@@ -202,15 +216,32 @@ impl QueryCollector {
     /// Makes `hints` the collector's hint events for the fingerprints whose plans were read
     /// (`explained`, those with a hint among them): their earlier hints go (a hint the index
     /// now exists for is not repeated), those of fingerprints not explained this time stay.
-    fn publish(&self, explained: &[String], hints: &[IndexHint]) {
+    /// `indexes` replace the earlier index usage (figures and never-used recommendations).
+    fn publish(&self, explained: &[String], hints: &[IndexHint], indexes: &[IndexUsage]) {
         let mut state = lock(&self.inner.state);
+        let given: Vec<Event> = state.hint_events.clone();
         state.hint_events.retain(|e| {
             let fingerprint = e.labels.iter().find(|(k, _)| k == "fingerprint");
             !fingerprint.is_some_and(|(_, v)| explained.contains(v))
         });
         for hint in hints {
-            events::push_hint(&mut state.hint_events, events::hint(hint));
+            let event = events::hint(hint);
+            // Counted once, when first made (a hint given again by a later call is the same).
+            let same = |e: &Event| (&e.labels, &e.message) == (&event.labels, &event.message);
+            if !given.iter().any(same) {
+                state.recommended("index_hint", hint.table.clone());
+            }
+            events::push_hint(&mut state.hint_events, event);
         }
+        let before = std::mem::take(&mut state.usage_events);
+        for index in indexes.iter().filter(|i| i.droppable()) {
+            let event = events::unused_index(index);
+            if !before.iter().any(|e| e.labels == event.labels) {
+                state.recommended("drop_unused_index", format!("{}.{}", index.table, index.index));
+            }
+            events::push_bounded(&mut state.usage_events, event);
+        }
+        state.indexes = indexes.to_vec();
     }
 
     /// Every fingerprint's counts, the most total time first ([`OTHER`] included if used).

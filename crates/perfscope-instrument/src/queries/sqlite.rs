@@ -6,14 +6,16 @@
 //! AST (best effort: plain and `table.column` references in comparisons, `IN`, `BETWEEN`,
 //! `LIKE`, `IS NULL`).
 
+use std::collections::HashMap;
+
 use sqlparser::ast::{
     Expr, FromTable, GroupByExpr, OrderByKind, SetExpr, Statement, TableFactor, TableWithJoins,
 };
-use sqlparser::dialect::{Dialect, SQLiteDialect};
+use sqlparser::dialect::{Dialect, GenericDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
-use sqlx::Row;
 
 use super::QueryCollector;
+use super::usage::{IndexUsage, single_statement, sqlite_plan};
 
 /// One hint: which index, on what evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +52,16 @@ pub struct IndexAdvice {
     pub skipped: Vec<Skipped>,
     /// The fingerprints explained without a hint.
     pub explained: usize,
+    /// Every index of the tables the recorded statements touch (or that a plan uses), by
+    /// table and name: used by which fingerprints' plans, or never used (see
+    /// [`IndexUsage`]). Empty when the database has none or no plan could be read.
+    pub indexes: Vec<IndexUsage>,
 }
 
 /// The fingerprints explained, the most total time first.
 const SLOWEST: usize = 10;
 /// How the collector's own statements start (the layer does not count them).
 pub(super) const MARK: &str = "/* perfscope */ ";
-const EXPLAIN: &str = "/* perfscope */ EXPLAIN QUERY PLAN ";
 
 impl QueryCollector {
     /// The fingerprints to explain: the [`SLOWEST`] SELECT, UPDATE and DELETE fingerprints by
@@ -82,6 +87,10 @@ impl QueryCollector {
                 skipped.push(skip("the statement was cut (longer than kept)".into()));
                 continue;
             }
+            if !single_statement(&stats.example, &GenericDialect {}) {
+                skipped.push(skip("several statements in one are not explained".into()));
+                continue;
+            }
             candidates.push(stats);
         }
         (candidates, skipped)
@@ -97,30 +106,38 @@ impl QueryCollector {
     /// snapshot, and the report, has them; they replace the earlier hints of the statements
     /// explained (an index created since is no longer suggested), and the earlier hints of
     /// statements not explained this time stay.
+    ///
+    /// It also reports **index usage** ([`IndexAdvice::indexes`]): every index of the tables
+    /// the recorded statements touch, and which fingerprints' plans use it, from the plans of
+    /// every fingerprint that reads or writes (not only the ten slowest). Each index is an
+    /// [`INDEX_USED`](super::INDEX_USED) figure (1 used, 0 never, labels `table` and
+    /// `index`), and each never-used index that does not enforce uniqueness is a
+    /// `Recommendation` event (subject [`INDEX_USED`](super::INDEX_USED), labels `table` and
+    /// `index`, the evidence as the message); both replace those of the previous call.
     pub async fn index_hints(&self, pool: &sqlx::SqlitePool) -> IndexAdvice {
         let (candidates, skipped) = self.explain_candidates();
         let mut advice = IndexAdvice { skipped, ..IndexAdvice::default() };
         let mut explained = Vec::new();
+        let mut plans = HashMap::new();
         for stats in &candidates {
-            let skip = |reason: String| Skipped { fingerprint: stats.label.clone(), reason };
-            let rows =
-                match sqlx::query(&format!("{EXPLAIN}{}", stats.example)).fetch_all(pool).await {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        advice.skipped.push(skip(format!("EXPLAIN QUERY PLAN failed: {e}")));
-                        continue;
-                    }
-                };
+            let details = match sqlite_plan(pool, &stats.example).await {
+                Ok(details) => details,
+                Err(e) => {
+                    let reason = format!("EXPLAIN QUERY PLAN failed: {e}");
+                    advice.skipped.push(Skipped { fingerprint: stats.label.clone(), reason });
+                    continue;
+                }
+            };
             explained.push(stats.label.clone());
-            let details: Vec<String> =
-                rows.iter().filter_map(|r| r.try_get::<String, _>("detail").ok()).collect();
             let before = advice.hints.len();
             hints_from_plan(&stats.label, &stats.example, &details, &mut advice.hints);
             if advice.hints.len() == before {
                 advice.explained += 1;
             }
+            plans.insert(stats.label.clone(), details);
         }
-        self.publish(&explained, &advice.hints);
+        advice.indexes = self.index_usage(pool, &plans).await;
+        self.publish(&explained, &advice.hints, &advice.indexes);
         advice
     }
 }

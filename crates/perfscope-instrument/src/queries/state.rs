@@ -2,19 +2,19 @@
 //! [`MAX_FINGERPRINTS`], the rest under [`OTHER`]), the slow log and the events, and the
 //! figures every snapshot reads from them (section `query`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use perfscope_core::caps::CapWarning;
-use perfscope_core::figures::{Event, Figure, FigureSource};
+use perfscope_core::figures::{Event, Figure, FigureSource, HistogramFigure};
 use perfscope_core::histogram::Histogram;
 use perfscope_core::names;
 use perfscope_core::sync::lock;
 
 use super::{
-    Config, FingerprintStats, LABEL_CHARS, MAX_FINGERPRINTS, OTHER, QueryRecord, SECTION,
-    STATEMENT_CACHE, STATEMENT_CHARS, SlowQuery, events, fingerprint,
+    Config, FingerprintStats, IndexUsage, LABEL_CHARS, MAX_FINGERPRINTS, MAX_INDEXES, OTHER,
+    QueryRecord, SECTION, STATEMENT_CACHE, STATEMENT_CHARS, SlowQuery, events, fingerprint,
 };
 use fingerprint::Fingerprint;
 
@@ -35,6 +35,30 @@ pub(super) struct State {
     pub(super) slow_events: Vec<Event>,
     /// Index hints, as events (the most recent; one per hint).
     pub(super) hint_events: Vec<Event>,
+    /// The last index usage, and its never-used indexes as events.
+    pub(super) indexes: Vec<IndexUsage>,
+    pub(super) usage_events: Vec<Event>,
+    /// Recommendations made so far, by kind (`index_hint`, `drop_unused_index`) and subject
+    /// (a table, or `table.index`): [`names::RECOMMENDATIONS_TOTAL`], beside the monitor's.
+    pub(super) recommendations: BTreeMap<(&'static str, String), u64>,
+}
+
+/// Most (kind, subject) series of [`names::RECOMMENDATIONS_TOTAL`] the collector keeps; the
+/// rest count under subject [`OTHER`].
+pub const MAX_RECOMMENDATION_SUBJECTS: usize = 256;
+
+impl State {
+    /// One more recommendation of `kind` about `subject`.
+    pub(super) fn recommended(&mut self, kind: &'static str, subject: String) {
+        let key = if self.recommendations.len() >= MAX_RECOMMENDATION_SUBJECTS
+            && !self.recommendations.contains_key(&(kind, subject.clone()))
+        {
+            (kind, OTHER.to_string())
+        } else {
+            (kind, subject)
+        };
+        *self.recommendations.entry(key).or_default() += 1;
+    }
 }
 
 pub(super) struct Counts {
@@ -176,10 +200,94 @@ impl FigureSource for Inner {
                 out.push(of(&names::QUERY_DURATION_P99_SECONDS, p99 as f64 / 1e9));
             }
         }
+        index_figures(&state.indexes, out);
+        for ((kind, subject), n) in &state.recommendations {
+            let figure = Figure::of(&names::RECOMMENDATIONS_TOTAL, *n as f64);
+            out.push(figure.with_label("kind", *kind).with_label("subject", subject.clone()));
+        }
     }
 
     fn events(&self, out: &mut Vec<Event>) {
         let state = lock(&self.state);
-        out.extend(state.slow_events.iter().chain(&state.hint_events).cloned());
+        let all = state.slow_events.iter().chain(&state.hint_events).chain(&state.usage_events);
+        out.extend(all.cloned());
+    }
+
+    fn histograms(&self, out: &mut Vec<HistogramFigure>) {
+        let state = lock(&self.state);
+        for counts in state.fingerprints.iter().chain(state.other.as_ref()) {
+            let sum = counts.nanos as f64 / 1e9;
+            let histogram =
+                HistogramFigure::of(&names::QUERY_DURATION_SECONDS, counts.histogram.clone(), sum);
+            out.push(histogram.with_label("fingerprint", counts.label.clone()));
+        }
+    }
+}
+
+/// One [`names::QUERY_INDEX_USED`] gauge per index, the first [`MAX_INDEXES`]; the rest as one
+/// with `table` and `index` [`OTHER`], 1 only if every one of them is used.
+fn index_figures(indexes: &[IndexUsage], out: &mut Vec<Figure>) {
+    let gauge = |table: &str, index: &str, used: bool| {
+        Figure::of(&names::QUERY_INDEX_USED, if used { 1.0 } else { 0.0 })
+            .with_label("table", table.to_string())
+            .with_label("index", index.to_string())
+    };
+    for usage in indexes.iter().take(MAX_INDEXES) {
+        out.push(gauge(&usage.table, &usage.index, usage.used()));
+    }
+    if indexes.len() > MAX_INDEXES {
+        static CAP: CapWarning =
+            CapWarning::new(SECTION, "perfscope_instrument::queries::MAX_INDEXES");
+        CAP.reached(MAX_INDEXES, || {
+            format!(
+                "More than {MAX_INDEXES} indexes on the tables the statements touch: the rest \
+                 are one {} figure with table and index \"{OTHER}\" (1 only if all are used); \
+                 IndexAdvice::indexes lists every one.",
+                names::QUERY_INDEX_USED.name
+            )
+        });
+        out.push(gauge(OTHER, OTHER, indexes[MAX_INDEXES..].iter().all(IndexUsage::used)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(i: usize, used: bool) -> IndexUsage {
+        IndexUsage {
+            table: "t".into(),
+            index: format!("i{i:03}"),
+            unique: false,
+            used_by: if used { vec!["f".into()] } else { Vec::new() },
+            scans: None,
+            evidence: String::new(),
+        }
+    }
+
+    #[test]
+    fn index_figures_are_capped_and_the_rest_is_used_only_if_all_are() {
+        let mut out = Vec::new();
+        index_figures(&[index(0, true), index(1, false)], &mut out);
+        let values: Vec<f64> = out.iter().map(|f| f.value).collect();
+        assert_eq!(values, [1.0, 0.0]);
+        let label = |f: &Figure, key: &str| {
+            f.labels.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+        };
+        assert_eq!((label(&out[1], "table"), label(&out[1], "index")), ("t".into(), "i001".into()));
+
+        let mut all: Vec<IndexUsage> = (0..MAX_INDEXES + 2).map(|i| index(i, true)).collect();
+        let mut out = Vec::new();
+        index_figures(&all, &mut out);
+        assert_eq!(out.len(), MAX_INDEXES + 1);
+        let last = out.last().unwrap();
+        assert_eq!(
+            (label(last, "table"), label(last, "index"), last.value),
+            (OTHER.into(), OTHER.into(), 1.0)
+        );
+        all[MAX_INDEXES + 1] = index(MAX_INDEXES + 1, false);
+        let mut out = Vec::new();
+        index_figures(&all, &mut out);
+        assert_eq!(out.last().map(|f| f.value), Some(0.0), "one past the cap is never used");
     }
 }

@@ -2,14 +2,19 @@
 //! events about that figure marked on it) and its "Events" table.
 //!
 //! No chart library: each chart is a `<svg>` with one `<polyline>` per label set, the value
-//! range (min, middle, max) on the left, the time span (UTC) below, and markers: an alert
+//! axis on the left (a ratio's on 0–100%, others from 0: `value_axis`; its unit written along
+//! it), the time span (UTC) below, and markers: an alert
 //! fired is a red vertical line, a resolved one a green line, an anomaly an orange dot, a
 //! recommendation a grey dashed line, each with a `<title>` tooltip. Every string from the
 //! report is escaped.
 
+mod alerting;
+mod zoom;
+
 use std::fmt::Write;
 
 use super::markup::escape;
+
 use crate::format::{human_value, series_label, utc_time};
 use crate::report::{EventKind, EventStats, FigureUnit, Report, SeriesStats};
 
@@ -44,25 +49,16 @@ struct Frame {
 }
 
 impl Frame {
-    /// The span of `series`' points; `None` when they have none. A flat series gets a range
-    /// around its value (from zero when it is zero), so that it is drawn and labelled.
-    fn of(series: &[&SeriesStats]) -> Option<Frame> {
+    /// The span of `series`' points in time, and the value axis `axis` gives their unit and
+    /// range ([`value_axis`], or [`zoom::data_axis`]); `None` when they have none.
+    fn of(series: &[&SeriesStats], axis: fn(FigureUnit, f64, f64) -> (f64, f64)) -> Option<Frame> {
         let points = || series.iter().flat_map(|s| s.points.iter());
         let t0 = points().map(|p| p.0).min()?;
         let t1 = points().map(|p| p.0).max()?;
         let lo = points().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let hi = points().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-        if hi > lo {
-            return Some(Frame { t0, t1, lo, hi });
-        }
-        let pad = match series[0].unit {
-            // Whole numbers keep whole labels (12 threads: 10 to 14).
-            FigureUnit::Count => (lo.abs() * 0.1).ceil().max(1.0),
-            _ if lo == 0.0 => 1.0,
-            _ => lo.abs() * 0.1,
-        };
-        let bottom = if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad };
-        Some(Frame { t0, t1, lo: bottom, hi: hi + pad })
+        let (lo, hi) = axis(series[0].unit, lo, hi);
+        Some(Frame { t0, t1, lo, hi })
     }
 
     fn x(&self, t: u64) -> f64 {
@@ -82,8 +78,34 @@ impl Frame {
     }
 }
 
+/// The value axis of a chart of `unit` whose points run from `lo` to `hi`, bottom and top:
+/// a ratio on 0–100% (further only when a point is outside), counts, bytes and durations
+/// from 0 (lower when a point is negative), so that a line is as high as its value, never
+/// stretched over the whole chart by a small change.
+fn value_axis(unit: FigureUnit, lo: f64, hi: f64) -> (f64, f64) {
+    let bottom = lo.min(0.0);
+    let top = match unit {
+        FigureUnit::Ratio => hi.max(1.0),
+        _ if hi > bottom => hi,
+        // All zero (or all the same negative value): a unit of room above.
+        _ => bottom + 1.0,
+    };
+    (bottom, top)
+}
+
+/// What the value axis is in, written along it.
+fn unit_label(unit: FigureUnit) -> &'static str {
+    match unit {
+        FigureUnit::Ratio => "percent",
+        FigureUnit::Bytes => "bytes",
+        FigureUnit::Seconds => "time",
+        FigureUnit::Count => "count",
+    }
+}
+
 /// The "System" section: one chart per figure name in the report's history; nothing when
-/// the report has no history.
+/// the report has no history. An alert armed on a chart's series draws its limit as a dashed
+/// line and shades the windows in which it fired.
 pub(super) fn system(report: &Report, out: &mut String) {
     let charts = charts(&report.history);
     if charts.is_empty() {
@@ -95,11 +117,13 @@ pub(super) fn system(report: &Report, out: &mut String) {
          <span class=\"ps-key ps-fired\">alert fired</span>, \
          <span class=\"ps-key ps-resolved\">alert resolved</span>, \
          <span class=\"ps-key ps-anomaly\">anomaly</span>, \
-         <span class=\"ps-key ps-advice\">recommendation</span> (hover for details).</p>\n",
+         <span class=\"ps-key ps-advice\">recommendation</span> (hover for details); an \
+         alert's limit is a dashed red line, the time it fired shaded red.</p>\n",
     );
+    out.push_str(zoom::CONTROL);
     out.push_str("<div class=\"ps-charts\">\n");
     for chart in &charts {
-        chart_box(chart, &report.events, out);
+        chart_box(chart, report, out);
     }
     out.push_str("</div>\n</section>\n");
 }
@@ -145,10 +169,18 @@ fn grouped(history: &[SeriesStats]) -> Vec<Chart<'_>> {
 }
 
 /// One chart in its box: caption, SVG, legend.
-fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
-    let Some(frame) = Frame::of(&chart.series) else {
+fn chart_box(chart: &Chart<'_>, report: &Report, out: &mut String) {
+    let events = &report.events;
+    let (Some(mut frame), Some(zoomed)) =
+        (Frame::of(&chart.series, value_axis), Frame::of(&chart.series, zoom::data_axis))
+    else {
         return;
     };
+    // A limit above the points: the honest axis reaches it, so its line is drawn.
+    let limits = alerting::limits(&report.figures, chart.name, &chart.series);
+    if let Some(highest) = limits.iter().map(|l| l.value).reduce(f64::max) {
+        frame.hi = frame.hi.max(highest);
+    }
     out.push_str("<figure class=\"ps-chart-box\">\n");
     let _ = write!(
         out,
@@ -163,11 +195,15 @@ fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
     let _ = writeln!(
         out,
         "<svg class=\"ps-chart\" data-name=\"{}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" \
-         aria-label=\"{}\">",
+         aria-label=\"{}\" data-zoom=\"{}\">",
         escape(chart.name),
-        escape(&format!("{} over time", chart.name))
+        escape(&format!("{} over time", chart.name)),
+        zoom::transform(&frame, &zoomed)
     );
-    axes(&frame, chart.unit, out);
+    axes(&frame, &zoomed, chart.unit, out);
+    let windows = alerting::windows(&frame, chart.name, &chart.series, events);
+    alerting::shade(&frame, &windows, out);
+    alerting::limit_lines(&frame, &limits, chart.unit, out);
     for (i, series) in chart.series.iter().enumerate() {
         line(&frame, series, chart.unit, PALETTE[i % PALETTE.len()], out);
     }
@@ -185,8 +221,9 @@ fn last_value(series: &SeriesStats, unit: FigureUnit) -> String {
     series.points.last().map(|p| human_value(unit, p.1)).unwrap_or_default()
 }
 
-/// Grid lines and labels: the value range on the left, the time span below.
-fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
+/// Grid lines and labels: the value range on the left (each label with its zoomed
+/// counterpart in `data-zoomed`), the time span below.
+fn axes(frame: &Frame, zoomed: &Frame, unit: FigureUnit, out: &mut String) {
     let _ = writeln!(
         out,
         "<rect class=\"ps-plot\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" \
@@ -196,19 +233,29 @@ fn axes(frame: &Frame, unit: FigureUnit, out: &mut String) {
     );
     let middle = (frame.lo + frame.hi) / 2.0;
     let labels = value_labels(unit, [frame.hi, middle, frame.lo]);
-    for ((value, class), label) in
-        [(frame.hi, "max"), (middle, "mid"), (frame.lo, "min")].into_iter().zip(labels)
+    let zoomed = value_labels(unit, [zoomed.hi, (zoomed.lo + zoomed.hi) / 2.0, zoomed.lo]);
+    for (((value, class), label), zoomed) in
+        [(frame.hi, "max"), (middle, "mid"), (frame.lo, "min")].into_iter().zip(labels).zip(zoomed)
     {
         let y = frame.y(value);
         let _ = writeln!(
             out,
             "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{RIGHT}\" y2=\"{y:.1}\" stroke=\"#e2e2e2\"/>\
-             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+             <text class=\"ps-axis ps-{class}\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" \
+             data-zoomed=\"{}\">{}</text>",
             LEFT - 5.0,
             y + 4.0,
+            escape(&zoomed),
             escape(&label)
         );
     }
+    let _ = writeln!(
+        out,
+        "<text class=\"ps-axis ps-unit\" transform=\"rotate(-90)\" x=\"{:.1}\" y=\"12\" \
+         text-anchor=\"middle\">{}</text>",
+        -(TOP + BOTTOM) / 2.0,
+        unit_label(unit)
+    );
     let below = BOTTOM + 16.0;
     let times = [
         (LEFT, "start", "ps-start", format!("{} UTC", utc_time(frame.t0))),
@@ -366,7 +413,7 @@ fn legend(chart: &Chart<'_>, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, charts, human_span, value_labels};
+    use super::{BOTTOM, Frame, LEFT, RIGHT, TOP, charts, human_span, value_axis, value_labels};
     use crate::report::{FigureUnit, SeriesStats};
 
     #[test]
@@ -398,6 +445,17 @@ mod tests {
         let long =
             value_labels(FigureUnit::Count, [1_181_116_006.4, 1_073_741_824.0, 966_367_641.6]);
         assert_eq!(long, ["1.2 G", "1.1 G", "1.0 G"]);
+    }
+
+    #[test]
+    fn ratios_are_drawn_on_0_to_100_percent_and_the_rest_from_0() {
+        assert_eq!(value_axis(FigureUnit::Ratio, 0.99, 1.0), (0.0, 1.0));
+        assert_eq!(value_axis(FigureUnit::Ratio, 0.2, 1.7), (0.0, 1.7));
+        assert_eq!(value_axis(FigureUnit::Bytes, 5e6, 6e6), (0.0, 6e6));
+        assert_eq!(value_axis(FigureUnit::Count, 12.0, 12.0), (0.0, 12.0));
+        assert_eq!(value_axis(FigureUnit::Seconds, 0.0, 0.0), (0.0, 1.0));
+        assert_eq!(value_axis(FigureUnit::Count, -3.0, 4.0), (-3.0, 4.0));
+        assert_eq!(value_axis(FigureUnit::Count, -3.0, -3.0), (-3.0, -2.0));
     }
 
     #[test]

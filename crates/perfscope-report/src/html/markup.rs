@@ -25,6 +25,12 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// A function's name escaped, with a line-break opportunity after each `::`, so that a
+/// long path wraps in its cell instead of widening the table.
+pub(crate) fn path(name: &str) -> String {
+    escape(name).replace("::", "::<wbr>")
+}
+
 /// A header cell; `numeric` columns sort by their cells' `data-v`.
 pub(crate) fn th(out: &mut String, label: &str, numeric: bool) {
     if numeric {

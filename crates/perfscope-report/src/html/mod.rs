@@ -17,11 +17,12 @@ mod markup;
 mod network;
 mod pools;
 mod queries;
+mod trends;
 
 use crate::format::{figure_label, human_bytes, human_figure, human_ns};
 use crate::readers::sections_of;
 use crate::report::{FunctionKind, FunctionStats, Report};
-use markup::{escape, td_num, th};
+use markup::{escape, path, td_num, th};
 
 const STYLE: &str = include_str!("html.css");
 const SCRIPT: &str = include_str!("html.js");
@@ -53,7 +54,9 @@ impl Report {
         pools::pools(self, &mut out);
         network::network(self, &mut out);
         queries::queries(self, &mut out);
+        trends::alerts(self, &mut out);
         events::events(self, &mut out);
+        trends::trends(self, &mut out);
         charts::system(self, &mut out);
         heatmap::latency(self, &mut out);
         flame(self, &mut out);
@@ -155,7 +158,7 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
         out,
         "<tr><td class=\"name\" title=\"{}\">{}</td>",
         escape(&format!("{}:{} ({})", func.file, func.line, func.module)),
-        escape(&func.name)
+        path(&func.name)
     );
     td_num(out, func.calls, &func.calls.to_string());
     td_num(out, func.self_ns, &human_ns(func.self_ns));
@@ -188,7 +191,7 @@ fn hotspot_row(report: &Report, func: &FunctionStats, out: &mut String) {
     if func.cancelled > 0 {
         notes.push(format!("{} cancelled", func.cancelled));
     }
-    let _ = writeln!(out, "<td>{}</td></tr>", escape(&notes.join("; ")));
+    let _ = writeln!(out, "<td class=\"ps-notes\">{}</td></tr>", escape(&notes.join("; ")));
 }
 
 #[cfg(feature = "flamegraph")]
@@ -284,8 +287,8 @@ fn edges(report: &Report, out: &mut String) {
             let _ = write!(
                 out,
                 "<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>",
-                escape(&func.name),
-                escape(&child.name)
+                path(&func.name),
+                path(&child.name)
             );
             td_num(out, child.calls, &child.calls.to_string());
             td_num(out, child.busy_ns, &human_ns(child.busy_ns));

@@ -1,17 +1,19 @@
-//! The page's Queries section: the index hints as a callout, the fingerprints by total time,
-//! the slow-query log below.
+//! The page's Queries section: the index hints as a callout, the indexes used and never used,
+//! the fingerprints by total time, the slow-query log below.
 
 use std::fmt::Write;
 
 use super::markup::{CLOSE_TABLE, escape, td_count, td_duration, td_num, td_share, th};
 use crate::report::Report;
 
-/// The Queries section: index hints, fingerprints by total time, the slow-query log.
+/// The Queries section: index hints, index usage, fingerprints by total time, the slow-query
+/// log.
 pub(super) fn queries(report: &Report, out: &mut String) {
     let queries = report.queries();
     let hints = report.index_hints();
     let slow = report.slow_queries();
-    if queries.is_empty() && hints.is_empty() && slow.is_empty() {
+    let indexes = report.index_usage();
+    if queries.is_empty() && hints.is_empty() && slow.is_empty() && indexes.is_empty() {
         return;
     }
     out.push_str("<section>\n<h2>Queries</h2>\n");
@@ -38,6 +40,23 @@ pub(super) fn queries(report: &Report, out: &mut String) {
             out.push_str("</li>\n");
         }
         out.push_str("</ul>\n</div>\n");
+    }
+    if !indexes.is_empty() {
+        out.push_str("<h3>Indexes</h3>\n<ul id=\"ps-indexes\">\n");
+        for index in &indexes {
+            let used = if index.used { "used" } else { "<strong>never used</strong>" };
+            let _ = write!(
+                out,
+                "<li>table <strong>{}</strong>: <code class=\"ps-index\">{}</code> {used}",
+                escape(&index.table),
+                escape(&index.index)
+            );
+            if !index.reason.is_empty() {
+                let _ = write!(out, "<div class=\"ps-why\">{}</div>", escape(&index.reason));
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
     }
     if !queries.is_empty() {
         let all: f64 = queries.iter().filter_map(|q| q.total_time).map(|t| t.as_secs_f64()).sum();

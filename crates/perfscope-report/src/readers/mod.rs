@@ -1,27 +1,34 @@
 //! Typed views of the report's `cache`, `pool`, `query` and `http` figures (from
-//! `perfscope-instrument`): one struct per cache level (`cache.rs`), pool (`pool.rs`),
-//! statement fingerprint (`query.rs`) and HTTP route, target and host (`http.rs`), read from [`Report::figures`] by name and labels, and
-//! the `query` events (slow statements, index hints) read from [`Report::events`], so the JSON
+//! `perfscope-instrument`) and `alert` figures (from the monitor): one struct per cache level
+//! (`cache.rs`), pool (`pool.rs`), statement fingerprint (`query.rs`), HTTP route, target and
+//! host (`http.rs`) and alert on a watched series (`alert.rs`), read from [`Report::figures`]
+//! by name and labels, and
+//! the `query` events (slow statements, index hints, indexes never used) read from [`Report::events`], so the JSON
 //! keeps its one shape.
 
+mod alert;
 mod cache;
 mod http;
 pub(crate) mod network;
 mod pool;
 mod query;
+mod system;
 
 use perfscope_core::names;
 use std::collections::BTreeMap;
 
 use crate::report::{FigureStats, Report};
 
+pub use alert::AlertFigures;
+pub(crate) use alert::watched_labels;
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
 pub use http::{HttpConnections, HttpRoute, HttpTarget};
 pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
-pub use query::{IndexHintEvent, QueryFigures, SlowQueryEvent};
-pub(crate) use query::{is_index_hint, is_slow_query};
+pub use query::{IndexHintEvent, IndexUsage, QueryFigures, SlowQueryEvent};
+pub(crate) use query::{is_index_hint, is_slow_query, is_unused_index};
+pub use system::{CpuFigures, DatabaseFigures, MemoryFigures, NetworkFigures, SystemFigures};
 
 fn label<'a>(f: &'a FigureStats, name: &str) -> &'a str {
     f.labels.get(name).map_or("", String::as_str)
@@ -69,13 +76,18 @@ fn name_of(figure: &FigureStats) -> &str {
     RENAMED.iter().find(|(old, _)| *old == name).map_or(name, |(_, new)| new)
 }
 
-/// The figures [`Report::queries`] reads (section `query`).
-const QUERY_NAMES: [&str; 5] = [
+/// The figures [`Report::alerts`] reads (section `alert`).
+const ALERT_NAMES: [&str; 3] =
+    [names::ALERT_FIRING.name, names::ALERT_LIMIT.name, names::ALERT_TRANSITIONS_TOTAL.name];
+
+/// The figures [`Report::queries`] and [`Report::index_usage`] read (section `query`).
+const QUERY_NAMES: [&str; 6] = [
     names::QUERY_CALLS_TOTAL.name,
     names::QUERY_ERRORS_TOTAL.name,
     names::QUERY_DURATION_SECONDS_TOTAL.name,
     names::QUERY_ROWS_TOTAL.name,
     names::QUERY_DURATION_P99_SECONDS.name,
+    names::QUERY_INDEX_USED.name,
 ];
 
 /// The figures [`Report::http_routes`], [`Report::http_targets`] and
@@ -104,6 +116,7 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::CACHE => &CACHE_NAMES,
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
+        names::section::ALERT => &ALERT_NAMES,
         names::section::HTTP => &HTTP_NAMES,
         _ => return false,
     };

@@ -33,7 +33,8 @@ pub struct PoolFigures {
     pub pending: u64,
     /// The source's own starvation flag (`perfscope_pool_starved`), if it gives one.
     pub starved_now: Option<bool>,
-    /// Connections the pool opened, for pools that open their own (bb8).
+    /// Connections the pool opened (objects it created), for pools that make their own (bb8,
+    /// deadpool's managed pool).
     pub created: Option<u64>,
     /// Connections the pool closed, by cause (`broken`, `invalid`, `max_lifetime`,
     /// `idle_timeout`); empty for pools that do not say.

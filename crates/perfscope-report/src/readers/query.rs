@@ -1,10 +1,11 @@
 //! [`QueryFigures`]: a statement fingerprint's figures; [`SlowQueryEvent`] and
-//! [`IndexHintEvent`]: the `query` events the views show.
+//! [`IndexHintEvent`]: the `query` events the views show; [`IndexUsage`]: an index used or
+//! never used, from its figure and its recommendation.
 
 use perfscope_core::names;
 use std::time::Duration;
 
-use super::{by_label, duration, grouped, value, whole};
+use super::{by_label, duration, grouped, label, name_of, value, whole};
 use crate::report::{EventKind, EventStats, Report};
 
 /// One statement shape's figures (section `query`).
@@ -72,6 +73,22 @@ pub struct IndexHintEvent {
     pub reason: String,
 }
 
+/// An index of a table the workload touched (figure `perfscope_query_index_used`, labels
+/// `table` and `index`): used by the plans of its statements, or never used, with the
+/// recommendation's evidence then.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexUsage {
+    /// The table (`<other>` for the indexes past the source's cap).
+    pub table: String,
+    /// The index's name.
+    pub index: String,
+    /// Whether a plan uses it (or the database counted scans of it).
+    pub used: bool,
+    /// For an index never used, the recommendation's message (the evidence and what to do);
+    /// empty when there is none (a used index, or one enforcing uniqueness).
+    pub reason: String,
+}
+
 /// Whether `event` is a statement of the slow-query log.
 pub(crate) fn is_slow_query(event: &EventStats) -> bool {
     event.section == names::section::QUERY
@@ -81,7 +98,17 @@ pub(crate) fn is_slow_query(event: &EventStats) -> bool {
 
 /// Whether `event` is an index hint.
 pub(crate) fn is_index_hint(event: &EventStats) -> bool {
-    event.section == names::section::QUERY && event.kind == EventKind::Recommendation
+    event.section == names::section::QUERY
+        && event.kind == EventKind::Recommendation
+        && !is_unused_index(event)
+}
+
+/// Whether `event` is the recommendation about an index never used (its subject is the
+/// index's figure).
+pub(crate) fn is_unused_index(event: &EventStats) -> bool {
+    event.section == names::section::QUERY
+        && event.kind == EventKind::Recommendation
+        && event.subject == names::QUERY_INDEX_USED.name
 }
 
 /// `(index, reason)` from `index hint: <index> (<reason>)`; else no index and the message.
@@ -114,6 +141,10 @@ impl Report {
     pub fn queries(&self) -> Vec<QueryFigures> {
         let mut out: Vec<QueryFigures> = grouped(self, names::section::QUERY, &["fingerprint"])
             .into_iter()
+            .filter_map(|(key, mut figures)| {
+                figures.retain(|f| name_of(f) != names::QUERY_INDEX_USED.name);
+                (!figures.is_empty()).then_some((key, figures))
+            })
             .map(|(key, figures)| {
                 let rows = by_label(&figures, names::QUERY_ROWS_TOTAL.name, "rows");
                 let rows_of = |kind: &str| rows.get(kind).copied().unwrap_or(0);
@@ -156,6 +187,32 @@ impl Report {
             })
             .collect();
         out.sort_by_key(|q| std::cmp::Reverse(q.elapsed));
+        out
+    }
+
+    /// The indexes of the tables the workload touched, by table and name: used, or never
+    /// used with the recommendation's evidence.
+    pub fn index_usage(&self) -> Vec<IndexUsage> {
+        let mut out: Vec<IndexUsage> = self
+            .figures
+            .iter()
+            .filter(|f| f.section == names::section::QUERY)
+            .filter(|f| name_of(f) == names::QUERY_INDEX_USED.name)
+            .map(|f| {
+                let (table, index) = (label(f, "table"), label(f, "index"));
+                let advice = self.events.iter().filter(|e| is_unused_index(e)).find(|e| {
+                    let of = |key: &str| e.labels.get(key).map(String::as_str);
+                    of("table") == Some(table) && of("index") == Some(index)
+                });
+                IndexUsage {
+                    table: table.to_string(),
+                    index: index.to_string(),
+                    used: f.value > 0.0,
+                    reason: advice.map(|e| e.message.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.table, &a.index).cmp(&(&b.table, &b.index)));
         out
     }
 

@@ -3,13 +3,18 @@
 
 use std::fmt;
 
-use super::{NAME_CHARS, table};
+use super::fit::{Grid, Shorten, Step};
+use super::{Layout, NAME_CHARS};
 use crate::format::{ABSENT, by_cause, clip, count, human_ns, percent};
 use crate::readers::cache_rows;
 use crate::report::Report;
 
 /// The caches: a row per level and a `total` per multi-level cache.
-pub(super) fn caches(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(super) fn caches(
+    report: &Report,
+    layout: &mut Layout,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let rows = cache_rows(report);
     if rows.is_empty() {
         return Ok(());
@@ -59,5 +64,22 @@ pub(super) fn caches(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
             cells
         })
         .collect();
-    write!(f, "\ncaches (hit ratio = hits / requests):\n{}", table(header, body, 2))
+    let grid = Grid::new(header, body, 2).names("cache", Shorten::End).steps(&STEPS);
+    let table = layout.table("caches", &grid);
+    let title = layout.fit.prose("caches (hit ratio = hits / requests):", "  ");
+    write!(f, "\n{title}\n{table}")
 }
+
+/// How the cache table narrows: the latency columns, evictions by cause, loads and errors
+/// go before requests, hits, misses and the hit ratio.
+const STEPS: [Step; 9] = [
+    Step::Drop("get mean"),
+    Step::Drop("evictions"),
+    Step::Drop("loads"),
+    Step::Names(20),
+    Step::Drop("entries"),
+    Step::Drop("get p99"),
+    Step::Drop("errors"),
+    Step::Drop("misses"),
+    Step::Names(super::fit::MIN_NAME_CHARS),
+];

@@ -1,20 +1,29 @@
-//! The terminal table: `Display` for [`Report`]: the hotspots, then the cache, pool and query
-//! sections (`sections.rs`), the other figures one line per section, and the events.
+//! The terminal table: `Display` for [`Report`]: the hotspots (`hotspots.rs`), then the cache,
+//! pool and query sections, the other figures one line per section, and the events. Fitted
+//! to a terminal ([`TableView::fit_terminal`], `fit.rs`), or as wide as its content.
 
 mod caches;
+mod fit;
+mod hotspots;
 mod network;
 mod pools;
 mod queries;
+mod terminal;
+mod trends;
+pub(crate) use trends::in_time;
 
 use std::fmt;
+use std::io::IsTerminal;
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
 
 use crate::format::{
     escape_controls, figure_label, human_bytes, human_figure, human_ns, series_label, utc_time,
 };
-use crate::readers::{is_index_hint, is_slow_query, is_typed, sections_of};
-use crate::report::{EventStats, FigureStats, FunctionKind, Report};
+use crate::readers::{is_index_hint, is_slow_query, is_typed, is_unused_index, sections_of};
+use crate::report::{EventStats, FigureStats, Report};
+use fit::{Fit, Grid};
+pub use terminal::TABLE_ENV;
 
 /// Events shown by the table's alerts / anomalies / recommendations block (the most recent).
 pub const TABLE_EVENTS: usize = 10;
@@ -22,17 +31,69 @@ pub const TABLE_EVENTS: usize = 10;
 /// Rows shown by `Display` for [`Report`]; use [`Report::table`] for another count.
 pub const DEFAULT_TOP: usize = 25;
 
-/// The top `rows` functions of a report as a table; see [`Report::table`].
-#[derive(Debug)]
+/// What the line naming the columns left out says by default: how to get them all.
+const WIDE_HINT: &str = "PERFSCOPE_TABLE=wide";
+
+/// The top `rows` functions of a report as a table; see [`Report::table`]. As wide as its
+/// content unless fitted to a terminal ([`TableView::fit_terminal`]) or a width
+/// ([`TableView::width`]).
+#[derive(Debug, Clone)]
 pub struct TableView<'a> {
     report: &'a Report,
     rows: usize,
+    width: Option<usize>,
+    wide_hint: &'a str,
 }
 
 impl Report {
-    /// The `rows` functions with the most self time, as a terminal table.
+    /// The `rows` functions with the most self time, as a terminal table: every column, the
+    /// full names (for a file, a pipe, CI logs). [`TableView::fit_terminal`] fits it to the
+    /// terminal it is printed on.
     pub fn table(&self, rows: usize) -> TableView<'_> {
-        TableView { report: self, rows }
+        TableView { report: self, rows, width: None, wide_hint: WIDE_HINT }
+    }
+}
+
+impl<'a> TableView<'a> {
+    /// Fits the table to `columns` terminal columns (1 at the least): no line longer. Each table leaves out
+    /// columns by priority (the hotspots keep function, calls, self, self %, total and p99
+    /// longest; then mean, p50 and the allocations; notes go first) and shortens names in the
+    /// middle, keeping their last path segments (`app::…::scan::rsi`); prose lines wrap. One
+    /// line at the end names the columns left out and how to get them.
+    ///
+    /// ```
+    /// # let json = r#"{"schema": 2, "elapsed_ns": 2000000, "clock": "os", "functions": [
+    /// #     {"name": "app::ingest::parse_quote_message", "module": "app", "file": "src/main.rs",
+    /// #      "line": 3, "kind": "sync", "calls": 4, "panics": 0, "cancelled": 0,
+    /// #      "total_ns": 1200000, "self_ns": 1000000, "busy_ns": 1200000, "mean_ns": 300000,
+    /// #      "p50_ns": 290000, "p90_ns": 310000, "p99_ns": 320000, "max_ns": 320000,
+    /// #      "children": []}]}"#;
+    /// let report = perfscope_report::Report::from_json(json).unwrap();
+    /// let table = report.table(10).width(80).to_string();
+    /// assert!(table.lines().all(|line| line.chars().count() <= 80));
+    /// assert!(table.contains("left out to fit 80 columns: "));
+    /// ```
+    pub fn width(mut self, columns: usize) -> Self {
+        self.width = Some(columns.max(1));
+        self
+    }
+
+    /// Fits the table to the terminal `stream` writes to (`&std::io::stdout()`,
+    /// `&std::io::stderr()`), as [`TableView::width`] does; changes nothing when `stream` is
+    /// not a terminal (a file, a pipe, CI logs) or when the environment variable
+    /// [`TABLE_ENV`] is `wide`.
+    pub fn fit_terminal(self, stream: &impl IsTerminal) -> Self {
+        match terminal::terminal_width(stream) {
+            Some(columns) => self.width(columns),
+            None => self,
+        }
+    }
+
+    /// How the line naming the columns left out says to get them all: `PERFSCOPE_TABLE=wide`
+    /// unless told (a command line's `--wide`).
+    pub fn wide_hint(mut self, how: &'a str) -> Self {
+        self.wide_hint = how;
+        self
     }
 }
 
@@ -45,16 +106,21 @@ impl fmt::Display for Report {
 impl fmt::Display for TableView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use fmt::Write as _;
-        write!(Printable(f), "{}", Unescaped(self))
+        let Some(width) = self.width else {
+            return write!(Printable(f), "{}", Unescaped(self));
+        };
+        let mut text = String::new();
+        write!(Printable(&mut text), "{}", Unescaped(self))?;
+        f.write_str(&fit::clip_lines(&text, width))
     }
 }
 
 /// Writes text for a terminal: control characters but line breaks as Rust escapes (`\u{1b}`),
 /// so a function, span or cache name carrying escape sequences is shown, not obeyed by the
 /// terminal (names come from programs and from report files anyone may hand over).
-struct Printable<'a, 'b>(&'a mut fmt::Formatter<'b>);
+struct Printable<'a, W: fmt::Write>(&'a mut W);
 
-impl fmt::Write for Printable<'_, '_> {
+impl<W: fmt::Write> fmt::Write for Printable<'_, W> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
         escape_controls(text, self.0)
     }
@@ -63,75 +129,35 @@ impl fmt::Write for Printable<'_, '_> {
 /// The table as built, before [`Printable`].
 struct Unescaped<'a, 'b>(&'a TableView<'b>);
 
+/// What the view's tables need while they are written: the width, and the columns they left
+/// out (for the closing line).
+struct Layout {
+    fit: Fit,
+    left_out: Vec<String>,
+}
+
+impl Layout {
+    /// `grid` fitted to the width; `title` names it on the left-out line (none for the
+    /// hotspots).
+    fn table(&mut self, title: &str, grid: &Grid) -> Table {
+        let (table, left_out) = grid.fit(self.fit.width);
+        if !left_out.is_empty() {
+            let columns = left_out.join(", ");
+            self.left_out.push(match title {
+                "" => columns,
+                title => format!("{title}: {columns}"),
+            });
+        }
+        table
+    }
+}
+
 impl fmt::Display for Unescaped<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (report, rows) = (self.0.report, self.0.rows);
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
-        let mut header = vec![
-            "function", "calls", "self", "self %", "total", "mean", "p50", "p90", "p99", "max",
-        ];
-        if report.alloc_tracking {
-            header.extend(["allocs", "alloc bytes", "net bytes"]);
-        }
-        header.push("notes");
-        let right_aligned = header.len() - 1;
-        table.set_header(header);
-        for func in report.functions.iter().take(rows) {
-            let share = if report.elapsed_ns > 0 {
-                format!("{:.1}%", 100.0 * func.self_ns as f64 / report.elapsed_ns as f64)
-            } else {
-                "-".into()
-            };
-            let mut notes = Vec::new();
-            if func.kind == FunctionKind::Async {
-                notes.push(format!("async, idle {}", human_ns(func.idle_ns.unwrap_or(0))));
-            }
-            if func.panics > 0 {
-                notes.push(format!("{} panics", func.panics));
-            }
-            if func.cancelled > 0 {
-                notes.push(format!("{} cancelled", func.cancelled));
-            }
-            if func.kind == FunctionKind::Span {
-                notes.push(format!("span, idle {}", human_ns(func.idle_ns.unwrap_or(0))));
-            }
-            let mut row = vec![
-                func.name.clone(),
-                func.calls.to_string(),
-                human_ns(func.self_ns),
-                share,
-                human_ns(func.total_ns),
-                human_ns(func.mean_ns),
-                human_ns(func.p50_ns),
-                human_ns(func.p90_ns),
-                human_ns(func.p99_ns),
-                human_ns(func.max_ns),
-            ];
-            if report.alloc_tracking {
-                let net = func.alloc_bytes as i128 - func.freed_bytes as i128;
-                row.extend([
-                    func.allocations.to_string(),
-                    human_bytes(func.alloc_bytes),
-                    format!(
-                        "{}{}",
-                        if net < 0 { "-" } else { "" },
-                        human_bytes(net.unsigned_abs() as u64)
-                    ),
-                ]);
-            }
-            row.push(notes.join("; "));
-            table.add_row(row);
-        }
-        for col in 1..right_aligned {
-            if let Some(column) = table.column_mut(col) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        writeln!(
-            f,
+        let view = self.0;
+        let (report, rows) = (view.report, view.rows);
+        let mut layout = Layout { fit: Fit { width: view.width }, left_out: Vec::new() };
+        let title = format!(
             "perfscope hotspots: {} functions, {} wall, clock {}{}",
             report.functions.len(),
             human_ns(report.elapsed_ns),
@@ -141,24 +167,24 @@ impl fmt::Display for Unescaped<'_, '_> {
             } else {
                 String::new()
             }
-        )?;
+        );
+        writeln!(f, "{}", layout.fit.prose(&title, "  "))?;
+        let table = layout.table("", &hotspots::grid(report, rows));
         write!(f, "{table}")?;
-        match report.process().heap_in_use_bytes {
-            Some(heap) if report.alloc_tracking => write!(
-                f,
-                "\nallocations: self figures per function (children excluded); heap in use {}",
+        let allocations = match report.process().heap_in_use_bytes {
+            Some(heap) if report.alloc_tracking => format!(
+                "allocations: self figures per function (children excluded); heap in use {}",
                 human_bytes(heap)
-            )?,
-            _ => write!(
-                f,
-                "\nallocations: not tracked (install perfscope::CountingAlloc as the global \
-                 allocator)"
-            )?,
-        }
-        caches::caches(report, f)?;
-        pools::pools(report, f)?;
-        queries::queries(report, f)?;
-        network::network(report, f)?;
+            ),
+            _ => "allocations: not tracked (install perfscope::CountingAlloc as the global \
+                  allocator)"
+                .to_string(),
+        };
+        write!(f, "\n{}", layout.fit.prose(&allocations, "  "))?;
+        caches::caches(report, &mut layout, f)?;
+        pools::pools(report, &mut layout, f)?;
+        queries::queries(report, &mut layout, f)?;
+        network::network(report, &mut layout, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
         let shown =
@@ -171,37 +197,50 @@ impl fmt::Display for Unescaped<'_, '_> {
             // A terminal line, not a dump: the JSON and HTML views have every figure.
             let more = figures.len().saturating_sub(FIGURES_PER_LINE);
             let shown = figures[..figures.len().min(FIGURES_PER_LINE)].join(", ");
-            match more {
-                0 => write!(f, "\n{section}: {shown}")?,
-                n => write!(f, "\n{section}: {shown} (+{n} more in the JSON and HTML views)")?,
-            }
+            let line = match more {
+                0 => format!("{section}: {shown}"),
+                n => format!("{section}: {shown} (+{n} more in the JSON and HTML views)"),
+            };
+            write!(f, "\n{}", layout.fit.list(&line, "  "))?;
         }
-        events_block(report, f)?;
+        trends::alerts_line(report, &layout, f)?;
+        trends::trends_block(report, &layout, f)?;
+        events_block(report, &layout, f)?;
+        let mut warnings = Vec::new();
         if report.overflowed_callsites > 0 {
-            write!(
-                f,
-                "\nwarning: {} callsites found perfscope's callsite table full and were counted \
+            warnings.push(format!(
+                "warning: {} callsites found perfscope's callsite table full and were counted \
                  under <callsite overflow>",
                 report.overflowed_callsites
-            )?;
+            ));
         }
         if report.overflowed_spans > 0 {
-            write!(
-                f,
-                "\nwarning: {} spans past the span-name cap were counted under {}",
+            warnings.push(format!(
+                "warning: {} spans past the span-name cap were counted under {}",
                 report.overflowed_spans,
                 perfscope_core::names::OVERFLOW
-            )?;
+            ));
+        }
+        for warning in warnings {
+            write!(f, "\n{}", layout.fit.prose(&warning, "  "))?;
+        }
+        if let (Some(width), false) = (view.width, layout.left_out.is_empty()) {
+            let line = format!(
+                "left out to fit {width} columns: {} ({} shows every column)",
+                layout.left_out.join("; "),
+                view.wide_hint
+            );
+            write!(f, "\n{}", layout.fit.prose(&line, "  "))?;
         }
         Ok(())
     }
 }
 
 /// The alerts / anomalies / recommendations block: the [`TABLE_EVENTS`] most recent events,
-/// oldest first, one line each; nothing when there are none. Slow queries and index hints are
-/// in the query section instead.
-fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let in_queries = |e: &&EventStats| is_slow_query(e) || is_index_hint(e);
+/// oldest first, one line each; nothing when there are none. Slow queries, index hints and
+/// indexes never used are in the query section instead.
+fn events_block(report: &Report, layout: &Layout, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let in_queries = |e: &&EventStats| is_slow_query(e) || is_index_hint(e) || is_unused_index(e);
     let mut events: Vec<&EventStats> = report.events.iter().filter(|e| !in_queries(e)).collect();
     if events.is_empty() {
         return Ok(());
@@ -214,14 +253,14 @@ fn events_block(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
     write!(f, ", UTC:")?;
     for event in shown {
-        write!(
-            f,
-            "\n  {} {} {}: {}",
+        let line = format!(
+            "{} {} {}: {}",
             utc_time(event.at_unix_ms),
             event.kind.as_str(),
             series_label(&event.subject, &event.labels),
             event.message.replace(['\n', '\r'], " ")
-        )?;
+        );
+        write!(f, "\n{}", layout.fit.item("  ", &line, "    "))?;
     }
     Ok(())
 }
@@ -239,23 +278,3 @@ pub(super) const NAME_CHARS: usize = 32;
 pub(super) const FINGERPRINT_CHARS: usize = 48;
 /// Characters of a fingerprint on a hint or slow-query line.
 pub(super) const LINE_CHARS: usize = 90;
-
-/// A table in the hotspot table's style whose columns from `first_numeric` on are aligned
-/// right.
-pub(super) fn table(header: Vec<&str>, rows: Vec<Vec<String>>, first_numeric: usize) -> Table {
-    let columns = header.len();
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    for row in rows {
-        table.add_row(row);
-    }
-    for col in first_numeric..columns {
-        if let Some(column) = table.column_mut(col) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    table
-}

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::{NAME_CHARS, table};
+use super::fit::{Grid, MIN_NAME_CHARS, Shorten, Step};
+use super::{Layout, NAME_CHARS};
 use crate::format::{ABSENT, clip, human_bytes, human_ns};
 use crate::readers::network::{per_second, route_errors, target_errors};
 use crate::report::Report;
@@ -17,8 +18,33 @@ fn latency(ns: Option<u64>) -> String {
     ns.map_or_else(|| ABSENT.into(), human_ns)
 }
 
+/// How the routes' table narrows: the bytes, then the rate and p50; the route, its requests,
+/// p99 and errors stay to the last.
+const ROUTE_STEPS: [Step; 6] = [
+    Step::Drop("in"),
+    Step::Drop("out"),
+    Step::Names(20),
+    Step::Drop("rate"),
+    Step::Drop("p50"),
+    Step::Names(MIN_NAME_CHARS),
+];
+
+/// How the calls' table narrows, as the routes'.
+const CALL_STEPS: [Step; 6] = [
+    Step::Drop("out"),
+    Step::Drop("in"),
+    Step::Names(20),
+    Step::Drop("rate"),
+    Step::Drop("p50"),
+    Step::Names(MIN_NAME_CHARS),
+];
+
 /// The routes, the targets and the connections.
-pub(super) fn network(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(super) fn network(
+    report: &Report,
+    layout: &mut Layout,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let routes = report.http_routes();
     if !routes.is_empty() {
         let header =
@@ -39,17 +65,19 @@ pub(super) fn network(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
                 ]
             })
             .collect();
-        write!(f, "\nHTTP served (latency: the route's frames):\n{}", table(header, body, 1))?;
+        let grid = Grid::new(header, body, 1).names("route", Shorten::End).steps(&ROUTE_STEPS);
+        let table = layout.table("HTTP served", &grid);
+        let title = layout.fit.prose("HTTP served (latency: the route's frames):", "  ");
+        write!(f, "\n{title}\n{table}")?;
     }
     let targets = report.http_targets();
     if !targets.is_empty() {
-        let header = vec!["host", "template", "calls", "rate", "p50", "p99", "errors", "out", "in"];
+        let header = vec!["call", "calls", "rate", "p50", "p99", "errors", "out", "in"];
         let body = targets
             .iter()
             .map(|t| {
                 vec![
-                    clip(&t.host, NAME_CHARS),
-                    clip(&t.template, NAME_CHARS),
+                    clip(&format!("{} {}", t.host, t.template), 2 * NAME_CHARS),
                     t.requests().to_string(),
                     rate(report, t.requests()),
                     latency(t.p50_ns),
@@ -60,7 +88,12 @@ pub(super) fn network(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
                 ]
             })
             .collect();
-        write!(f, "\nHTTP calls (latency: the calls' frames):\n{}", table(header, body, 2))?;
+        let grid = Grid::new(header, body, 1).names("call", Shorten::End).steps(&CALL_STEPS);
+        let table = layout.table("HTTP calls", &grid);
+        let title = layout
+            .fit
+            .prose("HTTP calls (host and URL template; latency: the calls' frames):", "  ");
+        write!(f, "\n{title}\n{table}")?;
     }
     let connections: Vec<String> = report
         .http_connections()
@@ -68,7 +101,8 @@ pub(super) fn network(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Resul
         .map(|c| format!("{} opened {}, reused {}", clip(&c.host, NAME_CHARS), c.opened, c.reused))
         .collect();
     if !connections.is_empty() {
-        write!(f, "\nHTTP connections: {}", connections.join("; "))?;
+        let line = format!("HTTP connections: {}", connections.join("; "));
+        write!(f, "\n{}", layout.fit.prose(&line, "  "))?;
     }
     Ok(())
 }

@@ -3,14 +3,17 @@
 
 use std::fmt;
 
-use comfy_table::CellAlignment;
-
-use super::{NAME_CHARS, table};
+use super::fit::{Grid, MIN_NAME_CHARS, Shorten, Step};
+use super::{Layout, NAME_CHARS};
 use crate::format::{ABSENT, by_cause, clip, count, human_duration, percent};
 use crate::report::Report;
 
 /// The pools, with `STARVED` where callers wait and no object is idle.
-pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(super) fn pools(
+    report: &Report,
+    layout: &mut Layout,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     let pools = report.pools();
     if pools.is_empty() {
         return Ok(());
@@ -58,14 +61,28 @@ pub(super) fn pools(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result 
             cells
         })
         .collect();
-    let mut table = table(header, body, 1);
-    if let Some(status) = table.column_iter_mut().last() {
-        status.set_cell_alignment(CellAlignment::Left);
-    }
+    let grid = Grid::new(header, body, 1).left("status").names("pool", Shorten::End);
+    let table = layout.table("pools", &grid.steps(&STEPS));
     let starved = pools.iter().filter(|p| p.starved()).count();
     let note = match starved {
         0 => String::new(),
         n => format!(", {n} STARVED: callers waiting, none idle, at max size"),
     };
-    write!(f, "\npools (peak = most in use at once{note}):\n{table}")
+    let title = layout.fit.prose(&format!("pools (peak = most in use at once{note}):"), "  ");
+    write!(f, "\n{title}\n{table}")
 }
+
+/// How the pool table narrows: lifecycle counts, then the figures the others imply; the pool,
+/// its waits, wait time, timeouts and status stay to the last.
+const STEPS: [Step; 10] = [
+    Step::Drop("created"),
+    Step::Drop("closed"),
+    Step::Drop("peak"),
+    Step::Drop("acquires"),
+    Step::Names(20),
+    Step::Drop("mean wait"),
+    Step::Drop("pending"),
+    Step::Drop("idle"),
+    Step::Drop("max"),
+    Step::Names(MIN_NAME_CHARS),
+];
