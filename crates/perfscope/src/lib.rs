@@ -86,10 +86,11 @@ pub use perfscope_macros::measure;
 pub use perfscope_report::FlameError;
 pub use perfscope_report::{
     AlertFigures, CacheFigures, CallEdge, CpuFigures, DEFAULT_TOP, DatabaseFigures, EventKind,
-    EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, IndexHintEvent,
-    IndexUsage, MemoryFigures, NetworkFigures, PoolFigures, ProcessFigures, QueryFigures, Report,
-    ReportError, SCHEMA_VERSION, SeriesStats, SlowQueryEvent, SystemFigures, TABLE_ENV, TableView,
-    TrendStats, figure_label, human_bytes, human_figure, human_ns, printable, save,
+    EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, HttpConnections,
+    HttpRoute, HttpTarget, IndexHintEvent, IndexUsage, MemoryFigures, NetworkFigures, PoolFigures,
+    ProcessFigures, QueryFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats, SlowQueryEvent,
+    SystemFigures, TABLE_ENV, TableView, TrendStats, figure_label, human_bytes, human_figure,
+    human_ns, printable, save,
 };
 
 /// The report of everything measured so far (all threads, live and exited), with the figure
