@@ -151,7 +151,7 @@ fn substitute(expr: &str) -> String {
 /// The panels of the dashboard the issue added or changed (titles), whose queries must find
 /// data: the alerts, the memory trend, and the latency and CPU panels (quantiles from the
 /// histograms, the limits of the armed thresholds drawn as lines).
-const NEW_PANELS: [&str; 7] = [
+const NEW_PANELS: [&str; 12] = [
     "Alerts",
     "Memory trend: now and in 1 h",
     "Time until memory runs out",
@@ -159,6 +159,11 @@ const NEW_PANELS: [&str; 7] = [
     "Traffic: latency p50 / p99",
     "Query p99 latency (top 10 fingerprints)",
     "CPU usage per core",
+    "Requests served per second",
+    "Request p99 latency (server and client)",
+    "In flight",
+    "Body bytes per second",
+    "Client connections and batches per second",
 ];
 
 /// (panel title, expression) of every query of the dashboard, nested rows included, then the

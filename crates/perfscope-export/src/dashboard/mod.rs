@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 mod alerts;
 mod functions;
+mod http;
 mod instrument;
 mod panel;
 mod system;
@@ -105,11 +106,12 @@ pub fn dashboard() -> Value {
     for (i, panel) in panels.iter_mut().enumerate() {
         panel["id"] = json!(i + 1);
     }
-    // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300.
+    // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300, 400.
     let below = 32 + ALERTS_HEIGHT;
     panels.push(system::system_row(below, 100));
     panels.push(instrument::pools_and_caches(below + 1, 200));
     panels.push(instrument::queries(below + 2, 300));
+    panels.push(http::http(below + 3, 400));
     draw_thresholds(&mut panels);
     let calls = FUNCTION_CALLS_TOTAL.name;
     json!({
@@ -287,7 +289,7 @@ mod tests {
             .filter(|p| p["type"] == "row")
             .map(|p| p["title"].as_str().unwrap())
             .collect();
-        assert_eq!(rows, ["System monitor", "Pools & caches", "Queries"]);
+        assert_eq!(rows, ["System monitor", "Pools & caches", "Queries", "HTTP"]);
         let variables: Vec<&str> = d["templating"]["list"]
             .as_array()
             .unwrap()
