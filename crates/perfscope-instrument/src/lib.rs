@@ -111,19 +111,51 @@
 //! ```
 #![deny(missing_docs)]
 
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "channels",
+    feature = "locks"
+))]
 mod callsites;
 
 #[cfg(feature = "moka")]
 pub mod cache;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(feature = "channels")]
+pub mod channel;
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "channels",
+    feature = "locks"
+))]
 mod labels;
+#[cfg(feature = "locks")]
+pub mod lock;
 #[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
 #[cfg(feature = "sqlx")]
 pub mod queries;
 
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "channels",
+    feature = "locks"
+))]
 pub use callsites::MAX_NAMES;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "channels",
+    feature = "locks"
+))]
 pub use labels::OTHER;
