@@ -241,9 +241,10 @@ impl Shared {
             s.depth = s.depth.max(side.backlog(sends));
             side.waits.add_to(&mut waits);
         }
-        if self.broadcast {
-            // A broadcast queue keeps at most its capacity: older items are overwritten.
-            let cap = self.capacity.unwrap_or(u64::MAX);
+        if let Some(cap) = self.capacity {
+            // A queue holds at most its capacity (a broadcast one overwrites its oldest
+            // items); the count a receive reads may already have the send its own receive
+            // made room for.
             s.depth = s.depth.min(cap);
             s.high_water = s.high_water.min(cap);
         }
