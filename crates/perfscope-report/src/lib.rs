@@ -50,8 +50,8 @@ pub use format::{
     series_label, utc_time,
 };
 pub use readers::{
-    AlertFigures, CacheFigures, IndexHintEvent, IndexUsage, PoolFigures, QueryFigures,
-    SlowQueryEvent,
+    AlertFigures, CacheFigures, ChannelFigures, IndexHintEvent, IndexUsage, LockFigures,
+    PoolFigures, QueryFigures, SlowQueryEvent,
 };
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,

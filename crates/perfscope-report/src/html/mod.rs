@@ -13,6 +13,7 @@ mod charts;
 mod events;
 mod figures;
 mod heatmap;
+mod locks;
 mod markup;
 mod pools;
 mod queries;
@@ -52,6 +53,7 @@ impl Report {
         caches::caches(self, &mut out);
         pools::pools(self, &mut out);
         queries::queries(self, &mut out);
+        locks::sections(self, &mut out);
         trends::alerts(self, &mut out);
         events::events(self, &mut out);
         trends::trends(self, &mut out);

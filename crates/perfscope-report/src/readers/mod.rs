@@ -7,6 +7,8 @@
 
 mod alert;
 mod cache;
+mod channel;
+mod lock;
 mod pool;
 mod query;
 
@@ -19,6 +21,9 @@ pub use alert::AlertFigures;
 pub(crate) use alert::watched_labels;
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
+pub use channel::ChannelFigures;
+pub(crate) use channel::send_frame;
+pub use lock::LockFigures;
 pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
 pub use query::{IndexHintEvent, IndexUsage, QueryFigures, SlowQueryEvent};
@@ -92,6 +97,8 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
         names::section::ALERT => &ALERT_NAMES,
+        names::section::CHANNEL => &channel::NAMES,
+        names::section::LOCK => &lock::NAMES,
         _ => return false,
     };
     names.contains(&name_of(figure))
