@@ -1,5 +1,5 @@
-//! perfscope for the libraries programs already use: caches and pools measured on the same
-//! frame stack as `#[perfscope::measure]`, and counted as figures.
+//! perfscope for the libraries programs already use: caches, pools, channels and locks
+//! measured on the same frame stack as `#[perfscope::measure]`, and counted as figures.
 //!
 //! perfscope writes no pool and no cache of its own: it wraps the real ones. Every cache
 //! call and every pool acquire is a **frame** (`cache::<name>::get`, `pool::<name>::acquire`),
@@ -76,6 +76,26 @@
 )]
 //!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
 //!   generic plans with feature `postgres`).
+#![cfg_attr(
+    feature = "channels",
+    doc = "- [`channel`] (feature `channels`): tokio `mpsc` and `broadcast` channels, their queue"
+)]
+#![cfg_attr(
+    not(feature = "channels"),
+    doc = "- `channel` (feature `channels`): tokio `mpsc` and `broadcast` channels, their queue"
+)]
+//!   depth and the time items wait in it; a send waiting for capacity is a frame
+//!   `channel::<name>::send`.
+#![cfg_attr(
+    feature = "locks",
+    doc = "- [`lock`] (feature `locks`; `locks-parking-lot`, `locks-tokio`): std, parking_lot and"
+)]
+#![cfg_attr(
+    not(feature = "locks"),
+    doc = "- `lock` (feature `locks`; `locks-parking-lot`, `locks-tokio`): std, parking_lot and"
+)]
+//!   tokio `Mutex` and `RwLock`, their contention and hold times; a wait for a lock is a frame
+//!   `lock::<name>::lock`.
 //!
 //! ```
 //! # #[cfg(all(feature = "moka", feature = "deadpool"))] {
