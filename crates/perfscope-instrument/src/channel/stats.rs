@@ -219,6 +219,8 @@ impl Shared {
         let nanos_per_tick = clock::nanos_per_tick();
         let ns = |ticks: u64| clock::to_nanos(ticks, nanos_per_tick);
         let sends = self.tx.sends.load(Relaxed);
+        // In `retire`'s order: a receiver leaving is counted live or retired, never neither.
+        let receivers = lock(&self.receivers);
         let retired = lock(&self.retired);
         let mut waits = retired.waits.clone();
         let mut s = ChannelStats {
@@ -233,7 +235,7 @@ impl Shared {
         };
         let mut wait_ticks = retired.wait_ticks;
         drop(retired);
-        for side in lock(&self.receivers).iter() {
+        for side in receivers.iter() {
             s.receives += side.receives.load(Relaxed);
             s.lagged += side.lagged.load(Relaxed);
             wait_ticks += side.wait_ticks.load(Relaxed);

@@ -54,6 +54,9 @@
 //! assert_eq!(taken.unwrap().value, 2.0);
 //! ```
 //!
+//! Each lock registers one figure source: make a lock per shared resource (a store, a
+//! table), not one per object of a large collection.
+//!
 //! Not wrapped: std's `Condvar` waits on std's own guard (wait on a `std::sync::Mutex` there),
 //! and guard mapping (`MappedMutexGuard`, `OwnedMutexGuard`).
 

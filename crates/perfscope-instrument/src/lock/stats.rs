@@ -49,9 +49,10 @@ pub struct LockStats {
 }
 
 /// The counts of one mode (exclusive: a mutex, a write lock; shared: a read lock), in clock
-/// ticks. The exclusive side is written only by the holder, under the lock: `load + store`.
-/// The shared side has several holders at once: `fetch_add`.
+/// ticks, on a cache line of their own. The exclusive side is written only by the holder,
+/// under the lock: `load + store`. The shared side has several holders at once: `fetch_add`.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub(crate) struct Side {
     acquisitions: AtomicU64,
     contentions: AtomicU64,
