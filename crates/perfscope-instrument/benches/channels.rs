@@ -25,15 +25,15 @@ fn bounded(c: &mut Criterion) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(1024);
     group.bench_function("tokio", |b| {
         b.iter(|| {
-            ready(tx.send(black_box(7))).unwrap();
-            ready(rx.recv()).unwrap()
+            ready(tx.send(black_box(7))).expect("open");
+            ready(rx.recv()).expect("an item")
         })
     });
     let (tx, mut rx) = channel::channel::<u64>("bench_bounded", 1024);
     group.bench_function("instrumented", |b| {
         b.iter(|| {
-            ready(tx.send(black_box(7))).unwrap();
-            ready(rx.recv()).unwrap()
+            ready(tx.send(black_box(7))).expect("open");
+            ready(rx.recv()).expect("an item")
         })
     });
     group.finish();
@@ -44,15 +44,15 @@ fn unbounded(c: &mut Criterion) {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
     group.bench_function("tokio", |b| {
         b.iter(|| {
-            tx.send(black_box(7)).unwrap();
-            rx.try_recv().unwrap()
+            tx.send(black_box(7)).expect("open");
+            rx.try_recv().expect("an item")
         })
     });
     let (tx, mut rx) = channel::unbounded_channel::<u64>("bench_unbounded");
     group.bench_function("instrumented", |b| {
         b.iter(|| {
-            tx.send(black_box(7)).unwrap();
-            rx.try_recv().unwrap()
+            tx.send(black_box(7)).expect("open");
+            rx.try_recv().expect("an item")
         })
     });
     group.finish();
@@ -63,15 +63,15 @@ fn broadcast(c: &mut Criterion) {
     let (tx, mut rx) = tokio::sync::broadcast::channel::<u64>(1024);
     group.bench_function("tokio", |b| {
         b.iter(|| {
-            tx.send(black_box(7)).unwrap();
-            rx.try_recv().unwrap()
+            tx.send(black_box(7)).expect("open");
+            rx.try_recv().expect("an item")
         })
     });
     let (tx, mut rx) = channel::broadcast::<u64>("bench_broadcast", 1024);
     group.bench_function("instrumented", |b| {
         b.iter(|| {
-            tx.send(black_box(7)).unwrap();
-            rx.try_recv().unwrap()
+            tx.send(black_box(7)).expect("open");
+            rx.try_recv().expect("an item")
         })
     });
     group.finish();

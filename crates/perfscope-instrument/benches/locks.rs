@@ -24,10 +24,12 @@ fn ready<F: Future>(future: F) -> F::Output {
 fn mutexes(c: &mut Criterion) {
     let mut group = c.benchmark_group("mutex_lock_unlock");
     let bare = std::sync::Mutex::new(0_u64);
-    group.bench_function("std", |b| b.iter(|| *bare.lock().unwrap() += black_box(1)));
+    group.bench_function("std", |b| {
+        b.iter(|| *bare.lock().expect("never poisoned") += black_box(1))
+    });
     let measured = lock::Mutex::new("bench_std", 0_u64);
     group.bench_function("std_instrumented", |b| {
-        b.iter(|| *measured.lock().unwrap() += black_box(1))
+        b.iter(|| *measured.lock().expect("never poisoned") += black_box(1))
     });
     let bare = parking_lot::Mutex::new(0_u64);
     group.bench_function("parking_lot", |b| b.iter(|| *bare.lock() += black_box(1)));
@@ -45,17 +47,20 @@ fn mutexes(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("rwlock_read_unlock");
     let bare = std::sync::RwLock::new(0_u64);
-    group.bench_function("std", |b| b.iter(|| *bare.read().unwrap() + black_box(1)));
+    group
+        .bench_function("std", |b| b.iter(|| *bare.read().expect("never poisoned") + black_box(1)));
     let measured = lock::RwLock::new("bench_std_rw", 0_u64);
     group.bench_function("std_instrumented", |b| {
-        b.iter(|| *measured.read().unwrap() + black_box(1))
+        b.iter(|| *measured.read().expect("never poisoned") + black_box(1))
     });
     group.finish();
 
     let mut group = c.benchmark_group("lock_parts");
     group.bench_function("clock_now", |b| b.iter(perfscope_core::clock::now));
     let bare = std::sync::Mutex::new(0_u64);
-    group.bench_function("std_try_lock", |b| b.iter(|| *bare.try_lock().unwrap() += black_box(1)));
+    group.bench_function("std_try_lock", |b| {
+        b.iter(|| *bare.try_lock().expect("free") += black_box(1))
+    });
     group.finish();
 }
 

@@ -12,7 +12,11 @@ use support::figure;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }
 
 /// The figure `name` of the channel `channel` in a snapshot taken now.
@@ -121,9 +125,9 @@ const CONSUMER_SLEEP: Duration = Duration::from_millis(40);
 
 #[perfscope::measure]
 async fn produce_into_full(tx: &channel::Sender<u64>) {
-    tx.send(1).await.unwrap();
+    tx.send(1).await.expect("open");
     // The channel holds one item: this send waits until the consumer takes the first.
-    tx.send(2).await.unwrap();
+    tx.send(2).await.expect("open");
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn contend(hold: impl FnOnce(&Barrier) + Send, wait: impl FnOnce() + Send) {
 
 #[perfscope::measure]
 fn wait_std(m: &lock::Mutex<u64>) -> u64 {
-    *m.lock().unwrap()
+    *m.lock().expect("never poisoned")
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn std_mutex_wait_is_the_holders_hold_and_a_frame_under_the_waiter() {
 
 #[perfscope::measure]
 fn read_std(l: &lock::RwLock<u64>) -> u64 {
-    *l.read().unwrap()
+    *l.read().expect("never poisoned")
 }
 
 #[test]

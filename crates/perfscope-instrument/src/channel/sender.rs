@@ -69,7 +69,10 @@ impl<T> Sender<T> {
                 let permit = instrument(self.shared.send_frame, self.tx.reserve()).await;
                 drop(waiting);
                 match permit {
-                    Ok(permit) => Ok(self.send_with(permit, item)),
+                    Ok(permit) => {
+                        self.send_with(permit, item);
+                        Ok(())
+                    }
                     Err(_) => {
                         self.shared.refused();
                         Err(SendError(item.value))
@@ -117,7 +120,10 @@ impl<T> Sender<T> {
         let permit = instrument(self.shared.send_frame, reserve).await;
         drop(waiting);
         match permit {
-            Ok(Ok(permit)) => Ok(self.send_with(permit, item)),
+            Ok(Ok(permit)) => {
+                self.send_with(permit, item);
+                Ok(())
+            }
             Ok(Err(_)) => {
                 self.shared.refused();
                 Err(SendTimeoutError::Closed(item.value))
