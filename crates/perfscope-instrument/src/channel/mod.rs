@@ -29,8 +29,9 @@
 //! use perfscope_instrument::channel;
 //!
 //! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! // The figures are reported while the channel lives.
+//! let (tx, mut rx) = channel::channel("quotes", 16);
 //! rt.block_on(async {
-//!     let (tx, mut rx) = channel::channel("quotes", 16);
 //!     for price in [101.5, 101.7] {
 //!         tx.send(price).await.unwrap();
 //!     }
