@@ -162,6 +162,14 @@ fn a_senders_wait_for_capacity_is_a_frame_under_the_sending_function() {
     assert!(producer.self_ns < waited / 10, "self {} ns, waited {waited} ns", producer.self_ns);
     assert!(producer.total_ns >= send.total_ns);
     assert_eq!(channel_figure(channel::SEND_WAITS_TOTAL, "full"), Some(1.0));
+    // The report's channel section reads the same figures.
+    let full = report.channels().into_iter().find(|c| c.channel == "full").expect("in the report");
+    assert_eq!(
+        (full.sends, full.receives, full.capacity, full.send_waits),
+        (2, 2, Some(1), Some(1))
+    );
+    assert!(full.backed_up());
+    assert!(report.to_string().contains("channels (wait = time an item spent in the queue"));
 }
 
 #[test]

@@ -78,6 +78,14 @@ fn std_mutex_wait_is_the_holders_hold_and_a_frame_under_the_waiter() {
     let waited = of(lock::WAIT_SECONDS_TOTAL).unwrap();
     assert!((waited - stats.wait_ns as f64 / 1e9).abs() < 1e-6);
     assert!(of(lock::HOLD_MAX_SECONDS).unwrap() >= HOLD.as_secs_f64());
+    // The report lists it among the contended locks, with the same counts.
+    let report = perfscope::report();
+    let listed = report.locks().into_iter().find(|l| l.lock == "contended_std").expect("listed");
+    assert_eq!(
+        (listed.mode.as_str(), listed.acquisitions, listed.contentions),
+        ("exclusive", 2, 1)
+    );
+    assert!(listed.wait_time.is_some_and(|w| w >= HOLD * 8 / 10));
 }
 
 #[perfscope::measure]
