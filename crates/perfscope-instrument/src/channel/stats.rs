@@ -311,3 +311,35 @@ impl FigureSource for ChannelSource {
         out.push(figure.with_label("channel", self.label.clone()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_histograms_convert_to_nanoseconds_keeping_counts_and_quantiles() {
+        let mut ticks = Histogram::new();
+        for v in [10_u64, 500, 500, 90_000, 3_000_000] {
+            ticks.record(v);
+        }
+        // One tick is 0.4 ns (a 2.5 GHz TSC).
+        let ns = to_nanos(&ticks, 0.4);
+        assert_eq!(ns.count(), 5);
+        for q in [0.2, 0.5, 0.8, 1.0] {
+            let (t, n) = (ticks.quantile(q).unwrap() as f64 * 0.4, ns.quantile(q).unwrap() as f64);
+            assert!((n - t).abs() <= 0.02 * t + 1.0, "q{q}: {n} vs {t}");
+        }
+        // The OS clock counts nanoseconds: nothing moves.
+        assert_eq!(to_nanos(&ticks, 1.0), ticks);
+    }
+
+    #[test]
+    fn the_depth_a_receiver_finds_is_what_was_sent_since_it_started_less_what_it_read() {
+        let side = RecvSide { start: 3, ..RecvSide::default() };
+        assert_eq!(side.backlog(10), 7);
+        side.receives.store(4, Relaxed);
+        side.lagged.store(2, Relaxed);
+        assert_eq!(side.backlog(10), 1);
+        assert_eq!(side.backlog(2), 0, "a count read before the send is counted is no underflow");
+    }
+}
