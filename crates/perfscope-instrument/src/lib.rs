@@ -96,6 +96,8 @@
 )]
 //!   tokio `Mutex` and `RwLock`, their contention and hold times; a wait for a lock is a frame
 //!   `lock::<name>::lock`.
+//! - `http` (features `http-server`, `http-client`): an axum server's requests per route
+//!   template and a reqwest client's calls per host and URL template, as frames and figures.
 //!
 //! ```
 //! # #[cfg(all(feature = "moka", feature = "deadpool"))] {
@@ -136,6 +138,8 @@
     feature = "deadpool",
     feature = "bb8",
     feature = "sqlx",
+    feature = "http-server",
+    feature = "http-client",
     feature = "channels",
     feature = "locks"
 ))]
@@ -145,11 +149,14 @@ mod callsites;
 pub mod cache;
 #[cfg(feature = "channels")]
 pub mod channel;
+#[cfg(any(feature = "http-server", feature = "http-client"))]
+pub mod http;
 #[cfg(any(
     feature = "moka",
     feature = "deadpool",
     feature = "bb8",
     feature = "sqlx",
+    feature = "http-client",
     feature = "channels",
     feature = "locks"
 ))]
@@ -175,6 +182,7 @@ pub use callsites::MAX_NAMES;
     feature = "deadpool",
     feature = "bb8",
     feature = "sqlx",
+    feature = "http-client",
     feature = "channels",
     feature = "locks"
 ))]

@@ -28,6 +28,7 @@ mod cache;
 mod channel;
 mod function;
 mod host;
+mod http;
 mod lock;
 mod pool;
 mod process;
@@ -39,6 +40,7 @@ pub use cache::*;
 pub use channel::*;
 pub use function::*;
 pub use host::*;
+pub use http::*;
 pub use lock::*;
 pub use pool::*;
 pub use process::*;
@@ -75,6 +77,8 @@ pub mod section {
     pub const CHANNEL: &str = "channel";
     /// Locks: std, parking_lot and tokio `Mutex` and `RwLock` (`perfscope-instrument`).
     pub const LOCK: &str = "lock";
+    /// HTTP servers (routes) and clients (hosts and URL templates) (`perfscope-instrument`).
+    pub const HTTP: &str = "http";
     /// An exporter (its function-series cap's warning).
     pub const EXPORT: &str = "export";
     /// The monitor's alerts, anomalies and recommendations, as series.
@@ -211,6 +215,21 @@ pub const ALL: &[Name] = &[
     ALERT_TRANSITIONS_TOTAL,
     ANOMALIES_TOTAL,
     RECOMMENDATIONS_TOTAL,
+    HTTP_SERVER_REQUESTS_TOTAL,
+    HTTP_SERVER_ACTIVE_REQUESTS,
+    HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_ERRORS_TOTAL,
+    HTTP_SERVER_DROPPED_REQUESTS_TOTAL,
+    HTTP_CLIENT_REQUESTS_TOTAL,
+    HTTP_CLIENT_ACTIVE_REQUESTS,
+    HTTP_CLIENT_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_ERRORS_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_OPENED_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL,
+    HTTP_CLIENT_BATCHES_TOTAL,
+    HTTP_CLIENT_BATCH_ITEMS_TOTAL,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -240,7 +259,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 88);
+        assert_eq!(seen.len(), 103);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

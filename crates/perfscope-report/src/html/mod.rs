@@ -15,6 +15,7 @@ mod figures;
 mod heatmap;
 mod locks;
 mod markup;
+mod network;
 mod pools;
 mod queries;
 mod trends;
@@ -52,6 +53,7 @@ impl Report {
         hotspots(self, &mut out);
         caches::caches(self, &mut out);
         pools::pools(self, &mut out);
+        network::network(self, &mut out);
         queries::queries(self, &mut out);
         locks::sections(self, &mut out);
         trends::alerts(self, &mut out);

@@ -6,6 +6,7 @@ mod caches;
 mod fit;
 mod hotspots;
 mod locks;
+mod network;
 mod pools;
 mod queries;
 mod terminal;
@@ -185,6 +186,7 @@ impl fmt::Display for Unescaped<'_, '_> {
         pools::pools(report, &mut layout, f)?;
         queries::queries(report, &mut layout, f)?;
         locks::sections(report, &mut layout, f)?;
+        network::network(report, &mut layout, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
         let shown =
