@@ -257,3 +257,22 @@ fn blocking_send_and_permits_wait_in_the_same_frame() {
     let send = report.function("channel::blocking::send").expect("the send frame");
     assert_eq!(send.calls, stats.send_waits);
 }
+
+#[test]
+fn a_send_that_times_out_waiting_is_counted_with_its_wait() {
+    use tokio::sync::mpsc::error::SendTimeoutError;
+    let rt = runtime();
+    let (tx, rx) = channel::channel::<u64>("timing_out", 1);
+    rt.block_on(async {
+        tx.send_timeout(1, Duration::from_millis(20)).await.expect("room for one");
+        let waited = tx.send_timeout(2, Duration::from_millis(20)).await;
+        assert!(matches!(waited, Err(SendTimeoutError::Timeout(2))), "{waited:?}");
+    });
+    let stats = rx.stats();
+    assert_eq!((stats.sends, stats.send_waits, stats.depth), (1, 1, 1), "{stats:?}");
+    assert!(stats.send_wait_ns >= 20_000_000, "{stats:?}");
+    let report = perfscope::report();
+    let send = report.function("channel::timing_out::send").expect("the send frame");
+    assert_eq!(send.calls, 1);
+    assert!(send.total_ns >= 20_000_000, "{send:?}");
+}
