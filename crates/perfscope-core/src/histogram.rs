@@ -274,6 +274,13 @@ impl Histogram {
         self.add(bucket_of(value), 1);
     }
 
+    /// Counts `value` `n` times (e.g. a bucket of another histogram, rescaled).
+    pub fn record_n(&mut self, value: u64, n: u64) {
+        if n != 0 {
+            self.add(bucket_of(value), n);
+        }
+    }
+
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &Histogram) {
         self.counts.resize(self.counts.len().max(other.counts.len()), 0);

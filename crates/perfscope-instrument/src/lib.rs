@@ -1,5 +1,5 @@
-//! perfscope for the libraries programs already use: caches and pools measured on the same
-//! frame stack as `#[perfscope::measure]`, and counted as figures.
+//! perfscope for the libraries programs already use: caches, pools, channels and locks
+//! measured on the same frame stack as `#[perfscope::measure]`, and counted as figures.
 //!
 //! perfscope writes no pool and no cache of its own: it wraps the real ones. Every cache
 //! call and every pool acquire is a **frame** (`cache::<name>::get`, `pool::<name>::acquire`),
@@ -76,6 +76,26 @@
 )]
 //!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
 //!   generic plans with feature `postgres`).
+#![cfg_attr(
+    feature = "channels",
+    doc = "- [`channel`] (feature `channels`): tokio `mpsc` and `broadcast` channels, their queue"
+)]
+#![cfg_attr(
+    not(feature = "channels"),
+    doc = "- `channel` (feature `channels`): tokio `mpsc` and `broadcast` channels, their queue"
+)]
+//!   depth and the time items wait in it; a send waiting for capacity is a frame
+//!   `channel::<name>::send`.
+#![cfg_attr(
+    feature = "locks",
+    doc = "- [`lock`] (feature `locks`; `locks-parking-lot`, `locks-tokio`): std, parking_lot and"
+)]
+#![cfg_attr(
+    not(feature = "locks"),
+    doc = "- `lock` (feature `locks`; `locks-parking-lot`, `locks-tokio`): std, parking_lot and"
+)]
+//!   tokio `Mutex` and `RwLock`, their contention and hold times; a wait for a lock is a frame
+//!   `lock::<name>::lock`.
 //! - `http` (features `http-server`, `http-client`): an axum server's requests per route
 //!   template and a reqwest client's calls per host and URL template, as frames and figures.
 //!
@@ -119,12 +139,16 @@
     feature = "bb8",
     feature = "sqlx",
     feature = "http-server",
-    feature = "http-client"
+    feature = "http-client",
+    feature = "channels",
+    feature = "locks"
 ))]
 mod callsites;
 
 #[cfg(feature = "moka")]
 pub mod cache;
+#[cfg(feature = "channels")]
+pub mod channel;
 #[cfg(any(feature = "http-server", feature = "http-client"))]
 pub mod http;
 #[cfg(any(
@@ -132,21 +156,34 @@ pub mod http;
     feature = "deadpool",
     feature = "bb8",
     feature = "sqlx",
-    feature = "http-client"
+    feature = "http-client",
+    feature = "channels",
+    feature = "locks"
 ))]
 mod labels;
+#[cfg(feature = "locks")]
+pub mod lock;
 #[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
 #[cfg(feature = "sqlx")]
 pub mod queries;
 
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "channels",
+    feature = "locks"
+))]
 pub use callsites::MAX_NAMES;
 #[cfg(any(
     feature = "moka",
     feature = "deadpool",
     feature = "bb8",
     feature = "sqlx",
-    feature = "http-client"
+    feature = "http-client",
+    feature = "channels",
+    feature = "locks"
 ))]
 pub use labels::OTHER;

@@ -50,9 +50,9 @@ pub use format::{
     series_label, utc_time,
 };
 pub use readers::{
-    AlertFigures, CacheFigures, CpuFigures, DatabaseFigures, HttpConnections, HttpRoute,
-    HttpTarget, IndexHintEvent, IndexUsage, MemoryFigures, NetworkFigures, PoolFigures,
-    QueryFigures, SlowQueryEvent, SystemFigures,
+    AlertFigures, CacheFigures, ChannelFigures, CpuFigures, DatabaseFigures, HttpConnections,
+    HttpRoute, HttpTarget, IndexHintEvent, IndexUsage, LockFigures, MemoryFigures, NetworkFigures,
+    PoolFigures, QueryFigures, SlowQueryEvent, SystemFigures,
 };
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,

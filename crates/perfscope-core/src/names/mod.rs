@@ -25,9 +25,11 @@
 
 mod alert;
 mod cache;
+mod channel;
 mod function;
 mod host;
 mod http;
+mod lock;
 mod pool;
 mod process;
 mod query;
@@ -35,9 +37,11 @@ mod tokio;
 
 pub use alert::*;
 pub use cache::*;
+pub use channel::*;
 pub use function::*;
 pub use host::*;
 pub use http::*;
+pub use lock::*;
 pub use pool::*;
 pub use process::*;
 pub use query::*;
@@ -69,6 +73,10 @@ pub mod section {
     pub const POOL: &str = "pool";
     /// Database queries, per statement fingerprint (`perfscope-instrument`).
     pub const QUERY: &str = "query";
+    /// Channels: tokio `mpsc` and `broadcast` (`perfscope-instrument`).
+    pub const CHANNEL: &str = "channel";
+    /// Locks: std, parking_lot and tokio `Mutex` and `RwLock` (`perfscope-instrument`).
+    pub const LOCK: &str = "lock";
     /// HTTP servers (routes) and clients (hosts and URL templates) (`perfscope-instrument`).
     pub const HTTP: &str = "http";
     /// An exporter (its function-series cap's warning).
@@ -185,6 +193,23 @@ pub const ALL: &[Name] = &[
     QUERY_DURATION_P99_SECONDS,
     QUERY_INDEX_USED,
     QUERY_DURATION_SECONDS,
+    CHANNEL_SENDS_TOTAL,
+    CHANNEL_RECEIVES_TOTAL,
+    CHANNEL_DEPTH,
+    CHANNEL_DEPTH_HIGH_WATER,
+    CHANNEL_CAPACITY,
+    CHANNEL_WAIT_SECONDS_TOTAL,
+    CHANNEL_WAIT_P99_SECONDS,
+    CHANNEL_WAIT_SECONDS,
+    CHANNEL_SEND_WAITS_TOTAL,
+    CHANNEL_SEND_WAIT_SECONDS_TOTAL,
+    CHANNEL_CLOSED_TOTAL,
+    CHANNEL_LAGGED_TOTAL,
+    LOCK_ACQUISITIONS_TOTAL,
+    LOCK_CONTENTIONS_TOTAL,
+    LOCK_WAIT_SECONDS_TOTAL,
+    LOCK_HOLD_SECONDS_TOTAL,
+    LOCK_HOLD_MAX_SECONDS,
     ALERT_FIRING,
     ALERT_LIMIT,
     ALERT_TRANSITIONS_TOTAL,
@@ -234,7 +259,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 86);
+        assert_eq!(seen.len(), 103);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

@@ -13,6 +13,7 @@ mod charts;
 mod events;
 mod figures;
 mod heatmap;
+mod locks;
 mod markup;
 mod network;
 mod pools;
@@ -54,6 +55,7 @@ impl Report {
         pools::pools(self, &mut out);
         network::network(self, &mut out);
         queries::queries(self, &mut out);
+        locks::sections(self, &mut out);
         trends::alerts(self, &mut out);
         events::events(self, &mut out);
         trends::trends(self, &mut out);

@@ -8,7 +8,9 @@
 
 mod alert;
 mod cache;
+mod channel;
 mod http;
+mod lock;
 pub(crate) mod network;
 mod pool;
 mod query;
@@ -23,7 +25,10 @@ pub use alert::AlertFigures;
 pub(crate) use alert::watched_labels;
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
+pub use channel::ChannelFigures;
+pub(crate) use channel::send_frame;
 pub use http::{HttpConnections, HttpRoute, HttpTarget};
+pub use lock::LockFigures;
 pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
 pub use query::{IndexHintEvent, IndexUsage, QueryFigures, SlowQueryEvent};
@@ -117,6 +122,8 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
         names::section::ALERT => &ALERT_NAMES,
+        names::section::CHANNEL => &channel::NAMES,
+        names::section::LOCK => &lock::NAMES,
         names::section::HTTP => &HTTP_NAMES,
         _ => return false,
     };

@@ -5,6 +5,7 @@
 mod caches;
 mod fit;
 mod hotspots;
+mod locks;
 mod network;
 mod pools;
 mod queries;
@@ -184,6 +185,7 @@ impl fmt::Display for Unescaped<'_, '_> {
         caches::caches(report, &mut layout, f)?;
         pools::pools(report, &mut layout, f)?;
         queries::queries(report, &mut layout, f)?;
+        locks::sections(report, &mut layout, f)?;
         network::network(report, &mut layout, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
