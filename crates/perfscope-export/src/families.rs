@@ -213,7 +213,10 @@ mod tests {
             }
         }
         let histograms = names::ALL.iter().filter(|n| n.kind == MetricType::Histogram).count();
-        assert_eq!(histograms, 2, "the function latency and the query statement time");
+        assert_eq!(
+            histograms, 3,
+            "the function latency, the query statement time and the channel queue wait"
+        );
         assert_eq!(sample_names().len(), names::ALL.len() + 2 * histograms, "3 series each");
         let functions = names::ALL.iter().filter(|n| n.section == names::section::FUNCTION);
         assert!(functions.map(|n| n.name).eq(FAMILIES.map(|f| f.name)));
