@@ -42,7 +42,11 @@ mod hot;
 mod kinds;
 #[cfg(not(perfscope_loom))]
 mod measure;
+#[cfg(not(perfscope_loom))]
+mod named;
 pub mod names;
+#[cfg(not(perfscope_loom))]
+mod session;
 mod snapshot;
 #[cfg(not(perfscope_loom))]
 pub mod span;
@@ -59,6 +63,10 @@ pub use callsite::{
 pub use hot::MAX_DEPTH;
 #[cfg(not(perfscope_loom))]
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
+#[cfg(not(perfscope_loom))]
+pub use named::{MAX_SCOPE_NAMES, named, scope_names};
+#[cfg(not(perfscope_loom))]
+pub use session::Session;
 pub use snapshot::{
     CallsiteSnapshot, EdgeSnapshot, Snapshot, reset, snapshot, snapshot_with_history,
 };
