@@ -58,8 +58,6 @@ pub mod scope;
 mod session;
 
 pub use guard::{ReportGuard, report_on_exit};
-pub use scope::{MAX_SCOPE_NAMES, Scope, measured, scope, time};
-pub use session::{Session, session};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
@@ -68,6 +66,8 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 /// [`monitor::Monitor`].
 #[cfg(feature = "monitor")]
 pub use perfscope_monitor as monitor;
+pub use scope::{MAX_SCOPE_NAMES, Scope, measured, scope, time};
+pub use session::{Session, session};
 
 /// Pools and caches users already run, instrumented (feature `instrument`): every call is a
 /// frame on the caller's stack, and their figures reach the report and exporters.

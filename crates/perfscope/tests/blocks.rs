@@ -47,12 +47,19 @@ fn function_inside() {
     spin(Duration::from_micros(100));
 }
 
+// A second function, so the tree is exact (a function called from two places has its time
+// shared among them in proportion, with rounding).
+#[measure(name = "nest::inner2")]
+fn function_inside_too() {
+    spin(Duration::from_micros(100));
+}
+
 fn span_around_a_block() {
     let _span = tracing::info_span!(target: "nest", "outer").entered();
     let _block = perfscope::scope!("nest::scope");
     perfscope::time("nest::time", || {
         spin(Duration::from_micros(100));
-        function_inside();
+        function_inside_too();
     });
 }
 
@@ -75,7 +82,7 @@ fn blocks_nest_with_functions_and_spans_in_either_order() {
             "nest::outer",
             "nest::outer;nest::scope",
             "nest::outer;nest::scope;nest::time",
-            "nest::outer;nest::scope;nest::time;nest::inner",
+            "nest::outer;nest::scope;nest::time;nest::inner2",
         ],
         "{}",
         report.folded()
@@ -150,7 +157,8 @@ fn a_measured_future_is_measured_per_poll_and_cancelled_when_dropped() {
             })
             .await;
         }
-        let slow = perfscope::measured("future::cancelled", tokio::time::sleep(Duration::from_secs(5)));
+        let slow =
+            perfscope::measured("future::cancelled", tokio::time::sleep(Duration::from_secs(5)));
         let _ = tokio::time::timeout(Duration::from_millis(1), slow).await;
     });
     let report = session.report();

@@ -108,7 +108,10 @@ fn spawns_a_short_lived_thread(calls: usize) {
     thread.join().unwrap();
     // The thread has exited: its figures are in the retired totals now.
     let report = session.report();
-    assert_eq!(figures(&report, "::on_a_short_lived_thread"), (calls as u64, calls as u64, 64 * calls as u64));
+    assert_eq!(
+        figures(&report, "::on_a_short_lived_thread"),
+        (calls as u64, calls as u64, 64 * calls as u64)
+    );
 }
 
 #[test]
@@ -151,9 +154,8 @@ fn a_sessions_quantiles_are_of_its_window_only() {
     // (Quantiles are within 1%.)
     assert!(whole.p90_ns >= 2_970_000, "whole run p90 {}", whole.p90_ns);
     assert!(window.p50_ns >= 20_000, "window p50 {}", window.p50_ns);
-    // Fast calls may be preempted on a busy machine, but not into the milliseconds.
-    assert!(window.p50_ns < 1_000_000, "window p50 {}", window.p50_ns);
-    assert!(window.max_ns < 2_970_000, "the window's max is no slow-phase call: {}", window.max_ns);
+    // A fast call may be preempted for milliseconds on a busy machine, but not one in ten.
+    assert!(window.p90_ns < 1_000_000, "window p90 {}", window.p90_ns);
     assert!(window.total_ns >= 160 * 20_000 && window.total_ns < 40 * 3_000_000);
     assert_eq!(window.self_ns, window.total_ns, "no measured children");
 }
