@@ -101,9 +101,7 @@ fn single_thread(c: &mut Criterion) {
     group.bench_function("perfscope #[measure]", |b| b.iter(|| empty_measured(black_box(1))));
     group.bench_function("perfscope measure_block!", |b| b.iter(|| empty_block(black_box(1))));
     group.bench_function("perfscope scope! guard", |b| b.iter(|| empty_scope(black_box(1))));
-    group.bench_function("perfscope::time, literal name", |b| {
-        b.iter(|| empty_timed(black_box(1)))
-    });
+    group.bench_function("perfscope::time, literal name", |b| b.iter(|| empty_timed(black_box(1))));
     let name = format!("bench::time::{}", black_box(7));
     group.bench_function("perfscope::time, name made at run time", |b| {
         b.iter(|| empty_timed_runtime_name(black_box(&name), black_box(1)))

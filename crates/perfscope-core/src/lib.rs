@@ -4,7 +4,9 @@
 //! Users reach this through the `perfscope` crate (`#[perfscope::measure]`,
 //! `perfscope::report()`); the tracing layer and exporters build on it. Data flows one way:
 //! measured code pushes and pops frames on its thread ([`hot`](crate) module, no locks), frames
-//! record into the thread's store, and [`snapshot()`] merges all stores.
+//! record into the thread's store, and [`snapshot()`] merges all stores. A [`Session`] gives
+//! the snapshot of one window of time (two readings subtracted, nothing reset); [`named`]
+//! gives callsites to names made at run time.
 //!
 //! ```
 //! use perfscope_core::{Callsite, CallsiteName, Kind, enter, snapshot};

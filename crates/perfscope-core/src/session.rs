@@ -190,13 +190,14 @@ fn histogram_since(figure: &mut HistogramFigure, start: &HashMap<SeriesKey, (His
 /// A callsite's totals over the window: `now` minus `then` (counts that went down, which
 /// only a reset can do, are taken as they are).
 fn since_totals(now: Totals, then: &Totals) -> Totals {
-    let latency = now.latency.since(&then.latency);
+    let mut latency = now.latency;
+    latency.keep_since(&then.latency);
     let max = if now.max > then.max {
         now.max
     } else {
         // The window's longest call is no longer than the longest before it: the top of the
         // window's highest bucket.
-        latency.buckets().last().map_or(0, |(low, width, _)| (low + width - 1).min(now.max))
+        latency.highest().map_or(0, |top| top.min(now.max))
     };
     let children = now
         .children

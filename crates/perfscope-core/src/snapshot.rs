@@ -107,6 +107,13 @@ impl CallsiteSnapshot {
             .map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
     }
 
+    /// [`quantile_ns`](Self::quantile_ns) of each of `qs`, in one pass over the histogram.
+    pub fn quantiles_ns<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        self.latency.quantiles(qs).map(|ticks| {
+            ticks.map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
+        })
+    }
+
     /// Nanoseconds per clock tick: the factor from [`CallsiteSnapshot::latency`]'s buckets
     /// (in ticks) to nanoseconds.
     pub fn nanos_per_tick(&self) -> f64 {
