@@ -356,20 +356,18 @@ impl Histogram {
         if n == 0 {
             return out;
         }
-        let rank = |q: f64| ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1);
+        let ranks = qs.map(|q| ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1));
         let mut order: [usize; N] = std::array::from_fn(|i| i);
-        order.sort_by_key(|&i| rank(qs[i]));
-        let mut next = order.iter().peekable();
+        order.sort_by_key(|&i| ranks[i]);
+        let mut next = 0;
         let mut seen = 0;
         for (bucket, &c) in self.counts.iter().enumerate() {
             seen += c;
-            while let Some(&&i) = next.peek()
-                && seen >= rank(qs[i])
-            {
-                out[i] = Some(bucket_value(bucket));
-                next.next();
+            while next < N && seen >= ranks[order[next]] {
+                out[order[next]] = Some(bucket_value(bucket));
+                next += 1;
             }
-            if next.peek().is_none() {
+            if next == N {
                 break;
             }
         }
