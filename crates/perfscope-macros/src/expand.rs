@@ -106,14 +106,16 @@ fn measure_mod(module: &mut syn::ItemMod, measure: bool) {
         match item {
             Item::Fn(function) => measure_fn(&mut function.attrs, &function.sig, measure),
             Item::Impl(block) => {
-                if !take_skip(&mut block.attrs) {
-                    measure_impl(block, measure);
+                if take_skip(&mut block.attrs) {
+                    continue;
                 }
+                measure_impl(block, measure);
             }
-            Item::Mod(inner) if inner.content.is_some() => {
-                if !take_skip(&mut inner.attrs) {
-                    measure_mod(inner, measure);
+            Item::Mod(inner) => {
+                if take_skip(&mut inner.attrs) {
+                    continue;
                 }
+                measure_mod(inner, measure);
             }
             _ => {}
         }
