@@ -98,14 +98,14 @@ fn spawns_a_short_lived_thread(calls: usize) {
     let (done, finished) = mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
         on_a_short_lived_thread();
-        done.send(()).unwrap();
-        went.recv().unwrap();
+        done.send(()).expect("the test waits");
+        went.recv().expect("the test sends");
         (0..calls).for_each(|_| on_a_short_lived_thread());
     });
-    finished.recv().unwrap();
+    finished.recv().expect("the thread sends");
     let session = perfscope::session();
-    go.send(()).unwrap();
-    thread.join().unwrap();
+    go.send(()).expect("the thread waits");
+    thread.join().expect("the thread ends");
     // The thread has exited: its figures are in the retired totals now.
     let report = session.report();
     assert_eq!(
