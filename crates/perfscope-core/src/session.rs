@@ -1,43 +1,5 @@
-//! Sessions: the figures of one window of time, as the difference of two readings of the
+//! [`Session`]: the figures of one window of time, as the difference of two readings of the
 //! stores, without resetting anything.
-//!
-//! [`Session::start`] reads every thread's totals (live and exited, in clock ticks) and the
-//! figure sources' counters; [`Session::snapshot`] reads them again and returns a
-//! [`Snapshot`] of what happened in between: calls, panics, cancellations, polls, busy, self
-//! and total time, allocations, call edges and latency histograms subtract; gauges are read
-//! at the end; counters of figure sources and their histograms subtract; events and history
-//! points are those from the start on. Nothing is reset, so sessions nest and overlap freely,
-//! on any threads, and the process-wide [`snapshot`](crate::snapshot()) is untouched.
-//!
-//! ```
-//! use perfscope_core::{Callsite, CallsiteName, Kind, Session, enter};
-//!
-//! static STEP: Callsite =
-//!     Callsite::new(CallsiteName::Static("step"), Kind::Sync, module_path!(), file!(), line!());
-//! let step = || drop(enter(&STEP));
-//!
-//! step();
-//! let session = Session::start();
-//! step();
-//! step();
-//! let window = session.snapshot();
-//! let calls = window.callsites.iter().find(|c| &*c.info.name == "step").unwrap().calls;
-//! assert_eq!(calls, 2, "the call before the session is not in its window");
-//! ```
-//!
-//! Subtraction happens in ticks, before the conversion to nanoseconds, so a window's times do
-//! not carry the drift of two conversion factors. What a window cannot tell exactly:
-//!
-//! - **max**: exact when the window's longest call is the longest so far; otherwise the top of
-//!   the window's highest latency bucket (within 1%, capped at the longest so far);
-//! - a **call in flight** at the start (or end) counts in the window it ends in, with its
-//!   whole time, as in any snapshot;
-//! - a **`reset()`** during the session throws the earlier figures away: the window then
-//!   starts at that reset (its `elapsed_ns` says so).
-//!
-//! A thread that exits during the session keeps its figures: they move to the retired
-//! totals, which both readings include. Figure-source counters that went down (the source was
-//! replaced) count from zero.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -51,7 +13,46 @@ use crate::histogram::Histogram;
 use crate::snapshot::{Snapshot, Window, build};
 use crate::store::{self, Totals};
 
-/// The start of a window of time; see the [module](self) documentation.
+/// The start of a window of time: the figures of the window are the difference of two
+/// readings of the stores, without resetting anything.
+///
+/// [`Session::start`] reads every thread's totals (live and exited, in clock ticks) and the
+/// figure sources' counters; [`Session::snapshot`] reads them again and returns a
+/// [`Snapshot`] of what happened in between: calls, panics, cancellations, polls, busy, self
+/// and total time, allocations, call edges and latency histograms subtract; gauges are read
+/// at the end; counters of figure sources and their histograms subtract; events and history
+/// points are those from the start on. Nothing is reset, so sessions nest and overlap freely,
+/// on any threads, and the process-wide [`snapshot`](crate::snapshot()) is untouched.
+///
+/// ```
+/// use perfscope_core::{Callsite, CallsiteName, Kind, Session, enter};
+///
+/// static STEP: Callsite =
+///     Callsite::new(CallsiteName::Static("step"), Kind::Sync, module_path!(), file!(), line!());
+/// let step = || drop(enter(&STEP));
+///
+/// step();
+/// let session = Session::start();
+/// step();
+/// step();
+/// let window = session.snapshot();
+/// let calls = window.callsites.iter().find(|c| &*c.info.name == "step").unwrap().calls;
+/// assert_eq!(calls, 2, "the call before the session is not in its window");
+/// ```
+///
+/// Subtraction happens in ticks, before the conversion to nanoseconds, so a window's times do
+/// not carry the drift of two conversion factors. What a window cannot tell exactly:
+///
+/// - **max**: exact when the window's longest call is the longest so far; otherwise the top of
+///   the window's highest latency bucket (within 1%, capped at the longest so far);
+/// - a **call in flight** at the start (or end) counts in the window it ends in, with its
+///   whole time, as in any snapshot;
+/// - a **`reset()`** during the session throws the earlier figures away: the window then
+///   starts at that reset (its `elapsed_ns` says so).
+///
+/// A thread that exits during the session keeps its figures: they move to the retired
+/// totals, which both readings include. Figure-source counters that went down (the source was
+/// replaced) count from zero.
 #[derive(Debug, Clone)]
 pub struct Session {
     /// Every callsite's totals at the start, in ticks.
@@ -104,7 +105,7 @@ impl Session {
         }
     }
 
-    /// What happened since the session started (see the [module](self) documentation). May
+    /// What happened since the session started (see [`Session`]). May
     /// be called any number of times, from any thread; each call is a window from the start
     /// to now.
     pub fn snapshot(&self) -> Snapshot {

@@ -1,36 +1,4 @@
-//! [`Session`]: a report of just one window of time — a phase, a request, a benchmark
-//! iteration — without resetting anything.
-//!
-//! ```
-//! #[perfscope::measure]
-//! fn step(n: u64) -> u64 {
-//!     (0..n).sum()
-//! }
-//!
-//! # fn main() {
-//! step(1_000); // before the session: not in its report
-//! let session = perfscope::session();
-//! for n in 0..3 {
-//!     step(n);
-//! }
-//! let report = session.report();
-//! # if cfg!(feature = "off") { return; } // nothing is measured
-//! assert_eq!(report.function_by_suffix("::step").unwrap().calls, 3);
-//! // The process-wide report still has everything.
-//! assert_eq!(perfscope::report().function_by_suffix("::step").unwrap().calls, 4);
-//! # }
-//! ```
-//!
-//! A session's figures are the difference of two readings of every thread's figures (live
-//! and exited), taken when it starts and when it reports: calls, panics, self, busy and total
-//! time, allocations, call edges and latency histograms (so its quantiles are the window's)
-//! subtract; gauges (memory, threads, pool sizes) are read at the end; figure sources'
-//! counters subtract; events and history points are those from the start on. Nothing is
-//! reset: sessions nest and overlap freely, on any threads, and [`report()`](crate::report)
-//! still covers the whole run. A session sees the whole process over its window, not only its
-//! own thread's work. See [`perfscope_core::Session`] for what a window cannot tell exactly
-//! (the max of a window whose longest call is not the longest so far is its top latency
-//! bucket's, within 1%; a `reset()` during a session starts its window again there).
+//! [`Session`]: a report of just one window of time, without resetting anything.
 
 use std::time::Duration;
 
@@ -41,6 +9,40 @@ pub fn session() -> Session {
     Session { start: perfscope_core::Session::start() }
 }
 
+/// A report of just one window of time — a phase, a request, a benchmark iteration — without
+/// resetting anything.
+///
+/// ```
+/// #[perfscope::measure]
+/// fn step(n: u64) -> u64 {
+///     (0..n).sum()
+/// }
+///
+/// # fn main() {
+/// step(1_000); // before the session: not in its report
+/// let session = perfscope::session();
+/// for n in 0..3 {
+///     step(n);
+/// }
+/// let report = session.report();
+/// # if cfg!(feature = "off") { return; } // nothing is measured
+/// assert_eq!(report.function_by_suffix("::step").unwrap().calls, 3);
+/// // The process-wide report still has everything.
+/// assert_eq!(perfscope::report().function_by_suffix("::step").unwrap().calls, 4);
+/// # }
+/// ```
+///
+/// A session's figures are the difference of two readings of every thread's figures (live
+/// and exited), taken when it starts and when it reports: calls, panics, self, busy and total
+/// time, allocations, call edges and latency histograms (so its quantiles are the window's)
+/// subtract; gauges (memory, threads, pool sizes) are read at the end; figure sources'
+/// counters subtract; events and history points are those from the start on. Nothing is
+/// reset: sessions nest and overlap freely, on any threads, and [`report()`](crate::report)
+/// still covers the whole run. A session sees the whole process over its window, not only its
+/// own thread's work. See [`perfscope_core::Session`] for what a window cannot tell exactly
+/// (the max of a window whose longest call is not the longest so far is its top latency
+/// bucket's, within 1%; a `reset()` during a session starts its window again there).
+///
 /// The start of a window of time; [`report`](Self::report) gives what happened since. Cheap
 /// to keep (the figures at the start, about the size of one snapshot); `Send` and `Sync`, so
 /// it may be started on one thread and read on another.
