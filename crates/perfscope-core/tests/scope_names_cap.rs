@@ -3,11 +3,15 @@
 //! kind, the names registered before keep their own, and one warning is published. A test
 //! binary of its own: it fills the process's table.
 
+// The loom build leaves out the hot path.
+#![cfg(not(perfscope_loom))]
+
 use std::panic::Location;
 
 use perfscope_core::{Kind, MAX_SCOPE_NAMES, enter, named, scope_names, snapshot};
 
 #[test]
+#[cfg_attr(miri, ignore = "4,096 registrations: too slow under Miri (the table is safe code)")]
 fn names_past_the_cap_count_under_other() {
     let here = Location::caller();
     for i in 0..MAX_SCOPE_NAMES {
