@@ -5,12 +5,16 @@
 //! downward step is an anomaly (and counted), a clean series is left alone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use perfscope::monitor::{Above, Alert, AlertState, Below, Monitor, Severity, threshold};
 use perfscope_core::figures::{EventKind, Figure, FigureSource};
 use perfscope_core::names;
+
+/// The tests run one at a time: each starts a monitor, whose analysis of the others' sources
+/// (anomaly counts summed across monitors) would blur the exact counts.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Values the test sets, given as a pool's, a cache's and a query's figures.
 #[derive(Debug, Default)]
@@ -77,6 +81,7 @@ fn agree(exporter: &perfscope_export::PrometheusExporter, alert: &str, firing: b
 
 #[test]
 fn thresholds_on_other_sources_agree_everywhere_and_resolve_once() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let dials = Arc::new(Dials::default());
     set(&dials.hit_ratio, 0.9);
     set(&dials.p99, 0.002);
@@ -202,6 +207,7 @@ fn thresholds_on_other_sources_agree_everywhere_and_resolve_once() {
 
 #[test]
 fn a_downward_step_of_another_sources_figure_is_an_anomaly_and_a_flat_one_is_not() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     #[derive(Debug)]
     struct Falling(Instant);
     impl FigureSource for Falling {
@@ -261,4 +267,34 @@ fn a_downward_step_of_another_sources_figure_is_an_anomaly_and_a_flat_one_is_not
     let history =
         monitor.history(names::QUERY_DURATION_P99_SECONDS.name, &[("fingerprint", "falls")]);
     assert!(history.len() >= 40, "{} points", history.len());
+}
+
+/// `perfscope::system()` live: with a monitor running, the host and process fields are read
+/// from its figures and agree with `/proc`; the database fields come from a pool's figures.
+#[test]
+fn the_system_value_reads_the_monitor_and_the_pools() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let dials = Arc::new(Dials::default());
+    set(&dials.hit_ratio, 0.9);
+    let _registered = perfscope_core::figures::register(dials);
+    let monitor = Monitor::builder()
+        .with_interval(Duration::from_millis(200))
+        .with_function_analysis(false)
+        .start()
+        .expect("a monitor");
+    assert!(monitor.wait_for_samples(2, Duration::from_secs(10)));
+    let system = perfscope::system();
+    assert!(system.cpu.usage.is_some_and(|u| (0.0..=1.0).contains(&u)), "{system:?}");
+    assert!(system.cpu.load.is_some_and(|l| l >= 0.0), "{system:?}");
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kib = |field: &str| {
+        let line = meminfo.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    };
+    let used = kib("MemTotal:") - kib("MemAvailable:");
+    let got = system.memory.used.expect("the host's memory in use") as f64;
+    assert!((got - used as f64).abs() < 512.0 * 1024.0 * 1024.0, "{got} vs {used}");
+    assert!(system.memory.resident.is_some_and(|r| r > 1024 * 1024), "{system:?}");
+    // No function followed, no statement run: absent, not zero.
+    assert_eq!((system.network.requests_per_second, system.database.query_time), (None, None));
 }

@@ -1,7 +1,9 @@
 //! The main job: an instrumented market scanner.
 //!
-//! A deterministic simulated price feed for N symbols is fetched asynchronously (with
-//! simulated network latency, into buffers from an instrumented pool) and scanned by indicator
+//! A deterministic simulated price feed for N symbols is fetched over HTTP (an in-process axum
+//! quote server on a free loopback port, gzip-compressed, or `--quote-server URL`; many
+//! symbols per request through a batcher; `quote_server.rs`, `quote_feed.rs`), into buffers
+//! from an instrumented pool, and scanned by indicator
 //! functions — moving averages, RSI, volatility breakouts, a long-window volatility kept in an
 //! instrumented cache (L2 Redis with `--redis-url`) — on a multi-threaded tokio runtime. Every
 //! stage is measured with `#[perfscope::measure]`, spawned tasks and the signal ranking are
@@ -24,8 +26,10 @@
 //! --metrics-addr ADDR    where /metrics is served (127.0.0.1:9464; `none` disables it)
 //! --report table|json|html, --out PATH
 //! --redis-url URL        Redis for the indicator cache's second level
+//! --quote-server URL     an external quote server instead of the in-process one
 //! --db PATH|URL          the SQLite store of quotes and signals (a file, created if missing,
 //!                        or a `sqlite:` URL; default: an in-memory database)
+//! --prometheus-rules     print the Prometheus rules of the scanner's thresholds and exit
 //! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
 //!                        benchmark mode: a bench file for `perfscope diff`
 //! ```
@@ -57,6 +61,8 @@ use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
 mod buffers;
+mod quote_feed;
+mod quote_server;
 
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
@@ -91,6 +97,10 @@ struct Config {
     /// an in-memory database by default.
     #[arg(long, value_name = "PATH")]
     db: Option<String>,
+    /// A quote server to fetch ticks from (e.g. http://127.0.0.1:8080) instead of the
+    /// in-process one.
+    #[arg(long, value_name = "URL")]
+    quote_server: Option<String>,
     /// Benchmark mode: warm-up plus measured iterations of --rounds rounds (default 20) each,
     /// written as a bench file for `perfscope diff`.
     #[arg(long)]
@@ -110,6 +120,10 @@ struct Config {
     /// starves, process_symbol's p99 climbs). May be repeated. Faults: slow-store.
     #[arg(long, value_name = "FAULT:DURATION[@START]")]
     inject: Vec<alerts::Fault>,
+    /// Print the Prometheus rules of the scanner's thresholds (dashboards/perfscope-rules.yml)
+    /// and exit.
+    #[arg(long)]
+    prometheus_rules: bool,
 }
 
 /// Set by `--inject-slowdown`.
@@ -193,6 +207,7 @@ impl Symbol {
 /// wait for one: the report shows where) and a cache of the long-window volatility.
 struct Shared {
     buffers: InstrumentedManagedPool<buffers::ReceiveBuffers>,
+    quotes: quote_feed::QuoteFeed,
     indicators: IndicatorCache,
     /// The store's pool: symbol tasks read from it while `slow-store` is injected.
     store: InstrumentedSqlxPool<Sqlite>,
@@ -350,18 +365,12 @@ fn hint_lines(advice: &IndexAdvice) -> Vec<String> {
     lines
 }
 
-/// Fetches the next batch of ticks into a pooled buffer, after a simulated network round trip.
+/// Fetches the symbol's next ticks from the quote feed into a pooled buffer.
 #[measure]
-async fn fetch_ticks(
-    symbol: &mut Symbol,
-    ticks: usize,
-    shared: &Shared,
-) -> anyhow::Result<Vec<f64>> {
+async fn fetch_ticks(symbol: &mut Symbol, shared: &Shared) -> anyhow::Result<Vec<f64>> {
     let mut buffer = shared.buffers.get().await.context("no receive buffer")?;
-    let latency_us = 200 + (symbol.rng.next_f64() * 800.0) as u64;
-    tokio::time::sleep(Duration::from_micros(latency_us)).await;
     buffer.clear();
-    buffer.extend(symbol.simulate_ticks(ticks));
+    buffer.extend(shared.quotes.ticks(&symbol.name).await?);
     Ok(buffer.clone())
 }
 
@@ -472,10 +481,13 @@ async fn scan_symbol(name: &str, prices: &[f64], shared: &Shared) -> Vec<Signal>
 
 /// While `slow-store` is injected: a symbol's last stored quote, read through the store's one
 /// connection with a slow statement beside it (a recursive count standing in for a store
-/// under load), so the symbol tasks queue for the connection.
+/// under load) and the connection held 10 ms longer (a store that answers slowly whatever
+/// the build: debug or release, every round takes half a second or more), so the symbol
+/// tasks queue for the connection.
 #[measure]
 async fn read_last_quote(symbol: &str, shared: &Shared) -> anyhow::Result<Option<f64>> {
     let mut connection = shared.store.acquire().await?;
+    tokio::time::sleep(Duration::from_millis(10)).await;
     sqlx::query("WITH RECURSIVE spin(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM spin WHERE x < ?) SELECT count(*) FROM spin")
         .bind(40_000_i64)
         .fetch_one(&mut *connection)
@@ -497,7 +509,7 @@ async fn process_symbol(
     if shared.faults.on(alerts::FaultKind::SlowStore) {
         read_last_quote(&symbol.name, &shared).await?;
     }
-    let ticks = fetch_ticks(&mut symbol, 64, &shared).await?;
+    let ticks = fetch_ticks(&mut symbol, &shared).await?;
     symbol.history.extend(ticks);
     let excess = symbol.history.len().saturating_sub(2_000);
     symbol.history.drain(..excess);
@@ -548,7 +560,7 @@ async fn run(
     let mut symbols: Vec<Symbol> = (0..symbols).map(Symbol::new).collect();
     // Warm-up history so every indicator has enough data.
     for symbol in &mut symbols {
-        symbol.history = symbol.simulate_ticks(400);
+        symbol.history = symbol.simulate_ticks(quote_server::WARM_UP_TICKS);
     }
     let mut counts = std::collections::BTreeMap::new();
     let mut stop = std::pin::pin!(stop_signal());
@@ -674,6 +686,10 @@ fn tally_signals(signals: &[(String, Signal)]) -> std::collections::BTreeMap<Sig
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    if config.prometheus_rules {
+        print!("{}", perfscope::monitor::rules::prometheus_rules(&alerts::thresholds())?);
+        return Ok(());
+    }
     SLOWDOWN.store(config.inject_slowdown, std::sync::atomic::Ordering::Relaxed);
     // Serve perfscope's figures (and everything below) at /metrics while the scan runs
     // (dashboards/prometheus.yml scrapes it); a busy port only costs the endpoint.
@@ -703,8 +719,13 @@ fn main() -> anyhow::Result<()> {
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
+    let quote_server = match config.quote_server.clone() {
+        Some(url) => url,
+        None => format!("http://{}", runtime.block_on(quote_server::start())?),
+    };
     let shared = Arc::new(Shared {
         buffers: buffers::pool()?,
+        quotes: runtime.block_on(async { quote_feed::QuoteFeed::start(quote_server, 64) })?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
         store: store.pool.clone(),
         faults: alerts::Faults::new(config.inject.clone()),

@@ -4,7 +4,9 @@
 
 mod common;
 
-use perfscope_export::dashboard::{dashboard, dashboard_json, panel_exprs, variable_queries};
+use perfscope_export::dashboard::{
+    annotation_exprs, dashboard, dashboard_json, panel_exprs, variable_queries,
+};
 use perfscope_export::families::sample_names;
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dashboards/perfscope.json");
@@ -26,7 +28,9 @@ fn queries_use_only_exported_families() {
     let mut used = Vec::new();
     let variables =
         variable_queries(&board).into_iter().map(|q| common::label_values_as_promql(&q));
-    for query in panel_exprs(&board).into_iter().chain(variables) {
+    let annotations = annotation_exprs(&board);
+    assert!(annotations.len() >= 3, "{annotations:?}");
+    for query in panel_exprs(&board).into_iter().chain(annotations).chain(variables) {
         let names = common::metric_names(&query);
         assert!(!names.is_empty(), "no metric in {query}");
         for name in names {
@@ -41,6 +45,13 @@ fn queries_use_only_exported_families() {
         "calls_total",
         "alloc_bytes_total",
         "panics_total",
+        // The alerts' timeline and annotations, the memory trend.
+        "alert_firing",
+        "alert_transitions_total",
+        "anomalies_total",
+        "recommendations_total",
+        "heap_in_use_bytes",
+        "mem_available_bytes",
     ] {
         assert!(used.iter().any(|n| n.ends_with(family)), "no panel reads *{family}");
     }

@@ -58,6 +58,10 @@ impl LabelCap {
     }
 
     /// The label of `name`: itself if admitted, else [`OTHER`].
+    #[cfg_attr(
+        not(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx")),
+        allow(dead_code)
+    )]
     pub(crate) fn label(&self, name: &str) -> String {
         let names = lock(&self.names);
         if names.contains(name) { name.to_string() } else { OTHER.to_string() }

@@ -76,6 +76,8 @@
 )]
 //!   emits, a slow-query log, and SQLite index hints from `EXPLAIN QUERY PLAN` (PostgreSQL's
 //!   generic plans with feature `postgres`).
+//! - `http` (features `http-server`, `http-client`): an axum server's requests per route
+//!   template and a reqwest client's calls per host and URL template, as frames and figures.
 //!
 //! ```
 //! # #[cfg(all(feature = "moka", feature = "deadpool"))] {
@@ -111,12 +113,27 @@
 //! ```
 #![deny(missing_docs)]
 
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "http-server",
+    feature = "http-client"
+))]
 mod callsites;
 
 #[cfg(feature = "moka")]
 pub mod cache;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(feature = "http-server", feature = "http-client"))]
+pub mod http;
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "http-client"
+))]
 mod labels;
 #[cfg(any(feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub mod pool;
@@ -125,5 +142,11 @@ pub mod queries;
 
 #[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
 pub use callsites::MAX_NAMES;
-#[cfg(any(feature = "moka", feature = "deadpool", feature = "bb8", feature = "sqlx"))]
+#[cfg(any(
+    feature = "moka",
+    feature = "deadpool",
+    feature = "bb8",
+    feature = "sqlx",
+    feature = "http-client"
+))]
 pub use labels::OTHER;

@@ -143,6 +143,24 @@ fn one_index_used_by_the_select_and_one_never_used() {
             )
         );
         assert_eq!(events[0].section, "query");
+        // Counted once as a recommendation series (a second look finding the same index
+        // unused does not count it again).
+        let counted = || {
+            let subject = format!("usage_orders.{ODD}");
+            let snapshot = perfscope_core::snapshot();
+            let mut of = snapshot.figures.iter().filter(|f| {
+                f.name == perfscope_core::names::RECOMMENDATIONS_TOTAL.name
+                    && f.labels.iter().any(|(k, v)| k == "kind" && v == "drop_unused_index")
+                    && f.labels.iter().any(|(k, v)| k == "subject" && *v == subject)
+            });
+            let value = of.next().map(|f| f.value);
+            assert!(of.next().is_none());
+            value
+        };
+        assert_eq!(counted(), Some(1.0));
+        let again = queries::global().index_hints(&pool).await;
+        assert_eq!(again.indexes.len(), advice.indexes.len());
+        assert_eq!(counted(), Some(1.0));
         // The report reads the same, and the recommendation is no index hint.
         let report = perfscope::report();
         let viewed: Vec<(String, String, bool, bool)> = report

@@ -1,9 +1,9 @@
 //! Every figure this crate exports is an entry of perfscope's name catalog
 //! (`perfscope_core::names`, which the dashboard's "Pools & caches" and "Queries" rows query),
 //! with the catalog's section, help and unit, and every catalog entry of the sections `cache`,
-//! `pool` and `query` is exported. And the Prometheus exposition of every cache, pool and query
-//! family passes `promtool check metrics`, lints included (a gauge ending in `_count`, a
-//! counter without `_total`...).
+//! `pool`, `query` and `http` is exported. And the Prometheus exposition of every cache, pool,
+//! query and HTTP family passes `promtool check metrics`, lints included (a gauge ending in
+//! `_count`, a counter without `_total`...).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -129,6 +129,27 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
         let advice = queries.index_hints(&pool).await;
         assert_eq!(advice.indexes.iter().map(|i| i.used()).collect::<Vec<_>>(), [true]);
     });
+    // A route served and a call made, through the HTTP layer and middleware.
+    runtime.block_on(async {
+        use axum::routing::get;
+        use perfscope_instrument::http::{HttpServerLayer, RequestBuilderExt};
+        let app = axum::Router::new()
+            .route("/names/{id}", get(|| async { "ok" }))
+            .layer(HttpServerLayer::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = perfscope_instrument::http::client(reqwest::Client::builder()).unwrap();
+        let call = client.get(format!("http://{address}/names/1")).template("/names/{id}");
+        assert_eq!(call.send().await.unwrap().text().await.unwrap(), "ok");
+        let batcher = perfscope_instrument::http::Batcher::spawn(
+            "names",
+            1,
+            Duration::from_millis(1),
+            |items: Vec<u8>| async move { items },
+        );
+        assert_eq!(batcher.call(7).await, Ok(7));
+    });
 
     let snapshot = perfscope_core::snapshot();
     let exporter = perfscope_export::prometheus()
@@ -138,7 +159,7 @@ fn every_exported_name_is_listed_for_the_dashboard_and_promtool_passes_them() {
     let exposition = exporter.render();
     exporter.shutdown();
     drop((bb8, sqlx, managed));
-    let sections = [section::CACHE, section::POOL, section::QUERY];
+    let sections = [section::CACHE, section::POOL, section::QUERY, section::HTTP];
     let ours: Vec<_> = snapshot.figures.iter().filter(|f| sections.contains(&f.section)).collect();
     for figure in &ours {
         let entry = names::ALL.iter().find(|n| n.name == figure.name);

@@ -14,6 +14,10 @@
 //! Snapshots carry the events; `perfscope_core::snapshot_with_history()` also
 //! carries the rings.
 //!
+//! [`rules`] writes the same thresholds as a Prometheus rules file (alerting rules on the
+//! exported figures, recording rules for the dashboard), so a fleet alerts in Prometheus on
+//! what each process alerts on itself.
+//!
 //! The monitor never talks to an exporter: it registers a
 //! [`FigureSource`](perfscope_core::figures::FigureSource), so every
 //! [`perfscope_core::snapshot()`] — and with it the report, `/metrics` and OTLP — carries its
@@ -58,6 +62,7 @@ mod monitor;
 pub mod names;
 mod netdev;
 mod ring;
+pub mod rules;
 #[cfg(feature = "tokio")]
 mod runtime;
 mod sampler;

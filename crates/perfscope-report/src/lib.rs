@@ -50,8 +50,9 @@ pub use format::{
     series_label, utc_time,
 };
 pub use readers::{
-    AlertFigures, CacheFigures, IndexHintEvent, IndexUsage, PoolFigures, QueryFigures,
-    SlowQueryEvent,
+    AlertFigures, CacheFigures, CpuFigures, DatabaseFigures, HttpConnections, HttpRoute,
+    HttpTarget, IndexHintEvent, IndexUsage, MemoryFigures, NetworkFigures, PoolFigures,
+    QueryFigures, SlowQueryEvent, SystemFigures,
 };
 pub use report::{
     CallEdge, EventKind, EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind,

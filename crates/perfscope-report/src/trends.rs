@@ -85,6 +85,8 @@ pub struct TrendStats {
     pub p95: f64,
     /// Largest value.
     pub max: f64,
+    /// The newest value.
+    pub last: f64,
     /// The least-squares slope, per second.
     pub slope_per_second: f64,
     /// The slope over its standard error (significant from 3 on).
@@ -97,13 +99,15 @@ pub struct TrendStats {
 }
 
 /// The trends of `history`'s series in [`TREND_SECTIONS`] (per-CPU series left out: the
-/// all-CPU one stands for them), with the limits of the alerts in `figures`.
+/// all-CPU one stands for them; counters too), with the limits of the alerts in `figures`.
 pub(crate) fn trends(history: &[SeriesStats], figures: &[FigureStats]) -> Vec<TrendStats> {
     let limits: Vec<&FigureStats> =
         figures.iter().filter(|f| f.name == names::ALERT_LIMIT.name).collect();
     let mut out: Vec<TrendStats> = history
         .iter()
-        .filter(|s| TREND_SECTIONS.contains(&s.section.as_str()) && !s.labels.contains_key("cpu"))
+        // Counters (`_total`) rise by nature: their rate is the figure, not their trend.
+        .filter(|s| TREND_SECTIONS.contains(&s.section.as_str()) && !s.name.ends_with("_total"))
+        .filter(|s| !s.labels.contains_key("cpu"))
         .filter_map(|series| {
             let points: Vec<(f64, f64)> =
                 series.points.iter().map(|(ms, v)| (*ms as f64 / 1e3, *v)).collect();
@@ -134,6 +138,7 @@ pub(crate) fn trends(history: &[SeriesStats], figures: &[FigureStats]) -> Vec<Tr
                 mean: summary.mean,
                 p95: summary.p95,
                 max: summary.max,
+                last: points.iter().rev().map(|p| p.1).find(|v| v.is_finite()).unwrap_or(f64::NAN),
                 slope_per_second: trend.slope,
                 t_statistic: trend.t_statistic,
                 direction: match trend.direction {
@@ -192,16 +197,22 @@ mod tests {
         let rss = names::PROCESS_RESIDENT_MEMORY_BYTES.name;
         let leak = series(rss, &[], (0..60).map(|s| (1_000 * s, 1e6 + 2e3 * s as f64)).collect());
         let flat = series("process_open_fds", &[], (0..60).map(|s| (1_000 * s, 12.0)).collect());
+        let counter = series(
+            "process_cpu_seconds_total",
+            &[],
+            (0..60).map(|s| (1_000 * s, s as f64)).collect(),
+        );
         let per_cpu = series("perfscope_node_cpu_usage_ratio", &[("cpu", "0")], vec![(0, 1.0); 5]);
         let other = limit("other_series", rss, &[("pool", "db")], 5.0);
         let figures = [limit("rss_high", rss, &[], 1.2e6), other];
-        let got = trends(&[flat, leak, per_cpu], &figures);
+        let got = trends(&[flat, leak, per_cpu, counter], &figures);
         assert_eq!(got.len(), 2, "{got:#?}");
         let (leak, flat) = (&got[0], &got[1]);
         assert_eq!((leak.name.as_str(), leak.direction), (rss, TrendDirection::Rising));
         assert!((leak.slope_per_second - 2e3).abs() < 1e-6);
         assert!(leak.t_statistic > 1e6, "an exact line: {}", leak.t_statistic);
         assert_eq!((leak.points, leak.min, leak.max), (60, 1e6, 1e6 + 2e3 * 59.0));
+        assert_eq!(leak.last, leak.max);
         let to = leak.limit.as_ref().expect("the alert's limit");
         assert_eq!((to.alert.as_str(), to.limit), ("rss_high", 1.2e6));
         assert!((to.seconds_to_limit.unwrap() - 41.0).abs() < 1e-6, "{to:?}");

@@ -513,3 +513,67 @@ fn writes_a_page_for_a_browser() {
     std::fs::write(&path, report.to_html()).expect("writes the page");
     std::fs::write(std::path::Path::new(&path).with_extension("txt"), report.to_string()).unwrap();
 }
+
+/// An alert armed on a series: its limit is a dashed line at the limit's height, the time it
+/// fired (fired at 5 s, resolved at 12 s; fired again at 20 s, still firing at the end) is
+/// shaded, and the Alerts and Trends sections name it.
+#[test]
+fn a_chart_draws_its_alerts_limit_and_shades_the_time_they_fired() {
+    let mut report = plain();
+    let pool = [("pool", "db")];
+    let mut starved = series("perfscope_pool_waits", &pool, FigureUnit::Count, 30);
+    starved.section = "pool".into();
+    starved.points =
+        (0..30).map(|i| (T0 + i * 1000, if (5..12).contains(&i) { 4.0 } else { 0.0 })).collect();
+    report.history.push(starved);
+    let alert = |name: &str, value: f64| perfscope_report::FigureStats {
+        section: "alert".into(),
+        name: name.into(),
+        kind: perfscope_report::FigureKind::Gauge,
+        unit: FigureUnit::Count,
+        help: String::new(),
+        labels: labels(&[
+            ("alert", "db_waits"),
+            ("severity", "warning"),
+            ("figure", "perfscope_pool_waits"),
+            ("pool", "db"),
+        ]),
+        value,
+    };
+    report.figures.push(alert(perfscope_core::names::ALERT_LIMIT.name, 2.0));
+    report.figures.push(alert(perfscope_core::names::ALERT_FIRING.name, 1.0));
+    let message = "alert db_waits fired: 4 is above 2";
+    report.events.push(event(EventKind::AlertFired, 5, "perfscope_pool_waits", &pool, message));
+    report.events.push(event(
+        EventKind::AlertResolved,
+        12,
+        "perfscope_pool_waits",
+        &pool,
+        "alert db_waits resolved: 0 is back under 2",
+    ));
+    report.events.push(event(EventKind::AlertFired, 20, "perfscope_pool_waits", &pool, message));
+    let page = Html::parse_document(&report.to_html());
+    let chart = Selector::parse("svg[data-name=\"perfscope_pool_waits\"]").unwrap();
+    let svg = page.select(&chart).next().expect("the chart");
+    let attr =
+        |e: ElementRef<'_>, name: &str| e.value().attr(name).unwrap().parse::<f64>().unwrap();
+    let limit = svg.select(&Selector::parse("line.ps-threshold").unwrap()).collect::<Vec<_>>();
+    assert_eq!(limit.len(), 1);
+    // The axis runs from 0 to 4 (the highest point): the limit 2 is half-way up the plot.
+    let plot = svg.select(&Selector::parse("rect.ps-plot").unwrap()).next().unwrap();
+    let (top, height) = (attr(plot, "y"), attr(plot, "height"));
+    assert!((attr(limit[0], "y1") - (top + height / 2.0)).abs() < 0.1);
+    let windows: Vec<(f64, f64)> = svg
+        .select(&Selector::parse("rect.ps-alert-window").unwrap())
+        .map(|r| (attr(r, "x"), attr(r, "width")))
+        .collect();
+    assert_eq!(windows.len(), 2, "{windows:?}");
+    let (left, width) = (attr(plot, "x"), attr(plot, "width"));
+    let x = |s: f64| left + width * s / 29.0;
+    assert!((windows[0].0 - x(5.0)).abs() < 0.1 && (windows[0].1 - (x(12.0) - x(5.0))).abs() < 0.2);
+    assert!(
+        (windows[1].0 - x(20.0)).abs() < 0.1 && (windows[1].0 + windows[1].1 - x(29.0)).abs() < 0.2
+    );
+    let text = page.root_element().text().collect::<String>();
+    assert!(text.contains("db_waits") && text.contains("FIRING"), "the Alerts section");
+}

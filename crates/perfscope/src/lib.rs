@@ -94,16 +94,33 @@ pub use perfscope_macros::{measure, measure_all, skip};
 #[cfg(feature = "flamegraph")]
 pub use perfscope_report::FlameError;
 pub use perfscope_report::{
-    CacheFigures, CallEdge, DEFAULT_TOP, EventKind, EventStats, FigureKind, FigureStats,
-    FigureUnit, FunctionKind, FunctionStats, IndexHintEvent, IndexUsage, PoolFigures,
+    AlertFigures, CacheFigures, CallEdge, CpuFigures, DEFAULT_TOP, DatabaseFigures, EventKind,
+    EventStats, FigureKind, FigureStats, FigureUnit, FunctionKind, FunctionStats, HttpConnections,
+    HttpRoute, HttpTarget, IndexHintEvent, IndexUsage, MemoryFigures, NetworkFigures, PoolFigures,
     ProcessFigures, QueryFigures, Report, ReportError, SCHEMA_VERSION, SeriesStats, SlowQueryEvent,
-    TABLE_ENV, TableView, figure_label, human_bytes, human_figure, human_ns, printable, save,
+    SystemFigures, TABLE_ENV, TableView, TrendStats, figure_label, human_bytes, human_figure,
+    human_ns, printable, save,
 };
 
 /// The report of everything measured so far (all threads, live and exited), with the figure
 /// sources' figures, events and history.
 pub fn report() -> Report {
     Report::from_snapshot(&perfscope_core::snapshot_with_history())
+}
+
+/// The system's figures now — CPU, memory, network, database — as one typed value (the
+/// fields a figure source does not give are `None`): [`Report::system`] of the figures of a
+/// fresh snapshot, without building the functions' part of a report.
+///
+/// ```
+/// let system = perfscope::system();
+/// // Without a monitor, no host figure: absent, not zero.
+/// assert_eq!(system.cpu.usage, None);
+/// ```
+pub fn system() -> SystemFigures {
+    let snapshot = perfscope_core::snapshot();
+    let figures = snapshot.figures.iter().map(FigureStats::from).collect();
+    Report { figures, ..Report::default() }.system()
 }
 
 /// Clears every figure; the next report covers only what runs after this call. For a report

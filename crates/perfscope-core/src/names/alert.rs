@@ -1,4 +1,5 @@
-//! The monitor's alerts, anomalies and recommendations as series (`perfscope-monitor`), so
+//! Alerts, anomalies and recommendations as series (the monitor's; the query collector's
+//! recommendations too), so
 //! `/metrics`, OTLP, Prometheus rules and Grafana see what the monitor finds. Label values are
 //! names (of an alert, a figure, a function, a kind of advice), never message text.
 
@@ -44,8 +45,9 @@ pub const ANOMALIES_TOTAL: Name = Name {
     kind: MetricType::Counter,
     section: section::ALERT,
 };
-/// Recommendations made, per `kind` (`reuse_buffers`, `spawn_blocking`, `io_bound`, ...) and
-/// `subject` (the function they are about).
+/// Recommendations made, per `kind` and `subject`: the monitor's (`reuse_buffers`,
+/// `spawn_blocking`, `io_bound`; subject the function) and the query collector's
+/// (`index_hint`, subject the table; `drop_unused_index`, subject `table.index`).
 pub const RECOMMENDATIONS_TOTAL: Name = Name {
     name: "perfscope_recommendations_total",
     help: "Recommendations made, per kind and subject.",

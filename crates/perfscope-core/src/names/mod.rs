@@ -27,6 +27,7 @@ mod alert;
 mod cache;
 mod function;
 mod host;
+mod http;
 mod pool;
 mod process;
 mod query;
@@ -36,6 +37,7 @@ pub use alert::*;
 pub use cache::*;
 pub use function::*;
 pub use host::*;
+pub use http::*;
 pub use pool::*;
 pub use process::*;
 pub use query::*;
@@ -67,6 +69,8 @@ pub mod section {
     pub const POOL: &str = "pool";
     /// Database queries, per statement fingerprint (`perfscope-instrument`).
     pub const QUERY: &str = "query";
+    /// HTTP servers (routes) and clients (hosts and URL templates) (`perfscope-instrument`).
+    pub const HTTP: &str = "http";
     /// An exporter (its function-series cap's warning).
     pub const EXPORT: &str = "export";
     /// The monitor's alerts, anomalies and recommendations, as series.
@@ -186,6 +190,21 @@ pub const ALL: &[Name] = &[
     ALERT_TRANSITIONS_TOTAL,
     ANOMALIES_TOTAL,
     RECOMMENDATIONS_TOTAL,
+    HTTP_SERVER_REQUESTS_TOTAL,
+    HTTP_SERVER_ACTIVE_REQUESTS,
+    HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_SERVER_ERRORS_TOTAL,
+    HTTP_SERVER_DROPPED_REQUESTS_TOTAL,
+    HTTP_CLIENT_REQUESTS_TOTAL,
+    HTTP_CLIENT_ACTIVE_REQUESTS,
+    HTTP_CLIENT_REQUEST_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_RESPONSE_BODY_SIZE_BYTES_TOTAL,
+    HTTP_CLIENT_ERRORS_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_OPENED_TOTAL,
+    HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL,
+    HTTP_CLIENT_BATCHES_TOTAL,
+    HTTP_CLIENT_BATCH_ITEMS_TOTAL,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -215,7 +234,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 71);
+        assert_eq!(seen.len(), 86);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

@@ -122,7 +122,10 @@ pub(super) fn pools_and_caches(y: u32, id: u32) -> Value {
 /// Query time, rate, errors, p99 and rows per statement fingerprint.
 pub(super) fn queries(y: u32, id: u32) -> Value {
     let top = |name: &Name| format!("topk(10, sum by (fingerprint) ({}))", rate(name));
-    let p99 = per_instance(&QUERY_DURATION_P99_SECONDS);
+    let p99 = format!(
+        r#"histogram_quantile(0.99, sum by (le, fingerprint) (rate({}_bucket{{job=~"$job", instance=~"$instance"}}[$__rate_interval])))"#,
+        QUERY_DURATION_SECONDS.name
+    );
     let panels: Vec<PanelSpec> = vec![
         (
             "Query time per second (top 10 fingerprints)",
@@ -144,9 +147,12 @@ pub(super) fn queries(y: u32, id: u32) -> Value {
         ),
         (
             "Query p99 latency (top 10 fingerprints)",
-            "99th percentile duration of each statement shape since start.".into(),
+            format!(
+                "99th percentile duration of each statement shape, from the statement-time histogram ({}) summed over the selected instances before the quantile.",
+                QUERY_DURATION_SECONDS.name
+            ),
             "s",
-            vec![target("A", format!("topk(10, max by (fingerprint) ({p99}))"), "{{fingerprint}}")],
+            vec![target("A", format!("topk(10, {p99})"), "{{fingerprint}}")],
         ),
         (
             "Rows per second",

@@ -10,9 +10,13 @@
 //! variables `job`, `instance` and (where there is one) `function`, and uses only names
 //! [`families::sample_names`](crate::families::sample_names) lists.
 
-use perfscope_core::names::FUNCTION_CALLS_TOTAL;
+use perfscope_core::names::{
+    ALERT_LIMIT, FUNCTION_CALLS_TOTAL, NODE_CPU_USAGE_RATIO, Name, QUERY_DURATION_P99_SECONDS,
+    TRAFFIC_LATENCY_P50_SECONDS, TRAFFIC_LATENCY_P99_SECONDS,
+};
 use serde_json::{Value, json};
 
+mod alerts;
 mod functions;
 mod instrument;
 mod panel;
@@ -22,6 +26,54 @@ use panel::datasource;
 
 /// The dashboard's uid in Grafana.
 pub const UID: &str = "perfscope";
+
+/// The panels that draw the limits of the thresholds armed on a figure (by title, and the
+/// figures' names): the latency panels and the host CPU panel.
+const THRESHOLD_LINES: [(&str, &[&Name]); 4] = [
+    ("Latency p50 / p99", &[&TRAFFIC_LATENCY_P50_SECONDS, &TRAFFIC_LATENCY_P99_SECONDS]),
+    ("Traffic: latency p50 / p99", &[&TRAFFIC_LATENCY_P50_SECONDS, &TRAFFIC_LATENCY_P99_SECONDS]),
+    ("Query p99 latency (top 10 fingerprints)", &[&QUERY_DURATION_P99_SECONDS]),
+    ("CPU usage per core", &[&NODE_CPU_USAGE_RATIO]),
+];
+
+/// Height of the alerts and trend panels at the top.
+const ALERTS_HEIGHT: u32 = 8;
+
+/// Adds to `panel` the limits of the thresholds on `figures` ([`ALERT_LIMIT`], what each
+/// process arms), drawn as red dashed lines.
+fn draw_threshold(panel: &mut Value, figures: &[&Name]) {
+    let names: Vec<&str> = figures.iter().map(|n| n.name).collect();
+    let figure = format!("figure=~\"{}\"", names.join("|"));
+    let expr = format!("max by (alert) ({})", panel::per_instance_with(&ALERT_LIMIT, &figure));
+    if let Some(targets) = panel["targets"].as_array_mut() {
+        targets.push(panel::target("L", expr, "limit {{alert}}"));
+    }
+    let line = json!({
+        "matcher": { "id": "byFrameRefID", "options": "L" },
+        "properties": [
+            { "id": "color", "value": { "mode": "fixed", "fixedColor": "red" } },
+            { "id": "custom.lineStyle", "value": { "fill": "dash", "dash": [10, 10] } },
+            { "id": "custom.fillOpacity", "value": 0 },
+            { "id": "custom.lineWidth", "value": 2 },
+        ],
+    });
+    if let Some(overrides) = panel["fieldConfig"]["overrides"].as_array_mut() {
+        overrides.push(line);
+    }
+}
+
+/// Applies [`THRESHOLD_LINES`] to the panels (nested rows included).
+fn draw_thresholds(panels: &mut [Value]) {
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap_or_default().to_string();
+        if let Some((_, figures)) = THRESHOLD_LINES.iter().find(|(t, _)| *t == title) {
+            draw_threshold(panel, figures);
+        }
+        if let Some(inner) = panel["panels"].as_array_mut() {
+            draw_thresholds(inner);
+        }
+    }
+}
 
 fn variable(name: &str, label: &str, query: String) -> Value {
     json!({
@@ -43,14 +95,22 @@ fn variable(name: &str, label: &str, query: String) -> Value {
 
 /// The dashboard, as Grafana's JSON model.
 pub fn dashboard() -> Value {
-    let mut panels = functions::panels();
+    // The alerts and the memory trend on top, the functions below them.
+    let mut panels = alerts::panels(ALERTS_HEIGHT);
+    for mut panel in functions::panels() {
+        let y = panel["gridPos"]["y"].as_u64().unwrap_or_default();
+        panel["gridPos"]["y"] = json!(y + u64::from(ALERTS_HEIGHT));
+        panels.push(panel);
+    }
     for (i, panel) in panels.iter_mut().enumerate() {
         panel["id"] = json!(i + 1);
     }
     // Collapsed rows below everything else, one grid unit high each; ids 100, 200, 300.
-    panels.push(system::system_row(32, 100));
-    panels.push(instrument::pools_and_caches(33, 200));
-    panels.push(instrument::queries(34, 300));
+    let below = 32 + ALERTS_HEIGHT;
+    panels.push(system::system_row(below, 100));
+    panels.push(instrument::pools_and_caches(below + 1, 200));
+    panels.push(instrument::queries(below + 2, 300));
+    draw_thresholds(&mut panels);
     let calls = FUNCTION_CALLS_TOTAL.name;
     json!({
         "uid": UID,
@@ -65,7 +125,7 @@ pub fn dashboard() -> Value {
         "time": { "from": "now-15m", "to": "now" },
         "timepicker": {},
         "timezone": "",
-        "annotations": { "list": [] },
+        "annotations": { "list": alerts::annotations() },
         "links": [],
         "templating": {
             "list": [
@@ -117,6 +177,16 @@ pub fn panel_exprs(dashboard: &Value) -> Vec<String> {
     out
 }
 
+/// The PromQL expression of each of a dashboard's annotations, in order.
+pub fn annotation_exprs(dashboard: &Value) -> Vec<String> {
+    dashboard["annotations"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["expr"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// The queries of a dashboard's template variables (`label_values(...)`).
 pub fn variable_queries(dashboard: &Value) -> Vec<String> {
     dashboard["templating"]["list"]
@@ -134,7 +204,7 @@ mod tests {
     #[test]
     fn panels_have_unique_ids_and_queries() {
         let d = dashboard();
-        let exprs = panel_exprs(&d);
+        let exprs: Vec<String> = panel_exprs(&d).into_iter().chain(annotation_exprs(&d)).collect();
         assert!(exprs.len() >= 9, "{exprs:?}");
         // Function panels follow the function variable; process and host figures have none.
         let per_instance: Vec<&str> = perfscope_core::names::ALL
@@ -148,7 +218,7 @@ mod tests {
                     && e.contains(r#"instance=~"$instance""#))),
             "{exprs:?}"
         );
-        assert!(exprs.len() >= 8 + 18, "{}", exprs.len());
+        assert!(exprs.len() >= 8 + 18 + 7 + 3, "{}", exprs.len());
         let mut ids = Vec::new();
         fn collect(panels: &Value, ids: &mut Vec<u64>) {
             for p in panels.as_array().into_iter().flatten() {
@@ -161,6 +231,50 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), count, "duplicate panel ids");
+    }
+
+    #[test]
+    fn alerts_trend_annotations_and_thresholds_are_drawn() {
+        let d = dashboard();
+        let top: Vec<&Value> = d["panels"].as_array().unwrap().iter().take(3).collect();
+        assert_eq!(top[0]["type"], "state-timeline");
+        assert!(top[0]["targets"][0]["expr"].as_str().unwrap().contains("perfscope_alert_firing{"));
+        assert!(top[1]["targets"][1]["expr"].as_str().unwrap().starts_with("predict_linear("));
+        assert!(top.iter().all(|p| p["gridPos"]["y"] == 0));
+        // The function panels start below them.
+        let first_function = &d["panels"][3];
+        assert_eq!(first_function["gridPos"]["y"], ALERTS_HEIGHT);
+        let names: Vec<&str> = d["annotations"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Anomalies", "Recommendations", "Alerts fired"]);
+        // Each latency and CPU panel draws the limits armed on its figure.
+        let mut drawn = Vec::new();
+        fn walk(panels: &Value, drawn: &mut Vec<String>) {
+            for p in panels.as_array().into_iter().flatten() {
+                let targets = p["targets"].as_array().into_iter().flatten();
+                let limits = targets.filter(|t| t["refId"] == "L").count();
+                if limits > 0 {
+                    let limit = p["targets"].as_array().unwrap().last().unwrap();
+                    assert!(
+                        limit["expr"].as_str().unwrap().contains("perfscope_alert_limit{"),
+                        "{limit}"
+                    );
+                    assert_eq!(p["fieldConfig"]["overrides"][0]["matcher"]["options"], "L");
+                    drawn.push(p["title"].as_str().unwrap().to_string());
+                }
+                walk(&p["panels"], drawn);
+            }
+        }
+        walk(&d["panels"], &mut drawn);
+        let mut expected: Vec<String> =
+            THRESHOLD_LINES.iter().map(|(t, _)| t.to_string()).collect();
+        drawn.sort();
+        expected.sort();
+        assert_eq!(drawn, expected);
     }
 
     #[test]

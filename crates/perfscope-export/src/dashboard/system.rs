@@ -11,6 +11,14 @@ pub(super) fn system_row(y: u32, id: u32) -> Value {
     let m = per_instance;
     let traffic = |name: &Name| select(name.name);
     let by = |metric: String| format!("sum by (instance) ({metric})");
+    // A quantile of the functions the monitor follows for traffic, from the histogram.
+    let traffic_quantile = |q: &str| {
+        format!(
+            "histogram_quantile({q}, sum by (le, function) (rate({}[$__rate_interval]))) and on (function) group by (function) ({})",
+            select(&format!("{}_bucket", FUNCTION_DURATION_SECONDS.name)),
+            traffic(&TRAFFIC_REQUESTS_PER_SECOND)
+        )
+    };
     let panels: Vec<PanelSpec> = vec![
         (
             "CPU usage per core",
@@ -123,11 +131,14 @@ pub(super) fn system_row(y: u32, id: u32) -> Value {
         ),
         (
             "Traffic: latency p50 / p99",
-            "Latency quantiles of the calls completed in each of the monitor's intervals, per traffic function.".into(),
+            format!(
+                "Latency quantiles of the traffic functions (those the monitor follows, with_traffic) from the duration histogram ({}), summed over the selected instances before the quantile, so they hold for a fleet.",
+                FUNCTION_DURATION_SECONDS.name
+            ),
             "s",
             vec![
-                target("A", traffic(&TRAFFIC_LATENCY_P50_SECONDS), "p50 {{function}}"),
-                target("B", traffic(&TRAFFIC_LATENCY_P99_SECONDS), "p99 {{function}}"),
+                target("A", traffic_quantile("0.5"), "p50 {{function}}"),
+                target("B", traffic_quantile("0.99"), "p99 {{function}}"),
             ],
         ),
     ];

@@ -95,7 +95,7 @@ mod usage;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use perfscope_core::figures::{self, Registration};
+use perfscope_core::figures::{self, Event, Registration};
 use perfscope_core::names;
 use perfscope_core::sync::lock;
 use tracing_core::{Level, Subscriber};
@@ -219,16 +219,27 @@ impl QueryCollector {
     /// `indexes` replace the earlier index usage (figures and never-used recommendations).
     fn publish(&self, explained: &[String], hints: &[IndexHint], indexes: &[IndexUsage]) {
         let mut state = lock(&self.inner.state);
+        let given: Vec<Event> = state.hint_events.clone();
         state.hint_events.retain(|e| {
             let fingerprint = e.labels.iter().find(|(k, _)| k == "fingerprint");
             !fingerprint.is_some_and(|(_, v)| explained.contains(v))
         });
         for hint in hints {
-            events::push_hint(&mut state.hint_events, events::hint(hint));
+            let event = events::hint(hint);
+            // Counted once, when first made (a hint given again by a later call is the same).
+            let same = |e: &Event| (&e.labels, &e.message) == (&event.labels, &event.message);
+            if !given.iter().any(same) {
+                state.recommended("index_hint", hint.table.clone());
+            }
+            events::push_hint(&mut state.hint_events, event);
         }
-        state.usage_events.clear();
+        let before = std::mem::take(&mut state.usage_events);
         for index in indexes.iter().filter(|i| i.droppable()) {
-            events::push_bounded(&mut state.usage_events, events::unused_index(index));
+            let event = events::unused_index(index);
+            if !before.iter().any(|e| e.labels == event.labels) {
+                state.recommended("drop_unused_index", format!("{}.{}", index.table, index.index));
+            }
+            events::push_bounded(&mut state.usage_events, event);
         }
         state.indexes = indexes.to_vec();
     }

@@ -2,7 +2,7 @@
 //! [`MAX_FINGERPRINTS`], the rest under [`OTHER`]), the slow log and the events, and the
 //! figures every snapshot reads from them (section `query`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -38,6 +38,27 @@ pub(super) struct State {
     /// The last index usage, and its never-used indexes as events.
     pub(super) indexes: Vec<IndexUsage>,
     pub(super) usage_events: Vec<Event>,
+    /// Recommendations made so far, by kind (`index_hint`, `drop_unused_index`) and subject
+    /// (a table, or `table.index`): [`names::RECOMMENDATIONS_TOTAL`], beside the monitor's.
+    pub(super) recommendations: BTreeMap<(&'static str, String), u64>,
+}
+
+/// Most (kind, subject) series of [`names::RECOMMENDATIONS_TOTAL`] the collector keeps; the
+/// rest count under subject [`OTHER`].
+pub const MAX_RECOMMENDATION_SUBJECTS: usize = 256;
+
+impl State {
+    /// One more recommendation of `kind` about `subject`.
+    pub(super) fn recommended(&mut self, kind: &'static str, subject: String) {
+        let key = if self.recommendations.len() >= MAX_RECOMMENDATION_SUBJECTS
+            && !self.recommendations.contains_key(&(kind, subject.clone()))
+        {
+            (kind, OTHER.to_string())
+        } else {
+            (kind, subject)
+        };
+        *self.recommendations.entry(key).or_default() += 1;
+    }
 }
 
 pub(super) struct Counts {
@@ -180,6 +201,10 @@ impl FigureSource for Inner {
             }
         }
         index_figures(&state.indexes, out);
+        for ((kind, subject), n) in &state.recommendations {
+            let figure = Figure::of(&names::RECOMMENDATIONS_TOTAL, *n as f64);
+            out.push(figure.with_label("kind", *kind).with_label("subject", subject.clone()));
+        }
     }
 
     fn events(&self, out: &mut Vec<Event>) {

@@ -2,6 +2,7 @@
 //! loopback port, and figure look-ups.
 #![allow(dead_code)]
 
+pub mod http;
 mod postgres;
 
 #[allow(unused_imports)]

@@ -8,6 +8,7 @@
 //! recommendation a grey dashed line, each with a `<title>` tooltip. Every string from the
 //! report is escaped.
 
+mod alerting;
 mod zoom;
 
 use std::fmt::Write;
@@ -103,7 +104,8 @@ fn unit_label(unit: FigureUnit) -> &'static str {
 }
 
 /// The "System" section: one chart per figure name in the report's history; nothing when
-/// the report has no history.
+/// the report has no history. An alert armed on a chart's series draws its limit as a dashed
+/// line and shades the windows in which it fired.
 pub(super) fn system(report: &Report, out: &mut String) {
     let charts = charts(&report.history);
     if charts.is_empty() {
@@ -115,12 +117,13 @@ pub(super) fn system(report: &Report, out: &mut String) {
          <span class=\"ps-key ps-fired\">alert fired</span>, \
          <span class=\"ps-key ps-resolved\">alert resolved</span>, \
          <span class=\"ps-key ps-anomaly\">anomaly</span>, \
-         <span class=\"ps-key ps-advice\">recommendation</span> (hover for details).</p>\n",
+         <span class=\"ps-key ps-advice\">recommendation</span> (hover for details); an \
+         alert's limit is a dashed red line, the time it fired shaded red.</p>\n",
     );
     out.push_str(zoom::CONTROL);
     out.push_str("<div class=\"ps-charts\">\n");
     for chart in &charts {
-        chart_box(chart, &report.events, out);
+        chart_box(chart, report, out);
     }
     out.push_str("</div>\n</section>\n");
 }
@@ -166,12 +169,18 @@ fn grouped(history: &[SeriesStats]) -> Vec<Chart<'_>> {
 }
 
 /// One chart in its box: caption, SVG, legend.
-fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
-    let (Some(frame), Some(zoomed)) =
+fn chart_box(chart: &Chart<'_>, report: &Report, out: &mut String) {
+    let events = &report.events;
+    let (Some(mut frame), Some(zoomed)) =
         (Frame::of(&chart.series, value_axis), Frame::of(&chart.series, zoom::data_axis))
     else {
         return;
     };
+    // A limit above the points: the honest axis reaches it, so its line is drawn.
+    let limits = alerting::limits(&report.figures, chart.name, &chart.series);
+    if let Some(highest) = limits.iter().map(|l| l.value).reduce(f64::max) {
+        frame.hi = frame.hi.max(highest);
+    }
     out.push_str("<figure class=\"ps-chart-box\">\n");
     let _ = write!(
         out,
@@ -192,6 +201,9 @@ fn chart_box(chart: &Chart<'_>, events: &[EventStats], out: &mut String) {
         zoom::transform(&frame, &zoomed)
     );
     axes(&frame, &zoomed, chart.unit, out);
+    let windows = alerting::windows(&frame, chart.name, &chart.series, events);
+    alerting::shade(&frame, &windows, out);
+    alerting::limit_lines(&frame, &limits, chart.unit, out);
     for (i, series) in chart.series.iter().enumerate() {
         line(&frame, series, chart.unit, PALETTE[i % PALETTE.len()], out);
     }

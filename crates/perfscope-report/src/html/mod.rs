@@ -14,6 +14,7 @@ mod events;
 mod figures;
 mod heatmap;
 mod markup;
+mod network;
 mod pools;
 mod queries;
 mod trends;
@@ -51,6 +52,7 @@ impl Report {
         hotspots(self, &mut out);
         caches::caches(self, &mut out);
         pools::pools(self, &mut out);
+        network::network(self, &mut out);
         queries::queries(self, &mut out);
         trends::alerts(self, &mut out);
         events::events(self, &mut out);

@@ -1,12 +1,10 @@
 //! The page's Alerts and Trends sections: the armed thresholds (which fire now, their limits,
 //! transitions), and each watched series' summary, slope and time to an alert's limit.
 
-use std::fmt::Write;
-use std::time::Duration;
-
-use super::markup::{CLOSE_TABLE, escape, open_table, td_count, td_duration, td_num, th};
+use super::markup::{CLOSE_TABLE, escape, open_table, td_count, td_num, th};
 use crate::format::{human_value, series_label};
 use crate::report::Report;
+use std::fmt::Write;
 
 /// The Alerts section; nothing without armed thresholds.
 pub(super) fn alerts(report: &Report, out: &mut String) {
@@ -98,12 +96,16 @@ pub(super) fn trends(report: &Report, out: &mut String) {
                     escape(&value(limit.limit)),
                     escape(&limit.alert)
                 );
-                let to = limit.seconds_to_limit.and_then(|s| Duration::try_from_secs_f64(s).ok());
-                td_duration(out, to);
+                match limit.seconds_to_limit.filter(|s| s.is_finite()) {
+                    Some(to) => td_num(out, to, &crate::table::in_time(to)),
+                    None => {
+                        td_num(out, "", &format!("not heading for it (last {})", value(t.last)))
+                    }
+                }
             }
             None => {
                 out.push_str("<td>-</td>");
-                td_duration(out, None);
+                td_num(out, "", "-");
             }
         }
         out.push_str("</tr>\n");

@@ -1,14 +1,18 @@
-//! Typed views of the report's `cache`, `pool` and `query` figures (from
+//! Typed views of the report's `cache`, `pool`, `query` and `http` figures (from
 //! `perfscope-instrument`) and `alert` figures (from the monitor): one struct per cache level
-//! (`cache.rs`), pool (`pool.rs`), statement fingerprint (`query.rs`) and alert on a watched
-//! series (`alert.rs`), read from [`Report::figures`] by name and labels, and
+//! (`cache.rs`), pool (`pool.rs`), statement fingerprint (`query.rs`), HTTP route, target and
+//! host (`http.rs`) and alert on a watched series (`alert.rs`), read from [`Report::figures`]
+//! by name and labels, and
 //! the `query` events (slow statements, index hints, indexes never used) read from [`Report::events`], so the JSON
 //! keeps its one shape.
 
 mod alert;
 mod cache;
+mod http;
+pub(crate) mod network;
 mod pool;
 mod query;
+mod system;
 
 use perfscope_core::names;
 use std::collections::BTreeMap;
@@ -19,10 +23,12 @@ pub use alert::AlertFigures;
 pub(crate) use alert::watched_labels;
 pub use cache::CacheFigures;
 pub(crate) use cache::cache_rows;
+pub use http::{HttpConnections, HttpRoute, HttpTarget};
 pub use pool::PoolFigures;
 pub(crate) use pool::acquire_frame;
 pub use query::{IndexHintEvent, IndexUsage, QueryFigures, SlowQueryEvent};
 pub(crate) use query::{is_index_hint, is_slow_query, is_unused_index};
+pub use system::{CpuFigures, DatabaseFigures, MemoryFigures, NetworkFigures, SystemFigures};
 
 fn label<'a>(f: &'a FigureStats, name: &str) -> &'a str {
     f.labels.get(name).map_or("", String::as_str)
@@ -84,6 +90,25 @@ const QUERY_NAMES: [&str; 6] = [
     names::QUERY_INDEX_USED.name,
 ];
 
+/// The figures [`Report::http_routes`], [`Report::http_targets`] and
+/// [`Report::http_connections`] read (section `http`; the batchers' figures are not among
+/// them: they are listed with the other figures).
+const HTTP_NAMES: [&str; 13] = [
+    names::HTTP_SERVER_REQUESTS_TOTAL.name,
+    names::HTTP_SERVER_ACTIVE_REQUESTS.name,
+    names::HTTP_SERVER_REQUEST_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_SERVER_RESPONSE_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_SERVER_ERRORS_TOTAL.name,
+    names::HTTP_SERVER_DROPPED_REQUESTS_TOTAL.name,
+    names::HTTP_CLIENT_REQUESTS_TOTAL.name,
+    names::HTTP_CLIENT_ACTIVE_REQUESTS.name,
+    names::HTTP_CLIENT_REQUEST_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_CLIENT_RESPONSE_BODY_SIZE_BYTES_TOTAL.name,
+    names::HTTP_CLIENT_ERRORS_TOTAL.name,
+    names::HTTP_CLIENT_CONNECTIONS_OPENED_TOTAL.name,
+    names::HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL.name,
+];
+
 /// Whether `figure` is one the typed views read (and the views show in their sections); a
 /// source's other figures, in these sections or not, are only in the generic listings.
 pub(crate) fn is_typed(figure: &FigureStats) -> bool {
@@ -92,6 +117,7 @@ pub(crate) fn is_typed(figure: &FigureStats) -> bool {
         names::section::POOL => &POOL_NAMES,
         names::section::QUERY => &QUERY_NAMES,
         names::section::ALERT => &ALERT_NAMES,
+        names::section::HTTP => &HTTP_NAMES,
         _ => return false,
     };
     names.contains(&name_of(figure))

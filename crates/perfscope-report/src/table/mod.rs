@@ -5,10 +5,12 @@
 mod caches;
 mod fit;
 mod hotspots;
+mod network;
 mod pools;
 mod queries;
 mod terminal;
 mod trends;
+pub(crate) use trends::in_time;
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -182,6 +184,7 @@ impl fmt::Display for Unescaped<'_, '_> {
         caches::caches(report, &mut layout, f)?;
         pools::pools(report, &mut layout, f)?;
         queries::queries(report, &mut layout, f)?;
+        network::network(report, &mut layout, f)?;
         // The heap in use is on the allocations line already; caches, pools and queries have
         // their tables (a source's other figures in their sections are listed here).
         let shown =

@@ -2,10 +2,9 @@
 //! that moved over the run, or head for an alert's limit).
 
 use std::fmt;
-use std::time::Duration;
 
 use super::Layout;
-use crate::format::{human_duration, human_value, series_label};
+use crate::format::{human_value, series_label};
 use crate::report::Report;
 use crate::trends::{TrendDirection, TrendStats};
 
@@ -35,6 +34,16 @@ pub(super) fn alerts_line(
     }
     line.push_str(&format!("; {fired} fired during the run"));
     write!(f, "\n{}", layout.fit.prose(&line, "  "))
+}
+
+/// `45 s`, `12 min`, `4.6 h`, `3.2 days`: how far ahead a limit is.
+pub(crate) fn in_time(seconds: f64) -> String {
+    match seconds {
+        s if s < 60.0 => format!("{s:.0} s"),
+        s if s < 3_600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3_600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
 }
 
 /// One line per series that rose or fell, or heads for a limit; nothing when none did.
@@ -70,17 +79,18 @@ pub(super) fn trends_block(
             value(t.max),
         );
         if let Some(limit) = &t.limit {
-            match limit.seconds_to_limit.and_then(|s| Duration::try_from_secs_f64(s).ok()) {
+            match limit.seconds_to_limit.filter(|s| s.is_finite()) {
                 Some(to) => line.push_str(&format!(
                     "; reaches {} ({}) in {}",
                     value(limit.limit),
                     limit.alert,
-                    human_duration(to)
+                    in_time(to)
                 )),
                 None => line.push_str(&format!(
-                    "; not heading for {} ({})",
+                    "; limit {} ({}), last {}: not heading for it",
                     value(limit.limit),
-                    limit.alert
+                    limit.alert,
+                    value(t.last)
                 )),
             }
         }
