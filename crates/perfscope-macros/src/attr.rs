@@ -227,6 +227,10 @@ fn item_head(item: &Item) -> TokenStream {
             quote!(#kw #ident)
         }
         Item::Impl(i) => i.impl_token.into_token_stream(),
+        Item::Fn(f) => {
+            let (kw, ident) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#kw #ident)
+        }
         Item::Use(u) => u.use_token.into_token_stream(),
         other => other.to_token_stream(),
     }
