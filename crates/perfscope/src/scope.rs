@@ -36,8 +36,8 @@
 //! **Cost.** The macros put the block's callsite in a `static` of their own, like
 //! `#[measure]`, and cost what it costs (figures in `BENCHMARKS.md`). The functions take any
 //! `&str`: the name's callsite is found through a 64-entry thread-local table indexed by the
-//! name's address and checked by comparing its bytes (no lock, no hashing; a name's first use
-//! on a thread takes a lock once). At most [`MAX_SCOPE_NAMES`] distinct run-time names get a
+//! name's address and checked by comparing its bytes (no lock, no hashing of the name; a
+//! name's first use on a thread takes a lock once). At most [`MAX_SCOPE_NAMES`] distinct run-time names get a
 //! row of their own; later ones are counted under `<other>`, with a warning in the report.
 //!
 //! With the `off` feature every one of them compiles to the bare block, closure or future.
