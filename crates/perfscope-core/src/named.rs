@@ -7,8 +7,9 @@
 //! callsite of their kind (and a cap warning is published once). Finding the callsite of a
 //! name costs, on the calling thread, one probe of a 64-entry thread-local table indexed by
 //! the name's address and checked by comparing the name's bytes: no lock, no hashing of the
-//! name. A name seen for the first time on a thread (or evicted from its table entry) takes
-//! the global table's lock once.
+//! name. When that misses (a name made anew at another address each time), a second
+//! thread-local table indexed by a hash of the name's bytes is probed; a name found in
+//! neither (the first time on a thread, or evicted) takes the global table's lock.
 //!
 //! ```
 //! use perfscope_core::{Kind, enter, named};
@@ -44,6 +45,9 @@ thread_local! {
     /// Name address → callsite; entries are `Copy`, so the table needs no destructor and is
     /// reachable even while the thread exits.
     static RECENT: [Cell<Cached>; CACHE] = const { [const { Cell::new(None) }; CACHE] };
+    /// Name bytes (hashed) → callsite: the second look, for a name made anew at another
+    /// address each time (`&format!(..)` in a loop), before the global table's lock.
+    static BY_BYTES: [Cell<Cached>; CACHE] = const { [const { Cell::new(None) }; CACHE] };
 }
 
 static OTHER_SYNC: Callsite =
@@ -80,6 +84,14 @@ pub fn named(name: &str, kind: Kind, location: &'static Location<'static>) -> &'
     }
 }
 
+/// FNV-1a of the name's bytes, folded to a table entry.
+fn entry_of_bytes(name: &str) -> usize {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (hash >> 32) as usize % CACHE
+}
+
 #[cold]
 #[inline(never)]
 fn named_cold(
@@ -88,7 +100,18 @@ fn named_cold(
     location: &'static Location<'static>,
     at: usize,
 ) -> &'static Callsite {
+    let by_bytes = entry_of_bytes(name);
+    let seen = BY_BYTES.with(|table| match table[by_bytes].get() {
+        Some(entry @ (known, k, _)) if k == kind && known == name => Some(entry),
+        _ => None,
+    });
+    if let Some(entry @ (_, _, site)) = seen {
+        RECENT.with(|recent| recent[at].set(Some(entry)));
+        return site;
+    }
     let _own = crate::alloc::suspend();
+    #[cfg(test)]
+    tests::LOCKED.with(|n| n.set(n.get() + 1));
     let mut table = lock(&TABLE);
     let which = usize::from(kind == Kind::Async);
     let known = table.by_name.get_key_value(name).map(|(&known, sites)| (known, sites[which]));
@@ -131,6 +154,7 @@ fn named_cold(
     };
     drop(table);
     RECENT.with(|recent| recent[at].set(Some((known, kind, site))));
+    BY_BYTES.with(|table| table[by_bytes].set(Some((known, kind, site))));
     site
 }
 
@@ -143,6 +167,11 @@ pub fn scope_names() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Times this thread took the global table's lock.
+        pub(super) static LOCKED: Cell<usize> = const { Cell::new(0) };
+    }
 
     fn here() -> &'static Location<'static> {
         Location::caller()
@@ -157,6 +186,18 @@ mod tests {
         let info = crate::callsite_info(a.id()).expect("registered");
         assert_eq!((&*info.name, &*info.module_path), ("named::tests::a", "named::tests"));
         assert_eq!(info.file.as_ref(), file!());
+    }
+
+    #[test]
+    fn a_name_at_a_new_address_each_time_is_found_without_the_global_table() {
+        let first = named("named::tests::moving", Kind::Sync, here());
+        let names: Vec<String> = (0..100).map(|_| "named::tests::moving".to_owned()).collect();
+        // All alive at once: 100 addresses. The bytes' table serves them, without the lock.
+        let locked = LOCKED.with(Cell::get);
+        for name in &names {
+            assert!(std::ptr::eq(named(name, Kind::Sync, here()), first));
+        }
+        assert_eq!(LOCKED.with(Cell::get), locked, "the global table was not consulted");
     }
 
     #[test]
