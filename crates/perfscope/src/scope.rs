@@ -40,6 +40,10 @@
 //! name's first use on a thread takes a lock once). At most [`MAX_SCOPE_NAMES`] distinct run-time names get a
 //! row of their own; later ones are counted under `<other>`, with a warning in the report.
 //!
+//! A block or a guard belongs to its thread: do not hold one across an `.await` (the guard is
+//! not `Send`, and a task may move between threads; the time a task waits is not the block's
+//! own). In async code, measure the future with [`measured`] instead.
+//!
 //! With the `off` feature every one of them compiles to the bare block, closure or future.
 
 use std::future::Future;
