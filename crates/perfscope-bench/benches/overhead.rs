@@ -27,6 +27,27 @@ fn empty_measured(x: u64) -> u64 {
     black_box(x)
 }
 
+#[inline(never)]
+fn empty_block(x: u64) -> u64 {
+    perfscope::measure_block!("bench::block", { black_box(x) })
+}
+
+#[inline(never)]
+fn empty_scope(x: u64) -> u64 {
+    let _scope = perfscope::scope!("bench::scope");
+    black_box(x)
+}
+
+#[inline(never)]
+fn empty_timed(x: u64) -> u64 {
+    perfscope::time("bench::time", || black_box(x))
+}
+
+#[inline(never)]
+fn empty_timed_runtime_name(name: &str, x: u64) -> u64 {
+    perfscope::time(name, || black_box(x))
+}
+
 #[tracing::instrument(skip_all)]
 #[inline(never)]
 fn empty_instrumented(x: u64) -> u64 {
@@ -78,6 +99,13 @@ fn single_thread(c: &mut Criterion) {
     group.bench_function("empty fn (baseline)", |b| b.iter(|| empty_plain(black_box(1))));
     group.bench_function("two clock reads (floor)", |b| b.iter(two_clock_reads));
     group.bench_function("perfscope #[measure]", |b| b.iter(|| empty_measured(black_box(1))));
+    group.bench_function("perfscope measure_block!", |b| b.iter(|| empty_block(black_box(1))));
+    group.bench_function("perfscope scope! guard", |b| b.iter(|| empty_scope(black_box(1))));
+    group.bench_function("perfscope::time, literal name", |b| b.iter(|| empty_timed(black_box(1))));
+    let name = format!("bench::time::{}", black_box(7));
+    group.bench_function("perfscope::time, name made at run time", |b| {
+        b.iter(|| empty_timed_runtime_name(black_box(&name), black_box(1)))
+    });
     group.bench_function("tracing #[instrument] + Registry + no-op layer", |b| {
         b.iter(|| empty_instrumented(black_box(1)))
     });

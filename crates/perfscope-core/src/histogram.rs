@@ -160,6 +160,7 @@ impl AtomicHistogram {
     /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
     pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
         let last = bucket_of(max);
+        into.counts.reserve((last + 1).saturating_sub(into.counts.len()));
         for (i, b) in self.linear.iter().enumerate().take(last + 1) {
             let n = b.load(Relaxed);
             if n != 0 {
@@ -293,18 +294,42 @@ impl Histogram {
     /// of the same running counts): bucket by bucket, these counts minus `earlier`'s; a bucket
     /// with fewer counts than `earlier`'s (the counts restarted) counts its own.
     pub fn since(&self, earlier: &Histogram) -> Histogram {
-        let restarted = self.counts.iter().zip(&earlier.counts).any(|(now, then)| now < then)
-            || earlier.counts.iter().skip(self.counts.len()).any(|c| *c != 0);
-        if restarted {
-            return self.clone();
+        let mut since = self.clone();
+        since.keep_since(earlier);
+        since
+    }
+
+    /// [`since`](Self::since) in place: these counts become those counted since `earlier`
+    /// (all of them, when the counts restarted). No allocation.
+    pub fn keep_since(&mut self, earlier: &Histogram) {
+        let shared = self.counts.len().min(earlier.counts.len());
+        if earlier.counts[shared..].iter().any(|c| *c != 0) {
+            return;
         }
-        let counts = self
-            .counts
-            .iter()
-            .enumerate()
-            .map(|(i, now)| now - earlier.counts.get(i).copied().unwrap_or(0))
-            .collect();
-        Histogram { counts }
+        // One branch-free pass (it vectorises); undone if a bucket went down.
+        let mut went_down = false;
+        for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+            let (left, under) = now.overflowing_sub(*then);
+            *now = left;
+            went_down |= under;
+        }
+        if went_down {
+            for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+                *now = now.wrapping_add(*then);
+            }
+            return;
+        }
+        // No trailing zeros: the highest bucket left is non-empty.
+        let len = self.counts.iter().rposition(|c| *c != 0).map_or(0, |last| last + 1);
+        self.counts.truncate(len);
+    }
+
+    /// The top of the highest non-empty bucket: at least the largest value counted, and
+    /// within 1/64 above it. `None` when empty.
+    pub fn highest(&self) -> Option<u64> {
+        let last = self.counts.len().checked_sub(1)?;
+        let (low, width) = bucket_range(last);
+        Some(low + width - 1)
     }
 
     /// Number of values counted.
@@ -328,6 +353,32 @@ impl Histogram {
             }
         }
         None
+    }
+
+    /// Several [`quantile`](Self::quantile)s in one pass over the buckets (a report takes
+    /// three per function). Each is as `quantile` gives it, whatever the order of `qs`.
+    pub fn quantiles<const N: usize>(&self, qs: [f64; N]) -> [Option<u64>; N] {
+        let n = self.count();
+        let mut out = [None; N];
+        if n == 0 {
+            return out;
+        }
+        let ranks = qs.map(|q| ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1));
+        let mut order: [usize; N] = std::array::from_fn(|i| i);
+        order.sort_by_key(|&i| ranks[i]);
+        let mut next = 0;
+        let mut seen = 0;
+        for (bucket, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            while next < N && seen >= ranks[order[next]] {
+                out[order[next]] = Some(bucket_value(bucket));
+                next += 1;
+            }
+            if next == N {
+                break;
+            }
+        }
+        out
     }
 
     /// Non-empty buckets as `(lowest value, width, count)`, in increasing order.
@@ -500,6 +551,34 @@ mod tests {
             let exact = exact_quantile(&sorted, q) as f64;
             let approx = from(&values).quantile(q).unwrap() as f64;
             prop_assert!((approx - exact).abs() <= exact * 0.01, "q={q} exact={exact} approx={approx}");
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore = "safe code only: too slow under Miri")]
+        fn quantiles_in_one_pass_are_each_quantile(
+            values in prop::collection::vec(value(), 0..500),
+            qs in prop::array::uniform3(0.0f64..=1.0),
+        ) {
+            let h = from(&values);
+            prop_assert_eq!(h.quantiles(qs), qs.map(|q| h.quantile(q)));
+        }
+
+        #[test]
+        #[cfg_attr(miri, ignore = "safe code only: too slow under Miri")]
+        fn keep_since_leaves_what_was_counted_after(
+            before in prop::collection::vec(value(), 0..300),
+            after in prop::collection::vec(value(), 0..300),
+        ) {
+            let earlier = from(&before);
+            let mut later = earlier.clone();
+            later.merge(&from(&after));
+            later.keep_since(&earlier);
+            prop_assert_eq!(&later, &from(&after));
+            prop_assert_eq!(later.highest().is_some(), !after.is_empty());
+            if let Some(max) = after.iter().max() {
+                let top = later.highest().unwrap();
+                prop_assert!(top >= *max && (top - max) as f64 <= *max as f64 / 64.0 + 1.0);
+            }
         }
 
         #[test]

@@ -4,7 +4,9 @@
 //! Users reach this through the `perfscope` crate (`#[perfscope::measure]`,
 //! `perfscope::report()`); the tracing layer and exporters build on it. Data flows one way:
 //! measured code pushes and pops frames on its thread ([`hot`](crate) module, no locks), frames
-//! record into the thread's store, and [`snapshot()`] merges all stores.
+//! record into the thread's store, and [`snapshot()`] merges all stores. A [`Session`] gives
+//! the snapshot of one window of time (two readings subtracted, nothing reset); [`named`]
+//! gives callsites to names made at run time.
 //!
 //! ```
 //! use perfscope_core::{Callsite, CallsiteName, Kind, enter, snapshot};
@@ -42,7 +44,11 @@ mod hot;
 mod kinds;
 #[cfg(not(perfscope_loom))]
 mod measure;
+#[cfg(not(perfscope_loom))]
+mod named;
 pub mod names;
+#[cfg(not(perfscope_loom))]
+mod session;
 mod snapshot;
 #[cfg(not(perfscope_loom))]
 pub mod span;
@@ -59,6 +65,10 @@ pub use callsite::{
 pub use hot::MAX_DEPTH;
 #[cfg(not(perfscope_loom))]
 pub use measure::{Instrumented, SyncGuard, enter, instrument};
+#[cfg(not(perfscope_loom))]
+pub use named::{MAX_SCOPE_NAMES, named, scope_names};
+#[cfg(not(perfscope_loom))]
+pub use session::Session;
 pub use snapshot::{
     CallsiteSnapshot, EdgeSnapshot, Snapshot, reset, snapshot, snapshot_with_history,
 };

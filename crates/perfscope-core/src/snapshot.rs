@@ -1,6 +1,8 @@
 //! Snapshots: every thread's store (live and exited) merged, in nanoseconds, without stopping
 //! any thread. The only door readers (reports, exporters, the CLI) have into the data.
 
+use std::collections::HashMap;
+
 use crate::alloc::{self, AllocCounts};
 use crate::callsite::{self, CallsiteInfo, Kind};
 use crate::clock::{self, ClockSource};
@@ -105,6 +107,13 @@ impl CallsiteSnapshot {
             .map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
     }
 
+    /// [`quantile_ns`](Self::quantile_ns) of each of `qs`, in one pass over the histogram.
+    pub fn quantiles_ns<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        self.latency.quantiles(qs).map(|ticks| {
+            ticks.map_or(0, |ticks| clock::to_nanos(ticks, self.nanos_per_tick).min(self.max_ns))
+        })
+    }
+
     /// Nanoseconds per clock tick: the factor from [`CallsiteSnapshot::latency`]'s buckets
     /// (in ticks) to nanoseconds.
     pub fn nanos_per_tick(&self) -> f64 {
@@ -130,6 +139,26 @@ pub fn snapshot_with_history() -> Snapshot {
 
 fn take(history: bool) -> Snapshot {
     let store::Collected { totals, since, resets } = store::collect();
+    let window = Window { totals, since, resets, overflowed_spans: callsite::overflowed() };
+    build(window, figures::read_sources(alloc::heap_in_use(), history))
+}
+
+/// What a snapshot is built from: callsites' totals in ticks over a span of time. The whole
+/// run's ([`snapshot`]) or a session's window ([`crate::Session`]).
+pub(crate) struct Window {
+    pub totals: HashMap<u32, Totals>,
+    /// The clock reading the totals start at (0: nothing measured yet).
+    pub since: u64,
+    /// `reset()` calls so far.
+    pub resets: u64,
+    /// Spans sent to `<other>` by the span-name cap over the window.
+    pub overflowed_spans: u64,
+}
+
+/// The snapshot of `window`'s totals (converted to nanoseconds here, once) and the sources'
+/// `readings`.
+pub(crate) fn build(window: Window, readings: figures::Readings) -> Snapshot {
+    let Window { totals, since, resets, overflowed_spans } = window;
     let now = clock::now();
     let nanos_per_tick = clock::nanos_per_tick();
     let ns = |ticks: u64| clock::to_nanos(ticks, nanos_per_tick);
@@ -190,13 +219,12 @@ fn take(history: bool) -> Snapshot {
             .collect()
     });
     callsites.sort_by_key(|c| c.id);
-    let readings = figures::read_sources(alloc::heap_in_use(), history);
     Snapshot {
         callsites,
         elapsed_ns: if since == 0 { 0 } else { ns(now.saturating_sub(since)) },
         clock: clock::source(),
         alloc_tracking: alloc::is_installed(),
-        overflowed_spans: callsite::overflowed(),
+        overflowed_spans,
         overflowed_callsites: callsite::refused_callsites(),
         resets,
         nanos_per_tick,

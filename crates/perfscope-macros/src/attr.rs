@@ -59,6 +59,48 @@ impl Parse for MeasureArgs {
     }
 }
 
+/// What `#[measure_all]` is on: an `impl` block or an inline module.
+pub(crate) enum Container {
+    Impl(syn::ItemImpl),
+    Mod(syn::ItemMod),
+}
+
+/// Parses the item `#[measure_all]` is on, which takes no arguments. `Ok(None)`: the item
+/// does not parse, and is left to rustc to report at the user's span.
+pub(crate) fn parse_container(
+    args: TokenStream,
+    item: TokenStream,
+) -> syn::Result<Option<Container>> {
+    if let Some(first) = args.into_iter().next() {
+        return Err(syn::Error::new(first.span(), "#[measure_all] takes no arguments"));
+    }
+    let Ok(item) = syn::parse2::<Item>(item) else { return Ok(None) };
+    match item {
+        Item::Impl(block) => Ok(Some(Container::Impl(block))),
+        Item::Mod(module) if module.content.is_some() => Ok(Some(Container::Mod(module))),
+        Item::Mod(module) => Err(syn::Error::new_spanned(
+            item_head(&Item::Mod(module)),
+            "#[measure_all] needs the module's items: put it on an inline `mod name { .. }`, or \
+             on the `impl` blocks of the module's file",
+        )),
+        other => Err(syn::Error::new_spanned(
+            item_head(&other),
+            "#[measure_all] goes on an `impl` block or an inline `mod`",
+        )),
+    }
+}
+
+/// Whether `attr` is `#[measure]` / `#[perfscope::measure]` (the function is measured
+/// already) or, with `name = "skip"`, `#[skip]` / `#[perfscope::skip]`.
+pub(crate) fn is_perfscope_attr(attr: &Attribute, name: &str) -> bool {
+    let segments: Vec<_> = attr.path().segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [only] => only == name,
+        [krate, last] => krate == "perfscope" && last == name,
+        _ => false,
+    }
+}
+
 /// The function `#[measure]` is on.
 pub(crate) struct MeasuredFn {
     pub(crate) outer_attrs: Vec<Attribute>,
@@ -185,6 +227,10 @@ fn item_head(item: &Item) -> TokenStream {
             quote!(#kw #ident)
         }
         Item::Impl(i) => i.impl_token.into_token_stream(),
+        Item::Fn(f) => {
+            let (kw, ident) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#kw #ident)
+        }
         Item::Use(u) => u.use_token.into_token_stream(),
         other => other.to_token_stream(),
     }

@@ -7,9 +7,9 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Block, Expr, ExprAsync, ReturnType, Stmt, Type, TypeInfer};
+use syn::{Block, Expr, ExprAsync, Item, ReturnType, Stmt, Type, TypeInfer};
 
-use crate::attr::{FnBody, MeasureArgs, MeasuredFn};
+use crate::attr::{Container, FnBody, MeasureArgs, MeasuredFn, is_perfscope_attr};
 
 /// The measured function: the user's item with a callsite and a guard or an instrumented
 /// future in its body. Attributes, visibility and signature are emitted as written.
@@ -49,6 +49,75 @@ pub(crate) fn gen_function(args: &MeasureArgs, measured: &MeasuredFn) -> TokenSt
             #(#inner_attrs)*
             #callsite
             #body
+        }
+    }
+}
+
+/// `#[measure_all]`'s container with `#[::perfscope::measure]` on every function in it (with
+/// `measure`: the `off` feature only strips the `#[skip]`s). A function marked `#[skip]` is
+/// left alone (the marker removed), as are one already under `#[measure]` and a `const fn`,
+/// which cannot be measured. In a module: its free functions, the methods of its `impl` blocks
+/// and, recursively, its inline modules; an `impl` block or module marked `#[skip]` is left
+/// out whole. Trait definitions and functions nested in bodies are not touched.
+pub(crate) fn gen_all(container: Container, measure: bool) -> TokenStream {
+    match container {
+        Container::Impl(mut block) => {
+            measure_impl(&mut block, measure);
+            block.into_token_stream()
+        }
+        Container::Mod(mut module) => {
+            measure_mod(&mut module, measure);
+            module.into_token_stream()
+        }
+    }
+}
+
+/// Removes the `#[skip]` markers from `attrs`; whether there was one.
+fn take_skip(attrs: &mut Vec<syn::Attribute>) -> bool {
+    let before = attrs.len();
+    attrs.retain(|attr| !is_perfscope_attr(attr, "skip"));
+    attrs.len() != before
+}
+
+/// Puts `#[::perfscope::measure]` first on a function's attributes unless it is skipped,
+/// measured already, or a `const fn`.
+fn measure_fn(attrs: &mut Vec<syn::Attribute>, sig: &syn::Signature, measure: bool) {
+    if take_skip(attrs)
+        || !measure
+        || sig.constness.is_some()
+        || attrs.iter().any(|attr| is_perfscope_attr(attr, "measure"))
+    {
+        return;
+    }
+    attrs.insert(0, syn::parse_quote!(#[::perfscope::measure]));
+}
+
+fn measure_impl(block: &mut syn::ItemImpl, measure: bool) {
+    for item in &mut block.items {
+        if let syn::ImplItem::Fn(method) = item {
+            measure_fn(&mut method.attrs, &method.sig, measure);
+        }
+    }
+}
+
+fn measure_mod(module: &mut syn::ItemMod, measure: bool) {
+    let Some((_, items)) = &mut module.content else { return };
+    for item in items {
+        match item {
+            Item::Fn(function) => measure_fn(&mut function.attrs, &function.sig, measure),
+            Item::Impl(block) => {
+                if take_skip(&mut block.attrs) {
+                    continue;
+                }
+                measure_impl(block, measure);
+            }
+            Item::Mod(inner) => {
+                if take_skip(&mut inner.attrs) {
+                    continue;
+                }
+                measure_mod(inner, measure);
+            }
+            _ => {}
         }
     }
 }

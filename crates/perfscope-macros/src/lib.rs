@@ -1,4 +1,4 @@
-//! The `#[measure]` attribute of perfscope.
+//! The `#[measure]` and `#[measure_all]` attributes of perfscope.
 //!
 //! Use it through the `perfscope` crate (`use perfscope::measure;`): the code it generates
 //! calls `::perfscope::__private`, so the measured crate must depend on `perfscope`. Each
@@ -31,6 +31,94 @@ mod attr;
 mod expand;
 
 use proc_macro::TokenStream;
+
+/// Measures every function of an `impl` block or an inline module, as `#[measure]` on each
+/// would: instrumenting a subsystem is one line. `#[perfscope::skip]` on a function (or, in a
+/// module, on an `impl` block or a nested module) leaves it out.
+///
+/// In a module, its free functions, the methods of its `impl` blocks and its nested inline
+/// modules' are measured. A function under `#[measure]` already keeps it (its `name` too); a
+/// `const fn` is left alone (it cannot be measured); trait definitions, and functions nested
+/// in function bodies, are not touched. With `#[async_trait]`, put `#[measure_all]` above or
+/// below it: either order measures the futures.
+///
+/// ```
+/// use perfscope::measure_all;
+///
+/// struct Parser;
+///
+/// #[measure_all]
+/// impl Parser {
+///     fn parse(&self, input: &str) -> usize {
+///         input.split(',').map(|f| self.field(f)).sum()
+///     }
+///
+///     fn field(&self, f: &str) -> usize {
+///         f.trim().len()
+///     }
+///
+///     #[perfscope::skip]
+///     fn hot_helper(&self) -> usize {
+///         1
+///     }
+/// }
+///
+/// #[measure_all]
+/// mod store {
+///     pub async fn load(key: u32) -> u32 {
+///         key + 1
+///     }
+/// }
+///
+/// # fn main() {
+/// assert_eq!(Parser.parse("a, bb"), 3);
+/// assert_eq!(Parser.hot_helper(), 1);
+/// assert_eq!(futures::executor::block_on(store::load(1)), 2);
+/// # if cfg!(feature = "off") { return; } // nothing is measured
+/// let report = perfscope::report();
+/// let parse = report.function_by_suffix("Parser::parse").unwrap();
+/// assert_eq!(parse.children[0].calls, 2);
+/// assert!(report.function_by_suffix("::hot_helper").is_none());
+/// assert_eq!(report.function_by_suffix("store::load").unwrap().calls, 1);
+/// # }
+/// ```
+///
+/// Anything else than an `impl` block or an inline module is a compile error:
+///
+/// ```compile_fail
+/// #[perfscope::measure_all]
+/// fn alone() {}
+/// # fn main() {}
+/// ```
+///
+/// With the `off` feature, the item is emitted unchanged (its `#[skip]` markers removed).
+#[proc_macro_attribute]
+pub fn measure_all(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    match attr::parse_container(args.into(), item.clone()) {
+        Ok(Some(container)) => expand::gen_all(container, !cfg!(feature = "off")).into(),
+        Ok(None) => item.into(),
+        Err(error) => expand::with_error(&error, item).into(),
+    }
+}
+
+/// Leaves a function (or, in a module, an `impl` block or a nested module) out of the
+/// `#[measure_all]` around it. It means nothing elsewhere, and is an error there:
+///
+/// ```compile_fail
+/// #[perfscope::skip]
+/// fn not_in_a_measure_all() {}
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn skip(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let error = syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "#[perfscope::skip] only means something inside #[perfscope::measure_all] (on an `impl` \
+         block or a module): remove it, or put #[measure_all] around this item",
+    );
+    expand::with_error(&error, item.into()).into()
+}
 
 /// Measures every call of a function: calls, wall time, self time, latency quantiles, panics,
 /// and for futures busy (polling) time and cancellation.

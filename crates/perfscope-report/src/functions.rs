@@ -138,6 +138,7 @@ impl FunctionStats {
             });
         }
         children.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.name.cmp(&b.name)));
+        let [p50_ns, p90_ns, p99_ns] = c.quantiles_ns([0.50, 0.90, 0.99]);
         FunctionStats {
             name: c.info.name.to_string(),
             module: c.info.module_path.to_string(),
@@ -157,9 +158,9 @@ impl FunctionStats {
             idle_ns: has_wall.then_some(c.total_ns.saturating_sub(c.busy_ns)),
             polls: (c.info.kind == Kind::Async).then_some(c.polls),
             mean_ns: c.mean_ns(),
-            p50_ns: c.quantile_ns(0.50),
-            p90_ns: c.quantile_ns(0.90),
-            p99_ns: c.quantile_ns(0.99),
+            p50_ns,
+            p90_ns,
+            p99_ns,
             max_ns: c.max_ns,
             allocations: c.alloc_self.allocations,
             alloc_bytes: c.alloc_self.alloc_bytes,

@@ -1,5 +1,5 @@
-//! Benchmark mode for whole workloads: warm-up, then N measured iterations, each starting
-//! from a [`reset`](crate::reset), each leaving one set of figures per function. Where
+//! Benchmark mode for whole workloads: warm-up, then N measured iterations, each one
+//! [`session`](crate::session), each leaving one set of figures per function. Where
 //! criterion or divan time one small function, this runs a whole program path and keeps the
 //! breakdown per function, so `perfscope diff` can compare two runs' distributions and tell a
 //! regression from noise.
@@ -26,8 +26,10 @@
 //! assert_eq!(perfscope::bench::BenchRun::from_json(&json).unwrap(), run);
 //! ```
 //!
-//! `reset()` is process-wide: run benchmarks in a process of their own (a bench binary, or the
-//! market scanner's `--bench`), not beside other measured work.
+//! An iteration's figures are its session's: nothing is reset, so the process's report keeps
+//! everything the benchmark ran. A session sees every thread, though: run benchmarks in a
+//! process of their own (a bench binary, or the market scanner's `--bench`), or at least not
+//! beside other measured work, which would count in the iterations.
 //!
 //! **The timeout stops the run.** With [`Bench::with_timeout`], an iteration still running
 //! when its time is spent is stopped there: [`Bench::run_async`] drops its future (at its next
@@ -105,8 +107,8 @@ impl Bench {
         self
     }
 
-    /// Runs the warm-up and the measured iterations of a synchronous workload, each after a
-    /// [`reset`](crate::reset). Without a timeout the iterations run on the calling thread;
+    /// Runs the warm-up and the measured iterations of a synchronous workload, each a
+    /// [`session`](crate::session). Without a timeout the iterations run on the calling thread;
     /// with one, on a worker thread of the run's own (the same for every iteration), which is
     /// left behind if an iteration overruns: the run returns at the deadline.
     ///
@@ -188,7 +190,7 @@ impl Bench {
         let total = self.warmup + self.iterations;
         let mut iterations = Vec::with_capacity(self.iterations as usize);
         for i in 0..total {
-            crate::reset();
+            let session = crate::session();
             let start = Instant::now();
             let finished = match &timer {
                 None => {
@@ -198,7 +200,8 @@ impl Bench {
                 Some((timer, timeout)) => timer.run(start + *timeout, workload()).await,
             };
             let elapsed = start.elapsed();
-            self.record(i, finished.then_some(elapsed).ok_or(elapsed), &mut iterations)?;
+            let elapsed = finished.then_some(elapsed).ok_or(elapsed);
+            self.record(i, elapsed, &session, &mut iterations)?;
         }
         Ok(self.finish(iterations, None))
     }
@@ -212,21 +215,22 @@ impl Bench {
         let total = self.warmup + self.iterations;
         let mut iterations = Vec::with_capacity(self.iterations as usize);
         for i in 0..total {
-            crate::reset();
+            let session = crate::session();
             let start = Instant::now();
             let elapsed = iteration().ok_or_else(|| start.elapsed());
-            self.record(i, elapsed, &mut iterations)?;
+            self.record(i, elapsed, &session, &mut iterations)?;
         }
         Ok(self.finish(iterations, None))
     }
 
-    /// Keeps iteration `i` (once past the warm-up) if it finished (`Ok`, how long it took)
-    /// within the timeout; otherwise (`Err`: stopped after so long, or over the timeout)
+    /// Keeps iteration `i` (once past the warm-up; its figures those of `session`) if it
+    /// finished (`Ok`, how long it took) within the timeout; otherwise (`Err`: stopped after so long, or over the timeout)
     /// ends the run with the iterations kept so far.
     fn record(
         &self,
         i: u32,
         elapsed: Result<Duration, Duration>,
+        session: &crate::Session,
         iterations: &mut Vec<Iteration>,
     ) -> Result<(), BenchError> {
         let (Ok(took) | Err(took)) = elapsed;
@@ -243,7 +247,8 @@ impl Bench {
             });
         }
         if i >= self.warmup {
-            iterations.push(Iteration::from_report(&crate::report(), took));
+            let report = crate::Report::from_snapshot(&session.snapshot());
+            iterations.push(Iteration::from_report(&report, took));
         }
         Ok(())
     }

@@ -42,6 +42,11 @@
 //! - [`CountingAlloc`] as the `#[global_allocator]` attributes allocations (count and bytes,
 //!   allocated and freed, self and inclusive) to the innermost measured function or span.
 //!
+//! Blocks, closures and futures are measured like functions with [`measure_block!`],
+//! [`scope!`], [`time`] and [`measured`]; `#[measure_all]` measures every function of an
+//! `impl` block or a module. A [`session()`] reports one window of time (a phase, a request)
+//! without resetting anything.
+//!
 //! A [`Report`] also renders as folded stacks, a flame graph SVG (feature `flamegraph`) and a
 //! self-contained HTML page.
 #![forbid(unsafe_code)]
@@ -49,6 +54,8 @@
 
 pub mod bench;
 mod guard;
+pub mod scope;
+mod session;
 
 pub use guard::{ReportGuard, report_on_exit};
 pub use perfscope_core::{CountingAlloc, Snapshot, snapshot};
@@ -59,6 +66,8 @@ pub use perfscope_layer::{DEFAULT_MAX_SPAN_NAMES, PerfscopeLayer};
 /// [`monitor::Monitor`].
 #[cfg(feature = "monitor")]
 pub use perfscope_monitor as monitor;
+pub use scope::{MAX_SCOPE_NAMES, Scope, measured, scope, time};
+pub use session::{Session, session};
 
 /// Pools and caches users already run, instrumented (feature `instrument`): every call is a
 /// frame on the caller's stack, and their figures reach the report and exporters.
@@ -81,7 +90,7 @@ pub use perfscope_instrument as instrument;
 /// ```
 #[cfg(feature = "tracing")]
 pub use perfscope_layer::layer;
-pub use perfscope_macros::measure;
+pub use perfscope_macros::{measure, measure_all, skip};
 #[cfg(feature = "flamegraph")]
 pub use perfscope_report::FlameError;
 pub use perfscope_report::{
@@ -114,7 +123,8 @@ pub fn system() -> SystemFigures {
     Report { figures, ..Report::default() }.system()
 }
 
-/// Clears every figure; the next report covers only what runs after this call.
+/// Clears every figure; the next report covers only what runs after this call. For a report
+/// of one window beside everything else, use a [`session()`] instead: it resets nothing.
 pub fn reset() {
     perfscope_core::reset();
 }

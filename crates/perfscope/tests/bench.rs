@@ -2,8 +2,9 @@
 //! the call by the test itself), the timeout that stops a hung iteration (sync and async) and
 //! keeps the partial run, marked, and the bench file.
 //!
-//! `bench` resets perfscope process-wide: the tests of this file take turns (`cargo test`
-//! runs them on threads of one process).
+//! A `bench` iteration is a session, which sees every thread's calls: the tests of this file,
+//! which measure the same functions, take turns (`cargo test` runs them on threads of one
+//! process).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
@@ -184,7 +185,7 @@ fn iterations_under_the_timeout_are_kept_with_their_figures() {
     assert_eq!((run.schema.as_str(), run.name.as_str(), run.warmup), (BENCH_SCHEMA, "steps", 2));
     assert_eq!((run.iterations.len(), run.timed_out), (3, None));
     assert!(!run.to_json().contains("timed_out"), "a complete run's file is as before");
-    // Each iteration starts from a reset: one call of `step` each, timed within the workload,
+    // Each iteration is a session of its own: one call of `step` each, timed within the workload,
     // itself within the run.
     let walls: Vec<u64> = run.iterations.iter().map(|i| i.elapsed_ns).collect();
     assert!(walls.iter().all(|&w| w >= pause.as_nanos() as u64), "{walls:?}");

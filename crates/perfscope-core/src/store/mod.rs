@@ -24,4 +24,4 @@ pub(crate) use slot::{Slot, add};
 #[cfg(not(perfscope_loom))]
 pub(crate) use thread::EMPTY_STORE;
 pub(crate) use thread::ThreadStore;
-pub(crate) use totals::Totals;
+pub(crate) use totals::{EdgeTotals, Totals};

@@ -1,0 +1,58 @@
+//! With the `off` feature (`cargo test -p perfscope --features off --test off`, which
+//! `scripts/test` runs), blocks, closures and futures compile to themselves and
+//! `#[measure_all]` to the unchanged item: nothing is recorded. Sessions still work.
+#![cfg(feature = "off")]
+#![deny(warnings)]
+
+use perfscope::measure_all;
+
+struct Parser;
+
+#[measure_all]
+impl Parser {
+    fn parse(&self, input: &str) -> usize {
+        input.len()
+    }
+
+    #[perfscope::skip]
+    fn skipped(&self) -> usize {
+        1
+    }
+}
+
+#[measure_all]
+mod subsystem {
+    pub async fn load() -> u32 {
+        3
+    }
+}
+
+fn first_even(values: &[u32]) -> Option<u32> {
+    perfscope::measure_block!("loop", {
+        for &v in values {
+            if v % 2 == 0 {
+                return Some(v);
+            }
+        }
+    });
+    None
+}
+
+#[test]
+fn nothing_is_measured_when_off() {
+    let session = perfscope::session();
+    assert_eq!(Parser.parse("abc"), 3);
+    assert_eq!(Parser.skipped(), 1);
+    assert_eq!(futures::executor::block_on(subsystem::load()), 3);
+    let sum = perfscope::measure_block!("sum", { (1..=10).sum::<u32>() });
+    assert_eq!(sum, 55);
+    {
+        let _fixed = perfscope::scope!("fixed");
+        let _named = perfscope::scope(&format!("named::{sum}"));
+    }
+    assert_eq!(perfscope::time("closure", || 2), 2);
+    assert_eq!(futures::executor::block_on(perfscope::measured("future", async { 4 })), 4);
+    assert_eq!(first_even(&[1, 2]), Some(2));
+    assert!(session.report().functions.is_empty());
+    assert!(perfscope::report().functions.is_empty());
+}
