@@ -54,6 +54,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use perfscope::measure;
 use perfscope_instrument::cache::{AsyncMultiLevelCache, AsyncRedisL2, InstrumentedCache};
+use perfscope_instrument::channel;
 use perfscope_instrument::pool::{InstrumentedManagedPool, InstrumentedSqlxPool};
 use perfscope_instrument::queries::{self, IndexAdvice};
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePoolOptions};
@@ -212,6 +213,11 @@ struct Shared {
     /// The store's pool: symbol tasks read from it while `slow-store` is injected.
     store: InstrumentedSqlxPool<Sqlite>,
     faults: alerts::Faults,
+    /// Where the symbol tasks send their results, and where the round takes them.
+    results: channel::Sender<Scanned>,
+    finished: tokio::sync::Mutex<channel::Receiver<Scanned>>,
+    /// Rounds started.
+    round: std::sync::atomic::AtomicU64,
 }
 
 /// The long-window volatility, cached per symbol and history bucket: in-process (moka), or
@@ -522,22 +528,45 @@ type RoundResult = (Vec<Symbol>, Vec<(String, Signal)>);
 
 #[measure]
 async fn scan_round(symbols: Vec<Symbol>, shared: &Arc<Shared>) -> anyhow::Result<RoundResult> {
-    let tasks: Vec<_> = symbols
-        .into_iter()
-        .map(|s| {
-            let task = process_symbol(s, shared.clone());
-            tokio::spawn(task.instrument(tracing::info_span!("symbol_task")))
-        })
-        .collect();
-    let mut symbols = Vec::with_capacity(tasks.len());
+    // Each symbol task sends its result into the instrumented channel as it finishes (queue
+    // depth, the time a result waits to be taken, a full channel's send wait as a frame under
+    // the task); the round takes them as they come and puts them back in symbol order.
+    let mut finished = shared.finished.lock().await;
+    let round = shared.round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let count = symbols.len();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, symbol) in symbols.into_iter().enumerate() {
+        let shared = shared.clone();
+        let task = async move {
+            let result = process_symbol(symbol, shared.clone()).await;
+            let _ = shared.results.send((round, i, result)).await;
+        };
+        tasks.spawn(task.instrument(tracing::info_span!("symbol_task")));
+    }
+    let mut done = Vec::with_capacity(count);
+    while done.len() < count {
+        tokio::select! {
+            Some((of, i, result)) = finished.recv() => {
+                // A result of a round cut short by the deadline is left behind.
+                if of == round {
+                    done.push((i, result?));
+                }
+            }
+            Some(joined) = tasks.join_next() => joined.context("a scan task failed")?,
+        }
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut symbols = Vec::with_capacity(count);
     let mut signals = Vec::new();
-    for task in tasks {
-        let (symbol, found) = task.await.context("a scan task failed")??;
+    for (_, (symbol, found)) in done {
         signals.extend(found.into_iter().map(|s| (symbol.name.clone(), s)));
         symbols.push(symbol);
     }
     Ok((symbols, signals))
 }
+
+/// A symbol task's result: its round, its place in the round, what it found.
+type Scanned = (u64, usize, anyhow::Result<(Symbol, Vec<Signal>)>);
 
 /// How a scan ends: after N rounds, at a deadline, or on SIGINT/SIGTERM (whichever first).
 #[derive(Debug, Clone, Copy)]
@@ -723,12 +752,16 @@ fn main() -> anyhow::Result<()> {
         Some(url) => url,
         None => format!("http://{}", runtime.block_on(quote_server::start())?),
     };
+    let (results, finished) = channel::channel("symbol_results", 16);
     let shared = Arc::new(Shared {
         buffers: buffers::pool()?,
         quotes: runtime.block_on(async { quote_feed::QuoteFeed::start(quote_server, 64) })?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
         store: store.pool.clone(),
         faults: alerts::Faults::new(config.inject.clone()),
+        results,
+        finished: tokio::sync::Mutex::new(finished),
+        round: std::sync::atomic::AtomicU64::new(0),
     });
 
     if config.bench {
