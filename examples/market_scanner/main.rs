@@ -121,6 +121,10 @@ struct Config {
     /// starves, process_symbol's p99 climbs). May be repeated. Faults: slow-store.
     #[arg(long, value_name = "FAULT:DURATION[@START]")]
     inject: Vec<alerts::Fault>,
+    /// Also serve the live report of the next N seconds on the /metrics listener:
+    /// /debug/perfscope/report?seconds=N&format=json|html|folded|table.
+    #[arg(long)]
+    debug_endpoint: bool,
     /// Print the Prometheus rules of the scanner's thresholds (dashboards/perfscope-rules.yml)
     /// and exit.
     #[arg(long)]
@@ -726,8 +730,10 @@ fn main() -> anyhow::Result<()> {
         "none" => None,
         addr => {
             let addr = addr.parse().with_context(|| format!("--metrics-addr {addr:?}"))?;
-            perfscope_export::prometheus()
-                .with_address(addr)
+            let exporter = perfscope_export::prometheus().with_address(addr);
+            let exporter =
+                if config.debug_endpoint { exporter.with_debug_endpoint() } else { exporter };
+            exporter
                 .install()
                 .inspect_err(|error| eprintln!("market_scanner: no /metrics endpoint: {error}"))
                 .ok()

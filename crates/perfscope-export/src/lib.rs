@@ -97,7 +97,8 @@ pub use error::ExportError;
 pub use otlp::{OtlpExporter, OtlpExporterBuilder, otlp};
 #[cfg(feature = "prometheus")]
 pub use prometheus::{
-    DEFAULT_ADDRESS, PROTOBUF_FORMAT, PrometheusExporter, PrometheusExporterBuilder, prometheus,
+    DEBUG_PATH, DEFAULT_ADDRESS, DEFAULT_DEBUG_SECONDS, MAX_DEBUG_SECONDS, PROTOBUF_FORMAT,
+    PrometheusExporter, PrometheusExporterBuilder, prometheus,
 };
 
 /// The `prometheus` crate, for [`PrometheusExporterBuilder::with_registry`] and

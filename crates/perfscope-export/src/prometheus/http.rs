@@ -32,6 +32,8 @@ pub(crate) struct Served {
     pub registry: prometheus::Registry,
     /// Empty: everyone.
     pub allow: Vec<IpNet>,
+    /// The `/debug` endpoint, when asked for.
+    pub debug: Option<super::debug::Debug>,
 }
 
 impl Served {
@@ -176,8 +178,27 @@ async fn accept(
         let served = served.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let response = served.answer(peer.ip(), &request);
-                async move { Ok::<_, Infallible>(response) }
+                let served = served.clone();
+                async move {
+                    let debug = served.debug.as_ref().filter(|_| {
+                        request.uri().path() == super::debug::DEBUG_PATH
+                            && request.method() == Method::GET
+                            && served.allowed(peer.ip())
+                    });
+                    let response = match debug {
+                        Some(debug) => {
+                            let (status, content_type, body) =
+                                debug.answer(request.uri().query()).await;
+                            let mut response = Response::new(Full::new(Bytes::from(body)));
+                            *response.status_mut() = status;
+                            let content_type = HeaderValue::from_static(content_type);
+                            response.headers_mut().insert(CONTENT_TYPE, content_type);
+                            response
+                        }
+                        None => served.answer(peer.ip(), &request),
+                    };
+                    Ok::<_, Infallible>(response)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

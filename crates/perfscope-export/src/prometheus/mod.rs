@@ -6,6 +6,7 @@
 //! etc. reach the same registry through `metrics-prometheus`.
 
 mod collector;
+mod debug;
 mod http;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::options::{Common, common_setters};
 use collector::FunctionCollector;
 use http::{Listener, Served};
 
+pub use debug::{DEBUG_PATH, DEFAULT_DEBUG_SECONDS, MAX_DEBUG_SECONDS};
 pub use http::PROTOBUF_FORMAT;
 
 /// Where the exporter listens unless told otherwise: 9464, the port OpenTelemetry's
@@ -48,6 +50,7 @@ pub fn prometheus() -> PrometheusExporterBuilder {
         listen: DEFAULT_ADDRESS,
         allow: Vec::new(),
         buckets: LATENCY_BUCKETS.to_vec(),
+        debug: false,
         common: Common::default(),
     }
 }
@@ -60,6 +63,7 @@ pub struct PrometheusExporterBuilder {
     listen: SocketAddr,
     allow: Vec<String>,
     buckets: Vec<f64>,
+    debug: bool,
     common: Common,
 }
 
@@ -91,6 +95,16 @@ impl PrometheusExporterBuilder {
     /// [`LATENCY_BUCKETS`]: 1 µs to 10 s).
     pub fn with_buckets(mut self, bounds: &[f64]) -> Self {
         self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// Also serves `GET /debug/perfscope/report?seconds=N&format=json|html|folded|table`
+    /// (off by default; the same allow-list): the report of the next N seconds (default
+    /// [`DEFAULT_DEBUG_SECONDS`], at most [`MAX_DEBUG_SECONDS`]), a session of its own — nothing
+    /// is reset. One window at a time (`429` meanwhile), `400` for a bad query string;
+    /// `/metrics` is answered meanwhile.
+    pub fn with_debug_endpoint(mut self) -> Self {
+        self.debug = true;
         self
     }
 
@@ -147,7 +161,8 @@ impl PrometheusExporterBuilder {
         } else {
             builder.build()
         };
-        let served = Arc::new(Served { registry: registry.clone(), allow });
+        let debug = self.debug.then(debug::Debug::new);
+        let served = Arc::new(Served { registry: registry.clone(), allow, debug });
         let (listener, address) = if listen {
             let (listener, address) = Listener::start(self.listen, served)?;
             (Some(listener), Some(address))
