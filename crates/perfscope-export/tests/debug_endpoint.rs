@@ -16,11 +16,13 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// `GET path` over a fresh connection: the status code and the body.
 fn get(address: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").unwrap();
+    let mut stream =
+        TcpStream::connect_timeout(&address, Duration::from_secs(5)).expect("the listener");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("a read timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .expect("the request is sent");
     let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
+    stream.read_to_end(&mut answer).expect("the answer");
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body = answer.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
