@@ -5,6 +5,8 @@
 //! job's HTML page does not overflow sideways, and a CPU near 100% is drawn on a 0–100% axis
 //! (zoomed to its own range when the reader asks).
 
+// Shared with live_top.rs, which uses the live tmux helpers.
+#[allow(dead_code)]
 mod screens;
 
 use std::collections::BTreeMap;

@@ -97,6 +97,39 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// What the window shows now.
+    pub fn screen(&self, session: &str) -> String {
+        let out = self.tmux(&["capture-pane", "-p", "-t", session]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys` into the window (tmux key names: `q`, `Escape`, `C-c`).
+    pub fn keys(&self, session: &str, keys: &str) {
+        let out = self.tmux(&["send-keys", "-t", session, keys]);
+        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Waits until the window shows something `seen` accepts; fails with the screen after
+    /// `timeout`.
+    pub fn wait_for(
+        &self,
+        session: &str,
+        timeout: Duration,
+        seen: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen(session);
+            if seen(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "not seen in time:\n{screen}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.tmux(&["kill-server"]);

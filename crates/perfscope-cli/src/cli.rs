@@ -41,6 +41,32 @@ pub enum Command {
     /// is not a regression. Functions present in one report only are listed as added or
     /// removed and never fail the comparison.
     Diff(DiffArgs),
+    /// Watch a running program live: its hottest functions over the last interval (calls per
+    /// second, self time, p99, allocation rate), its system line and alerts, refreshed every
+    /// interval from its `/debug/perfscope/report` endpoint
+    /// (`perfscope_export::prometheus().with_debug_endpoint()`; the main job's
+    /// `--debug-endpoint`). Keys: `s` sort, `p` pause, `q` quit. Not on a terminal (or with
+    /// `--once`): plain text, one block per interval.
+    Top(TopArgs),
+}
+
+/// `perfscope top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The program's exporter, e.g. `http://127.0.0.1:9464`.
+    pub url: String,
+    /// Seconds per window (each refresh is the report of the last window).
+    #[arg(long, default_value_t = 1)]
+    pub interval: u64,
+    /// The sort key.
+    #[arg(long, value_enum, default_value_t = crate::top::SortKey::SelfTime)]
+    pub sort: crate::top::SortKey,
+    /// Functions shown.
+    #[arg(long, default_value_t = 20)]
+    pub rows: usize,
+    /// One window, printed as plain text, then exit.
+    #[arg(long)]
+    pub once: bool,
 }
 
 /// `perfscope report`.

@@ -25,6 +25,14 @@ pub fn one_line(message: &str) -> String {
 /// A command that could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
+    /// `top` could not read the program's `/debug` endpoint.
+    #[error("{url}: {reason}")]
+    Live {
+        /// The program's address.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// The file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {

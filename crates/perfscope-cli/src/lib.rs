@@ -40,6 +40,7 @@ pub mod files;
 pub mod render;
 pub mod render_bench;
 pub mod stats;
+pub mod top;
 
 pub use cli::Cli;
 use cli::{Command, DiffArgs, DiffFormat, FlameArgs, ReportArgs, ReportFormat};
@@ -78,6 +79,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Report(args) => report(args),
         Command::Flame(args) => flame(args),
         Command::Diff(args) => diff(args),
+        Command::Top(args) => top::run(args),
     }
 }
 
