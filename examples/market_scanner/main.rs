@@ -754,9 +754,13 @@ fn main() -> anyhow::Result<()> {
         .start()
         .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
-    let quote_server = match config.quote_server.clone() {
-        Some(url) => url,
-        None => format!("http://{}", runtime.block_on(quote_server::start())?),
+    // The market stays alive until the report is written (its lock's figures with it).
+    let (quote_server, _market) = match config.quote_server.clone() {
+        Some(url) => (url, None),
+        None => {
+            let (address, market) = runtime.block_on(quote_server::start())?;
+            (format!("http://{address}"), Some(market))
+        }
     };
     let (results, finished) = channel::channel("symbol_results", 16);
     let shared = Arc::new(Shared {

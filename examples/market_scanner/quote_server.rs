@@ -17,7 +17,9 @@ use axum::extract::{RawQuery, State};
 use axum::routing::get;
 use perfscope::measure;
 use perfscope_instrument::http::HttpServerLayer;
-use tokio::sync::Mutex;
+// The market behind an instrumented tokio Mutex (`lock::market::lock` frames when handlers
+// contend for it; hold time per lock): the report lists it among the locks.
+use perfscope_instrument::lock::tokio::Mutex;
 use tower_http::compression::CompressionLayer;
 
 use crate::Symbol;
@@ -28,14 +30,16 @@ const MAX_TICKS: usize = 10_000;
 /// Ticks the scanner simulates itself before its first fetch.
 pub const WARM_UP_TICKS: usize = 400;
 
-type Market = Arc<Mutex<HashMap<usize, Symbol>>>;
+/// The market the server simulates: its symbols, behind the `market` lock.
+pub type Market = Arc<Mutex<HashMap<usize, Symbol>>>;
 
-/// Serves the market on `127.0.0.1:0` (on the current runtime) and says where.
-pub async fn start() -> anyhow::Result<SocketAddr> {
-    let market: Market = Arc::default();
+/// Serves the market on `127.0.0.1:0` (on the current runtime) and says where; the market
+/// is given back too, so its lock's figures outlive the runtime (for the final report).
+pub async fn start() -> anyhow::Result<(SocketAddr, Market)> {
+    let market: Market = Arc::new(Mutex::new("market", HashMap::new()));
     let app = Router::new()
         .route("/quotes", get(quotes))
-        .with_state(market)
+        .with_state(market.clone())
         .layer(CompressionLayer::new())
         .layer(HttpServerLayer::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -45,7 +49,7 @@ pub async fn start() -> anyhow::Result<SocketAddr> {
             eprintln!("market_scanner: the quote server stopped: {error}");
         }
     });
-    Ok(address)
+    Ok((address, market))
 }
 
 /// `symbols=SYM000,SYM001&ticks=64`: the symbols' indexes and the ticks, within bounds.
