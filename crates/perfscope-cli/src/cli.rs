@@ -47,10 +47,12 @@ pub enum Command {
     /// (`perfscope_export::prometheus().with_debug_endpoint()`; the main job's
     /// `--debug-endpoint`). Keys: `s` sort, `p` pause, `q` quit. Not on a terminal (or with
     /// `--once`): plain text, one block per interval.
+    #[cfg(feature = "top")]
     Top(TopArgs),
 }
 
 /// `perfscope top`.
+#[cfg(feature = "top")]
 #[derive(Debug, Args)]
 pub struct TopArgs {
     /// The program's exporter, e.g. `http://127.0.0.1:9464`.

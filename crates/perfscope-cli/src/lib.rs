@@ -40,6 +40,7 @@ pub mod files;
 pub mod render;
 pub mod render_bench;
 pub mod stats;
+#[cfg(feature = "top")]
 pub mod top;
 
 pub use cli::Cli;
@@ -79,6 +80,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, CliError> {
         Command::Report(args) => report(args),
         Command::Flame(args) => flame(args),
         Command::Diff(args) => diff(args),
+        #[cfg(feature = "top")]
         Command::Top(args) => top::run(args),
     }
 }
