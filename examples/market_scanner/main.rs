@@ -31,7 +31,12 @@
 //!                        or a `sqlite:` URL; default: an in-memory database)
 //! --prometheus-rules     print the Prometheus rules of the scanner's thresholds and exit
 //! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
-//!                        benchmark mode: a bench file for `perfscope diff`
+//!                        benchmark mode: a bench file for `perfscope diff`, and the
+//!                        measured iterations' throughput (rounds/s) on standard error
+//! --cpu-bound            ticks simulated in process, no HTTP: the scan keeps the cores busy
+//! --no-layer, --no-query-layer, --no-monitor
+//!                        leave out perfscope's tracing layer, the query collector's layer,
+//!                        the system monitor (feature `system-allocator`: no CountingAlloc)
 //! ```
 //!
 //! ```text
@@ -65,6 +70,9 @@ mod buffers;
 mod quote_feed;
 mod quote_server;
 
+/// perfscope's counting allocator, unless the `system-allocator` feature leaves the global
+/// allocator at the system's (what the whole-program overhead figures compare against).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOC: perfscope::CountingAlloc = perfscope::CountingAlloc::system();
 
@@ -129,6 +137,23 @@ struct Config {
     /// and exit.
     #[arg(long)]
     prometheus_rules: bool,
+    /// Do not install `perfscope::layer()`: tracing spans (the symbol tasks, the signal
+    /// tally, sqlx's) are not measured. For the whole-program overhead figures.
+    #[arg(long)]
+    no_layer: bool,
+    /// Do not install the query collector's layer (`perfscope_instrument::queries`): no
+    /// `query` figures, no index hints. With --no-layer too, no tracing subscriber at all.
+    #[arg(long)]
+    no_query_layer: bool,
+    /// Do not start the system monitor (no host, process or runtime figures, no alerts).
+    #[arg(long)]
+    no_monitor: bool,
+    /// CPU-bound: each symbol's ticks simulated in process (the same prices the quote server
+    /// would send) instead of fetched over loopback HTTP (no quote server, gzip, batcher or
+    /// sockets), so the run keeps the cores busy with the scan itself: the configuration of
+    /// the whole-program overhead figures (BENCHMARKS.md).
+    #[arg(long, conflicts_with = "quote_server")]
+    cpu_bound: bool,
 }
 
 /// Set by `--inject-slowdown`.
@@ -212,7 +237,8 @@ impl Symbol {
 /// wait for one: the report shows where) and a cache of the long-window volatility.
 struct Shared {
     buffers: InstrumentedManagedPool<buffers::ReceiveBuffers>,
-    quotes: quote_feed::QuoteFeed,
+    /// The quote feed; `None` with `--cpu-bound`: ticks simulated in process.
+    quotes: Option<quote_feed::QuoteFeed>,
     indicators: IndicatorCache,
     /// The store's pool: symbol tasks read from it while `slow-store` is injected.
     store: InstrumentedSqlxPool<Sqlite>,
@@ -375,12 +401,20 @@ fn hint_lines(advice: &IndexAdvice) -> Vec<String> {
     lines
 }
 
+/// Ticks a symbol gets each round.
+const TICKS_PER_FETCH: usize = 64;
+
 /// Fetches the symbol's next ticks from the quote feed into a pooled buffer.
 #[measure]
 async fn fetch_ticks(symbol: &mut Symbol, shared: &Shared) -> anyhow::Result<Vec<f64>> {
     let mut buffer = shared.buffers.get().await.context("no receive buffer")?;
     buffer.clear();
-    buffer.extend(shared.quotes.ticks(&symbol.name).await?);
+    match &shared.quotes {
+        Some(quotes) => buffer.extend(quotes.ticks(&symbol.name).await?),
+        // The quote server's market for a symbol starts as the symbol did and has served every
+        // tick it simulated since: its next ticks are the symbol's own next ones.
+        None => buffer.extend(symbol.simulate_ticks(TICKS_PER_FETCH)),
+    }
     Ok(buffer.clone())
 }
 
@@ -741,31 +775,41 @@ fn main() -> anyhow::Result<()> {
     };
     // The query collector's layer enables sqlx's statement events for itself; SQLite runs
     // them on its worker thread, so the subscriber is the global one.
-    tracing_subscriber::registry().with(perfscope::layer()).with(queries::layer()).init();
+    let layer = (!config.no_layer).then(perfscope::layer);
+    let query_layer = (!config.no_query_layer).then(queries::layer);
+    if layer.is_some() || query_layer.is_some() {
+        tracing_subscriber::registry().with(layer).with(query_layer).init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The system monitor: host, process, runtime and per-symbol traffic figures each second.
-    let monitor = perfscope::monitor::Monitor::builder()
-        .with_interval(Duration::from_secs(1))
-        .with_runtime(runtime.handle().clone())
-        .with_traffic(alerts::PROCESS_SYMBOL);
-    let monitor = alerts::thresholds()
-        .into_iter()
-        .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
-        .start()
-        .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"));
+    let monitor = (!config.no_monitor).then(|| {
+        let monitor = perfscope::monitor::Monitor::builder()
+            .with_interval(Duration::from_secs(1))
+            .with_runtime(runtime.handle().clone())
+            .with_traffic(alerts::PROCESS_SYMBOL);
+        alerts::thresholds()
+            .into_iter()
+            .fold(monitor, |monitor, threshold| monitor.with_threshold(threshold))
+            .start()
+            .inspect_err(|error| eprintln!("market_scanner: no system monitor: {error}"))
+    });
     let store = runtime.block_on(Store::open(config.db.as_deref()))?;
     // The market stays alive until the report is written (its lock's figures with it).
     let (quote_server, _market) = match config.quote_server.clone() {
-        Some(url) => (url, None),
+        _ if config.cpu_bound => (None, None),
+        Some(url) => (Some(url), None),
         None => {
             let (address, market) = runtime.block_on(quote_server::start())?;
-            (format!("http://{address}"), Some(market))
+            (Some(format!("http://{address}")), Some(market))
         }
     };
+    let quotes = quote_server.map(|base| {
+        runtime.block_on(async { quote_feed::QuoteFeed::start(base, TICKS_PER_FETCH) })
+    });
     let (results, finished) = channel::channel("symbol_results", 16);
     let shared = Arc::new(Shared {
         buffers: buffers::pool()?,
-        quotes: runtime.block_on(async { quote_feed::QuoteFeed::start(quote_server, 64) })?,
+        quotes: quotes.transpose()?,
         indicators: runtime.block_on(IndicatorCache::new(config.redis_url.as_deref()))?,
         store: store.pool.clone(),
         faults: alerts::Faults::new(config.inject.clone()),
@@ -801,7 +845,7 @@ fn main() -> anyhow::Result<()> {
     });
     drop(runtime);
     // A scan shorter than the monitor's first sample (200 ms) would report no host figures.
-    if let Ok(monitor) = &monitor {
+    if let Some(Ok(monitor)) = &monitor {
         monitor.wait_for_samples(1, Duration::from_secs(2));
     }
     let report = perfscope::report();
@@ -879,6 +923,16 @@ fn bench(
         bail!("a bench iteration failed: {error:#}");
     }
     save(&run)?;
+    // The throughput of the measured iterations (the whole-program overhead figures compare
+    // it between builds and switches): rounds per second of workload time, snapshots between
+    // iterations left out.
+    let elapsed_ns: u64 = run.iterations.iter().map(|i| i.elapsed_ns).sum();
+    let rounds = limits.rounds.unwrap_or_default() as f64 * run.iterations.len() as f64;
+    eprintln!(
+        "market_scanner: throughput {:.2} rounds/s ({rounds} rounds in {:.3} s)",
+        rounds / (elapsed_ns as f64 / 1e9),
+        elapsed_ns as f64 / 1e9
+    );
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \
          (compare two with `perfscope diff base.bench.json head.bench.json`)",
