@@ -418,6 +418,10 @@ async fn fetch_ticks(symbol: &mut Symbol, shared: &Shared) -> anyhow::Result<Vec
     Ok(buffer.clone())
 }
 
+// `#[inline]`: called with a constant window (50), inlined where it is called it computes two
+// windows at once (SIMD); the guard `#[measure]` adds makes it too big to be inlined unasked,
+// which made it take twice as long (BENCHMARKS.md, "Whole-program overhead").
+#[inline]
 #[measure]
 fn simple_moving_average(prices: &[f64], window: usize) -> Vec<f64> {
     prices.windows(window).map(|w| w.iter().sum::<f64>() / window as f64).collect()
@@ -878,6 +882,21 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The process's CPU time (all threads), ns: (user, system); zeros where it cannot be read.
+fn process_cpu_ns() -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid `who` and a pointer to an rusage that lives through the call.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
+            let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+            return (ns(usage.ru_utime), ns(usage.ru_stime));
+        }
+    }
+    (0, 0)
+}
+
 /// `--bench`: warm-up and measured iterations of `--rounds` rounds each, as a bench file.
 fn bench(
     config: &Config,
@@ -896,6 +915,10 @@ fn bench(
     // An iteration past the timeout is dropped there; the iterations before it are saved,
     // marked as timed out (`perfscope diff` refuses such a file).
     let (failed_ref, quiet) = (&failed, &quiet);
+    // The process's CPU time over the measured iterations' workloads (every thread's: the
+    // runtime's workers, SQLite's, the monitor's), for the throughput line.
+    let (started, cpu_ns) = (std::cell::Cell::new(0u32), std::cell::Cell::new((0u64, 0u64)));
+    let (started, cpu_ns) = (&started, &cpu_ns);
     let bench = perfscope::bench::bench("market_scanner")
         .with_warmup(config.warmup)
         .with_iterations(config.iterations)
@@ -905,8 +928,14 @@ fn bench(
                 store.clear().await?;
                 run(config.symbols, limits, shared.clone(), store, quiet).await
             };
+            let (i, cpu_before) = (started.replace(started.get() + 1), process_cpu_ns());
             if let Err(error) = iteration.await {
                 failed_ref.borrow_mut().get_or_insert(error);
+            }
+            if i >= config.warmup {
+                let ((user, system), (user_0, system_0)) = (process_cpu_ns(), cpu_before);
+                let (sum_user, sum_system) = cpu_ns.get();
+                cpu_ns.set((sum_user + user - user_0, sum_system + system - system_0));
             }
         });
     let run = match runtime.block_on(bench) {
@@ -929,9 +958,12 @@ fn bench(
     let elapsed_ns: u64 = run.iterations.iter().map(|i| i.elapsed_ns).sum();
     let rounds = limits.rounds.unwrap_or_default() as f64 * run.iterations.len() as f64;
     eprintln!(
-        "market_scanner: throughput {:.2} rounds/s ({rounds} rounds in {:.3} s)",
+        "market_scanner: throughput {:.2} rounds/s ({rounds} rounds in {:.3} s), CPU per round \
+         (all threads) {:.1} µs user + {:.1} µs system",
         rounds / (elapsed_ns as f64 / 1e9),
-        elapsed_ns as f64 / 1e9
+        elapsed_ns as f64 / 1e9,
+        cpu_ns.get().0 as f64 / 1e3 / rounds,
+        cpu_ns.get().1 as f64 / 1e3 / rounds,
     );
     eprintln!(
         "market_scanner: {} warm-up + {} measured iterations of {} rounds written to {} \

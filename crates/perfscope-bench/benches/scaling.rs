@@ -1,12 +1,15 @@
 //! Scaling: what a `#[measure]` call costs with 1, 2, 4, 8 and 16 threads calling in a tight
 //! loop, (a) all the same function and (b) each its own, beside the same bare functions in the
-//! same run: `cargo bench -p perfscope-bench --bench scaling [-- ROUNDS [CALLS]]` (default 7
-//! rounds of 2,000,000 calls per thread). Figures and machine in BENCHMARKS.md ("Scaling").
+//! same run: `cargo bench -p perfscope-bench --bench scaling [-- ROUNDS [MILLISECONDS]]` (default
+//! 7 rounds; each thread of a run calls for about 40 ms of CPU time, the number of calls set
+//! per row from a one-thread calibration). Figures and machine in BENCHMARKS.md ("Scaling").
 //!
 //! A call's cost is the CPU time of the calling threads (each thread's own
 //! `CLOCK_THREAD_CPUTIME_ID`) over the calls made: with more threads than cores, threads take
 //! turns and wall time says nothing per call, but a thread's CPU time still counts only what it
-//! spent running. Wall time × min(threads, cores) / calls is printed beside it as a check.
+//! spent running. Wall time (first thread's start to last thread's end) × min(threads, cores) /
+//! calls is printed beside it as a check; other processes on the machine inflate it, not the
+//! CPU time.
 //!
 //! If the hot path wrote a cache line that another thread also writes, (a) would cost more than
 //! (b) as soon as two threads run at once (two or more threads on two or more cores), and both
@@ -19,7 +22,7 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Barrier};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Sixteen `#[measure]` functions and sixteen bare twins with the same body, as tables of
 /// function pointers (the bare row pays the same indirect call).
@@ -102,9 +105,10 @@ fn thread_cpu_ns() -> u64 {
 }
 
 /// One run: `threads` threads each make `calls` calls at once. Returns (CPU ns of all the
-/// threads, wall ns from the start barrier to the last join).
+/// threads, wall ns from the first thread's start to the last one's end).
 fn run(row: Row, target: Target, threads: usize, calls: u64) -> (u64, u64) {
-    let barrier = Arc::new(Barrier::new(threads + 1));
+    let barrier = Arc::new(Barrier::new(threads));
+    let origin = Instant::now();
     let handles: Vec<_> = (0..threads)
         .map(|i| {
             let barrier = barrier.clone();
@@ -120,20 +124,24 @@ fn run(row: Row, target: Target, threads: usize, calls: u64) -> (u64, u64) {
                 // The thread's store and the callsite are registered before the clock starts.
                 call(0);
                 barrier.wait();
-                let start = thread_cpu_ns();
+                let (started, start) = (origin.elapsed(), thread_cpu_ns());
                 let mut sum = 0u64;
                 for x in 0..calls {
                     sum = sum.wrapping_add(call(black_box(x)));
                 }
                 black_box(sum);
-                thread_cpu_ns() - start
+                (thread_cpu_ns() - start, started, origin.elapsed())
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    let cpu = handles.into_iter().map(|h| h.join().expect("a bench thread")).sum();
-    (cpu, start.elapsed().as_nanos() as u64)
+    let (mut cpu, mut first, mut last) = (0, Duration::MAX, Duration::ZERO);
+    for handle in handles {
+        let (ns, started, ended) = handle.join().expect("a bench thread");
+        cpu += ns;
+        first = first.min(started);
+        last = last.max(ended);
+    }
+    (cpu, last.saturating_sub(first).as_nanos() as u64)
 }
 
 /// The median, min and max of `values` (not empty).
@@ -147,9 +155,26 @@ fn median_min_max(values: &mut [f64]) -> (f64, f64, f64) {
 fn main() {
     let mut numbers = std::env::args().skip(1).filter_map(|a| a.parse::<u64>().ok());
     let rounds = numbers.next().unwrap_or(7).max(1) as usize;
-    let calls = numbers.next().unwrap_or(2_000_000).max(1);
+    let target_ns = numbers.next().unwrap_or(40).max(1) * 1_000_000;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("scaling: {rounds} rounds, {calls} calls per thread per run, {cores} cores available");
+    // Calls per thread per run, per row: about `target_ns` of CPU time on one thread.
+    let calls_of: Vec<(Row, u64)> = ROWS
+        .iter()
+        .map(|&(row, _)| {
+            let probe = 1_000_000;
+            let (cpu, _) = run(row, Target::Same, 1, probe);
+            (row, (target_ns as f64 / (cpu as f64 / probe as f64)) as u64)
+        })
+        .collect();
+    let calls = |row: Row| calls_of.iter().find(|(r, _)| *r == row).map_or(1, |(_, n)| *n);
+    println!(
+        "scaling: {rounds} rounds, about {} ms of CPU per thread per run ({}), {cores} cores available",
+        target_ns / 1_000_000,
+        ROWS.iter()
+            .map(|&(row, label)| format!("{label}: {} calls", calls(row)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let configs: Vec<(Row, Target, usize)> = ROWS
         .iter()
         .flat_map(|&(row, _)| {
@@ -175,8 +200,8 @@ fn main() {
         };
         for i in order {
             let (row, target, threads) = configs[i];
-            let (cpu, wall) = run(row, target, threads, calls);
-            let total = (calls * threads as u64) as f64;
+            let (cpu, wall) = run(row, target, threads, calls(row));
+            let total = (calls(row) * threads as u64) as f64;
             cpu_per_call[i].push(cpu as f64 / total);
             wall_per_call[i].push(wall as f64 * threads.min(cores) as f64 / total);
         }
@@ -192,8 +217,10 @@ fn main() {
     let expected: u64 = configs
         .iter()
         .filter(|(row, ..)| *row == Row::Measured)
-        .map(|&(_, _, n)| (calls + 1) * n as u64 * rounds as u64)
-        .sum();
+        .map(|&(_, _, n)| (calls(Row::Measured) + 1) * n as u64 * rounds as u64)
+        .sum::<u64>()
+        // The calibration's calls and its warm-up call.
+        + 1_000_001;
     assert_eq!(counted, expected, "perfscope counted every measured call");
 
     println!();
