@@ -62,10 +62,16 @@ const ZERO: Line = Line(AtomicU64::new(0));
 static LINES: [Line; 17] = [ZERO; 17];
 
 /// A bare call and a relaxed `load + store` (what a single-writer counter does) on `line`.
+/// `last` is what this thread stored last; returns 1 when the load finds another thread's
+/// store instead (the threads ran at once, or one was switched in for the other), else 0.
 #[inline(never)]
-fn plain_and_store(line: &AtomicU64, x: u64) -> u64 {
-    line.store(line.load(Relaxed).wrapping_add(1), Relaxed);
-    black_box(x)
+fn plain_and_store(line: &AtomicU64, last: &mut u64, x: u64) -> u64 {
+    let seen = line.load(Relaxed);
+    let other = u64::from(seen != *last);
+    *last = seen.wrapping_add(1);
+    line.store(*last, Relaxed);
+    black_box(x);
+    other
 }
 
 const THREADS: [usize; 5] = [1, 2, 4, 8, 16];
@@ -105,8 +111,9 @@ fn thread_cpu_ns() -> u64 {
 }
 
 /// One run: `threads` threads each make `calls` calls at once. Returns (CPU ns of all the
-/// threads, wall ns from the first thread's start to the last one's end).
-fn run(row: Row, target: Target, threads: usize, calls: u64) -> (u64, u64) {
+/// threads, wall ns from the first thread's start to the last one's end, control rows: the
+/// calls that found another thread's store on the line).
+fn run(row: Row, target: Target, threads: usize, calls: u64) -> (u64, u64, u64) {
     let barrier = Arc::new(Barrier::new(threads));
     let origin = Instant::now();
     let handles: Vec<_> = (0..threads)
@@ -116,32 +123,39 @@ fn run(row: Row, target: Target, threads: usize, calls: u64) -> (u64, u64) {
             std::thread::spawn(move || {
                 let (measured, plain) = (MEASURED[index], PLAIN[index]);
                 let line = if row == Row::OwnStore { &LINES[1 + i].0 } else { &LINES[0].0 };
-                let call = |x: u64| match row {
+                let (mut last, others) = (line.load(Relaxed), std::cell::Cell::new(0u64));
+                let mut call = |x: u64| match row {
                     Row::Plain => plain(x),
                     Row::Measured => measured(x),
-                    Row::SharedStore | Row::OwnStore => plain_and_store(line, x),
+                    Row::SharedStore | Row::OwnStore => {
+                        others.set(others.get() + plain_and_store(line, &mut last, x));
+                        x
+                    }
                 };
                 // The thread's store and the callsite are registered before the clock starts.
                 call(0);
                 barrier.wait();
+                others.set(0);
                 let (started, start) = (origin.elapsed(), thread_cpu_ns());
                 let mut sum = 0u64;
                 for x in 0..calls {
                     sum = sum.wrapping_add(call(black_box(x)));
                 }
                 black_box(sum);
-                (thread_cpu_ns() - start, started, origin.elapsed())
+                let cpu = thread_cpu_ns() - start;
+                (cpu, started, origin.elapsed(), others.get())
             })
         })
         .collect();
-    let (mut cpu, mut first, mut last) = (0, Duration::MAX, Duration::ZERO);
+    let (mut cpu, mut first, mut last, mut others) = (0, Duration::MAX, Duration::ZERO, 0);
     for handle in handles {
-        let (ns, started, ended) = handle.join().expect("a bench thread");
+        let (ns, started, ended, seen) = handle.join().expect("a bench thread");
         cpu += ns;
         first = first.min(started);
         last = last.max(ended);
+        others += seen;
     }
-    (cpu, last.saturating_sub(first).as_nanos() as u64)
+    (cpu, last.saturating_sub(first).as_nanos() as u64, others)
 }
 
 /// The median, min and max of `values` (not empty).
@@ -162,7 +176,7 @@ fn main() {
         .iter()
         .map(|&(row, _)| {
             let probe = 1_000_000;
-            let (cpu, _) = run(row, Target::Same, 1, probe);
+            let (cpu, _, _) = run(row, Target::Same, 1, probe);
             (row, (target_ns as f64 / (cpu as f64 / probe as f64)) as u64)
         })
         .collect();
@@ -192,6 +206,7 @@ fn main() {
     // Per configuration: ns per call from CPU time, and from wall × min(threads, cores).
     let mut cpu_per_call = vec![Vec::new(); configs.len()];
     let mut wall_per_call = vec![Vec::new(); configs.len()];
+    let mut others_per_call = vec![Vec::new(); configs.len()];
     for round in 0..rounds {
         let order: Vec<usize> = if round % 2 == 0 {
             (0..configs.len()).collect()
@@ -200,8 +215,9 @@ fn main() {
         };
         for i in order {
             let (row, target, threads) = configs[i];
-            let (cpu, wall) = run(row, target, threads, calls(row));
+            let (cpu, wall, others) = run(row, target, threads, calls(row));
             let total = (calls(row) * threads as u64) as f64;
+            others_per_call[i].push(others as f64 / total);
             cpu_per_call[i].push(cpu as f64 / total);
             wall_per_call[i].push(wall as f64 * threads.min(cores) as f64 / total);
         }
@@ -225,13 +241,19 @@ fn main() {
 
     println!();
     println!(
-        "| row | function | threads | CPU ns/call, median (min–max) | wall × min(threads, cores) ns/call, median |"
+        "| row | function | threads | CPU ns/call, median (min–max) | wall × min(threads, cores) ns/call, median | control: calls that found another thread's store, median (max) |"
     );
-    println!("|---|---|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|");
     let mut medians = Vec::with_capacity(configs.len());
     for (i, &(row, target, threads)) in configs.iter().enumerate() {
         let (median, min, max) = median_min_max(&mut cpu_per_call[i]);
         let (wall, _, _) = median_min_max(&mut wall_per_call[i]);
+        let (others, _, most) = median_min_max(&mut others_per_call[i]);
+        let others = if matches!(row, Row::SharedStore | Row::OwnStore) {
+            format!("{:.2}% ({:.2}%)", others * 100.0, most * 100.0)
+        } else {
+            String::new()
+        };
         medians.push(median);
         let label = ROWS.iter().find(|(r, _)| *r == row).map_or("", |(_, l)| l);
         let target = match (target, threads) {
@@ -240,7 +262,7 @@ fn main() {
             (Target::Different, _) => "one each",
         };
         println!(
-            "| {label} | {target} | {threads} | {median:.2} ({min:.2}–{max:.2}) | {wall:.2} |"
+            "| {label} | {target} | {threads} | {median:.2} ({min:.2}–{max:.2}) | {wall:.2} | {others} |"
         );
     }
     // What `#[measure]` adds per call, per thread count: measured minus bare, same targets.
