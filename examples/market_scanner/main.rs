@@ -32,7 +32,7 @@
 //! --prometheus-rules     print the Prometheus rules of the scanner's thresholds and exit
 //! --bench --warmup W --iterations N [--rounds R] [--out base.bench.json]
 //!                        benchmark mode: a bench file for `perfscope diff`, and the
-//!                        measured iterations' throughput (rounds/s) on standard error
+//!                        measured iterations' rounds/s and CPU per round on standard error
 //! --cpu-bound            ticks simulated in process, no HTTP: the scan keeps the cores busy
 //! --no-layer, --no-query-layer, --no-monitor
 //!                        leave out perfscope's tracing layer, the query collector's layer,
