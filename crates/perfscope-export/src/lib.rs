@@ -98,7 +98,7 @@ pub use otlp::{OtlpExporter, OtlpExporterBuilder, otlp};
 #[cfg(feature = "prometheus")]
 pub use prometheus::{
     DEBUG_PATH, DEFAULT_ADDRESS, DEFAULT_DEBUG_SECONDS, MAX_DEBUG_SECONDS, PROTOBUF_FORMAT,
-    PrometheusExporter, PrometheusExporterBuilder, prometheus,
+    PrometheusExporter, PrometheusExporterBuilder, encode_protobuf, encode_text, prometheus,
 };
 
 /// The `prometheus` crate, for [`PrometheusExporterBuilder::with_registry`] and

@@ -6,6 +6,8 @@
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -71,19 +73,31 @@ pub(crate) fn wants_protobuf(accept: &str) -> bool {
         && accept.contains("io.prometheus.client.MetricFamily")
 }
 
+/// Sizes of the last expositions, so the next one is written into a buffer of about its
+/// size (no regrowth and copy of a page of several MiB).
+static LAST_TEXT: AtomicUsize = AtomicUsize::new(0);
+static LAST_PROTOBUF: AtomicUsize = AtomicUsize::new(0);
+
+/// Capacity for an exposition whose last one was `last` bytes long.
+fn capacity(last: &AtomicUsize) -> usize {
+    let last = last.load(Relaxed);
+    last + last / 8
+}
+
 /// The text exposition of `registry`.
 pub(crate) fn render_text(registry: &prometheus::Registry) -> String {
-    let mut text = String::new();
-    // Encoding fails only on a family without samples, which `gather` never returns.
-    let _ = prometheus::TextEncoder::new().encode_utf8(&registry.gather(), &mut text);
+    let mut text = String::with_capacity(capacity(&LAST_TEXT));
+    // Encoding stops only at a family without samples, which `gather` never returns.
+    super::text::encode_text_into(&registry.gather(), &mut text);
+    LAST_TEXT.store(text.len(), Relaxed);
     text
 }
 
 /// The protobuf exposition of `registry` (length-delimited `MetricFamily` messages).
 pub(crate) fn render_protobuf(registry: &prometheus::Registry) -> Vec<u8> {
-    use prometheus::Encoder as _;
-    let mut bytes = Vec::new();
-    let _ = prometheus::ProtobufEncoder::new().encode(&registry.gather(), &mut bytes);
+    let mut bytes = Vec::with_capacity(capacity(&LAST_PROTOBUF));
+    super::proto::encode_protobuf_into(&registry.gather(), &mut bytes);
+    LAST_PROTOBUF.store(bytes.len(), Relaxed);
     bytes
 }
 
