@@ -1,0 +1,154 @@
+//! What perfscope costs as a program grows (issue 26): for threads × functions in
+//! {1×100, 4×1,000, 16×2,000, 64×5,000}, every thread calling every function once, the
+//! resident memory perfscope adds, the time of one `snapshot()`, and one Prometheus scrape in
+//! the text and the protobuf format (every function with a series of its own).
+//!
+//! ```text
+//! cargo bench -p perfscope-bench --bench scale            # every configuration
+//! cargo bench -p perfscope-bench --bench scale -- 16x2000 # some of them
+//! ```
+//!
+//! Each configuration runs in a process of its own (this binary re-runs itself), so its
+//! memory and its snapshot hold only its own threads and functions. Memory is the resident set
+//! (`/proc/self/statm`, Linux) added by the threads' calls: read when every thread has started
+//! and waits (stacks touched), then when every thread has called every function and waits
+//! again (their stores stay live, as a server's workers' do). Times are medians.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use perfscope_core::{Callsite, CallsiteName, Kind, enter};
+
+/// `threads × functions` configurations, and how many times each time is measured.
+const CONFIGS: [(usize, usize, usize); 4] =
+    [(1, 100, 50), (4, 1_000, 20), (16, 2_000, 10), (64, 5_000, 5)];
+
+/// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<repetitions>`.
+const CHILD: &str = "PERFSCOPE_SCALE_CHILD";
+
+/// `count` distinct callsites, as `count` `#[measure]`d functions would have.
+fn callsites(count: usize) -> Vec<&'static Callsite> {
+    (0..count)
+        .map(|i| {
+            let name: &'static str =
+                Box::leak(format!("scale::module{}::function{i}", i / 50).into());
+            let module: &'static str = Box::leak(format!("scale::module{}", i / 50).into());
+            &*Box::leak(Box::new(Callsite::new(
+                CallsiteName::Static(name),
+                Kind::Sync,
+                module,
+                file!(),
+                i as u32,
+            )))
+        })
+        .collect()
+}
+
+/// Resident set size in bytes (`/proc/self/statm`'s second field, in pages).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// Median time of `repetitions` runs of `f`.
+fn median(repetitions: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..repetitions)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// One configuration, in this process: prints one table row.
+fn run(threads: usize, functions: usize, repetitions: usize) {
+    let callsites: Arc<Vec<&'static Callsite>> = Arc::new(callsites(functions));
+    let exporter = perfscope_export::prometheus()
+        .with_address("127.0.0.1:0".parse().expect("an address"))
+        .with_max_functions(functions)
+        .start()
+        .expect("the exporter starts");
+    let started = Arc::new(Barrier::new(threads + 1));
+    let called = Arc::new(Barrier::new(threads + 1));
+    let done = Arc::new(Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (callsites, started, called, done) =
+                (callsites.clone(), started.clone(), called.clone(), done.clone());
+            std::thread::spawn(move || {
+                started.wait();
+                for callsite in callsites.iter() {
+                    let _guard = enter(callsite);
+                    black_box(callsite);
+                }
+                called.wait();
+                done.wait();
+            })
+        })
+        .collect();
+    started.wait();
+    let before = rss_bytes();
+    called.wait();
+    let after = rss_bytes();
+    let added = after.saturating_sub(before);
+    let pairs = (threads * functions) as f64;
+
+    let snapshot = median(repetitions, || {
+        black_box(perfscope_core::snapshot());
+    });
+    // The first scrape announces every series; the timed ones find nothing new.
+    let text = exporter.render();
+    let series = text.lines().filter(|l| l.starts_with("perfscope_function_calls_total{")).count();
+    assert_eq!(series, functions, "one series per function");
+    let text_time = median(repetitions, || {
+        black_box(exporter.render());
+    });
+    let protobuf_time = median(repetitions, || {
+        black_box(exporter.render_protobuf());
+    });
+    done.wait();
+    workers.into_iter().for_each(|w| w.join().expect("a worker"));
+    exporter.shutdown();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "| {threads} × {functions} | {:.1} MiB | {:.0} B | {:.2} ms | {:.2} ms ({:.1} MiB) | {:.2} ms | {repetitions} |",
+        added as f64 / (1 << 20) as f64,
+        added as f64 / pairs,
+        ms(snapshot),
+        ms(text_time),
+        text.len() as f64 / (1 << 20) as f64,
+        ms(protobuf_time),
+    );
+}
+
+fn main() {
+    if let Ok(config) = std::env::var(CHILD) {
+        let n: Vec<usize> = config.split('x').filter_map(|n| n.parse().ok()).collect();
+        run(n[0], n[1], n[2]);
+        return;
+    }
+    // `cargo bench` passes `--bench`; other arguments pick configurations (`16x2000`).
+    let picked: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let exe = std::env::current_exe().expect("this benchmark's path");
+    println!(
+        "| threads × functions | RSS added | per (thread, function) | snapshot() | text scrape (size) | protobuf scrape | runs |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (threads, functions, repetitions) in CONFIGS {
+        let name = format!("{threads}x{functions}");
+        if !picked.is_empty() && !picked.contains(&name) {
+            continue;
+        }
+        let status = Command::new(&exe)
+            .env(CHILD, format!("{name}x{repetitions}"))
+            .status()
+            .expect("the benchmark re-runs itself");
+        assert!(status.success(), "{name} failed: {status}");
+    }
+}
