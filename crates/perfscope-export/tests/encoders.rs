@@ -189,3 +189,24 @@ proptest! {
         prop_assert_eq!(perfscope_export::encode_protobuf(&families), reference_protobuf(&families));
     }
 }
+
+#[test]
+fn a_registry_with_a_prefix_gets_the_full_families() {
+    let registry = Registry::new_custom(Some("app".into()), None).expect("a registry");
+    let exporter = perfscope_export::prometheus()
+        .with_address("127.0.0.1:0".parse().expect("an address"))
+        .with_registry(registry.clone())
+        .start()
+        .expect("starts");
+    parse("x,y");
+    let text = exporter.render();
+    let gathered = registry.gather();
+    let parse_calls = "app_perfscope_function_calls_total{function=\"encoders::parse\"";
+    assert!(text.lines().any(|l| l.starts_with(parse_calls)), "{text}");
+    assert!(!text.contains("\nperfscope_function_"), "{text}");
+    let names = |text: &str| -> Vec<String> {
+        text.lines().map(|l| l.split(['{', ' ']).next().unwrap_or("").into()).collect()
+    };
+    assert_eq!(names(&text), names(&reference_text(&gathered)));
+    exporter.shutdown();
+}

@@ -2,7 +2,8 @@
 //! a fresh snapshot at every scrape. Counters are floats there, so `*_seconds_total` carry
 //! every nanosecond; the histogram's `_sum` is the exact sum of latencies.
 
-use std::sync::Mutex;
+use std::cell::Cell;
+use std::sync::{Arc, Mutex};
 
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, LabelPair, MetricFamily, MetricType};
@@ -16,26 +17,57 @@ use crate::tracker::{Change, Counters, Sink, Tracker};
 
 /// What has been exported for one series, cumulative since the collector started.
 #[derive(Debug, Clone)]
-struct Exported {
-    labels: [LabelPair; 2],
-    counters: Counters,
+pub(super) struct Exported {
+    pub(super) labels: [LabelPair; 2],
+    /// The labels in the text format, escaped, without the closing `}`: written once, used by
+    /// every sample of every scrape.
+    pub(super) text_labels: String,
+    pub(super) counters: Counters,
     /// Samples per latency bucket (not cumulative), the last one `+Inf`.
-    buckets: Vec<u64>,
+    pub(super) buckets: Vec<u64>,
+}
+
+impl Exported {
+    pub(super) fn new(function: &str, module: &str, buckets: usize) -> Exported {
+        let mut text_labels = String::new();
+        for (separator, name, value) in
+            [('{', FUNCTION_LABEL, function), (',', MODULE_LABEL, module)]
+        {
+            text_labels.push(separator);
+            text_labels.push_str(name);
+            text_labels.push_str("=\"");
+            super::text::push_escaped(&mut text_labels, value, true);
+            text_labels.push('"');
+        }
+        Exported {
+            labels: [label(FUNCTION_LABEL, function), label(MODULE_LABEL, module)],
+            text_labels,
+            counters: Counters::default(),
+            buckets: vec![0; buckets],
+        }
+    }
 }
 
 /// Every series so far, by the tracker's dense index.
 #[derive(Debug)]
-struct Series {
-    bounds: Vec<f64>,
-    series: Vec<Exported>,
+pub(super) struct Series {
+    pub(super) bounds: Vec<f64>,
+    /// `bounds` as the text format writes them (`le="..."`).
+    pub(super) bounds_text: Vec<String>,
+    pub(super) series: Vec<Exported>,
     /// `series`' indices by label values, the order `Registry::gather` sorts samples in: given
     /// sorted, its sort only checks them (one pass) instead of sorting a family per scrape.
     /// Recomputed when a series appears.
-    sorted: Vec<usize>,
+    pub(super) sorted: Vec<usize>,
 }
 
 impl Series {
-    fn sorted(&mut self) -> &[usize] {
+    pub(super) fn new(bounds: &[f64]) -> Series {
+        let bounds_text = bounds.iter().map(|b| b.to_string()).collect();
+        Series { bounds: bounds.to_vec(), bounds_text, series: Vec::new(), sorted: Vec::new() }
+    }
+
+    pub(super) fn sorted(&mut self) -> &[usize] {
         if self.sorted.len() != self.series.len() {
             let series = &self.series;
             let values = |i: usize| series[i].labels.each_ref().map(|l| l.value());
@@ -49,12 +81,9 @@ impl Series {
 impl Sink for Series {
     fn apply(&mut self, change: &Change<'_>) {
         if change.index >= self.series.len() {
-            let labels = [
-                label(FUNCTION_LABEL, &change.labels.function),
-                label(MODULE_LABEL, &change.labels.module),
-            ];
-            let buckets = vec![0; self.bounds.len() + 1];
-            self.series.push(Exported { labels, counters: Counters::default(), buckets });
+            let labels = change.labels;
+            let buckets = self.bounds.len() + 1;
+            self.series.push(Exported::new(&labels.function, &labels.module, buckets));
         }
         let Some(series) = self.series.get_mut(change.index) else { return };
         series.counters = change.after;
@@ -77,7 +106,51 @@ fn label(name: &str, value: &str) -> LabelPair {
 #[derive(Debug)]
 pub(crate) struct FunctionCollector {
     descs: Vec<Desc>,
-    state: Mutex<(Tracker, Series)>,
+    state: Arc<Mutex<(Tracker, Series)>>,
+}
+
+/// The exported totals, shared by the collector and the exporter's own rendering.
+pub(super) type State = Arc<Mutex<(Tracker, Series)>>;
+
+thread_local! {
+    /// Set while the exporter gathers for its own encoders: the collector then returns each
+    /// function family with one placeholder sample, and the encoders write the family from
+    /// the series themselves (no `Metric` per series and family built and freed per scrape).
+    static PLACEHOLDERS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Gathers `registry` with placeholders for perfscope's function families (see
+/// [`PLACEHOLDERS`]).
+pub(super) fn gather_with_placeholders(registry: &prometheus::Registry) -> Vec<MetricFamily> {
+    struct Unset;
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            PLACEHOLDERS.set(false);
+        }
+    }
+    PLACEHOLDERS.set(true);
+    let _unset = Unset;
+    registry.gather()
+}
+
+/// Whether `families` hold every function family as the placeholder the collector made:
+/// a registry with a prefix or labels of its own changes them (then the exporter gathers the
+/// full families instead).
+pub(super) fn placeholders_intact(families: &[MetricFamily]) -> bool {
+    FAMILIES.iter().all(|family| {
+        families.iter().any(|mf| {
+            mf.name() == family.name
+                && mf.get_metric().len() == 1
+                && mf.get_metric()[0].get_label().is_empty()
+        })
+    })
+}
+
+/// The function family `mf` is, if it is one of the placeholders.
+pub(super) fn placeholder_family(mf: &MetricFamily) -> Option<&'static families::Family> {
+    let family = FAMILIES.iter().find(|f| f.name == mf.name())?;
+    let one = mf.get_metric().len() == 1 && mf.get_metric()[0].get_label().is_empty();
+    one.then_some(family)
 }
 
 impl FunctionCollector {
@@ -89,8 +162,14 @@ impl FunctionCollector {
             .iter()
             .map(|f| Desc::new(f.name.into(), f.help.into(), labels.clone(), Default::default()))
             .collect::<prometheus::Result<_>>()?;
-        let series = Series { bounds: bounds.to_vec(), series: Vec::new(), sorted: Vec::new() };
-        Ok(FunctionCollector { descs, state: Mutex::new((Tracker::new(max_functions), series)) })
+        let series = Series::new(bounds);
+        let state = Arc::new(Mutex::new((Tracker::new(max_functions), series)));
+        Ok(FunctionCollector { descs, state })
+    }
+
+    /// The exported totals, for the exporter's own rendering.
+    pub fn state(&self) -> State {
+        self.state.clone()
     }
 
     /// Reads a snapshot into the exported totals and returns the families.
@@ -101,6 +180,7 @@ impl FunctionCollector {
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), series);
         series.sorted();
         let series = &*series;
+        let placeholders = PLACEHOLDERS.get();
         let functions = FAMILIES.iter().map(|family| {
             let mut mf = MetricFamily::default();
             mf.set_name(family.name.into());
@@ -109,10 +189,13 @@ impl FunctionCollector {
                 FamilyKind::Counter => MetricType::COUNTER,
                 FamilyKind::Histogram => MetricType::HISTOGRAM,
             });
-            let metrics = series.sorted.iter().map(|&i| &series.series[i]);
-            let sample = sample_of(family.name);
-            let metrics = metrics.map(|s| metric(sample, s, &series.bounds));
-            mf.set_metric(metrics.collect());
+            mf.set_metric(if placeholders {
+                // Not pruned by `gather` (an empty family would be): the encoders write
+                // nothing for a family without series.
+                vec![placeholder(family.kind)]
+            } else {
+                metrics(series, sample_of(family.name))
+            });
             mf
         });
         let histograms = histogram_families(source.histograms(), &series.bounds);
@@ -210,9 +293,25 @@ fn figure_families(figures: &[Figure]) -> Vec<MetricFamily> {
     out
 }
 
+/// A function family's samples, in the registry's order (by label values).
+pub(super) fn metrics(series: &Series, sample: Sample) -> Vec<proto::Metric> {
+    let sorted = series.sorted.iter().map(|&i| &series.series[i]);
+    sorted.map(|s| metric(sample, s, &series.bounds)).collect()
+}
+
+/// A function family's stand-in sample while the exporter gathers for its own encoders.
+fn placeholder(kind: FamilyKind) -> proto::Metric {
+    let mut m = proto::Metric::default();
+    match kind {
+        FamilyKind::Counter => m.set_counter(proto::Counter::default()),
+        FamilyKind::Histogram => m.set_histogram(proto::Histogram::default()),
+    }
+    m
+}
+
 /// What a family's samples hold, chosen once per family rather than per sample.
 #[derive(Clone, Copy)]
-enum Sample {
+pub(super) enum Sample {
     /// A counter, and its value in a series' totals.
     Counter(fn(&Counters) -> f64),
     /// The latency histogram.
@@ -220,7 +319,7 @@ enum Sample {
 }
 
 /// The samples of function family `name`.
-fn sample_of(name: &str) -> Sample {
+pub(super) fn sample_of(name: &str) -> Sample {
     match name {
         families::CALLS => Sample::Counter(|c| c.calls as f64),
         families::SELF_SECONDS => Sample::Counter(|c| seconds(c.self_ns)),
@@ -232,7 +331,7 @@ fn sample_of(name: &str) -> Sample {
     }
 }
 
-fn seconds(ns: u64) -> f64 {
+pub(super) fn seconds(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 

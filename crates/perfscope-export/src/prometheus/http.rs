@@ -32,6 +32,8 @@ pub const PROTOBUF_FORMAT: &str =
 #[derive(Debug)]
 pub(crate) struct Served {
     pub registry: prometheus::Registry,
+    /// perfscope's exported series, which the encoders write themselves.
+    pub state: super::collector::State,
     /// Empty: everyone.
     pub allow: Vec<IpNet>,
     /// The `/debug` endpoint, when asked for.
@@ -56,9 +58,9 @@ impl Served {
         }
         let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let (body, content_type) = if wants_protobuf(accept) {
-            (render_protobuf(&self.registry), PROTOBUF_FORMAT)
+            (render_protobuf(&self.registry, &self.state), PROTOBUF_FORMAT)
         } else {
-            (render_text(&self.registry).into_bytes(), prometheus::TEXT_FORMAT)
+            (render_text(&self.registry, &self.state).into_bytes(), prometheus::TEXT_FORMAT)
         };
         let mut response = Response::new(Full::new(Bytes::from(body)));
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -84,19 +86,24 @@ fn capacity(last: &AtomicUsize) -> usize {
     last + last / 8
 }
 
-/// The text exposition of `registry`.
-pub(crate) fn render_text(registry: &prometheus::Registry) -> String {
+/// The text exposition of `registry`, perfscope's series in `state`.
+pub(crate) fn render_text(
+    registry: &prometheus::Registry,
+    state: &super::collector::State,
+) -> String {
     let mut text = String::with_capacity(capacity(&LAST_TEXT));
-    // Encoding stops only at a family without samples, which `gather` never returns.
-    super::text::encode_text_into(&registry.gather(), &mut text);
+    super::direct::render_text(registry, state, &mut text);
     LAST_TEXT.store(text.len(), Relaxed);
     text
 }
 
 /// The protobuf exposition of `registry` (length-delimited `MetricFamily` messages).
-pub(crate) fn render_protobuf(registry: &prometheus::Registry) -> Vec<u8> {
+pub(crate) fn render_protobuf(
+    registry: &prometheus::Registry,
+    state: &super::collector::State,
+) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(capacity(&LAST_PROTOBUF));
-    super::proto::encode_protobuf_into(&registry.gather(), &mut bytes);
+    super::direct::render_protobuf(registry, state, &mut bytes);
     LAST_PROTOBUF.store(bytes.len(), Relaxed);
     bytes
 }

@@ -9,6 +9,7 @@
 
 mod collector;
 mod debug;
+mod direct;
 mod http;
 mod proto;
 mod text;
@@ -175,6 +176,7 @@ impl PrometheusExporterBuilder {
         let registry = self.registry.unwrap_or_default();
         let collector = FunctionCollector::new(self.common.max_functions, &self.buckets)
             .map_err(|e| ExportError::Prometheus(Box::new(e)))?;
+        let state = collector.state();
         registry.register(Box::new(collector)).map_err(|e| ExportError::Prometheus(Box::new(e)))?;
         // A user's metric whose name or labels the registry refuses becomes a no-op: a
         // recorder must never panic the program.
@@ -187,7 +189,8 @@ impl PrometheusExporterBuilder {
             builder.build()
         };
         let debug = self.debug.then(debug::Debug::new);
-        let served = Arc::new(Served { registry: registry.clone(), allow, debug });
+        let served =
+            Arc::new(Served { registry: registry.clone(), state: state.clone(), allow, debug });
         let (listener, address) = if listen {
             let (listener, address) = Listener::start(self.listen, served)?;
             (Some(listener), Some(address))
@@ -196,6 +199,7 @@ impl PrometheusExporterBuilder {
         };
         Ok(PrometheusExporter {
             registry,
+            state,
             recorder,
             address,
             listener: Mutex::new(listener),
@@ -217,6 +221,7 @@ fn parse_network(network: &str) -> Result<IpNet, ExportError> {
 /// The listener runs until [`shutdown`](Self::shutdown), also after this handle is dropped.
 pub struct PrometheusExporter {
     registry: prometheus::Registry,
+    state: collector::State,
     recorder: metrics_prometheus::Recorder<NoOp>,
     address: Option<SocketAddr>,
     listener: Mutex<Option<Listener>>,
@@ -241,14 +246,14 @@ impl PrometheusExporter {
     /// The exposition in the Prometheus text format (version 0.0.4), as `GET /metrics`
     /// answers it, read from a fresh snapshot.
     pub fn render(&self) -> String {
-        http::render_text(&self.registry)
+        http::render_text(&self.registry, &self.state)
     }
 
     /// The exposition in the Prometheus protobuf format (length-delimited
     /// `io.prometheus.client.MetricFamily` messages, [`PROTOBUF_FORMAT`]), as the listener
     /// answers a scrape that asks for it.
     pub fn render_protobuf(&self) -> Vec<u8> {
-        http::render_protobuf(&self.registry)
+        http::render_protobuf(&self.registry, &self.state)
     }
 
     /// The registry holding perfscope's families and what other code recorded through

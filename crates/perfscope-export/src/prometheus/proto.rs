@@ -12,9 +12,22 @@ use protobuf::SpecialFields;
 /// `prometheus::ProtobufEncoder`, it stops at a family without samples or name (which
 /// `gather` never returns) and returns `false`.
 pub fn encode_protobuf_into(families: &[MetricFamily], out: &mut Vec<u8>) -> bool {
+    encode_protobuf_with(families, out, |_, _| false)
+}
+
+/// [`encode_protobuf_into`], except that `own` may write a family itself, length included
+/// (returning `true`).
+pub(super) fn encode_protobuf_with(
+    families: &[MetricFamily],
+    out: &mut Vec<u8>,
+    mut own: impl FnMut(&MetricFamily, &mut Vec<u8>) -> bool,
+) -> bool {
     for mf in families {
         if mf.get_metric().is_empty() || mf.name().is_empty() {
             return false;
+        }
+        if own(mf, out) {
+            continue;
         }
         if has_unknown_fields(mf) {
             use prometheus::Encoder as _;
@@ -53,9 +66,9 @@ fn has_unknown_fields(mf: &MetricFamily) -> bool {
 }
 
 // Wire types.
-const VARINT: u64 = 0;
-const FIXED64: u64 = 1;
-const LEN: u64 = 2;
+pub(super) const VARINT: u64 = 0;
+pub(super) const FIXED64: u64 = 1;
+pub(super) const LEN: u64 = 2;
 
 #[cfg(test)]
 fn varint_len(v: u64) -> u64 {
@@ -63,7 +76,7 @@ fn varint_len(v: u64) -> u64 {
     u64::from((64 - (v | 1).leading_zeros()).div_ceil(7))
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -71,11 +84,11 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn tag(out: &mut Vec<u8>, field: u64, wire: u64) {
+pub(super) fn tag(out: &mut Vec<u8>, field: u64, wire: u64) {
     varint(out, field << 3 | wire);
 }
 
-fn write_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
+pub(super) fn write_bytes(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
     tag(out, field, LEN);
     varint(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
@@ -87,14 +100,14 @@ fn write_string(out: &mut Vec<u8>, field: u64, text: &Option<String>) {
     }
 }
 
-fn write_double(out: &mut Vec<u8>, field: u64, v: Option<f64>) {
+pub(super) fn write_double(out: &mut Vec<u8>, field: u64, v: Option<f64>) {
     if let Some(v) = v {
         tag(out, field, FIXED64);
         out.extend_from_slice(&v.to_le_bytes());
     }
 }
 
-fn write_uint(out: &mut Vec<u8>, field: u64, v: Option<u64>) {
+pub(super) fn write_uint(out: &mut Vec<u8>, field: u64, v: Option<u64>) {
     if let Some(v) = v {
         tag(out, field, VARINT);
         varint(out, v);
@@ -103,7 +116,7 @@ fn write_uint(out: &mut Vec<u8>, field: u64, v: Option<u64>) {
 
 /// Writes a length-delimited message: `body` writes it after a one-byte length, which is
 /// then set, and widened (the body moved) in the rare case it is 128 bytes or more.
-fn write_delimited(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn write_delimited(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     let at = out.len();
     out.push(0);
     body(out);
@@ -120,7 +133,7 @@ fn write_delimited(out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
     out[at..at + prefix.len()].copy_from_slice(&prefix);
 }
 
-fn write_message(out: &mut Vec<u8>, field: u64, body: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn write_message(out: &mut Vec<u8>, field: u64, body: impl FnOnce(&mut Vec<u8>)) {
     tag(out, field, LEN);
     write_delimited(out, body);
 }
@@ -138,7 +151,7 @@ fn write_family(out: &mut Vec<u8>, mf: &MetricFamily) {
     }
 }
 
-fn write_label(out: &mut Vec<u8>, l: &LabelPair) {
+pub(super) fn write_label(out: &mut Vec<u8>, l: &LabelPair) {
     write_string(out, 1, &l.name);
     write_string(out, 2, &l.value);
 }

@@ -12,12 +12,24 @@ use prometheus::proto::{LabelPair, Metric, MetricFamily, MetricType};
 /// appended to `out`. Like `prometheus::TextEncoder`, it stops at a family without samples or
 /// name (which `gather` never returns) and returns `false`.
 pub fn encode_text_into(families: &[MetricFamily], out: &mut String) -> bool {
+    encode_text_with(families, out, |_, _| false)
+}
+
+/// [`encode_text_into`], except that `own` may write a family itself (returning `true`).
+pub(super) fn encode_text_with(
+    families: &[MetricFamily],
+    out: &mut String,
+    mut own: impl FnMut(&MetricFamily, &mut String) -> bool,
+) -> bool {
     let mut labels = String::new();
     let mut bounds = BoundCache::default();
     for mf in families {
         let name = mf.name();
         if mf.get_metric().is_empty() || name.is_empty() {
             return false;
+        }
+        if own(mf, out) {
+            continue;
         }
         let help = mf.help();
         if !help.is_empty() {
@@ -159,7 +171,7 @@ impl BoundCache {
 const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
 /// `value` as `f64`'s `Display` writes it (`prometheus::TextEncoder` writes `to_string()`).
-fn push_value(out: &mut String, value: f64) {
+pub(super) fn push_value(out: &mut String, value: f64) {
     let integral = value.fract() == 0.0 && value.abs() < EXACT_INTEGERS;
     // -0.0 is displayed "-0": left to `Display`.
     if integral && !(value == 0.0 && value.is_sign_negative()) {
@@ -170,7 +182,7 @@ fn push_value(out: &mut String, value: f64) {
 }
 
 /// Appends `text` with `\` → `\\`, a newline → `\n` and, with `quote`, `"` → `\"`.
-fn push_escaped(out: &mut String, text: &str, quote: bool) {
+pub(super) fn push_escaped(out: &mut String, text: &str, quote: bool) {
     let special = |b: &u8| *b == b'\\' || *b == b'\n' || (quote && *b == b'"');
     if !text.as_bytes().iter().any(special) {
         out.push_str(text);
