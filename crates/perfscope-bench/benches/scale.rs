@@ -1,5 +1,5 @@
 //! What perfscope costs as a program grows (issue 26): for threads × functions in
-//! {1×100, 4×1,000, 16×2,000, 64×5,000}, every thread calling every function once, the
+//! {1×100, 4×1,000, 16×2,000, 64×5,000, 1×10,000}, every thread calling every function once, the
 //! resident memory perfscope adds, the time of one `snapshot()`, and one Prometheus scrape in
 //! the text and the protobuf format (every function with a series of its own).
 //!
@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use perfscope_core::{Callsite, CallsiteName, Kind, enter};
 
 /// `threads × functions` configurations, and how many times each time is measured.
-const CONFIGS: [(usize, usize, usize); 4] =
-    [(1, 100, 50), (4, 1_000, 20), (16, 2_000, 10), (64, 5_000, 5)];
+/// 1 × 10,000 is the scrape goal's largest program (one thread: the snapshot holds little).
+const CONFIGS: [(usize, usize, usize); 5] =
+    [(1, 100, 50), (4, 1_000, 20), (16, 2_000, 10), (64, 5_000, 5), (1, 10_000, 10)];
 
 /// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<repetitions>`.
 const CHILD: &str = "PERFSCOPE_SCALE_CHILD";
@@ -74,15 +75,15 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
         .with_max_functions(functions)
         .start()
         .expect("the exporter starts");
-    let started = Arc::new(Barrier::new(threads + 1));
-    let called = Arc::new(Barrier::new(threads + 1));
-    let done = Arc::new(Barrier::new(threads + 1));
+    // Every thread running (its stack touched), then, once the memory is read, calling.
+    let [started, go, called, done] = std::array::from_fn(|_| Arc::new(Barrier::new(threads + 1)));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (callsites, started, called, done) =
-                (callsites.clone(), started.clone(), called.clone(), done.clone());
+            let (callsites, started, go, called, done) =
+                (callsites.clone(), started.clone(), go.clone(), called.clone(), done.clone());
             std::thread::spawn(move || {
                 started.wait();
+                go.wait();
                 for callsite in callsites.iter() {
                     let _guard = enter(callsite);
                     black_box(callsite);
@@ -94,6 +95,7 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
         .collect();
     started.wait();
     let before = rss_bytes();
+    go.wait();
     called.wait();
     let after = rss_bytes();
     let added = after.saturating_sub(before);
