@@ -113,23 +113,31 @@ pub(crate) struct FunctionCollector {
 pub(super) type State = Arc<Mutex<(Tracker, Series)>>;
 
 thread_local! {
-    /// Set while the exporter gathers for its own encoders: the collector then returns each
-    /// function family with one placeholder sample, and the encoders write the family from
-    /// the series themselves (no `Metric` per series and family built and freed per scrape).
-    static PLACEHOLDERS: Cell<bool> = const { Cell::new(false) };
+    /// The state (its address) of the collector whose exporter is gathering for its own
+    /// encoders (0: none): that collector then returns each function family with one
+    /// placeholder sample, and the encoders write the family from the series themselves (no
+    /// `Metric` per series and family built and freed per scrape). Any other collector —
+    /// another exporter's, gathered meanwhile by a user's collector — returns full families.
+    static PLACEHOLDERS: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Gathers `registry` with placeholders for perfscope's function families (see
-/// [`PLACEHOLDERS`]).
-pub(super) fn gather_with_placeholders(registry: &prometheus::Registry) -> Vec<MetricFamily> {
-    struct Unset;
-    impl Drop for Unset {
+fn address(state: &State) -> usize {
+    Arc::as_ptr(state) as usize
+}
+
+/// Gathers `registry` with placeholders for the function families of the collector holding
+/// `state` (see [`PLACEHOLDERS`]).
+pub(super) fn gather_with_placeholders(
+    registry: &prometheus::Registry,
+    state: &State,
+) -> Vec<MetricFamily> {
+    struct Restore(usize);
+    impl Drop for Restore {
         fn drop(&mut self) {
-            PLACEHOLDERS.set(false);
+            PLACEHOLDERS.set(self.0);
         }
     }
-    PLACEHOLDERS.set(true);
-    let _unset = Unset;
+    let _restore = Restore(PLACEHOLDERS.replace(address(state)));
     registry.gather()
 }
 
@@ -180,7 +188,7 @@ impl FunctionCollector {
         tracker.update(source.readings(), source.resets(), source.seconds_per_tick(), series);
         series.sorted();
         let series = &*series;
-        let placeholders = PLACEHOLDERS.get();
+        let placeholders = PLACEHOLDERS.get() == address(&self.state);
         let functions = FAMILIES.iter().map(|family| {
             let mut mf = MetricFamily::default();
             mf.set_name(family.name.into());

@@ -17,7 +17,7 @@ use crate::families::{Family, FamilyKind};
 
 /// The text exposition of `registry`, appended to `out`.
 pub(super) fn render_text(registry: &prometheus::Registry, state: &State, out: &mut String) {
-    let families = gather_with_placeholders(registry);
+    let families = gather_with_placeholders(registry, state);
     if !placeholders_intact(&families) {
         text::encode_text_into(&registry.gather(), out);
         return;
@@ -35,7 +35,7 @@ pub(super) fn render_text(registry: &prometheus::Registry, state: &State, out: &
 
 /// The protobuf exposition of `registry`, appended to `out`.
 pub(super) fn render_protobuf(registry: &prometheus::Registry, state: &State, out: &mut Vec<u8>) {
-    let families = gather_with_placeholders(registry);
+    let families = gather_with_placeholders(registry, state);
     if !placeholders_intact(&families) {
         proto::encode_protobuf_into(&registry.gather(), out);
         return;
