@@ -1,7 +1,9 @@
 //! What perfscope costs as a program grows (issue 26): for threads × functions in
 //! {1×100, 4×1,000, 16×2,000, 64×5,000, 1×10,000}, every thread calling every function once, the
 //! resident memory perfscope adds, the time of one `snapshot()`, and one Prometheus scrape in
-//! the text and the protobuf format (every function with a series of its own).
+//! the text format (`render()`, a new page each time, and `render_into` a buffer kept across
+//! scrapes, as the listener does) and in the protobuf format (every function with a series of
+//! its own).
 //!
 //! ```text
 //! cargo bench -p perfscope-bench --bench scale            # every configuration
@@ -111,6 +113,13 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
     let text_time = median(repetitions, || {
         black_box(exporter.render());
     });
+    // As the listener writes a page: into the buffer the previous scrape used.
+    let mut kept = String::new();
+    let kept_time = median(repetitions, || {
+        kept.clear();
+        exporter.render_into(&mut kept);
+        black_box(kept.len());
+    });
     let protobuf_time = median(repetitions, || {
         black_box(exporter.render_protobuf());
     });
@@ -119,12 +128,13 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
     exporter.shutdown();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| {threads} × {functions} | {:.1} MiB | {:.0} B | {:.2} ms | {:.2} ms ({:.1} MiB) | {:.2} ms | {repetitions} |",
+        "| {threads} × {functions} | {:.1} MiB | {:.0} B | {:.2} ms | {:.2} ms ({:.1} MiB) | {:.2} ms | {:.2} ms | {repetitions} |",
         added as f64 / (1 << 20) as f64,
         added as f64 / pairs,
         ms(snapshot),
         ms(text_time),
         text.len() as f64 / (1 << 20) as f64,
+        ms(kept_time),
         ms(protobuf_time),
     );
 }
@@ -139,9 +149,9 @@ fn main() {
     let picked: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let exe = std::env::current_exe().expect("this benchmark's path");
     println!(
-        "| threads × functions | RSS added | per (thread, function) | snapshot() | text scrape (size) | protobuf scrape | runs |"
+        "| threads × functions | RSS added | per (thread, function) | snapshot() | text scrape, `render()` (page) | text scrape, kept buffer | protobuf scrape | runs |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for (threads, functions, repetitions) in CONFIGS {
         let name = format!("{threads}x{functions}");
         if !picked.is_empty() && !picked.contains(&name) {

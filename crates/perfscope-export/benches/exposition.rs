@@ -86,6 +86,16 @@ fn scrapes(c: &mut Criterion, callsites: &[&'static Callsite], samples: usize) {
     group.bench_function("part: encode text, perfscope", |b| {
         b.iter(|| black_box(perfscope_export::encode_text(&gathered)));
     });
+    // What a fresh page costs: the same encoder into a buffer kept across iterations (its
+    // memory mapped already) against a new `String` each time (above).
+    let mut kept = String::new();
+    group.bench_function("part: encode text, perfscope, into a kept buffer", |b| {
+        b.iter(|| {
+            kept.clear();
+            perfscope_export::encode_text_into(&gathered, &mut kept);
+            black_box(kept.len())
+        });
+    });
     group.bench_function("part: encode protobuf, prometheus crate (baseline)", |b| {
         use perfscope_export::prometheus_crate::Encoder as _;
         b.iter(|| {

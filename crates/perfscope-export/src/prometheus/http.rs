@@ -5,9 +5,9 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use ipnet::IpNet;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::ExportError;
+use perfscope_core::sync::lock;
 
 /// Connections served at once; more wait in the kernel's accept queue.
 pub(crate) const MAX_CONNECTIONS: usize = 256;
@@ -38,6 +39,51 @@ pub(crate) struct Served {
     pub allow: Vec<IpNet>,
     /// The `/debug` endpoint, when asked for.
     pub debug: Option<super::debug::Debug>,
+    /// The last page's buffer, back from hyper once sent.
+    pub pages: Pages,
+}
+
+/// One page buffer kept across scrapes: each answer is written into the buffer the previous
+/// one left (its memory mapped already: a text page of 10,000 functions is 35 MiB, above
+/// glibc's mmap threshold, and a fresh one costs thousands of page faults — 28 ms against 9 ms
+/// to encode, `BENCHMARKS.md`), and the body hands it back when hyper drops it. Holds the
+/// largest recent page's memory between scrapes.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Pages(Arc<Mutex<Vec<u8>>>);
+
+impl Pages {
+    /// The kept buffer, empty (a new one if another scrape holds it).
+    fn take(&self) -> Vec<u8> {
+        let mut buffer = std::mem::take(&mut *lock(&self.0));
+        buffer.clear();
+        buffer
+    }
+
+    /// `page` as a response body that returns its buffer here when dropped.
+    fn body(&self, page: Vec<u8>) -> Bytes {
+        Bytes::from_owner(Page { page, pages: self.clone() })
+    }
+}
+
+/// A page on its way to the client.
+struct Page {
+    page: Vec<u8>,
+    pages: Pages,
+}
+
+impl AsRef<[u8]> for Page {
+    fn as_ref(&self) -> &[u8] {
+        &self.page
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let mut kept = lock(&self.pages.0);
+        if kept.capacity() < self.page.capacity() {
+            *kept = std::mem::take(&mut self.page);
+        }
+    }
 }
 
 impl Served {
@@ -57,12 +103,18 @@ impl Served {
             return plain(StatusCode::NOT_FOUND, "not found: metrics are at /metrics\n");
         }
         let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let (body, content_type) = if wants_protobuf(accept) {
-            (render_protobuf(&self.registry, &self.state), PROTOBUF_FORMAT)
+        let mut page = self.pages.take();
+        let content_type = if wants_protobuf(accept) {
+            super::direct::render_protobuf(&self.registry, &self.state, &mut page);
+            PROTOBUF_FORMAT
         } else {
-            (render_text(&self.registry, &self.state).into_bytes(), prometheus::TEXT_FORMAT)
+            // An empty buffer is valid UTF-8: nothing to check.
+            let mut text = String::from_utf8(page).unwrap_or_default();
+            super::direct::render_text(&self.registry, &self.state, &mut text);
+            page = text.into_bytes();
+            prometheus::TEXT_FORMAT
         };
-        let mut response = Response::new(Full::new(Bytes::from(body)));
+        let mut response = Response::new(Full::new(self.pages.body(page)));
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     }

@@ -42,6 +42,12 @@ pub fn encode_text(families: &[prometheus::proto::MetricFamily]) -> String {
     out
 }
 
+/// [`encode_text`] appended to `out`, e.g. a buffer kept across scrapes (whose memory is then
+/// mapped already). Returns `false` if it stopped at a family without samples or name.
+pub fn encode_text_into(families: &[prometheus::proto::MetricFamily], out: &mut String) -> bool {
+    text::encode_text_into(families, out)
+}
+
 /// The Prometheus protobuf exposition (length-delimited `MetricFamily` messages) of gathered
 /// families: byte for byte what `prometheus::ProtobufEncoder` writes, faster. What
 /// [`PrometheusExporter::render_protobuf`] and the listener answer. Families after one
@@ -189,8 +195,13 @@ impl PrometheusExporterBuilder {
             builder.build()
         };
         let debug = self.debug.then(debug::Debug::new);
-        let served =
-            Arc::new(Served { registry: registry.clone(), state: state.clone(), allow, debug });
+        let served = Arc::new(Served {
+            registry: registry.clone(),
+            state: state.clone(),
+            allow,
+            debug,
+            pages: http::Pages::default(),
+        });
         let (listener, address) = if listen {
             let (listener, address) = Listener::start(self.listen, served)?;
             (Some(listener), Some(address))
@@ -247,6 +258,12 @@ impl PrometheusExporter {
     /// answers it, read from a fresh snapshot.
     pub fn render(&self) -> String {
         http::render_text(&self.registry, &self.state)
+    }
+
+    /// [`render`](Self::render) appended to `out`: keep `out` across scrapes to write a big
+    /// page into memory mapped already (as the listener does), e.g. from your own route.
+    pub fn render_into(&self, out: &mut String) {
+        direct::render_text(&self.registry, &self.state, out);
     }
 
     /// The exposition in the Prometheus protobuf format (length-delimited
