@@ -36,9 +36,9 @@ pub const OTHER: &str = names::OVERFLOW;
 
 /// How many functions get their own series by default; later ones are summed under [`OTHER`].
 ///
-/// Measured (`BENCHMARKS.md`, issue 26): a scrape of 1,000 functions costs a few ms and a
-/// 3.5 MB text page (31,000 series); one of 10,000 costs 30 times more (68–114 ms, 35 MB), as
-/// allocation and page faults grow faster than the page. Raise it knowing that.
+/// Measured (`BENCHMARKS.md`, issue 26): a scrape of 1,000 functions costs 1–3 ms and a
+/// 3.5 MiB text page (31,000 series); one of 10,000 costs 13–46 ms and 35.5 MiB (310,000
+/// series), most of it the snapshot. Raise it knowing that.
 pub const DEFAULT_MAX_FUNCTIONS: usize = 1000;
 
 /// Upper bounds (seconds) of the latency histogram's buckets: 1, 2.5 and 5 per decade from
