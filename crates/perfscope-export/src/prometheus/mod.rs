@@ -3,9 +3,11 @@
 //! A scrape reads a fresh snapshot (no background thread, nothing stale): perfscope's
 //! families are a [`prometheus::core::Collector`] in a `prometheus::Registry`, whose counters
 //! are floats, so time totals are exact to the nanosecond. Other code's `metrics::counter!`s
-//! etc. reach the same registry through `metrics-prometheus`. The gathered families are
-//! encoded by perfscope's own encoders ([`encode_text`], [`encode_protobuf`]): the `prometheus`
-//! crate's output byte for byte, 2–5× faster.
+//! etc. reach the same registry through `metrics-prometheus`. A scrape is encoded by
+//! perfscope's own encoders ([`encode_text`], [`encode_protobuf`]: the `prometheus` crate's
+//! output byte for byte, 1.6–6× faster), which write perfscope's function families straight
+//! from the exported series (the registry gathers placeholders for them), and the listener
+//! writes each page into the buffer the previous one used (see `BENCHMARKS.md`, issue 26).
 
 mod collector;
 mod debug;
