@@ -56,22 +56,36 @@ pub fn bucket_value(index: usize) -> u64 {
     low + width / 2
 }
 
-/// Octaves above the linear range: 2^7 up to 2^MAX_EXP.
-const OCTAVES: usize = (MAX_EXP - 7) as usize;
+/// Octaves of 64 buckets each: the linear range is two of them (values 0–63 and 64–127, a
+/// bucket per value), then one per power of two from 2^7 up to 2^MAX_EXP. Bucket `i` is
+/// bucket `i % 64` of octave `i / 64`.
+const OCTAVES: usize = BUCKETS / SUB as usize;
+/// Octaves per group: the histogram points at groups, a group at octaves.
+const GROUP: usize = 8;
+/// Groups covering every octave.
+const GROUPS: usize = OCTAVES.div_ceil(GROUP);
+/// Values kept as they are before any bucket is allocated.
+pub const SAMPLES: usize = 2;
 
 /// The 64 buckets of one octave.
 struct Octave([AtomicU64; SUB as usize]);
 
+/// Pointers to eight octaves, each allocated on first use.
+struct Group([AtomicPtr<Octave>; GROUP]);
+
 /// The writer side: updated by its owning thread only, readable from any thread.
 ///
-/// The linear buckets are inline; each octave's buckets are allocated the first time a value
-/// falls in it, so the histogram of a (thread, function) pair costs ~1.4 KiB plus 512 bytes
-/// per octave its calls span (a function's latencies usually span a few), not the 22 KiB of
-/// every bucket.
+/// It is small until used: 64 bytes inline, holding the first [`SAMPLES`] values themselves
+/// (exact) and pointers to groups of octave pointers; past those values each octave's 64
+/// buckets (512 bytes) are allocated the first time a value falls in it, and each group (64
+/// bytes) with its first octave. A (thread, function) pair called once or twice costs the 64
+/// inline bytes; one called often costs 64 + 64 + 512 bytes per octave its calls span (a
+/// function's latencies usually span one to three), not the 22 KiB of every bucket.
 /// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
-    linear: [AtomicU64; LINEAR as usize],
-    octaves: [AtomicPtr<Octave>; OCTAVES],
+    /// The first values recorded, plus one (0: none yet), in the order they came.
+    samples: [AtomicU64; SAMPLES],
+    groups: [AtomicPtr<Group>; GROUPS],
 }
 
 impl Default for AtomicHistogram {
@@ -85,8 +99,8 @@ impl AtomicHistogram {
     #[cfg(not(perfscope_loom))]
     pub const fn new() -> Self {
         AtomicHistogram {
-            linear: [const { AtomicU64::new(0) }; LINEAR as usize],
-            octaves: [const { AtomicPtr::new(ptr::null_mut()) }; OCTAVES],
+            samples: [const { AtomicU64::new(0) }; SAMPLES],
+            groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
         }
     }
 
@@ -94,61 +108,53 @@ impl AtomicHistogram {
     #[cfg(perfscope_loom)]
     pub fn new() -> Self {
         AtomicHistogram {
-            linear: std::array::from_fn(|_| AtomicU64::new(0)),
-            octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            samples: std::array::from_fn(|_| AtomicU64::new(0)),
+            groups: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
 
     /// Counts one value. Only the owning thread may call this (single writer).
     #[inline(always)]
     pub fn record(&self, value: u64) {
-        if value < LINEAR {
-            // SAFETY: `value < LINEAR`, the length of `linear`.
-            bump(unsafe { self.linear.get_unchecked(value as usize) });
-            return;
-        }
-        let exp = value.ilog2(); // >= 7
-        let octave = (exp - 7) as usize;
-        if octave < OCTAVES {
-            // Acquire: the owning thread published the page itself, but `record` is safe to
-            // call from any thread, which must then see the page initialised (a plain load on
+        if self.samples[SAMPLES - 1].load(Relaxed) != 0 {
+            let bucket = bucket_of(value);
+            let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
+            // Acquire: the owning thread published the pointers itself, but `record` is safe
+            // to call from any thread, which must then see them initialised (a plain load on
             // x86-64).
-            // SAFETY: `octave < OCTAVES`; a non-null pointer is a live, published octave.
-            let page = unsafe { self.octaves.get_unchecked(octave) }.load(Acquire);
-            if let Some(page) = unsafe { page.as_ref() } {
-                let sub = ((value >> (exp - SUB_BITS)) - SUB) as usize;
-                // SAFETY: `value >> (exp - 6)` is in [64, 128), so `sub < 64`.
-                bump(unsafe { page.0.get_unchecked(sub) });
-                return;
+            // SAFETY: `bucket < BUCKETS`, so `octave / GROUP < GROUPS`; a non-null pointer is
+            // a live, published group or octave, freed only with the histogram.
+            let group = unsafe { self.groups.get_unchecked(octave / GROUP) }.load(Acquire);
+            if let Some(group) = unsafe { group.as_ref() } {
+                let page = unsafe { group.0.get_unchecked(octave % GROUP) }.load(Acquire);
+                if let Some(page) = unsafe { page.as_ref() } {
+                    // SAFETY: `sub < SUB`, the length of an octave.
+                    bump(unsafe { page.0.get_unchecked(sub) });
+                    return;
+                }
             }
         }
         self.record_cold(value);
     }
 
-    /// A value in an octave without buckets yet (allocated here), or past the last one.
+    /// One of the first [`SAMPLES`] values, or a value in an octave without buckets yet
+    /// (allocated here).
     #[cold]
     #[inline(never)]
     fn record_cold(&self, value: u64) {
-        let above = bucket_of(value) - LINEAR as usize;
-        let (octave, sub) = (above / SUB as usize, above % SUB as usize);
-        let slot = &self.octaves[octave];
-        let mut page = slot.load(Acquire);
-        if page.is_null() {
-            let _own = crate::alloc::suspend();
-            let new = Box::into_raw(Box::new(Octave(std::array::from_fn(|_| AtomicU64::new(0)))));
-            // Only the owner publishes, but should another thread (misusing `record`) race
-            // it, one page wins and the other is freed: nothing leaks or dangles.
-            page = match slot.compare_exchange(ptr::null_mut(), new, AcqRel, Acquire) {
-                Ok(_) => new,
-                Err(winner) => {
-                    // SAFETY: `new` was never published.
-                    drop(unsafe { Box::from_raw(new) });
-                    winner
-                }
-            };
+        if let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0) {
+            free.store(value.saturating_add(1), Release);
+            return;
         }
-        // SAFETY: published above or before, freed only with the histogram.
-        bump(unsafe { &(*page).0[sub] });
+        let bucket = bucket_of(value);
+        let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
+        let group = publish(&self.groups[octave / GROUP], || {
+            Group(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())))
+        });
+        let page = publish(&group.0[octave % GROUP], || {
+            Octave(std::array::from_fn(|_| AtomicU64::new(0)))
+        });
+        bump(&page.0[sub]);
     }
 
     /// Adds the counts into `into`.
@@ -157,62 +163,102 @@ impl AtomicHistogram {
     }
 
     /// Adds the counts of buckets up to the one holding `max` (the largest value recorded, so
-    /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
+    /// the rest are empty) into `into`: snapshots then read the octaves in use, not all.
     pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
-        let last = bucket_of(max);
-        into.counts.reserve((last + 1).saturating_sub(into.counts.len()));
-        for (i, b) in self.linear.iter().enumerate().take(last + 1) {
-            let n = b.load(Relaxed);
-            if n != 0 {
-                into.add(i, n);
+        for sample in &self.samples {
+            match sample.load(Acquire) {
+                0 => break,
+                // A value recorded after `max` was read: the next snapshot counts it.
+                v if v - 1 > max => {}
+                v => into.add(bucket_of(v - 1), 1),
             }
         }
-        if last < LINEAR as usize {
-            return;
+        let last = bucket_of(max) / SUB as usize;
+        for (g, group) in self.groups.iter().enumerate().take(last / GROUP + 1) {
+            // SAFETY: a non-null pointer is a published group, freed only with the histogram.
+            let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
+            for (o, page) in group.0.iter().enumerate() {
+                let octave = g * GROUP + o;
+                if octave > last {
+                    break;
+                }
+                // SAFETY: as above.
+                let Some(page) = (unsafe { page.load(Acquire).as_ref() }) else { continue };
+                into.add_octave(octave * SUB as usize, &page.0);
+            }
         }
-        let last_octave = (last - LINEAR as usize) / SUB as usize;
-        for (o, page) in self.octaves[..=last_octave].iter().enumerate() {
-            // SAFETY: a non-null pointer is a published octave, freed only with the histogram.
-            let Some(page) = (unsafe { page.load(Acquire).as_ref() }) else { continue };
-            let first = LINEAR as usize + o * SUB as usize;
-            for (i, b) in page.0.iter().enumerate() {
-                let n = b.load(Relaxed);
-                if n != 0 {
-                    into.add(first + i, n);
+    }
+
+    /// Zeroes all counts (owning thread only). Groups and octaves stay allocated: a reader
+    /// may be reading them.
+    pub fn clear(&self) {
+        for s in &self.samples {
+            s.store(0, Relaxed);
+        }
+        self.for_each_octave(|page| page.0.iter().for_each(|b| b.store(0, Relaxed)));
+    }
+
+    fn for_each_octave(&self, mut f: impl FnMut(&Octave)) {
+        for group in &self.groups {
+            // SAFETY: as in `add_to_up_to`.
+            let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
+            for page in &group.0 {
+                // SAFETY: as in `add_to_up_to`.
+                if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
+                    f(page);
                 }
             }
         }
     }
 
-    /// Zeroes all counts (owning thread only). Octaves stay allocated: a reader may be
-    /// reading them.
-    pub fn clear(&self) {
-        for b in &self.linear {
-            b.store(0, Relaxed);
-        }
-        for page in &self.octaves {
-            // SAFETY: as in `add_to_up_to`.
-            if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
-                page.0.iter().for_each(|b| b.store(0, Relaxed));
-            }
-        }
-    }
-
-    /// Bytes this histogram holds, octaves included.
+    /// Bytes this histogram holds, groups and octaves included.
     pub fn heap_bytes(&self) -> usize {
-        let octaves = self.octaves.iter().filter(|p| !p.load(Relaxed).is_null()).count();
-        std::mem::size_of::<Self>() + octaves * std::mem::size_of::<Octave>()
+        let groups = self.groups.iter().filter(|p| !p.load(Relaxed).is_null()).count();
+        let mut octaves = 0;
+        self.for_each_octave(|_| octaves += 1);
+        std::mem::size_of::<Self>()
+            + groups * std::mem::size_of::<Group>()
+            + octaves * std::mem::size_of::<Octave>()
     }
+}
+
+/// The value `slot` points at, allocated by `new` and published first if it is null (owning
+/// thread only; should another thread misuse `record` and race it, one value wins and the
+/// other is freed: nothing leaks or dangles).
+fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
+    let mut page = slot.load(Acquire);
+    if page.is_null() {
+        let _own = crate::alloc::suspend();
+        let fresh = Box::into_raw(Box::new(new()));
+        page = match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
+            Ok(_) => fresh,
+            Err(winner) => {
+                // SAFETY: `fresh` was never published.
+                drop(unsafe { Box::from_raw(fresh) });
+                winner
+            }
+        };
+    }
+    // SAFETY: published above or before, freed only with its owner.
+    unsafe { &*page }
 }
 
 impl Drop for AtomicHistogram {
     fn drop(&mut self) {
-        for page in &self.octaves {
-            let page = page.load(Acquire);
-            if !page.is_null() {
-                // SAFETY: allocated by `record_cold` with `Box::into_raw`; `&mut self` means no
-                // reader is left.
-                drop(unsafe { Box::from_raw(page) });
+        for group in &self.groups {
+            let group = group.load(Acquire);
+            if group.is_null() {
+                continue;
+            }
+            // SAFETY: allocated by `publish` with `Box::into_raw`; `&mut self` means no reader
+            // is left.
+            let group = unsafe { Box::from_raw(group) };
+            for page in &group.0 {
+                let page = page.load(Acquire);
+                if !page.is_null() {
+                    // SAFETY: as above.
+                    drop(unsafe { Box::from_raw(page) });
+                }
             }
         }
     }
@@ -232,11 +278,14 @@ impl std::fmt::Debug for AtomicHistogram {
     }
 }
 
-/// A plain histogram: merged from thread stores, queried for quantiles. It holds buckets only
-/// up to its highest non-empty one (no trailing zeros), so a snapshot of many functions with
-/// short calls stays small.
+/// A plain histogram: merged from thread stores, queried for quantiles. It holds the buckets
+/// from its lowest non-empty one to its highest (no leading or trailing zeros), so a snapshot
+/// of many functions whose calls take milliseconds stays small and quick to merge.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Histogram {
+    /// Index of `counts[0]`'s bucket (0 when empty).
+    first: usize,
+    /// Counts of buckets `first..first + counts.len()`; empty, or non-zero at both ends.
     counts: Vec<u64>,
 }
 
@@ -259,15 +308,52 @@ impl std::fmt::Debug for Histogram {
 impl Histogram {
     /// An empty histogram.
     pub fn new() -> Self {
-        Histogram { counts: Vec::new() }
+        Histogram { first: 0, counts: Vec::new() }
+    }
+
+    /// Widens the window to hold buckets `low..=high` (`low <= high`).
+    fn cover(&mut self, low: usize, high: usize) {
+        if self.counts.is_empty() {
+            self.first = low;
+            self.counts.resize(high - low + 1, 0);
+            return;
+        }
+        if low < self.first {
+            let grow = self.first - low;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = low;
+        }
+        let end = self.first + self.counts.len();
+        if high >= end {
+            self.counts.resize(high + 1 - self.first, 0);
+        }
     }
 
     /// Adds `n` (non-zero) to bucket `index`.
     fn add(&mut self, index: usize, n: u64) {
-        if index >= self.counts.len() {
-            self.counts.resize(index + 1, 0);
+        self.cover(index, index);
+        self.counts[index - self.first] += n;
+    }
+
+    /// Adds the non-zero counts of one octave's buckets, which start at bucket `first`.
+    fn add_octave(&mut self, first: usize, buckets: &[AtomicU64]) {
+        let mut read = [0u64; SUB as usize];
+        let (mut low, mut high) = (usize::MAX, 0);
+        for (i, (b, r)) in buckets.iter().zip(read.iter_mut()).enumerate() {
+            *r = b.load(Relaxed);
+            if *r != 0 {
+                low = low.min(i);
+                high = i;
+            }
         }
-        self.counts[index] += n;
+        if low == usize::MAX {
+            return;
+        }
+        self.cover(first + low, first + high);
+        let at = first + low - self.first;
+        for (c, r) in self.counts[at..].iter_mut().zip(&read[low..=high]) {
+            *c += *r;
+        }
     }
 
     /// Counts one value.
@@ -284,8 +370,12 @@ impl Histogram {
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &Histogram) {
-        self.counts.resize(self.counts.len().max(other.counts.len()), 0);
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+        if other.counts.is_empty() {
+            return;
+        }
+        self.cover(other.first, other.first + other.counts.len() - 1);
+        let at = other.first - self.first;
+        for (a, b) in self.counts[at..].iter_mut().zip(other.counts.iter()) {
             *a += *b;
         }
     }
@@ -302,32 +392,53 @@ impl Histogram {
     /// [`since`](Self::since) in place: these counts become those counted since `earlier`
     /// (all of them, when the counts restarted). No allocation.
     pub fn keep_since(&mut self, earlier: &Histogram) {
-        let shared = self.counts.len().min(earlier.counts.len());
-        if earlier.counts[shared..].iter().any(|c| *c != 0) {
+        if earlier.counts.is_empty() {
             return;
         }
+        let (end, earlier_end) =
+            (self.first + self.counts.len(), earlier.first + earlier.counts.len());
+        // A bucket of `earlier` outside this window went down to zero: the counts restarted.
+        if self.counts.is_empty() || earlier.first < self.first || earlier_end > end {
+            return;
+        }
+        let now = &mut self.counts[earlier.first - self.first..earlier_end - self.first];
         // One branch-free pass (it vectorises); undone if a bucket went down.
         let mut went_down = false;
-        for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+        for (now, then) in now.iter_mut().zip(&earlier.counts) {
             let (left, under) = now.overflowing_sub(*then);
             *now = left;
             went_down |= under;
         }
         if went_down {
-            for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+            for (now, then) in now.iter_mut().zip(&earlier.counts) {
                 *now = now.wrapping_add(*then);
             }
             return;
         }
-        // No trailing zeros: the highest bucket left is non-empty.
-        let len = self.counts.iter().rposition(|c| *c != 0).map_or(0, |last| last + 1);
-        self.counts.truncate(len);
+        self.trim();
+    }
+
+    /// Drops zeros at both ends of the window.
+    fn trim(&mut self) {
+        let Some(low) = self.counts.iter().position(|c| *c != 0) else {
+            *self = Histogram::new();
+            return;
+        };
+        let high = self.counts.iter().rposition(|c| *c != 0).unwrap_or(low);
+        self.counts.truncate(high + 1);
+        self.counts.drain(..low);
+        self.first += low;
+    }
+
+    /// Counts with their bucket indexes, in increasing order (zeros included).
+    fn indexed(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().enumerate().map(|(i, &c)| (self.first + i, c))
     }
 
     /// The top of the highest non-empty bucket: at least the largest value counted, and
     /// within 1/64 above it. `None` when empty.
     pub fn highest(&self) -> Option<u64> {
-        let last = self.counts.len().checked_sub(1)?;
+        let last = self.first + self.counts.len().checked_sub(1)?;
         let (low, width) = bucket_range(last);
         Some(low + width - 1)
     }
@@ -346,7 +457,7 @@ impl Histogram {
         }
         let rank = ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1);
         let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for (i, c) in self.indexed() {
             seen += c;
             if seen >= rank {
                 return Some(bucket_value(i));
@@ -368,7 +479,7 @@ impl Histogram {
         order.sort_by_key(|&i| ranks[i]);
         let mut next = 0;
         let mut seen = 0;
-        for (bucket, &c) in self.counts.iter().enumerate() {
+        for (bucket, c) in self.indexed() {
             seen += c;
             while next < N && seen >= ranks[order[next]] {
                 out[order[next]] = Some(bucket_value(bucket));
@@ -383,7 +494,7 @@ impl Histogram {
 
     /// Non-empty buckets as `(lowest value, width, count)`, in increasing order.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, &c)| {
+        self.indexed().filter(|(_, c)| *c != 0).map(|(i, c)| {
             let (low, width) = bucket_range(i);
             (low, width, c)
         })
@@ -459,53 +570,75 @@ mod tests {
     }
 
     #[test]
-    fn holds_buckets_only_up_to_the_highest_value() {
-        assert_eq!(from(&[5, 3]).counts.len(), 6);
+    fn holds_buckets_only_from_the_lowest_value_to_the_highest() {
+        let h = from(&[5, 3]);
+        assert_eq!((h.first, h.counts.len()), (3, 3));
         let atomic = AtomicHistogram::new();
-        atomic.record(1_000);
+        // Past the samples, into the buckets.
+        for _ in 0..3 {
+            atomic.record(1_000);
+        }
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 1_000);
-        assert_eq!(merged.counts.len(), bucket_of(1_000) + 1);
-        assert_eq!(merged, from(&[1_000]));
+        assert_eq!((merged.first, merged.counts.len()), (bucket_of(1_000), 1));
+        assert_eq!(merged, from(&[1_000, 1_000, 1_000]));
+        // Merging lower and higher values widens the window both ways.
+        merged.merge(&from(&[2, 1 << 40]));
+        assert_eq!((merged.first, merged.counts.len()), (2, bucket_of(1 << 40) - 1));
+        assert_eq!(merged, from(&[1_000, 1_000, 1_000, 2, 1 << 40]));
+        // Taking the earlier reading away trims the zeros at both ends.
+        assert_eq!(merged.since(&from(&[2, 1 << 40])), from(&[1_000, 1_000, 1_000]));
         // The same below 128 (the linear buckets), the maximum's own bucket included.
         let atomic = AtomicHistogram::new();
-        atomic.record(3);
-        atomic.record(5);
+        [3, 5, 3, 5].into_iter().for_each(|v| atomic.record(v));
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 5);
-        assert_eq!(merged, from(&[3, 5]));
+        assert_eq!(merged, from(&[3, 5, 3, 5]));
         // And with the maximum in the first bucket past them (128).
         atomic.record(128);
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 128);
-        assert_eq!(merged, from(&[3, 5, 128]));
+        assert_eq!(merged, from(&[3, 5, 3, 5, 128]));
+        // A value above the maximum read (recorded after it) waits for the next reading,
+        // whether it is a sample or in a bucket.
+        let atomic = AtomicHistogram::new();
+        [7, 9_000, 8, 9_000].into_iter().for_each(|v| atomic.record(v));
+        let mut merged = Histogram::new();
+        atomic.add_to_up_to(&mut merged, 8);
+        assert_eq!(merged, from(&[7, 8]));
     }
 
     #[test]
-    fn octaves_are_allocated_on_first_use_and_cleared_in_place() {
+    fn samples_first_then_octaves_allocated_on_first_use_and_cleared_in_place() {
         let atomic = AtomicHistogram::new();
         let empty = atomic.heap_bytes();
-        assert!(empty < 1500, "{empty} bytes before any octave");
-        for v in [0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX] {
+        assert_eq!(empty, 64, "inline: the samples and the group pointers");
+        // The first values are kept as they are: nothing allocated.
+        atomic.record(1 << 30);
+        atomic.record(5);
+        assert_eq!(atomic.heap_bytes(), empty);
+        let values = [0, 63, 64, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX];
+        for v in values {
             atomic.record(v);
         }
-        // Octaves of 2^7, 2^8, 2^20 and the last one (which holds everything from 2^47 up).
-        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8);
+        // Octaves 0 (0-63), 1 (64-127), of 2^7, 2^8, 2^20 and the last one (everything from
+        // 2^47 up); groups 0 (octaves 0-7), 2 (octave 15 = 2^20) and 5 (the last one).
+        let octave = 64 * 8;
+        let group = 8 * 8;
+        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave);
         let mut merged = Histogram::new();
         atomic.add_to(&mut merged);
-        assert_eq!(
-            merged,
-            from(&[0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX])
-        );
+        let all: Vec<u64> = [1 << 30, 5].into_iter().chain(values).collect();
+        assert_eq!(merged, from(&all));
         atomic.clear();
         let mut cleared = Histogram::new();
         atomic.add_to(&mut cleared);
         assert_eq!(cleared.count(), 0);
-        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8, "kept for readers");
-        atomic.record(300);
+        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave, "kept for readers");
+        [300, 301, 300].into_iter().for_each(|v| atomic.record(v));
         let mut again = Histogram::new();
         atomic.add_to(&mut again);
-        assert_eq!(again, from(&[300]));
+        assert_eq!(again, from(&[300, 301, 300]));
     }
 
     proptest! {
