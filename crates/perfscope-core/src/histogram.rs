@@ -15,7 +15,7 @@
 use std::ptr;
 use std::sync::atomic::Ordering::*;
 
-use crate::sync::{AtomicPtr, AtomicU64};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -67,24 +67,53 @@ const GROUPS: usize = OCTAVES.div_ceil(GROUP);
 /// Values kept as they are before any bucket is allocated.
 pub const SAMPLES: usize = 2;
 
-/// The 64 buckets of one octave.
-struct Octave([AtomicU64; SUB as usize]);
+/// The 64 buckets of one octave (aligned so that a pointer to it leaves six low bits free).
+/// Counts are 32-bit: a bucket at `u32::MAX` carries into its group's [`Carries`].
+#[repr(align(64))]
+struct Octave([AtomicU32; SUB as usize]);
 
-/// Pointers to eight octaves, each allocated on first use.
-struct Group([AtomicPtr<Octave>; GROUP]);
+/// Pointers to eight octaves, each allocated on first use, and their carries.
+struct Group {
+    octaves: [AtomicPtr<Octave>; GROUP],
+    /// Odd while the owning thread moves a full bucket into its carry (a sequence lock: the
+    /// hot path never takes it, readers retry around it).
+    seq: AtomicU64,
+    /// Allocated with the group's first carry (after 2^32 values in one bucket).
+    carries: AtomicPtr<Carries>,
+}
+
+impl Group {
+    fn new() -> Self {
+        Group {
+            octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            seq: AtomicU64::new(0),
+            carries: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+/// Multiples of 2^32 per bucket of a group's octaves.
+struct Carries([[AtomicU64; SUB as usize]; GROUP]);
+
+/// The low bits of [`AtomicHistogram::hot`] holding the octave's number plus one.
+const HOT_TAG: usize = 63;
 
 /// The writer side: updated by its owning thread only, readable from any thread.
 ///
-/// It is small until used: 64 bytes inline, holding the first [`SAMPLES`] values themselves
-/// (exact) and pointers to groups of octave pointers; past those values each octave's 64
-/// buckets (512 bytes) are allocated the first time a value falls in it, and each group (64
-/// bytes) with its first octave. A (thread, function) pair called once or twice costs the 64
-/// inline bytes; one called often costs 64 + 64 + 512 bytes per octave its calls span (a
-/// function's latencies usually span one to three), not the 22 KiB of every bucket.
+/// It is small until used: 72 bytes inline, holding the first [`SAMPLES`] values themselves
+/// (exact), pointers to groups of octave pointers, and the octave the last value fell in;
+/// past those values each octave's 64 buckets (512 bytes) are allocated the first time a value
+/// falls in it, and each group (64 bytes) with its first octave. A (thread, function) pair
+/// called once or twice costs the inline bytes; one called often costs 64 + 512 bytes per
+/// octave its calls span (a function's latencies usually span one to three), not the 22 KiB
+/// of every bucket. A value in the same octave as the one before takes one pointer load.
 /// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
     /// The first values recorded, plus one (0: none yet), in the order they came.
     samples: [AtomicU64; SAMPLES],
+    /// The octave the last bucketed value fell in: its address, with its number plus one in
+    /// the low bits ([`HOT_TAG`]); 0 until the first octave is allocated, never 0 after.
+    hot: AtomicUsize,
     groups: [AtomicPtr<Group>; GROUPS],
 }
 
@@ -100,6 +129,7 @@ impl AtomicHistogram {
     pub const fn new() -> Self {
         AtomicHistogram {
             samples: [const { AtomicU64::new(0) }; SAMPLES],
+            hot: AtomicUsize::new(0),
             groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
         }
     }
@@ -109,6 +139,7 @@ impl AtomicHistogram {
     pub fn new() -> Self {
         AtomicHistogram {
             samples: std::array::from_fn(|_| AtomicU64::new(0)),
+            hot: AtomicUsize::new(0),
             groups: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
@@ -116,93 +147,129 @@ impl AtomicHistogram {
     /// Counts one value. Only the owning thread may call this (single writer).
     #[inline(always)]
     pub fn record(&self, value: u64) {
-        if self.samples[SAMPLES - 1].load(Relaxed) != 0 {
-            let bucket = bucket_of(value);
-            let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
-            // Acquire: the owning thread published the pointers itself, but `record` is safe
-            // to call from any thread, which must then see them initialised (a plain load on
-            // x86-64).
-            // SAFETY: `bucket < BUCKETS`, so `octave / GROUP < GROUPS`; a non-null pointer is
-            // a live, published group or octave, freed only with the histogram.
-            let group = unsafe { self.groups.get_unchecked(octave / GROUP) }.load(Acquire);
-            if let Some(group) = unsafe { group.as_ref() } {
-                let page = unsafe { group.0.get_unchecked(octave % GROUP) }.load(Acquire);
-                if let Some(page) = unsafe { page.as_ref() } {
-                    // SAFETY: `sub < SUB`, the length of an octave.
-                    bump(unsafe { page.0.get_unchecked(sub) });
-                    return;
-                }
+        let bucket = bucket_of(value);
+        let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
+        // Acquire: the owning thread published the octave itself, but `record` is safe to call
+        // from any thread, which must then see it initialised (a plain load on x86-64).
+        let hot = self.hot.load(Acquire);
+        if hot & HOT_TAG == octave + 1 {
+            // SAFETY: a tagged address is a live, published octave, freed only with the
+            // histogram; `sub < SUB`, the length of an octave.
+            let page = unsafe { &*((hot & !HOT_TAG) as *const Octave) };
+            if !bump(unsafe { page.0.get_unchecked(sub) }) {
+                self.carry(page, octave, sub);
             }
+            return;
         }
-        self.record_cold(value);
+        self.record_elsewhere(value, octave, sub);
     }
 
-    /// One of the first [`SAMPLES`] values, or a value in an octave without buckets yet
-    /// (allocated here).
+    /// Moves bucket `sub` of `page` (octave `octave`), full at `u32::MAX`, into its carry and
+    /// counts the value: the bucket restarts at 0 and the carry gains one 2^32.
     #[cold]
     #[inline(never)]
-    fn record_cold(&self, value: u64) {
-        if let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0) {
+    fn carry(&self, page: &Octave, octave: usize, sub: usize) {
+        // SAFETY: the octave exists, so its group does (published before it, never freed
+        // before the histogram).
+        let group = unsafe { &*self.groups[octave / GROUP].load(Acquire) };
+        let carries = publish(&group.carries, || {
+            Carries(std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))))
+        });
+        let carry = &carries.0[octave % GROUP][sub];
+        let seq = group.seq.load(Relaxed);
+        group.seq.store(seq + 1, Relaxed);
+        fence(Release);
+        carry.store(carry.load(Relaxed) + 1, Relaxed);
+        page.0[sub].store(0, Relaxed);
+        group.seq.store(seq + 2, Release);
+    }
+
+    /// One of the first [`SAMPLES`] values, or a value in another octave than the last one
+    /// (allocated here if new), which becomes the hot one.
+    #[inline(never)]
+    fn record_elsewhere(&self, value: u64, octave: usize, sub: usize) {
+        if self.hot.load(Relaxed) == 0
+            && let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0)
+        {
             free.store(value.saturating_add(1), Release);
             return;
         }
-        let bucket = bucket_of(value);
-        let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
-        let group = publish(&self.groups[octave / GROUP], || {
-            Group(std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())))
+        let group = publish(&self.groups[octave / GROUP], Group::new);
+        let page = publish(&group.octaves[octave % GROUP], || {
+            Octave(std::array::from_fn(|_| AtomicU32::new(0)))
         });
-        let page = publish(&group.0[octave % GROUP], || {
-            Octave(std::array::from_fn(|_| AtomicU64::new(0)))
-        });
-        bump(&page.0[sub]);
+        if !bump(&page.0[sub]) {
+            self.carry(page, octave, sub);
+        }
+        self.hot.store(ptr::from_ref(page) as usize | (octave + 1), Release);
     }
 
-    /// Adds the counts into `into`.
-    pub fn add_to(&self, into: &mut Histogram) {
-        self.add_to_up_to(into, u64::MAX);
+    /// Adds the counts into `into`; returns how many values that is.
+    pub fn add_to(&self, into: &mut Histogram) -> u64 {
+        self.add_to_up_to(into, u64::MAX)
     }
 
     /// Adds the counts of buckets up to the one holding `max` (the largest value recorded, so
     /// the rest are empty) into `into`: snapshots then read the octaves in use, not all.
-    pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
+    /// Returns how many values it added.
+    pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) -> u64 {
+        let mut added = 0;
         for sample in &self.samples {
             match sample.load(Acquire) {
                 0 => break,
                 // A value recorded after `max` was read: the next snapshot counts it.
                 v if v - 1 > max => {}
-                v => into.add(bucket_of(v - 1), 1),
+                v => {
+                    into.add(bucket_of(v - 1), 1);
+                    added += 1;
+                }
             }
         }
         let last = bucket_of(max) / SUB as usize;
         for (g, group) in self.groups.iter().enumerate().take(last / GROUP + 1) {
             // SAFETY: a non-null pointer is a published group, freed only with the histogram.
             let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
-            for (o, page) in group.0.iter().enumerate() {
-                let octave = g * GROUP + o;
-                if octave > last {
-                    break;
+            let octaves = (last - g * GROUP + 1).min(GROUP);
+            let mut read = [[0u64; SUB as usize]; GROUP];
+            let present = read_group(group, octaves, &mut read);
+            for (o, counts) in read.iter().enumerate().take(octaves) {
+                if present & (1 << o) != 0 {
+                    added += into.add_octave((g * GROUP + o) * SUB as usize, counts);
                 }
-                // SAFETY: as above.
-                let Some(page) = (unsafe { page.load(Acquire).as_ref() }) else { continue };
-                into.add_octave(octave * SUB as usize, &page.0);
             }
         }
+        added
     }
 
-    /// Zeroes all counts (owning thread only). Groups and octaves stay allocated: a reader
-    /// may be reading them.
+    /// Zeroes all counts (owning thread only). Groups and octaves stay allocated (a reader
+    /// may be reading them), and values go to them from now on, not to the samples.
     pub fn clear(&self) {
         for s in &self.samples {
             s.store(0, Relaxed);
         }
+        self.for_each_group(|group| {
+            // SAFETY: as in `add_to_up_to`.
+            if let Some(carries) = unsafe { group.carries.load(Acquire).as_ref() } {
+                carries.0.iter().flatten().for_each(|c| c.store(0, Relaxed));
+            }
+        });
         self.for_each_octave(|page| page.0.iter().for_each(|b| b.store(0, Relaxed)));
+    }
+
+    fn for_each_group(&self, mut f: impl FnMut(&Group)) {
+        for group in &self.groups {
+            // SAFETY: as in `add_to_up_to`.
+            if let Some(group) = unsafe { group.load(Acquire).as_ref() } {
+                f(group);
+            }
+        }
     }
 
     fn for_each_octave(&self, mut f: impl FnMut(&Octave)) {
         for group in &self.groups {
             // SAFETY: as in `add_to_up_to`.
             let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
-            for page in &group.0 {
+            for page in &group.octaves {
                 // SAFETY: as in `add_to_up_to`.
                 if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
                     f(page);
@@ -213,12 +280,56 @@ impl AtomicHistogram {
 
     /// Bytes this histogram holds, groups and octaves included.
     pub fn heap_bytes(&self) -> usize {
-        let groups = self.groups.iter().filter(|p| !p.load(Relaxed).is_null()).count();
-        let mut octaves = 0;
+        let (mut groups, mut octaves, mut carries) = (0, 0, 0);
+        self.for_each_group(|group| {
+            groups += 1;
+            carries += usize::from(!group.carries.load(Relaxed).is_null());
+        });
         self.for_each_octave(|_| octaves += 1);
         std::mem::size_of::<Self>()
             + groups * std::mem::size_of::<Group>()
             + octaves * std::mem::size_of::<Octave>()
+            + carries * std::mem::size_of::<Carries>()
+    }
+}
+
+/// Reads the first `octaves` octaves of `group` into `read` (carries included), consistent
+/// with any carry the owning thread makes meanwhile; returns which octaves exist (bit `o`).
+fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GROUP]) -> u32 {
+    let mut spins = 0u32;
+    loop {
+        let seq = group.seq.load(Acquire);
+        if seq % 2 == 0 {
+            let mut present = 0;
+            // SAFETY: a non-null pointer is published, freed only with the histogram.
+            let carries = unsafe { group.carries.load(Acquire).as_ref() };
+            for (o, counts) in read.iter_mut().enumerate().take(octaves) {
+                // SAFETY: as above.
+                let Some(page) = (unsafe { group.octaves[o].load(Acquire).as_ref() }) else {
+                    continue;
+                };
+                present |= 1 << o;
+                for (r, b) in counts.iter_mut().zip(&page.0) {
+                    *r = u64::from(b.load(Relaxed));
+                }
+                if let Some(carries) = carries {
+                    for (r, c) in counts.iter_mut().zip(&carries.0[o]) {
+                        *r += c.load(Relaxed) << 32;
+                    }
+                }
+            }
+            fence(Acquire);
+            if group.seq.load(Relaxed) == seq {
+                return present;
+            }
+        }
+        // A carry is being made: a few instructions, unless its thread was preempted there.
+        spins += 1;
+        if spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -253,7 +364,12 @@ impl Drop for AtomicHistogram {
             // SAFETY: allocated by `publish` with `Box::into_raw`; `&mut self` means no reader
             // is left.
             let group = unsafe { Box::from_raw(group) };
-            for page in &group.0 {
+            let carries = group.carries.load(Acquire);
+            if !carries.is_null() {
+                // SAFETY: as above.
+                drop(unsafe { Box::from_raw(carries) });
+            }
+            for page in &group.octaves {
                 let page = page.load(Acquire);
                 if !page.is_null() {
                     // SAFETY: as above.
@@ -264,10 +380,16 @@ impl Drop for AtomicHistogram {
     }
 }
 
-/// Adds one to a counter only its owning thread writes.
+/// Adds one to a bucket only its owning thread writes; `false` (and nothing changed) when the
+/// bucket is full, to be carried.
 #[inline(always)]
-fn bump(counter: &AtomicU64) {
-    counter.store(counter.load(Relaxed) + 1, Relaxed);
+fn bump(counter: &AtomicU32) -> bool {
+    let n = counter.load(Relaxed);
+    if n == u32::MAX {
+        return false;
+    }
+    counter.store(n + 1, Relaxed);
+    true
 }
 
 impl std::fmt::Debug for AtomicHistogram {
@@ -335,25 +457,26 @@ impl Histogram {
         self.counts[index - self.first] += n;
     }
 
-    /// Adds the non-zero counts of one octave's buckets, which start at bucket `first`.
-    fn add_octave(&mut self, first: usize, buckets: &[AtomicU64]) {
-        let mut read = [0u64; SUB as usize];
-        let (mut low, mut high) = (usize::MAX, 0);
-        for (i, (b, r)) in buckets.iter().zip(read.iter_mut()).enumerate() {
-            *r = b.load(Relaxed);
+    /// Adds the non-zero counts of one octave's buckets, which start at bucket `first`;
+    /// returns their sum.
+    fn add_octave(&mut self, first: usize, read: &[u64; SUB as usize]) -> u64 {
+        let (mut low, mut high, mut sum) = (usize::MAX, 0, 0);
+        for (i, r) in read.iter().enumerate() {
+            sum += *r;
             if *r != 0 {
                 low = low.min(i);
                 high = i;
             }
         }
         if low == usize::MAX {
-            return;
+            return 0;
         }
         self.cover(first + low, first + high);
         let at = first + low - self.first;
         for (c, r) in self.counts[at..].iter_mut().zip(&read[low..=high]) {
             *c += *r;
         }
+        sum
     }
 
     /// Counts one value.
@@ -612,7 +735,7 @@ mod tests {
     fn samples_first_then_octaves_allocated_on_first_use_and_cleared_in_place() {
         let atomic = AtomicHistogram::new();
         let empty = atomic.heap_bytes();
-        assert_eq!(empty, 64, "inline: the samples and the group pointers");
+        assert_eq!(empty, 72, "inline: the samples, the hot octave and the group pointers");
         // The first values are kept as they are: nothing allocated.
         atomic.record(1 << 30);
         atomic.record(5);
@@ -623,8 +746,9 @@ mod tests {
         }
         // Octaves 0 (0-63), 1 (64-127), of 2^7, 2^8, 2^20 and the last one (everything from
         // 2^47 up); groups 0 (octaves 0-7), 2 (octave 15 = 2^20) and 5 (the last one).
-        let octave = 64 * 8;
-        let group = 8 * 8;
+        let octave = 64 * 4;
+        let group = std::mem::size_of::<Group>();
+        assert_eq!(group, 80);
         assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave);
         let mut merged = Histogram::new();
         atomic.add_to(&mut merged);
@@ -639,6 +763,40 @@ mod tests {
         let mut again = Histogram::new();
         atomic.add_to(&mut again);
         assert_eq!(again, from(&[300, 301, 300]));
+    }
+
+    /// A bucket past `u32::MAX` values carries into its group's carries: the count goes on
+    /// exactly, and readers see it whole.
+    #[test]
+    fn a_full_bucket_carries_and_counts_on_exactly() {
+        let atomic = AtomicHistogram::new();
+        for v in [1_000, 1_000, 1_000, 1_001] {
+            atomic.record(v);
+        }
+        let octave = bucket_of(1_000) / SUB as usize;
+        let sub = bucket_of(1_000) % SUB as usize;
+        // SAFETY: test only; the group and the octave exist (values were recorded in them).
+        let page = unsafe {
+            let group = &*atomic.groups[octave / GROUP].load(Acquire);
+            &*group.octaves[octave % GROUP].load(Acquire)
+        };
+        // Two samples, then two in the bucket (1,000 and 1,001 share it).
+        assert_eq!(page.0[sub].load(Relaxed), 2);
+        page.0[sub].store(u32::MAX - 1, Relaxed);
+        let before = atomic.heap_bytes();
+        for _ in 0..3 {
+            atomic.record(1_000);
+        }
+        assert_eq!(page.0[sub].load(Relaxed), 1, "carried once, then one more");
+        assert_eq!(atomic.heap_bytes(), before + std::mem::size_of::<Carries>());
+        let mut merged = Histogram::new();
+        let added = atomic.add_to(&mut merged);
+        let expected = 2 + (u64::from(u32::MAX) - 1) + 3;
+        assert_eq!((added, merged.count()), (expected, expected));
+        assert_eq!(merged.quantile(0.5), from(&[1_000]).quantile(0.5));
+        atomic.clear();
+        let mut cleared = Histogram::new();
+        assert_eq!(atomic.add_to(&mut cleared), 0, "carries cleared too");
     }
 
     proptest! {

@@ -94,11 +94,11 @@ struct Rare {
 
 /// The statistics of one callsite on one thread: two cache lines, the counters every call
 /// writes and the latency histogram's inline part; edges and rare figures live apart,
-/// allocated on first use. Durations are in clock ticks.
+/// allocated on first use. Durations are in clock ticks. Calls are not counted apart: each
+/// completed call is one value of the latency histogram.
 #[derive(Default)]
 #[repr(C, align(64))]
 pub(crate) struct Slot {
-    pub calls: AtomicU64,
     /// Inclusive time running on a thread (sync calls; async polls).
     pub busy: AtomicU64,
     /// `busy` minus the busy time of measured children.
@@ -118,7 +118,6 @@ impl Slot {
     /// Records one completed call's latency (owning thread only).
     #[inline(always)]
     pub fn record_latency(&self, latency: u64) {
-        add(&self.calls, 1);
         if latency > self.max.load(Relaxed) {
             self.max.store(latency, Relaxed);
         }
@@ -208,7 +207,7 @@ impl Slot {
     }
 
     pub(super) fn clear(&self) {
-        for c in [&self.calls, &self.polls, &self.busy, &self.self_, &self.total, &self.max] {
+        for c in [&self.polls, &self.busy, &self.self_, &self.total, &self.max] {
             c.store(0, Relaxed);
         }
         // SAFETY: as in `record_edge`.
@@ -232,7 +231,6 @@ impl Slot {
     }
 
     pub(super) fn add_to(&self, t: &mut Totals) {
-        t.calls += self.calls.load(Relaxed);
         t.polls += self.polls.load(Relaxed);
         t.busy += self.busy.load(Relaxed);
         t.self_ += self.self_.load(Relaxed);
@@ -261,7 +259,7 @@ impl Slot {
         }
         // `max` was read before the buckets: a value recorded in between lands at most in a
         // bucket this snapshot skips, to be seen by the next one.
-        self.latency.add_to_up_to(&mut t.latency, max);
+        t.calls += self.latency.add_to_up_to(&mut t.latency, max);
     }
 
     /// Bytes this slot holds, its edge table, rare figures and histogram included.
@@ -316,17 +314,25 @@ mod tests {
         slot.record_latency(5_000);
         assert_eq!(slot.heap_bytes(), 128, "two calls: their latencies kept inline");
         slot.record_latency(5_000);
-        assert_eq!(slot.heap_bytes(), 128 + 64 + 512, "a group and an octave");
+        assert_eq!(slot.heap_bytes(), 128 + 80 + 256, "a group and an octave");
+        slot.record_latency(5_000_000);
+        assert_eq!(slot.heap_bytes(), 128 + 2 * 80 + 2 * 256, "another group and octave");
+        let used = slot.heap_bytes();
         slot.record_allocs(AllocCounts::default(), AllocCounts::default());
-        assert_eq!(slot.heap_bytes(), 128 + 64 + 512, "nothing allocated: no counters");
+        assert_eq!(slot.heap_bytes(), used, "nothing allocated: no counters");
         slot.record_edge(7, 1, 10);
-        assert_eq!(slot.heap_bytes(), 128 + 64 + 512 + 512, "an edge table");
+        assert_eq!(slot.heap_bytes(), used + 512, "an edge table");
         slot.record_panic();
         let rare = std::mem::size_of::<Rare>();
-        assert_eq!(slot.heap_bytes(), 128 + 64 + 512 + 512 + rare);
+        assert_eq!(slot.heap_bytes(), used + 512 + rare);
         let mut t = Totals::default();
         slot.add_to(&mut t);
-        assert_eq!((t.calls, t.panics, t.max, t.latency.count()), (3, 1, 5_000, 3));
+        assert_eq!((t.calls, t.panics, t.max, t.latency.count()), (4, 1, 5_000_000, 4));
         assert_eq!(t.children[&7].calls, 1);
+        // A snapshot that read `max` before a longer call was recorded counts neither its
+        // latency nor its call, and the next one counts both.
+        let mut t = Totals::default();
+        slot.latency.add_to_up_to(&mut t.latency, 5_000);
+        assert_eq!(t.latency.count(), 3);
     }
 }
