@@ -299,7 +299,7 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
     let mut spins = 0u32;
     loop {
         let seq = group.seq.load(Acquire);
-        if seq % 2 == 0 {
+        if seq.is_multiple_of(2) {
             let mut present = 0;
             // SAFETY: a non-null pointer is published, freed only with the histogram.
             let carries = unsafe { group.carries.load(Acquire).as_ref() };
