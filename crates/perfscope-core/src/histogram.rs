@@ -102,10 +102,10 @@ const HOT_TAG: usize = 63;
 ///
 /// It is small until used: 72 bytes inline, holding the first [`SAMPLES`] values themselves
 /// (exact), pointers to groups of octave pointers, and the octave the last value fell in;
-/// past those values each octave's 64 buckets (512 bytes) are allocated the first time a value
-/// falls in it, and each group (64 bytes) with its first octave. A (thread, function) pair
-/// called once or twice costs the inline bytes; one called often costs 64 + 512 bytes per
-/// octave its calls span (a function's latencies usually span one to three), not the 22 KiB
+/// past those values each octave's 64 buckets (32-bit, 256 bytes) are allocated the first time
+/// a value falls in it, and each group (80 bytes) with its first octave. A (thread, function)
+/// pair called once or twice costs the inline bytes; one called often costs 80 + 256 bytes per
+/// octave its calls span (a function's latencies usually span one to three), not the 11 KiB
 /// of every bucket. A value in the same octave as the one before takes one pointer load.
 /// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
