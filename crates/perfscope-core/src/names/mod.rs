@@ -230,6 +230,7 @@ pub const ALL: &[Name] = &[
     HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL,
     HTTP_CLIENT_BATCHES_TOTAL,
     HTTP_CLIENT_BATCH_ITEMS_TOTAL,
+    HTTP_CLIENT_BATCH_SIZE,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a

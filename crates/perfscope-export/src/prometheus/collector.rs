@@ -100,12 +100,14 @@ impl FunctionCollector {
     }
 }
 
-/// The snapshot's histograms of other sources (a query fingerprint's statement time), one
-/// family per name, on the same bucket bounds as the functions' latency. Each of perfscope's
-/// buckets (1% wide) counts in the Prometheus bucket of its lowest value; `_sum` is exact.
+/// The snapshot's histograms of other sources (a query fingerprint's statement time, a
+/// batcher's batch sizes), one family per name: a duration on the same bucket bounds as the
+/// functions' latency, a count or bytes on [`families::COUNT_BUCKETS`] or
+/// [`families::BYTES_BUCKETS`]. Each of perfscope's buckets (one value each below 128, 1%
+/// wide above) counts in the Prometheus bucket of its lowest value; `_sum` is exact.
 fn histogram_families(
     histograms: &[perfscope_core::figures::HistogramFigure],
-    bounds: &[f64],
+    latency_bounds: &[f64],
 ) -> Vec<MetricFamily> {
     let mut out: Vec<MetricFamily> = Vec::new();
     for figure in histograms {
@@ -120,22 +122,24 @@ fn histogram_families(
                 out.len() - 1
             }
         };
+        let bounds = families::histogram_bounds(figure.unit).unwrap_or(latency_bounds);
         let mut counts = vec![0u64; bounds.len() + 1];
         for (low, _, count) in figure.histogram.buckets() {
-            let seconds = low as f64 / 1e9;
-            let bucket = bounds.partition_point(|bound| *bound < seconds);
+            let value = figure.value_of(low);
+            let bucket = bounds.partition_point(|bound| *bound < value);
             counts[bucket] = counts[bucket].saturating_add(count);
         }
         let labels = figure.labels.iter().map(|(k, v)| label(k, v)).collect();
         let mut m = proto::Metric::from_label(labels);
-        m.set_histogram(histogram(bounds, &counts, figure.sum_seconds));
+        m.set_histogram(histogram(bounds, &counts, figure.sum));
         out[index].mut_metric().push(m);
     }
     out
 }
 
-/// A Prometheus histogram of per-bucket (not cumulative) `counts`, the last one `+Inf`.
-fn histogram(bounds: &[f64], counts: &[u64], sum_seconds: f64) -> proto::Histogram {
+/// A Prometheus histogram of per-bucket (not cumulative) `counts`, the last one `+Inf`, and
+/// the exact `sum` of the observations.
+fn histogram(bounds: &[f64], counts: &[u64], sum: f64) -> proto::Histogram {
     let mut h = proto::Histogram::default();
     let mut cumulative = 0u64;
     let buckets = bounds.iter().zip(counts).map(|(bound, count)| {
@@ -149,7 +153,7 @@ fn histogram(bounds: &[f64], counts: &[u64], sum_seconds: f64) -> proto::Histogr
     // format leaves it out, as Prometheus' own Go client does.
     h.set_bucket(buckets.collect());
     h.set_sample_count(counts.iter().fold(0u64, |a, b| a.saturating_add(*b)));
-    h.set_sample_sum(sum_seconds);
+    h.set_sample_sum(sum);
     h
 }
 
