@@ -277,8 +277,9 @@ mod tests {
         }
         let histograms = names::ALL.iter().filter(|n| n.kind == MetricType::Histogram).count();
         assert_eq!(
-            histograms, 3,
-            "the function latency, the query statement time and the channel queue wait"
+            histograms, 4,
+            "the function latency, the query statement time, the channel queue wait and the \
+             batch sizes"
         );
         assert_eq!(sample_names().len(), names::ALL.len() + 2 * histograms, "3 series each");
         let functions = names::ALL.iter().filter(|n| n.section == names::section::FUNCTION);
