@@ -6,7 +6,7 @@
 //! the series lookup, the frame, the task-local of connection counting, the status and byte
 //! counters and the counted body.
 //!
-//! Three clients, alternated round by round in one process (the order rotates every round, so
+//! The clients, alternated round by round in one process (the order rotates every round, so
 //! none pays the run's warm-up or a noisy minute alone):
 //!
 //! - bare: `Canned` alone;
@@ -14,7 +14,10 @@
 //!   in front of `Canned`, each call naming its URL template;
 //! - a `metrics` peer: the middleware a user would write with the `metrics` crate (a counter
 //!   by host, method and status and a latency histogram by host and method, recorded into
-//!   `metrics-exporter-prometheus`'s recorder, installed by `axum-prometheus`).
+//!   `metrics-exporter-prometheus`'s recorder, installed by `axum-prometheus`);
+//! - to tell the cost's parts apart: bare with each call naming its URL template (the
+//!   request extension perfscope reads), and perfscope's middleware without connection
+//!   counting (no task-local for the connector).
 //!
 //! Each round makes [`CALLS`] calls per client; the figure is the difference of the mean call
 //! times of a round, per call, over [`ROUNDS`] rounds: median and 10th–90th percentiles.
@@ -24,6 +27,7 @@
 //! [`client`]: perfscope_instrument::http::client
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant;
 
 use http::Extensions;
@@ -32,9 +36,9 @@ use reqwest::{Request, Response};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 
 /// Calls per client per round.
-const CALLS: usize = 2_000;
+const CALLS: usize = 250;
 /// Rounds (each runs every client).
-const ROUNDS: usize = 1_001;
+const ROUNDS: usize = 8_001;
 /// The canned body: a quote, as the loopback benches' server answers.
 const BODY: &str = "ACME 101.25 101.50 12000\r\n";
 const URL: &str = "http://127.0.0.1:8080/quotes/ACME";
@@ -94,7 +98,7 @@ fn install_metrics_recorder() {
     Box::leak(Box::new(handle));
 }
 
-fn with(middleware: Option<std::sync::Arc<dyn Middleware>>) -> ClientWithMiddleware {
+fn with(middleware: Option<Arc<dyn Middleware>>) -> ClientWithMiddleware {
     let builder = ClientBuilder::new(reqwest::Client::new());
     let builder = match middleware {
         Some(m) => builder.with_arc(m),
@@ -133,15 +137,21 @@ fn main() {
     // (name, client, names a template)
     let clients = [
         ("bare", with(None), false),
-        ("perfscope HttpClientMiddleware", with(Some(std::sync::Arc::new(perfscope))), true),
-        ("metrics counter + histogram", with(Some(std::sync::Arc::new(MetricsMiddleware))), false),
+        ("perfscope HttpClientMiddleware", with(Some(Arc::new(perfscope))), true),
+        ("metrics counter + histogram", with(Some(Arc::new(MetricsMiddleware))), false),
+        ("bare, each call naming its template", with(None), true),
+        (
+            "perfscope, connections not counted",
+            with(Some(Arc::new(HttpClientMiddleware::new()))),
+            true,
+        ),
     ];
     for (_, client, template) in &clients {
         calls(&runtime, client, *template); // warm-up: series, allocator, recorder
     }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); clients.len()];
     for round in 0..ROUNDS {
-        let mut round_times = [0.0; 3];
+        let mut round_times = vec![0.0; clients.len()];
         for k in 0..clients.len() {
             let at = (round + k) % clients.len();
             let (_, client, template) = &clients[at];
