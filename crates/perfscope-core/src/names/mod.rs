@@ -260,7 +260,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 103);
+        assert_eq!(seen.len(), 104);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 
