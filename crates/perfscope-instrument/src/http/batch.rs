@@ -195,8 +195,9 @@ impl FigureSource for BatchSource {
         let Some(stats) = self.0.upgrade() else { return };
         let mut sizes = Histogram::new();
         stats.sizes.add_to(&mut sizes);
-        // The exact sum of the sizes: the requests of the batches counted (a batch flushed
-        // while this reads may be in one and not yet in the other).
+        // The exact sum of the sizes. Below 128 each size has a bucket of its own, so the
+        // histogram gives it, in step with its count; above, the requests batched (a batch
+        // flushed during this reading may be counted there and not yet in the histogram).
         let sum: u64 = sizes.buckets().map(|(low, _, n)| low * n).sum();
         let sum = if sizes.highest().is_some_and(|h| h < 128) {
             sum as f64
