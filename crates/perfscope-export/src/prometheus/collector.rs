@@ -227,3 +227,56 @@ impl Collector for FunctionCollector {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use perfscope_core::figures::HistogramFigure;
+    use perfscope_core::histogram::Histogram;
+    use perfscope_core::names;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The cumulative count of each `le` bound (the last one `+Inf`), and the sum.
+    fn exported(figure: HistogramFigure, latency_bounds: &[f64]) -> (Vec<(f64, u64)>, u64, f64) {
+        let families = histogram_families(&[figure], latency_bounds);
+        let h = families[0].get_metric()[0].get_histogram();
+        let buckets = h.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count()));
+        (buckets.collect(), h.sample_count(), h.sample_sum())
+    }
+
+    proptest! {
+        /// Sizes below 128 have a bucket each in perfscope's histogram, so every `le` of a
+        /// count histogram counts exactly the sizes at or below it, whatever the latency
+        /// bounds are.
+        #[test]
+        fn a_count_histogram_is_exact_on_its_power_of_two_bounds(
+            sizes in proptest::collection::vec(0_u64..128, 0..200)
+        ) {
+            let mut histogram = Histogram::new();
+            sizes.iter().for_each(|s| histogram.record(*s));
+            let sum = sizes.iter().sum::<u64>() as f64;
+            let figure = HistogramFigure::of(&names::HTTP_CLIENT_BATCH_SIZE, histogram, sum);
+            let (buckets, count, exported_sum) = exported(figure, &[0.5]);
+            let bounds: Vec<f64> = buckets.iter().map(|(le, _)| *le).collect();
+            prop_assert_eq!(bounds, families::COUNT_BUCKETS.to_vec());
+            for (le, cumulative) in buckets {
+                let at_or_below = sizes.iter().filter(|s| **s as f64 <= le).count() as u64;
+                prop_assert_eq!(cumulative, at_or_below, "le={}", le);
+            }
+            prop_assert_eq!((count, exported_sum), (sizes.len() as u64, sum));
+        }
+    }
+
+    #[test]
+    fn a_duration_histogram_keeps_the_latency_bounds_and_counts_seconds() {
+        let mut histogram = Histogram::new();
+        for ns in [2_000_000, 2_000_000, 40_000_000] {
+            histogram.record(ns);
+        }
+        let figure = HistogramFigure::of(&names::QUERY_DURATION_SECONDS, histogram, 0.044);
+        let (buckets, count, sum) = exported(figure, &[0.001, 0.01, 0.1]);
+        assert_eq!(buckets, [(0.001, 0), (0.01, 2), (0.1, 3)]);
+        assert_eq!((count, sum), (3, 0.044));
+    }
+}
