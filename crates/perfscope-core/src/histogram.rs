@@ -325,11 +325,7 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
         }
         // A carry is being made: a few instructions, unless its thread was preempted there.
         spins += 1;
-        if spins < 64 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
+        crate::sync::spin(spins);
     }
 }
 
@@ -621,6 +617,55 @@ impl Histogram {
             let (low, width) = bucket_range(i);
             (low, width, c)
         })
+    }
+}
+
+/// loom: a reader racing the owning thread's carry never sees a count off by 2^32.
+#[cfg(all(test, perfscope_loom))]
+mod loom_model {
+    use super::*;
+    use crate::sync::Arc;
+
+    #[test]
+    fn loom_carry_vs_reader() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.max_branches = 100_000;
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = runs.clone();
+        builder.check(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let atomic = Arc::new(AtomicHistogram::new());
+            // Two samples and one bucketed value: the octave exists; then the bucket is
+            // set one short of full.
+            for _ in 0..3 {
+                atomic.record(1_000);
+            }
+            let octave = bucket_of(1_000) / SUB as usize;
+            let sub = bucket_of(1_000) % SUB as usize;
+            // SAFETY: the group and the octave exist (values were recorded in them).
+            let page = unsafe {
+                let group = &*atomic.groups[octave / GROUP].load(Acquire);
+                &*group.octaves[octave % GROUP].load(Acquire)
+            };
+            page.0[sub].store(u32::MAX - 1, Relaxed);
+            let start = 2 + u64::from(u32::MAX) - 1;
+            let reader = atomic.clone();
+            let snapshot = loom::thread::spawn(move || {
+                let mut read = Histogram::new();
+                let seen = reader.add_to(&mut read);
+                assert!((start..=start + 2).contains(&seen), "read {seen}, from {start}");
+            });
+            // The second of these carries.
+            atomic.record(1_000);
+            atomic.record(1_000);
+            snapshot.join().expect("the reading thread");
+            let mut after = Histogram::new();
+            assert_eq!(atomic.add_to(&mut after), start + 2);
+        });
+        let runs = runs.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("loom model carry_vs_reader: {runs} executions");
+        assert!(runs > 10, "the model explored {runs} interleavings");
     }
 }
 

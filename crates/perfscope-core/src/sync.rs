@@ -21,6 +21,21 @@ pub(crate) use std::sync::atomic::{
 #[cfg(not(perfscope_loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
 
+/// Waits a moment in a retry loop (loom: lets the other modelled threads run).
+pub(crate) fn spin(attempt: u32) {
+    #[cfg(perfscope_loom)]
+    {
+        let _ = attempt;
+        loom::thread::yield_now();
+    }
+    #[cfg(not(perfscope_loom))]
+    if attempt < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
 /// Locks `mutex`, going on with what a panicking holder left: perfscope's shared state is
 /// counts and lists that stay usable (a helper for perfscope's crates; always std's mutex).
 ///
