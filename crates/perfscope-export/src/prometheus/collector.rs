@@ -211,12 +211,14 @@ impl FunctionCollector {
     }
 }
 
-/// The snapshot's histograms of other sources (a query fingerprint's statement time), one
-/// family per name, on the same bucket bounds as the functions' latency. Each of perfscope's
-/// buckets (1% wide) counts in the Prometheus bucket of its lowest value; `_sum` is exact.
+/// The snapshot's histograms of other sources (a query fingerprint's statement time, a
+/// batcher's batch sizes), one family per name: a duration on the same bucket bounds as the
+/// functions' latency, a count or bytes on [`families::COUNT_BUCKETS`] or
+/// [`families::BYTES_BUCKETS`]. Each of perfscope's buckets (one value each below 128, 1%
+/// wide above) counts in the Prometheus bucket of its lowest value; `_sum` is exact.
 fn histogram_families(
     histograms: &[perfscope_core::figures::HistogramFigure],
-    bounds: &[f64],
+    latency_bounds: &[f64],
 ) -> Vec<MetricFamily> {
     let mut out: Vec<MetricFamily> = Vec::new();
     for figure in histograms {
@@ -231,22 +233,24 @@ fn histogram_families(
                 out.len() - 1
             }
         };
+        let bounds = families::histogram_bounds(figure.unit).unwrap_or(latency_bounds);
         let mut counts = vec![0u64; bounds.len() + 1];
         for (low, _, count) in figure.histogram.buckets() {
-            let seconds = low as f64 / 1e9;
-            let bucket = bounds.partition_point(|bound| *bound < seconds);
+            let value = figure.value_of(low);
+            let bucket = bounds.partition_point(|bound| *bound < value);
             counts[bucket] = counts[bucket].saturating_add(count);
         }
         let labels = figure.labels.iter().map(|(k, v)| label(k, v)).collect();
         let mut m = proto::Metric::from_label(labels);
-        m.set_histogram(histogram(bounds, &counts, figure.sum_seconds));
+        m.set_histogram(histogram(bounds, &counts, figure.sum));
         out[index].mut_metric().push(m);
     }
     out
 }
 
-/// A Prometheus histogram of per-bucket (not cumulative) `counts`, the last one `+Inf`.
-fn histogram(bounds: &[f64], counts: &[u64], sum_seconds: f64) -> proto::Histogram {
+/// A Prometheus histogram of per-bucket (not cumulative) `counts`, the last one `+Inf`, and
+/// the exact `sum` of the observations.
+fn histogram(bounds: &[f64], counts: &[u64], sum: f64) -> proto::Histogram {
     let mut h = proto::Histogram::default();
     let mut cumulative = 0u64;
     let buckets = bounds.iter().zip(counts).map(|(bound, count)| {
@@ -260,7 +264,7 @@ fn histogram(bounds: &[f64], counts: &[u64], sum_seconds: f64) -> proto::Histogr
     // format leaves it out, as Prometheus' own Go client does.
     h.set_bucket(buckets.collect());
     h.set_sample_count(counts.iter().fold(0u64, |a, b| a.saturating_add(*b)));
-    h.set_sample_sum(sum_seconds);
+    h.set_sample_sum(sum);
     h
 }
 
@@ -368,5 +372,58 @@ impl Collector for FunctionCollector {
         // A scrape must never take the host down: a bug here yields an empty page section.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.families()))
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use perfscope_core::figures::HistogramFigure;
+    use perfscope_core::histogram::Histogram;
+    use perfscope_core::names;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The cumulative count of each `le` bound (the last one `+Inf`), and the sum.
+    fn exported(figure: HistogramFigure, latency_bounds: &[f64]) -> (Vec<(f64, u64)>, u64, f64) {
+        let families = histogram_families(&[figure], latency_bounds);
+        let h = families[0].get_metric()[0].get_histogram();
+        let buckets = h.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count()));
+        (buckets.collect(), h.sample_count(), h.sample_sum())
+    }
+
+    proptest! {
+        /// Sizes below 128 have a bucket each in perfscope's histogram, so every `le` of a
+        /// count histogram counts exactly the sizes at or below it, whatever the latency
+        /// bounds are.
+        #[test]
+        fn a_count_histogram_is_exact_on_its_power_of_two_bounds(
+            sizes in proptest::collection::vec(0_u64..128, 0..200)
+        ) {
+            let mut histogram = Histogram::new();
+            sizes.iter().for_each(|s| histogram.record(*s));
+            let sum = sizes.iter().sum::<u64>() as f64;
+            let figure = HistogramFigure::of(&names::HTTP_CLIENT_BATCH_SIZE, histogram, sum);
+            let (buckets, count, exported_sum) = exported(figure, &[0.5]);
+            let bounds: Vec<f64> = buckets.iter().map(|(le, _)| *le).collect();
+            prop_assert_eq!(bounds, families::COUNT_BUCKETS.to_vec());
+            for (le, cumulative) in buckets {
+                let at_or_below = sizes.iter().filter(|s| **s as f64 <= le).count() as u64;
+                prop_assert_eq!(cumulative, at_or_below, "le={}", le);
+            }
+            prop_assert_eq!((count, exported_sum), (sizes.len() as u64, sum));
+        }
+    }
+
+    #[test]
+    fn a_duration_histogram_keeps_the_latency_bounds_and_counts_seconds() {
+        let mut histogram = Histogram::new();
+        for ns in [2_000_000, 2_000_000, 40_000_000] {
+            histogram.record(ns);
+        }
+        let figure = HistogramFigure::of(&names::QUERY_DURATION_SECONDS, histogram, 0.044);
+        let (buckets, count, sum) = exported(figure, &[0.001, 0.01, 0.1]);
+        assert_eq!(buckets, [(0.001, 0), (0.01, 2), (0.1, 3)]);
+        assert_eq!((count, sum), (3, 0.044));
     }
 }
