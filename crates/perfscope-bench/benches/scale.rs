@@ -1,13 +1,15 @@
 //! What perfscope costs as a program grows (issue 26): for threads × functions in
-//! {1×100, 4×1,000, 16×2,000, 64×5,000, 1×10,000}, every thread calling every function once, the
-//! resident memory perfscope adds, the time of one `snapshot()`, and one Prometheus scrape in
+//! {1×100, 4×1,000, 16×2,000, 64×5,000, 1×10,000}, every thread calling every function once
+//! (and 16×2,000 and 64×5,000 with 20 calls of each, of spread latencies), the resident memory
+//! perfscope adds (and what its stores hold, `perfscope_core::held_bytes()`), the time of one `snapshot()`, and one Prometheus scrape in
 //! the text format (`render()`, a new page each time, and `render_into` a buffer kept across
 //! scrapes, as the listener does) and in the protobuf format (every function with a series of
 //! its own).
 //!
 //! ```text
 //! cargo bench -p perfscope-bench --bench scale            # every configuration
-//! cargo bench -p perfscope-bench --bench scale -- 16x2000 # some of them
+//! cargo bench -p perfscope-bench --bench scale -- 16x2000 # some of them (64x5000x20:
+//!                                                         # 20 calls of each)
 //! ```
 //!
 //! Each configuration runs in a process of its own (this binary re-runs itself), so its
@@ -25,10 +27,18 @@ use perfscope_core::{Callsite, CallsiteName, Kind, enter};
 
 /// `threads × functions` configurations, and how many times each time is measured.
 /// 1 × 10,000 is the scrape goal's largest program (one thread: the snapshot holds little).
-const CONFIGS: [(usize, usize, usize); 5] =
-    [(1, 100, 50), (4, 1_000, 20), (16, 2_000, 10), (64, 5_000, 5), (1, 10_000, 10)];
+/// (threads, functions, calls of each function per thread, repetitions).
+const CONFIGS: [(usize, usize, usize, usize); 7] = [
+    (1, 100, 1, 50),
+    (4, 1_000, 1, 20),
+    (16, 2_000, 1, 10),
+    (64, 5_000, 1, 5),
+    (1, 10_000, 1, 10),
+    (16, 2_000, 20, 10),
+    (64, 5_000, 20, 5),
+];
 
-/// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<repetitions>`.
+/// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<calls>x<repetitions>`.
 const CHILD: &str = "PERFSCOPE_SCALE_CHILD";
 
 /// `count` distinct callsites, as `count` `#[measure]`d functions would have.
@@ -70,7 +80,11 @@ fn median(repetitions: usize, mut f: impl FnMut()) -> Duration {
 }
 
 /// One configuration, in this process: prints one table row.
-fn run(threads: usize, functions: usize, repetitions: usize) {
+///
+/// With more than one call per function, call `k` of function `i` spins `(37 k + i) % 200`
+/// iterations first, so each function's latencies spread over two or three powers of two
+/// (the histograms' octaves), as a real function's do.
+fn run(threads: usize, functions: usize, calls: usize, repetitions: usize) {
     let callsites: Arc<Vec<&'static Callsite>> = Arc::new(callsites(functions));
     let exporter = perfscope_export::prometheus()
         .with_address("127.0.0.1:0".parse().expect("an address"))
@@ -86,9 +100,16 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
             std::thread::spawn(move || {
                 started.wait();
                 go.wait();
-                for callsite in callsites.iter() {
-                    let _guard = enter(callsite);
-                    black_box(callsite);
+                for k in 0..calls {
+                    for (i, callsite) in callsites.iter().enumerate() {
+                        let _guard = enter(callsite);
+                        if calls > 1 {
+                            for _ in 0..(37 * k + i) % 200 {
+                                black_box(i);
+                            }
+                        }
+                        black_box(callsite);
+                    }
                 }
                 called.wait();
                 done.wait();
@@ -97,9 +118,11 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
         .collect();
     started.wait();
     let before = rss_bytes();
+    let held_before = perfscope_core::held_bytes();
     go.wait();
     called.wait();
     let after = rss_bytes();
+    let held = perfscope_core::held_bytes().saturating_sub(held_before);
     let added = after.saturating_sub(before);
     let pairs = (threads * functions) as f64;
 
@@ -128,9 +151,10 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
     exporter.shutdown();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "| {threads} × {functions} | {:.1} MiB | {:.0} B | {:.2} ms | {:.2} ms ({:.1} MiB) | {:.2} ms | {:.2} ms | {repetitions} |",
+        "| {threads} × {functions} | {calls} | {:.1} MiB | {:.0} B | {:.0} B | {:.2} ms | {:.2} ms ({:.1} MiB) | {:.2} ms | {:.2} ms | {repetitions} |",
         added as f64 / (1 << 20) as f64,
         added as f64 / pairs,
+        held as f64 / pairs,
         ms(snapshot),
         ms(text_time),
         text.len() as f64 / (1 << 20) as f64,
@@ -142,23 +166,26 @@ fn run(threads: usize, functions: usize, repetitions: usize) {
 fn main() {
     if let Ok(config) = std::env::var(CHILD) {
         let n: Vec<usize> = config.split('x').filter_map(|n| n.parse().ok()).collect();
-        run(n[0], n[1], n[2]);
+        run(n[0], n[1], n[2], n[3]);
         return;
     }
     // `cargo bench` passes `--bench`; other arguments pick configurations (`16x2000`).
     let picked: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let exe = std::env::current_exe().expect("this benchmark's path");
     println!(
-        "| threads × functions | RSS added | per (thread, function) | snapshot() | text scrape, `render()` (page) | text scrape, kept buffer | protobuf scrape | runs |"
+        "| threads × functions | calls each | RSS added | per (thread, function) | held by perfscope, per pair | snapshot() | text scrape, `render()` (page) | text scrape, kept buffer | protobuf scrape | runs |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    for (threads, functions, repetitions) in CONFIGS {
-        let name = format!("{threads}x{functions}");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (threads, functions, calls, repetitions) in CONFIGS {
+        let name = match calls {
+            1 => format!("{threads}x{functions}"),
+            _ => format!("{threads}x{functions}x{calls}"),
+        };
         if !picked.is_empty() && !picked.contains(&name) {
             continue;
         }
         let status = Command::new(&exe)
-            .env(CHILD, format!("{name}x{repetitions}"))
+            .env(CHILD, format!("{threads}x{functions}x{calls}x{repetitions}"))
             .status()
             .expect("the benchmark re-runs itself");
         assert!(status.success(), "{name} failed: {status}");
