@@ -24,7 +24,7 @@ const CALLS_PER_THREAD: u64 = 10;
 /// Threads that come and go before the heap is first read: perfscope's and the test's
 /// one-time allocations (callsites, retired totals, histogram octaves) are made by then.
 const WARM_UP_THREADS: u64 = 1_000;
-/// Heap a dead thread may leave behind, on average: a store (about 2 KiB) or any record per
+/// Heap a dead thread may leave behind, on average: a store (over 2 KiB) or any record per
 /// thread would be far more.
 const BYTES_PER_DEAD_THREAD: u64 = 16;
 

@@ -112,6 +112,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
         "perfscope_http_server_requests_total{",
         "perfscope_http_client_requests_total{",
         "perfscope_http_client_batches_total{",
+        "perfscope_http_client_batch_size_bucket{",
     ];
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = String::new();

@@ -29,8 +29,8 @@ fn rss_mib() -> f64 {
     kib / 1024.0
 }
 
-/// What perfscope's resident set may grow by over all calls: its one slot (about 2 KiB) and the
-/// histogram octaves the latencies reach (512 bytes each, at most 41) fit many times over; a
+/// What perfscope's resident set may grow by over all calls: its one slot (128 bytes) and the
+/// histogram octaves the latencies reach (256 bytes each, at most 43) fit many times over; a
 /// few bytes kept per call would not (25,000,000 calls: hundreds of MiB).
 const PERFSCOPE_MAX_GROWTH_MIB: f64 = 1.0;
 

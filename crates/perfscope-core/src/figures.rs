@@ -131,10 +131,31 @@ impl Figure {
     }
 }
 
-/// A latency distribution that is not a function's (a query fingerprint's statement time):
-/// exported as a histogram (`_bucket`, `_sum`, `_count`), so Prometheus can aggregate it
-/// across instances with `histogram_quantile(q, sum by (le, ...) (rate(..._bucket[5m])))`,
-/// which quantile gauges cannot. Cumulative since the source started, like a counter.
+/// A distribution that is not a function's latency (a query fingerprint's statement time, the
+/// sizes of a batcher's batches): exported as a histogram (`_bucket`, `_sum`, `_count`), so
+/// Prometheus can aggregate it across instances with
+/// `histogram_quantile(q, sum by (le, ...) (rate(..._bucket[5m])))`, which quantile gauges
+/// cannot. Cumulative since the source started, like a counter.
+///
+/// Its [`unit`](Self::unit) says what the [`histogram`](Self::histogram)'s values are:
+/// nanoseconds for [`FigureUnit::Seconds`] (a duration, exported in seconds), the values
+/// themselves for [`FigureUnit::Count`] and [`FigureUnit::Bytes`] (exact below 128, within 1%
+/// above). A ratio is no histogram.
+///
+/// ```
+/// use perfscope_core::figures::{FigureUnit, HistogramFigure};
+/// use perfscope_core::histogram::Histogram;
+/// use perfscope_core::names;
+///
+/// let mut sizes = Histogram::new();
+/// for size in [4, 4, 2] {
+///     sizes.record(size);
+/// }
+/// let figure = HistogramFigure::of(&names::HTTP_CLIENT_BATCH_SIZE, sizes, 10.0)
+///     .with_label("batcher", "quotes");
+/// assert_eq!(figure.unit, FigureUnit::Count);
+/// assert_eq!(figure.value_of(4), 4.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramFigure {
     /// The source's section.
@@ -143,26 +164,43 @@ pub struct HistogramFigure {
     pub name: Cow<'static, str>,
     /// One sentence for people (`# HELP`).
     pub help: &'static str,
+    /// What is observed: [`FigureUnit::Seconds`] (the histogram in nanoseconds),
+    /// [`FigureUnit::Count`] or [`FigureUnit::Bytes`] (the histogram in that unit).
+    pub unit: FigureUnit,
     /// Label pairs telling series of one name apart (e.g. `fingerprint`).
     pub labels: Vec<(Cow<'static, str>, String)>,
-    /// The observations, in nanoseconds ([`Histogram`]'s buckets: 1% relative precision).
+    /// The observations ([`Histogram`]'s buckets: exact below 128, 1% relative precision
+    /// above), in nanoseconds for a duration, in [`unit`](Self::unit) otherwise.
     pub histogram: Histogram,
-    /// Their exact sum, in seconds.
-    pub sum_seconds: f64,
+    /// Their exact sum, in [`unit`](Self::unit) (seconds for a duration).
+    pub sum: f64,
 }
 
 impl HistogramFigure {
-    /// The catalog's histogram `name` without labels, of `histogram` (nanoseconds) and its
-    /// exact sum in seconds. `name` must be a histogram (checked in debug builds).
-    pub fn of(name: &Name, histogram: Histogram, sum_seconds: f64) -> HistogramFigure {
+    /// The catalog's histogram `name` without labels (its unit the catalog's), of
+    /// `histogram` (nanoseconds for a duration, the values themselves for a count or bytes)
+    /// and its exact sum in the unit (seconds for a duration). `name` must be a histogram,
+    /// and not of a ratio (checked in debug builds).
+    pub fn of(name: &Name, histogram: Histogram, sum: f64) -> HistogramFigure {
         debug_assert!(name.kind == MetricType::Histogram, "{} is no histogram", name.name);
+        debug_assert!(name.unit != FigureUnit::Ratio, "{} is a histogram of ratios", name.name);
         HistogramFigure {
             section: name.section,
             name: Cow::Borrowed(name.name),
             help: name.help,
+            unit: name.unit,
             labels: Vec::new(),
             histogram,
-            sum_seconds,
+            sum,
+        }
+    }
+
+    /// A value of the [`histogram`](Self::histogram) in the figure's unit: nanoseconds as
+    /// seconds for a duration, the value itself otherwise.
+    pub fn value_of(&self, value: u64) -> f64 {
+        match self.unit {
+            FigureUnit::Seconds => value as f64 / 1e9,
+            FigureUnit::Bytes | FigureUnit::Count | FigureUnit::Ratio => value as f64,
         }
     }
 
@@ -187,7 +225,7 @@ pub trait FigureSource: Send + Sync + 'static {
     /// every snapshot, like [`read`](Self::read). None by default.
     fn events(&self, _out: &mut Vec<Event>) {}
 
-    /// Appends the source's latency histograms ([`HistogramFigure`]). Called by every
+    /// Appends the source's histograms ([`HistogramFigure`]: latencies, sizes). Called by every
     /// snapshot, like [`read`](Self::read). None by default.
     fn histograms(&self, _out: &mut Vec<HistogramFigure>) {}
 
@@ -309,7 +347,7 @@ fn merge_same_histograms(histograms: &mut Vec<HistogramFigure>) {
             Slot::Occupied(at) => {
                 let into = &mut kept[*at.get()];
                 into.histogram.merge(&h.histogram);
-                into.sum_seconds += h.sum_seconds;
+                into.sum += h.sum;
             }
             Slot::Vacant(slot) => {
                 slot.insert(kept.len());

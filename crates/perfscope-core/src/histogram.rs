@@ -15,7 +15,7 @@
 use std::ptr;
 use std::sync::atomic::Ordering::*;
 
-use crate::sync::{AtomicPtr, AtomicU64};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -56,22 +56,65 @@ pub fn bucket_value(index: usize) -> u64 {
     low + width / 2
 }
 
-/// Octaves above the linear range: 2^7 up to 2^MAX_EXP.
-const OCTAVES: usize = (MAX_EXP - 7) as usize;
+/// Octaves of 64 buckets each: the linear range is two of them (values 0–63 and 64–127, a
+/// bucket per value), then one per power of two from 2^7 up to 2^MAX_EXP. Bucket `i` is
+/// bucket `i % 64` of octave `i / 64`.
+const OCTAVES: usize = BUCKETS / SUB as usize;
+/// Octaves per group: the histogram points at groups, a group at octaves.
+const GROUP: usize = 8;
+/// Groups covering every octave.
+const GROUPS: usize = OCTAVES.div_ceil(GROUP);
+/// Values kept as they are before any bucket is allocated.
+pub const SAMPLES: usize = 2;
 
-/// The 64 buckets of one octave.
-struct Octave([AtomicU64; SUB as usize]);
+/// The 64 buckets of one octave (aligned so that a pointer to it leaves six low bits free).
+/// Counts are 32-bit: a bucket at `u32::MAX` carries into its group's [`Carries`].
+#[repr(align(64))]
+struct Octave([AtomicU32; SUB as usize]);
+
+/// Pointers to eight octaves, each allocated on first use, and their carries.
+struct Group {
+    octaves: [AtomicPtr<Octave>; GROUP],
+    /// Odd while the owning thread moves a full bucket into its carry (a sequence lock: the
+    /// hot path never takes it, readers retry around it).
+    seq: AtomicU64,
+    /// Allocated with the group's first carry (after 2^32 values in one bucket).
+    carries: AtomicPtr<Carries>,
+}
+
+impl Group {
+    fn new() -> Self {
+        Group {
+            octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            seq: AtomicU64::new(0),
+            carries: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+/// Multiples of 2^32 per bucket of a group's octaves.
+struct Carries([[AtomicU64; SUB as usize]; GROUP]);
+
+/// The low bits of [`AtomicHistogram::hot`] holding the octave's number plus one.
+const HOT_TAG: usize = 63;
 
 /// The writer side: updated by its owning thread only, readable from any thread.
 ///
-/// The linear buckets are inline; each octave's buckets are allocated the first time a value
-/// falls in it, so the histogram of a (thread, function) pair costs ~1.4 KiB plus 512 bytes
-/// per octave its calls span (a function's latencies usually span a few), not the 22 KiB of
-/// every bucket.
+/// It is small until used: 72 bytes inline, holding the first [`SAMPLES`] values themselves
+/// (exact), pointers to groups of octave pointers, and the octave the last value fell in;
+/// past those values each octave's 64 buckets (32-bit, 256 bytes) are allocated the first time
+/// a value falls in it, and each group (80 bytes) with its first octave. A (thread, function)
+/// pair called once or twice costs the inline bytes; one called often costs 80 + 256 bytes per
+/// octave its calls span (a function's latencies usually span one to three), not the 11 KiB
+/// of every bucket. A value in the same octave as the one before takes one pointer load.
 /// All-zero bytes are a valid empty histogram.
 pub struct AtomicHistogram {
-    linear: [AtomicU64; LINEAR as usize],
-    octaves: [AtomicPtr<Octave>; OCTAVES],
+    /// The first values recorded, plus one (0: none yet), in the order they came.
+    samples: [AtomicU64; SAMPLES],
+    /// The octave the last bucketed value fell in: its address, with its number plus one in
+    /// the low bits ([`HOT_TAG`]); 0 until the first octave is allocated, never 0 after.
+    hot: AtomicUsize,
+    groups: [AtomicPtr<Group>; GROUPS],
 }
 
 impl Default for AtomicHistogram {
@@ -85,8 +128,9 @@ impl AtomicHistogram {
     #[cfg(not(perfscope_loom))]
     pub const fn new() -> Self {
         AtomicHistogram {
-            linear: [const { AtomicU64::new(0) }; LINEAR as usize],
-            octaves: [const { AtomicPtr::new(ptr::null_mut()) }; OCTAVES],
+            samples: [const { AtomicU64::new(0) }; SAMPLES],
+            hot: AtomicUsize::new(0),
+            groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
         }
     }
 
@@ -94,134 +138,254 @@ impl AtomicHistogram {
     #[cfg(perfscope_loom)]
     pub fn new() -> Self {
         AtomicHistogram {
-            linear: std::array::from_fn(|_| AtomicU64::new(0)),
-            octaves: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
+            samples: std::array::from_fn(|_| AtomicU64::new(0)),
+            hot: AtomicUsize::new(0),
+            groups: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
 
     /// Counts one value. Only the owning thread may call this (single writer).
     #[inline(always)]
     pub fn record(&self, value: u64) {
-        if value < LINEAR {
-            // SAFETY: `value < LINEAR`, the length of `linear`.
-            bump(unsafe { self.linear.get_unchecked(value as usize) });
+        let bucket = bucket_of(value);
+        let (octave, sub) = (bucket / SUB as usize, bucket % SUB as usize);
+        // Acquire: the owning thread published the octave itself, but `record` is safe to call
+        // from any thread, which must then see it initialised (a plain load on x86-64).
+        let hot = self.hot.load(Acquire);
+        if hot & HOT_TAG == octave + 1 {
+            // SAFETY: a tagged address is a live, published octave, freed only with the
+            // histogram; `sub < SUB`, the length of an octave.
+            let page = unsafe { &*((hot & !HOT_TAG) as *const Octave) };
+            if !bump(unsafe { page.0.get_unchecked(sub) }) {
+                self.carry(page, octave, sub);
+            }
             return;
         }
-        let exp = value.ilog2(); // >= 7
-        let octave = (exp - 7) as usize;
-        if octave < OCTAVES {
-            // Acquire: the owning thread published the page itself, but `record` is safe to
-            // call from any thread, which must then see the page initialised (a plain load on
-            // x86-64).
-            // SAFETY: `octave < OCTAVES`; a non-null pointer is a live, published octave.
-            let page = unsafe { self.octaves.get_unchecked(octave) }.load(Acquire);
-            if let Some(page) = unsafe { page.as_ref() } {
-                let sub = ((value >> (exp - SUB_BITS)) - SUB) as usize;
-                // SAFETY: `value >> (exp - 6)` is in [64, 128), so `sub < 64`.
-                bump(unsafe { page.0.get_unchecked(sub) });
-                return;
-            }
-        }
-        self.record_cold(value);
+        self.record_elsewhere(value, octave, sub);
     }
 
-    /// A value in an octave without buckets yet (allocated here), or past the last one.
+    /// Moves bucket `sub` of `page` (octave `octave`), full at `u32::MAX`, into its carry and
+    /// counts the value: the bucket restarts at 0 and the carry gains one 2^32.
     #[cold]
     #[inline(never)]
-    fn record_cold(&self, value: u64) {
-        let above = bucket_of(value) - LINEAR as usize;
-        let (octave, sub) = (above / SUB as usize, above % SUB as usize);
-        let slot = &self.octaves[octave];
-        let mut page = slot.load(Acquire);
-        if page.is_null() {
-            let _own = crate::alloc::suspend();
-            let new = Box::into_raw(Box::new(Octave(std::array::from_fn(|_| AtomicU64::new(0)))));
-            // Only the owner publishes, but should another thread (misusing `record`) race
-            // it, one page wins and the other is freed: nothing leaks or dangles.
-            page = match slot.compare_exchange(ptr::null_mut(), new, AcqRel, Acquire) {
-                Ok(_) => new,
-                Err(winner) => {
-                    // SAFETY: `new` was never published.
-                    drop(unsafe { Box::from_raw(new) });
-                    winner
-                }
-            };
-        }
-        // SAFETY: published above or before, freed only with the histogram.
-        bump(unsafe { &(*page).0[sub] });
+    fn carry(&self, page: &Octave, octave: usize, sub: usize) {
+        // SAFETY: the octave exists, so its group does (published before it, never freed
+        // before the histogram).
+        let group = unsafe { &*self.groups[octave / GROUP].load(Acquire) };
+        let carries = publish(&group.carries, || {
+            Carries(std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))))
+        });
+        let carry = &carries.0[octave % GROUP][sub];
+        let seq = group.seq.load(Relaxed);
+        group.seq.store(seq + 1, Relaxed);
+        fence(Release);
+        carry.store(carry.load(Relaxed) + 1, Relaxed);
+        page.0[sub].store(0, Relaxed);
+        group.seq.store(seq + 2, Release);
     }
 
-    /// Adds the counts into `into`.
-    pub fn add_to(&self, into: &mut Histogram) {
-        self.add_to_up_to(into, u64::MAX);
+    /// One of the first [`SAMPLES`] values, or a value in another octave than the last one
+    /// (allocated here if new), which becomes the hot one.
+    #[inline(never)]
+    fn record_elsewhere(&self, value: u64, octave: usize, sub: usize) {
+        if self.hot.load(Relaxed) == 0
+            && let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0)
+        {
+            free.store(value.saturating_add(1), Release);
+            return;
+        }
+        let group = publish(&self.groups[octave / GROUP], Group::new);
+        let page = publish(&group.octaves[octave % GROUP], || {
+            Octave(std::array::from_fn(|_| AtomicU32::new(0)))
+        });
+        if !bump(&page.0[sub]) {
+            self.carry(page, octave, sub);
+        }
+        self.hot.store(ptr::from_ref(page) as usize | (octave + 1), Release);
+    }
+
+    /// Adds the counts into `into`; returns how many values that is.
+    pub fn add_to(&self, into: &mut Histogram) -> u64 {
+        self.add_to_up_to(into, u64::MAX)
     }
 
     /// Adds the counts of buckets up to the one holding `max` (the largest value recorded, so
-    /// the rest are empty) into `into`: snapshots then read a few hundred buckets, not all.
-    pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) {
-        let last = bucket_of(max);
-        into.counts.reserve((last + 1).saturating_sub(into.counts.len()));
-        for (i, b) in self.linear.iter().enumerate().take(last + 1) {
-            let n = b.load(Relaxed);
-            if n != 0 {
-                into.add(i, n);
+    /// the rest are empty) into `into`: snapshots then read the octaves in use, not all.
+    /// Returns how many values it added.
+    pub fn add_to_up_to(&self, into: &mut Histogram, max: u64) -> u64 {
+        let mut added = 0;
+        for sample in &self.samples {
+            match sample.load(Acquire) {
+                0 => break,
+                // A value recorded after `max` was read: the next snapshot counts it.
+                v if v - 1 > max => {}
+                v => {
+                    into.add(bucket_of(v - 1), 1);
+                    added += 1;
+                }
             }
         }
-        if last < LINEAR as usize {
-            return;
+        let last = bucket_of(max) / SUB as usize;
+        for (g, group) in self.groups.iter().enumerate().take(last / GROUP + 1) {
+            // SAFETY: a non-null pointer is a published group, freed only with the histogram.
+            let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
+            let octaves = (last - g * GROUP + 1).min(GROUP);
+            let mut read = [[0u64; SUB as usize]; GROUP];
+            let present = read_group(group, octaves, &mut read);
+            for (o, counts) in read.iter().enumerate().take(octaves) {
+                if present & (1 << o) != 0 {
+                    added += into.add_octave((g * GROUP + o) * SUB as usize, counts);
+                }
+            }
         }
-        let last_octave = (last - LINEAR as usize) / SUB as usize;
-        for (o, page) in self.octaves[..=last_octave].iter().enumerate() {
-            // SAFETY: a non-null pointer is a published octave, freed only with the histogram.
-            let Some(page) = (unsafe { page.load(Acquire).as_ref() }) else { continue };
-            let first = LINEAR as usize + o * SUB as usize;
-            for (i, b) in page.0.iter().enumerate() {
-                let n = b.load(Relaxed);
-                if n != 0 {
-                    into.add(first + i, n);
+        added
+    }
+
+    /// Zeroes all counts (owning thread only). Groups and octaves stay allocated (a reader
+    /// may be reading them), and values go to them from now on, not to the samples.
+    pub fn clear(&self) {
+        for s in &self.samples {
+            s.store(0, Relaxed);
+        }
+        self.for_each_group(|group| {
+            // SAFETY: as in `add_to_up_to`.
+            if let Some(carries) = unsafe { group.carries.load(Acquire).as_ref() } {
+                carries.0.iter().flatten().for_each(|c| c.store(0, Relaxed));
+            }
+        });
+        self.for_each_octave(|page| page.0.iter().for_each(|b| b.store(0, Relaxed)));
+    }
+
+    fn for_each_group(&self, mut f: impl FnMut(&Group)) {
+        for group in &self.groups {
+            // SAFETY: as in `add_to_up_to`.
+            if let Some(group) = unsafe { group.load(Acquire).as_ref() } {
+                f(group);
+            }
+        }
+    }
+
+    fn for_each_octave(&self, mut f: impl FnMut(&Octave)) {
+        for group in &self.groups {
+            // SAFETY: as in `add_to_up_to`.
+            let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
+            for page in &group.octaves {
+                // SAFETY: as in `add_to_up_to`.
+                if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
+                    f(page);
                 }
             }
         }
     }
 
-    /// Zeroes all counts (owning thread only). Octaves stay allocated: a reader may be
-    /// reading them.
-    pub fn clear(&self) {
-        for b in &self.linear {
-            b.store(0, Relaxed);
-        }
-        for page in &self.octaves {
-            // SAFETY: as in `add_to_up_to`.
-            if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
-                page.0.iter().for_each(|b| b.store(0, Relaxed));
+    /// Bytes this histogram holds, groups and octaves included.
+    pub fn heap_bytes(&self) -> usize {
+        let (mut groups, mut octaves, mut carries) = (0, 0, 0);
+        self.for_each_group(|group| {
+            groups += 1;
+            carries += usize::from(!group.carries.load(Relaxed).is_null());
+        });
+        self.for_each_octave(|_| octaves += 1);
+        std::mem::size_of::<Self>()
+            + groups * std::mem::size_of::<Group>()
+            + octaves * std::mem::size_of::<Octave>()
+            + carries * std::mem::size_of::<Carries>()
+    }
+}
+
+/// Reads the first `octaves` octaves of `group` into `read` (carries included), consistent
+/// with any carry the owning thread makes meanwhile; returns which octaves exist (bit `o`).
+fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GROUP]) -> u32 {
+    let mut spins = 0u32;
+    loop {
+        let seq = group.seq.load(Acquire);
+        if seq.is_multiple_of(2) {
+            let mut present = 0;
+            // SAFETY: a non-null pointer is published, freed only with the histogram.
+            let carries = unsafe { group.carries.load(Acquire).as_ref() };
+            for (o, counts) in read.iter_mut().enumerate().take(octaves) {
+                // SAFETY: as above.
+                let Some(page) = (unsafe { group.octaves[o].load(Acquire).as_ref() }) else {
+                    continue;
+                };
+                present |= 1 << o;
+                for (r, b) in counts.iter_mut().zip(&page.0) {
+                    *r = u64::from(b.load(Relaxed));
+                }
+                if let Some(carries) = carries {
+                    for (r, c) in counts.iter_mut().zip(&carries.0[o]) {
+                        *r += c.load(Relaxed) << 32;
+                    }
+                }
+            }
+            fence(Acquire);
+            if group.seq.load(Relaxed) == seq {
+                return present;
             }
         }
+        // A carry is being made: a few instructions, unless its thread was preempted there.
+        spins += 1;
+        crate::sync::spin(spins);
     }
+}
 
-    /// Bytes this histogram holds, octaves included.
-    pub fn heap_bytes(&self) -> usize {
-        let octaves = self.octaves.iter().filter(|p| !p.load(Relaxed).is_null()).count();
-        std::mem::size_of::<Self>() + octaves * std::mem::size_of::<Octave>()
+/// The value `slot` points at, allocated by `new` and published first if it is null (owning
+/// thread only; should another thread misuse `record` and race it, one value wins and the
+/// other is freed: nothing leaks or dangles).
+fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
+    let mut page = slot.load(Acquire);
+    if page.is_null() {
+        let _own = crate::alloc::suspend();
+        let fresh = Box::into_raw(Box::new(new()));
+        page = match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
+            Ok(_) => fresh,
+            Err(winner) => {
+                // SAFETY: `fresh` was never published.
+                drop(unsafe { Box::from_raw(fresh) });
+                winner
+            }
+        };
     }
+    // SAFETY: published above or before, freed only with its owner.
+    unsafe { &*page }
 }
 
 impl Drop for AtomicHistogram {
     fn drop(&mut self) {
-        for page in &self.octaves {
-            let page = page.load(Acquire);
-            if !page.is_null() {
-                // SAFETY: allocated by `record_cold` with `Box::into_raw`; `&mut self` means no
-                // reader is left.
-                drop(unsafe { Box::from_raw(page) });
+        for group in &self.groups {
+            let group = group.load(Acquire);
+            if group.is_null() {
+                continue;
+            }
+            // SAFETY: allocated by `publish` with `Box::into_raw`; `&mut self` means no reader
+            // is left.
+            let group = unsafe { Box::from_raw(group) };
+            let carries = group.carries.load(Acquire);
+            if !carries.is_null() {
+                // SAFETY: as above.
+                drop(unsafe { Box::from_raw(carries) });
+            }
+            for page in &group.octaves {
+                let page = page.load(Acquire);
+                if !page.is_null() {
+                    // SAFETY: as above.
+                    drop(unsafe { Box::from_raw(page) });
+                }
             }
         }
     }
 }
 
-/// Adds one to a counter only its owning thread writes.
+/// Adds one to a bucket only its owning thread writes; `false` (and nothing changed) when the
+/// bucket is full, to be carried.
 #[inline(always)]
-fn bump(counter: &AtomicU64) {
-    counter.store(counter.load(Relaxed) + 1, Relaxed);
+fn bump(counter: &AtomicU32) -> bool {
+    let n = counter.load(Relaxed);
+    if n == u32::MAX {
+        return false;
+    }
+    counter.store(n + 1, Relaxed);
+    true
 }
 
 impl std::fmt::Debug for AtomicHistogram {
@@ -232,11 +396,14 @@ impl std::fmt::Debug for AtomicHistogram {
     }
 }
 
-/// A plain histogram: merged from thread stores, queried for quantiles. It holds buckets only
-/// up to its highest non-empty one (no trailing zeros), so a snapshot of many functions with
-/// short calls stays small.
+/// A plain histogram: merged from thread stores, queried for quantiles. It holds the buckets
+/// from its lowest non-empty one to its highest (no leading or trailing zeros), so a snapshot
+/// of many functions whose calls take milliseconds stays small and quick to merge.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Histogram {
+    /// Index of `counts[0]`'s bucket (0 when empty).
+    first: usize,
+    /// Counts of buckets `first..first + counts.len()`; empty, or non-zero at both ends.
     counts: Vec<u64>,
 }
 
@@ -259,15 +426,53 @@ impl std::fmt::Debug for Histogram {
 impl Histogram {
     /// An empty histogram.
     pub fn new() -> Self {
-        Histogram { counts: Vec::new() }
+        Histogram { first: 0, counts: Vec::new() }
+    }
+
+    /// Widens the window to hold buckets `low..=high` (`low <= high`).
+    fn cover(&mut self, low: usize, high: usize) {
+        if self.counts.is_empty() {
+            self.first = low;
+            self.counts.resize(high - low + 1, 0);
+            return;
+        }
+        if low < self.first {
+            let grow = self.first - low;
+            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
+            self.first = low;
+        }
+        let end = self.first + self.counts.len();
+        if high >= end {
+            self.counts.resize(high + 1 - self.first, 0);
+        }
     }
 
     /// Adds `n` (non-zero) to bucket `index`.
     fn add(&mut self, index: usize, n: u64) {
-        if index >= self.counts.len() {
-            self.counts.resize(index + 1, 0);
+        self.cover(index, index);
+        self.counts[index - self.first] += n;
+    }
+
+    /// Adds the non-zero counts of one octave's buckets, which start at bucket `first`;
+    /// returns their sum.
+    fn add_octave(&mut self, first: usize, read: &[u64; SUB as usize]) -> u64 {
+        let (mut low, mut high, mut sum) = (usize::MAX, 0, 0);
+        for (i, r) in read.iter().enumerate() {
+            sum += *r;
+            if *r != 0 {
+                low = low.min(i);
+                high = i;
+            }
         }
-        self.counts[index] += n;
+        if low == usize::MAX {
+            return 0;
+        }
+        self.cover(first + low, first + high);
+        let at = first + low - self.first;
+        for (c, r) in self.counts[at..].iter_mut().zip(&read[low..=high]) {
+            *c += *r;
+        }
+        sum
     }
 
     /// Counts one value.
@@ -284,8 +489,12 @@ impl Histogram {
 
     /// Adds another histogram's counts.
     pub fn merge(&mut self, other: &Histogram) {
-        self.counts.resize(self.counts.len().max(other.counts.len()), 0);
-        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+        if other.counts.is_empty() {
+            return;
+        }
+        self.cover(other.first, other.first + other.counts.len() - 1);
+        let at = other.first - self.first;
+        for (a, b) in self.counts[at..].iter_mut().zip(other.counts.iter()) {
             *a += *b;
         }
     }
@@ -302,32 +511,53 @@ impl Histogram {
     /// [`since`](Self::since) in place: these counts become those counted since `earlier`
     /// (all of them, when the counts restarted). No allocation.
     pub fn keep_since(&mut self, earlier: &Histogram) {
-        let shared = self.counts.len().min(earlier.counts.len());
-        if earlier.counts[shared..].iter().any(|c| *c != 0) {
+        if earlier.counts.is_empty() {
             return;
         }
+        let (end, earlier_end) =
+            (self.first + self.counts.len(), earlier.first + earlier.counts.len());
+        // A bucket of `earlier` outside this window went down to zero: the counts restarted.
+        if self.counts.is_empty() || earlier.first < self.first || earlier_end > end {
+            return;
+        }
+        let now = &mut self.counts[earlier.first - self.first..earlier_end - self.first];
         // One branch-free pass (it vectorises); undone if a bucket went down.
         let mut went_down = false;
-        for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+        for (now, then) in now.iter_mut().zip(&earlier.counts) {
             let (left, under) = now.overflowing_sub(*then);
             *now = left;
             went_down |= under;
         }
         if went_down {
-            for (now, then) in self.counts.iter_mut().zip(&earlier.counts) {
+            for (now, then) in now.iter_mut().zip(&earlier.counts) {
                 *now = now.wrapping_add(*then);
             }
             return;
         }
-        // No trailing zeros: the highest bucket left is non-empty.
-        let len = self.counts.iter().rposition(|c| *c != 0).map_or(0, |last| last + 1);
-        self.counts.truncate(len);
+        self.trim();
+    }
+
+    /// Drops zeros at both ends of the window.
+    fn trim(&mut self) {
+        let Some(low) = self.counts.iter().position(|c| *c != 0) else {
+            *self = Histogram::new();
+            return;
+        };
+        let high = self.counts.iter().rposition(|c| *c != 0).unwrap_or(low);
+        self.counts.truncate(high + 1);
+        self.counts.drain(..low);
+        self.first += low;
+    }
+
+    /// Counts with their bucket indexes, in increasing order (zeros included).
+    fn indexed(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts.iter().enumerate().map(|(i, &c)| (self.first + i, c))
     }
 
     /// The top of the highest non-empty bucket: at least the largest value counted, and
     /// within 1/64 above it. `None` when empty.
     pub fn highest(&self) -> Option<u64> {
-        let last = self.counts.len().checked_sub(1)?;
+        let last = self.first + self.counts.len().checked_sub(1)?;
         let (low, width) = bucket_range(last);
         Some(low + width - 1)
     }
@@ -346,7 +576,7 @@ impl Histogram {
         }
         let rank = ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).max(1);
         let mut seen = 0;
-        for (i, &c) in self.counts.iter().enumerate() {
+        for (i, c) in self.indexed() {
             seen += c;
             if seen >= rank {
                 return Some(bucket_value(i));
@@ -368,7 +598,7 @@ impl Histogram {
         order.sort_by_key(|&i| ranks[i]);
         let mut next = 0;
         let mut seen = 0;
-        for (bucket, &c) in self.counts.iter().enumerate() {
+        for (bucket, c) in self.indexed() {
             seen += c;
             while next < N && seen >= ranks[order[next]] {
                 out[order[next]] = Some(bucket_value(bucket));
@@ -383,10 +613,59 @@ impl Histogram {
 
     /// Non-empty buckets as `(lowest value, width, count)`, in increasing order.
     pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
-        self.counts.iter().enumerate().filter(|(_, c)| **c != 0).map(|(i, &c)| {
+        self.indexed().filter(|(_, c)| *c != 0).map(|(i, c)| {
             let (low, width) = bucket_range(i);
             (low, width, c)
         })
+    }
+}
+
+/// loom: a reader racing the owning thread's carry never sees a count off by 2^32.
+#[cfg(all(test, perfscope_loom))]
+mod loom_model {
+    use super::*;
+    use crate::sync::Arc;
+
+    #[test]
+    fn loom_carry_vs_reader() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.max_branches = 100_000;
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = runs.clone();
+        builder.check(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let atomic = Arc::new(AtomicHistogram::new());
+            // Two samples and one bucketed value: the octave exists; then the bucket is
+            // set one short of full.
+            for _ in 0..3 {
+                atomic.record(1_000);
+            }
+            let octave = bucket_of(1_000) / SUB as usize;
+            let sub = bucket_of(1_000) % SUB as usize;
+            // SAFETY: the group and the octave exist (values were recorded in them).
+            let page = unsafe {
+                let group = &*atomic.groups[octave / GROUP].load(Acquire);
+                &*group.octaves[octave % GROUP].load(Acquire)
+            };
+            page.0[sub].store(u32::MAX - 1, Relaxed);
+            let start = 2 + u64::from(u32::MAX) - 1;
+            let reader = atomic.clone();
+            let snapshot = loom::thread::spawn(move || {
+                let mut read = Histogram::new();
+                let seen = reader.add_to(&mut read);
+                assert!((start..=start + 2).contains(&seen), "read {seen}, from {start}");
+            });
+            // The second of these carries.
+            atomic.record(1_000);
+            atomic.record(1_000);
+            snapshot.join().expect("the reading thread");
+            let mut after = Histogram::new();
+            assert_eq!(atomic.add_to(&mut after), start + 2);
+        });
+        let runs = runs.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("loom model carry_vs_reader: {runs} executions");
+        assert!(runs > 10, "the model explored {runs} interleavings");
     }
 }
 
@@ -459,53 +738,110 @@ mod tests {
     }
 
     #[test]
-    fn holds_buckets_only_up_to_the_highest_value() {
-        assert_eq!(from(&[5, 3]).counts.len(), 6);
+    fn holds_buckets_only_from_the_lowest_value_to_the_highest() {
+        let h = from(&[5, 3]);
+        assert_eq!((h.first, h.counts.len()), (3, 3));
         let atomic = AtomicHistogram::new();
-        atomic.record(1_000);
+        // Past the samples, into the buckets.
+        for _ in 0..3 {
+            atomic.record(1_000);
+        }
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 1_000);
-        assert_eq!(merged.counts.len(), bucket_of(1_000) + 1);
-        assert_eq!(merged, from(&[1_000]));
+        assert_eq!((merged.first, merged.counts.len()), (bucket_of(1_000), 1));
+        assert_eq!(merged, from(&[1_000, 1_000, 1_000]));
+        // Merging lower and higher values widens the window both ways.
+        merged.merge(&from(&[2, 1 << 40]));
+        assert_eq!((merged.first, merged.counts.len()), (2, bucket_of(1 << 40) - 1));
+        assert_eq!(merged, from(&[1_000, 1_000, 1_000, 2, 1 << 40]));
+        // Taking the earlier reading away trims the zeros at both ends.
+        assert_eq!(merged.since(&from(&[2, 1 << 40])), from(&[1_000, 1_000, 1_000]));
         // The same below 128 (the linear buckets), the maximum's own bucket included.
         let atomic = AtomicHistogram::new();
-        atomic.record(3);
-        atomic.record(5);
+        [3, 5, 3, 5].into_iter().for_each(|v| atomic.record(v));
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 5);
-        assert_eq!(merged, from(&[3, 5]));
+        assert_eq!(merged, from(&[3, 5, 3, 5]));
         // And with the maximum in the first bucket past them (128).
         atomic.record(128);
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 128);
-        assert_eq!(merged, from(&[3, 5, 128]));
+        assert_eq!(merged, from(&[3, 5, 3, 5, 128]));
+        // A value above the maximum read (recorded after it) waits for the next reading,
+        // whether it is a sample or in a bucket.
+        let atomic = AtomicHistogram::new();
+        [7, 9_000, 8, 9_000].into_iter().for_each(|v| atomic.record(v));
+        let mut merged = Histogram::new();
+        atomic.add_to_up_to(&mut merged, 8);
+        assert_eq!(merged, from(&[7, 8]));
     }
 
     #[test]
-    fn octaves_are_allocated_on_first_use_and_cleared_in_place() {
+    fn samples_first_then_octaves_allocated_on_first_use_and_cleared_in_place() {
         let atomic = AtomicHistogram::new();
         let empty = atomic.heap_bytes();
-        assert!(empty < 1500, "{empty} bytes before any octave");
-        for v in [0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX] {
+        assert_eq!(empty, 72, "inline: the samples, the hot octave and the group pointers");
+        // The first values are kept as they are: nothing allocated.
+        atomic.record(1 << 30);
+        atomic.record(5);
+        assert_eq!(atomic.heap_bytes(), empty);
+        let values = [0, 63, 64, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX];
+        for v in values {
             atomic.record(v);
         }
-        // Octaves of 2^7, 2^8, 2^20 and the last one (which holds everything from 2^47 up).
-        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8);
+        // Octaves 0 (0-63), 1 (64-127), of 2^7, 2^8, 2^20 and the last one (everything from
+        // 2^47 up); groups 0 (octaves 0-7), 2 (octave 15 = 2^20) and 5 (the last one).
+        let octave = 64 * 4;
+        let group = std::mem::size_of::<Group>();
+        assert_eq!(group, 80);
+        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave);
         let mut merged = Histogram::new();
         atomic.add_to(&mut merged);
-        assert_eq!(
-            merged,
-            from(&[0, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX])
-        );
+        let all: Vec<u64> = [1 << 30, 5].into_iter().chain(values).collect();
+        assert_eq!(merged, from(&all));
         atomic.clear();
         let mut cleared = Histogram::new();
         atomic.add_to(&mut cleared);
         assert_eq!(cleared.count(), 0);
-        assert_eq!(atomic.heap_bytes(), empty + 4 * 64 * 8, "kept for readers");
-        atomic.record(300);
+        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave, "kept for readers");
+        [300, 301, 300].into_iter().for_each(|v| atomic.record(v));
         let mut again = Histogram::new();
         atomic.add_to(&mut again);
-        assert_eq!(again, from(&[300]));
+        assert_eq!(again, from(&[300, 301, 300]));
+    }
+
+    /// A bucket past `u32::MAX` values carries into its group's carries: the count goes on
+    /// exactly, and readers see it whole.
+    #[test]
+    fn a_full_bucket_carries_and_counts_on_exactly() {
+        let atomic = AtomicHistogram::new();
+        for v in [1_000, 1_000, 1_000, 1_001] {
+            atomic.record(v);
+        }
+        let octave = bucket_of(1_000) / SUB as usize;
+        let sub = bucket_of(1_000) % SUB as usize;
+        // SAFETY: test only; the group and the octave exist (values were recorded in them).
+        let page = unsafe {
+            let group = &*atomic.groups[octave / GROUP].load(Acquire);
+            &*group.octaves[octave % GROUP].load(Acquire)
+        };
+        // Two samples, then two in the bucket (1,000 and 1,001 share it).
+        assert_eq!(page.0[sub].load(Relaxed), 2);
+        page.0[sub].store(u32::MAX - 1, Relaxed);
+        let before = atomic.heap_bytes();
+        for _ in 0..3 {
+            atomic.record(1_000);
+        }
+        assert_eq!(page.0[sub].load(Relaxed), 1, "carried once, then one more");
+        assert_eq!(atomic.heap_bytes(), before + std::mem::size_of::<Carries>());
+        let mut merged = Histogram::new();
+        let added = atomic.add_to(&mut merged);
+        let expected = 2 + (u64::from(u32::MAX) - 1) + 3;
+        assert_eq!((added, merged.count()), (expected, expected));
+        assert_eq!(merged.quantile(0.5), from(&[1_000]).quantile(0.5));
+        atomic.clear();
+        let mut cleared = Histogram::new();
+        assert_eq!(atomic.add_to(&mut cleared), 0, "carries cleared too");
     }
 
     proptest! {

@@ -72,7 +72,7 @@ pub use session::Session;
 pub use snapshot::{
     CallsiteSnapshot, EdgeSnapshot, Snapshot, reset, snapshot, snapshot_with_history,
 };
-pub use store::{EDGES, live_threads};
+pub use store::{EDGES, held_bytes, live_threads};
 
 /// Depth of the calling thread's frame stack (0 outside measured code).
 #[cfg(not(perfscope_loom))]

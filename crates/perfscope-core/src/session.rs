@@ -92,7 +92,7 @@ impl Session {
         let histograms = readings
             .histograms
             .into_iter()
-            .map(|h| (key(h.section, &h.name, &h.labels), (h.histogram, h.sum_seconds)))
+            .map(|h| (key(h.section, &h.name, &h.labels), (h.histogram, h.sum)))
             .collect();
         Session {
             totals,
@@ -182,9 +182,9 @@ fn histogram_since(figure: &mut HistogramFigure, start: &HashMap<SeriesKey, (His
         return;
     };
     let window = figure.histogram.since(then);
-    if window.count() + then.count() == figure.histogram.count() && figure.sum_seconds >= *sum {
+    if window.count() + then.count() == figure.histogram.count() && figure.sum >= *sum {
         figure.histogram = window;
-        figure.sum_seconds -= sum;
+        figure.sum -= sum;
     }
 }
 

@@ -37,8 +37,8 @@ pub struct Snapshot {
     /// Figures that are not functions (the process's, and those of registered sources), in
     /// the order read; see [`figures`](crate::figures).
     pub figures: Vec<Figure>,
-    /// Latency histograms of other sources (a query fingerprint's statement time), exported
-    /// as histograms; see [`HistogramFigure`].
+    /// Histograms of other sources (a query fingerprint's statement time, a batcher's batch
+    /// sizes), exported as histograms; see [`HistogramFigure`].
     pub histograms: Vec<HistogramFigure>,
     /// Recent events of the registered sources (alerts, anomalies, recommendations).
     pub events: Vec<Event>,

@@ -9,13 +9,32 @@
 //! hot path does (see `RELIABILITY.md`, "Concurrency: loom and Miri").
 
 #[cfg(perfscope_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(perfscope_loom)]
 pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 #[cfg(not(perfscope_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(not(perfscope_loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Waits a moment in a retry loop (loom: lets the other modelled threads run).
+pub(crate) fn spin(attempt: u32) {
+    #[cfg(perfscope_loom)]
+    {
+        let _ = attempt;
+        loom::thread::yield_now();
+    }
+    #[cfg(not(perfscope_loom))]
+    if attempt < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
 
 /// Locks `mutex`, going on with what a panicking holder left: perfscope's shared state is
 /// counts and lists that stay usable (a helper for perfscope's crates; always std's mutex).

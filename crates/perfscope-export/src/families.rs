@@ -35,6 +35,10 @@ pub const MODULE_LABEL: &str = "module";
 pub const OTHER: &str = names::OVERFLOW;
 
 /// How many functions get their own series by default; later ones are summed under [`OTHER`].
+///
+/// Measured (`BENCHMARKS.md`, issue 26): a scrape of 1,000 functions costs 1–3 ms and a
+/// 3.5 MiB text page (31,000 series); one of 10,000 costs 13–46 ms and 35.5 MiB (310,000
+/// series), most of it the snapshot. Raise it knowing that.
 pub const DEFAULT_MAX_FUNCTIONS: usize = 1000;
 
 /// Upper bounds (seconds) of the latency histogram's buckets: 1, 2.5 and 5 per decade from
@@ -43,6 +47,58 @@ pub const LATENCY_BUCKETS: [f64; 22] = [
     1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2,
     5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// Upper bounds of a count histogram's buckets (a [`HistogramFigure`] in
+/// [`FigureUnit::Count`], e.g. requests per batch): the powers of two from 1 to 65,536
+/// (Prometheus adds `+Inf`). Below 128 each value has a bucket of its own in perfscope's
+/// histogram, so these counts are exact there.
+///
+/// [`HistogramFigure`]: perfscope_core::figures::HistogramFigure
+pub const COUNT_BUCKETS: [f64; 17] = [
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0,
+    16384.0, 32768.0, 65536.0,
+];
+
+/// Upper bounds of a bytes histogram's buckets (a [`HistogramFigure`] in
+/// [`FigureUnit::Bytes`]): the powers of four from 64 B to 1 GiB (Prometheus adds `+Inf`).
+///
+/// [`HistogramFigure`]: perfscope_core::figures::HistogramFigure
+pub const BYTES_BUCKETS: [f64; 13] = [
+    64.0,
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262144.0,
+    1048576.0,
+    4194304.0,
+    16777216.0,
+    67108864.0,
+    268435456.0,
+    1073741824.0,
+];
+
+/// The bucket bounds of a histogram figure in `unit` ([`COUNT_BUCKETS`], [`BYTES_BUCKETS`]);
+/// `None` for a duration, whose bounds are the latency histogram's (the exporter's, by
+/// default [`LATENCY_BUCKETS`]).
+pub fn histogram_bounds(unit: FigureUnit) -> Option<&'static [f64]> {
+    match unit {
+        FigureUnit::Seconds => None,
+        FigureUnit::Bytes => Some(&BYTES_BUCKETS),
+        FigureUnit::Count | FigureUnit::Ratio => Some(&COUNT_BUCKETS),
+    }
+}
+
+/// The unit of a figure as OpenTelemetry spells it (UCUM): `s`, `By`, or `1` for a count or
+/// a ratio.
+pub fn otel_unit(unit: FigureUnit) -> &'static str {
+    match unit {
+        FigureUnit::Seconds => "s",
+        FigureUnit::Bytes => "By",
+        FigureUnit::Count | FigureUnit::Ratio => "1",
+    }
+}
 
 /// A metric family's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +247,17 @@ mod tests {
         assert_eq!(LATENCY_BUCKETS[LATENCY_BUCKETS.len() - 1], 10.0);
     }
 
+    #[test]
+    fn count_and_bytes_buckets_are_increasing_powers_of_two() {
+        for bounds in [&COUNT_BUCKETS[..], &BYTES_BUCKETS[..]] {
+            assert!(bounds.windows(2).all(|w| w[0] < w[1]), "{bounds:?}");
+            assert!(bounds.iter().all(|b| (*b as u64).is_power_of_two()), "{bounds:?}");
+        }
+        assert_eq!(histogram_bounds(FigureUnit::Seconds), None);
+        assert_eq!(histogram_bounds(FigureUnit::Count), Some(&COUNT_BUCKETS[..]));
+        assert_eq!(histogram_bounds(FigureUnit::Bytes), Some(&BYTES_BUCKETS[..]));
+    }
+
     #[cfg(feature = "prometheus")]
     #[test]
     fn bad_buckets_are_refused() {
@@ -214,8 +281,9 @@ mod tests {
         }
         let histograms = names::ALL.iter().filter(|n| n.kind == MetricType::Histogram).count();
         assert_eq!(
-            histograms, 3,
-            "the function latency, the query statement time and the channel queue wait"
+            histograms, 4,
+            "the function latency, the query statement time, the channel queue wait and the \
+             batch sizes"
         );
         assert_eq!(sample_names().len(), names::ALL.len() + 2 * histograms, "3 series each");
         let functions = names::ALL.iter().filter(|n| n.section == names::section::FUNCTION);

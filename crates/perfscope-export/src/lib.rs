@@ -98,7 +98,8 @@ pub use otlp::{OtlpExporter, OtlpExporterBuilder, otlp};
 #[cfg(feature = "prometheus")]
 pub use prometheus::{
     DEBUG_PATH, DEFAULT_ADDRESS, DEFAULT_DEBUG_SECONDS, MAX_DEBUG_SECONDS, PROTOBUF_FORMAT,
-    PrometheusExporter, PrometheusExporterBuilder, prometheus,
+    PrometheusExporter, PrometheusExporterBuilder, encode_protobuf, encode_text, encode_text_into,
+    prometheus,
 };
 
 /// The `prometheus` crate, for [`PrometheusExporterBuilder::with_registry`] and

@@ -15,7 +15,7 @@ use opentelemetry::metrics::{Counter, Gauge, Histogram, MeterProvider as _};
 use opentelemetry_otlp::{MetricExporter, Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use perfscope_core::figures::{Figure, FigureKind, FigureUnit, HistogramFigure};
+use perfscope_core::figures::{Figure, FigureKind, HistogramFigure};
 use perfscope_core::sync::lock;
 
 use crate::ExportError;
@@ -169,7 +169,9 @@ struct FigureInstruments {
 
 impl FigureInstruments {
     /// Records what each histogram figure counted since the previous sync: each of
-    /// perfscope's buckets (1% wide) as its lowest value, on the functions' bucket bounds.
+    /// perfscope's buckets (one value each below 128, 1% wide above) as its lowest value, in
+    /// the figure's unit; a duration on the functions' bucket bounds (seconds), a count or
+    /// bytes on [`families::COUNT_BUCKETS`] or [`families::BYTES_BUCKETS`].
     fn record_histograms(&mut self, histograms: &[HistogramFigure]) {
         for figure in histograms {
             let attributes: Vec<KeyValue> = figure
@@ -185,16 +187,18 @@ impl FigureInstruments {
             *last = figure.histogram.clone();
             let meter = &self.meter;
             let instrument = self.histograms.entry(name).or_insert_with_key(|name| {
+                let bounds = families::histogram_bounds(figure.unit).unwrap_or(&LATENCY_BUCKETS);
                 meter
                     .f64_histogram(name.clone())
-                    .with_unit(FamilyUnit::Seconds.otel_unit())
+                    .with_unit(families::otel_unit(figure.unit))
                     .with_description(figure.help)
-                    .with_boundaries(LATENCY_BUCKETS.to_vec())
+                    .with_boundaries(bounds.to_vec())
                     .build()
             });
             for (low, _, count) in new.buckets() {
+                let value = figure.value_of(low);
                 for _ in 0..count {
-                    instrument.record(low as f64 / 1e9, &attributes);
+                    instrument.record(value, &attributes);
                 }
             }
         }
@@ -208,11 +212,7 @@ impl FigureInstruments {
                 .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
                 .collect();
             let name = figure.name.to_string();
-            let unit = match figure.unit {
-                FigureUnit::Seconds => "s",
-                FigureUnit::Bytes => "By",
-                FigureUnit::Count | FigureUnit::Ratio => "1",
-            };
+            let unit = families::otel_unit(figure.unit);
             match figure.kind {
                 FigureKind::Gauge => {
                     let meter = &self.meter;

@@ -43,6 +43,7 @@ impl Source {
     /// Callsites sharing a name and module (the tracker sums them) are one function to users.
     pub fn readings(&self) -> impl Iterator<Item = Reading<'_>> {
         self.snapshot.callsites.iter().map(|c| Reading {
+            id: Some(c.id),
             function: &c.info.name,
             module: &c.info.module_path,
             counters: Counters {

@@ -385,3 +385,33 @@ fn a_registry_already_holding_one_of_perfscope_s_names_is_an_error() {
     let error = prometheus().with_address(any_port()).with_registry(registry).start().unwrap_err();
     assert!(matches!(error, ExportError::Prometheus(_)), "{error:?}");
 }
+
+#[perfscope::measure]
+fn kept_page() {}
+
+/// The listener writes each page into the buffer the previous scrape used, whatever its
+/// format: every page is whole and as fresh as its snapshot.
+#[test]
+fn pages_written_into_the_previous_scrape_s_buffer_are_whole() {
+    use common::metric_family::decode_families;
+
+    let exporter = start();
+    let address = exporter.address().unwrap();
+    let protobuf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;\
+                    encoding=delimited";
+    let labels = [("function", "exposition::kept_page")];
+    for round in 1..=3u32 {
+        kept_page();
+        let text = get(address, "/metrics").unwrap().body;
+        assert_eq!(sample(&text, families::CALLS, &labels), Some(f64::from(round)), "{text}");
+        assert!(
+            text.ends_with('\n') && text.matches("# TYPE ").count() >= families::FAMILIES.len()
+        );
+        let bytes = common::get_raw(address, "/metrics", protobuf).unwrap().body;
+        let decoded = decode_families(&bytes).expect("whole messages");
+        let names: Vec<String> = decoded.iter().map(|f| f.name().to_string()).collect();
+        assert!(families::FAMILIES.iter().all(|f| names.iter().any(|n| n == f.name)), "{names:?}");
+    }
+    promtool_check(&get(address, "/metrics").unwrap().body);
+    exporter.shutdown();
+}

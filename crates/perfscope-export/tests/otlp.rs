@@ -269,6 +269,8 @@ struct Dials {
     held: std::sync::Mutex<f64>,
     /// Statement times (nanoseconds), as the query collector keeps them.
     statements: std::sync::Mutex<perfscope_core::histogram::Histogram>,
+    /// Batch sizes (requests per batch), as a batcher keeps them: a count, not a duration.
+    sizes: std::sync::Mutex<perfscope_core::histogram::Histogram>,
 }
 
 impl perfscope_core::figures::FigureSource for Dials {
@@ -298,6 +300,10 @@ impl perfscope_core::figures::FigureSource for Dials {
         out.push(
             HistogramFigure::of(name, statements.clone(), sum).with_label("fingerprint", "dials"),
         );
+        let sizes = self.sizes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sum = sizes.buckets().map(|(low, _, n)| low as f64 * n as f64).sum();
+        let name = &perfscope_core::names::HTTP_CLIENT_BATCH_SIZE;
+        out.push(HistogramFigure::of(name, sizes.clone(), sum).with_label("batcher", "dials"));
     }
 }
 
@@ -321,6 +327,10 @@ fn other_figures_push_as_gauges_and_counters_that_survive_a_restart() {
         // Three 2 ms statements and one 40 ms statement more each round.
         for value in [2_000_000, 2_000_000, 2_000_000, 40_000_000] {
             dials.statements.lock().unwrap().record(value);
+        }
+        // Batches of 4, 4 and 2 requests more each round.
+        for size in [4, 4, 2] {
+            dials.sizes.lock().unwrap().record(size);
         }
         exporter.flush().expect("the push succeeds");
         let request = receiver.next();
@@ -353,6 +363,19 @@ fn other_figures_push_as_gauges_and_counters_that_survive_a_restart() {
         assert_eq!(point.bucket_counts[at(0.002)], 3 * rounds, "{point:?}");
         assert_eq!(point.bucket_counts[at(0.040)], rounds, "{point:?}");
         assert_eq!(statements.unit, "s");
+        // A histogram of counts: its values as they are, on the count bounds, unit `1`.
+        let sizes = of(perfscope_core::names::HTTP_CLIENT_BATCH_SIZE.name);
+        let Some(metric::Data::Histogram(h)) = &sizes.data else { panic!("{sizes:?}") };
+        let point =
+            h.data_points.iter().find(|p| attribute(&p.attributes, "batcher") == Some("dials"));
+        let point = point.expect("the dials' batch sizes");
+        assert_eq!(point.explicit_bounds, families::COUNT_BUCKETS);
+        assert_eq!((point.count, point.sum), (3 * rounds, Some(10.0 * rounds as f64)));
+        let at = |size: f64| point.explicit_bounds.iter().position(|b| *b >= size).unwrap();
+        assert_eq!(point.bucket_counts[at(2.0)], rounds, "{point:?}");
+        assert_eq!(point.bucket_counts[at(4.0)], 2 * rounds, "{point:?}");
+        assert_eq!(point.bucket_counts.iter().sum::<u64>(), 3 * rounds, "{point:?}");
+        assert_eq!(sizes.unit, "1");
     }
     exporter.shutdown().unwrap();
 }

@@ -128,3 +128,87 @@ fn full_batches_and_deadline_batches_each_answer_every_caller() {
         assert_eq!(calls, Some(5.0 + MIN_BATCHES_FOR_ADVICE as f64));
     });
 }
+
+// The workspace's one promtool runner (also used by perfscope-export's and the root tests).
+#[path = "../../../tests/promtool/mod.rs"]
+mod promtool;
+
+/// The sample `name{labels}` of `exposition` (the text format), e.g.
+/// `perfscope_http_client_batch_size_bucket{batcher="sizes",le="4"}`.
+fn sample(exposition: &str, name: &str, labels: &str) -> Option<f64> {
+    let prefix = format!("{name}{{{labels}}} ");
+    let line = exposition.lines().find(|l| l.starts_with(&prefix))?;
+    line[prefix.len()..].trim().parse().ok()
+}
+
+#[test]
+fn batch_sizes_are_a_histogram_in_the_snapshot_and_on_a_real_metrics_page() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let batcher = runtime.block_on(async {
+        // 10 requests at once, batches of at most 4, a deadline longer than the sends take:
+        // two full batches of 4, then one of 2 flushed by the deadline.
+        let batcher: Batcher<u32, u32> = Batcher::spawn(
+            "sizes",
+            4,
+            Duration::from_millis(500),
+            |requests: Vec<u32>| async move { requests.into_iter().map(|r| r * 2).collect() },
+        );
+        let callers: Vec<_> = (0..10)
+            .map(|i| {
+                let batcher = batcher.clone();
+                tokio::spawn(async move { batcher.call(i).await })
+            })
+            .collect();
+        for (i, caller) in callers.into_iter().enumerate() {
+            assert_eq!(caller.await.unwrap(), Ok(i as u32 * 2));
+        }
+        batcher
+    });
+    assert_eq!(batcher.flushes(), (2, 1, 0));
+    let expected = [(2, 1), (4, 2)];
+    let sizes: Vec<(u64, u64)> = batcher.sizes().buckets().map(|(v, _, n)| (v, n)).collect();
+    assert_eq!(sizes, expected);
+
+    // In the snapshot: one histogram of counts, its values the sizes, its sum exact.
+    let snap = perfscope_core::snapshot();
+    let mut ours = snap.histograms.iter().filter(|h| {
+        h.name == "perfscope_http_client_batch_size"
+            && h.labels.iter().any(|(k, v)| k == "batcher" && v == "sizes")
+    });
+    let histogram = ours.next().expect("the batcher's size histogram");
+    assert!(ours.next().is_none());
+    assert_eq!(histogram.unit, perfscope_core::figures::FigureUnit::Count);
+    let buckets: Vec<(u64, u64)> = histogram.histogram.buckets().map(|(v, _, n)| (v, n)).collect();
+    assert_eq!(buckets, expected);
+    assert_eq!((histogram.histogram.count(), histogram.sum), (3, 10.0));
+
+    // On /metrics, served on loopback and read over HTTP: cumulative buckets on powers of
+    // two, the exact sum and count, and promtool has nothing to say.
+    let exporter = perfscope_export::prometheus()
+        .with_address("127.0.0.1:0".parse().unwrap())
+        .start()
+        .expect("an exporter on a free port");
+    let address = exporter.address().expect("the exporter's address");
+    let page = runtime.block_on(async {
+        let response = reqwest::get(format!("http://{address}/metrics")).await.expect("a page");
+        assert!(response.status().is_success(), "{}", response.status());
+        response.text().await.expect("the exposition")
+    });
+    exporter.shutdown();
+    let name = "perfscope_http_client_batch_size";
+    assert!(page.contains(&format!("# TYPE {name} histogram")), "{page}");
+    let bucket = |le: &str| {
+        sample(&page, &format!("{name}_bucket"), &format!("batcher=\"sizes\",le=\"{le}\""))
+    };
+    let cumulative: Vec<Option<f64>> = ["1", "2", "4", "8", "65536", "+Inf"].map(bucket).to_vec();
+    let want = [0.0, 1.0, 3.0, 3.0, 3.0, 3.0].map(Some).to_vec();
+    assert_eq!(cumulative, want, "{page}");
+    assert_eq!(sample(&page, &format!("{name}_sum"), "batcher=\"sizes\""), Some(10.0));
+    assert_eq!(sample(&page, &format!("{name}_count"), "batcher=\"sizes\""), Some(3.0));
+    let (status, said) = promtool::check_metrics(&page);
+    assert!(status.success(), "promtool check metrics failed ({status}):\n{said}\n{page}");
+}

@@ -101,7 +101,7 @@ fn pop_sync_fast(local: &mut Local, entry: Entry, end: u64, panicked: bool) -> b
         let slot = unsafe { &*frame.slot };
         slot.record_latency(end.saturating_sub(frame.start));
         if panicked {
-            add(&slot.panics, 1);
+            slot.record_panic();
         }
         true
     }
@@ -183,7 +183,7 @@ pub(crate) fn record_call(id: u32, exit: &Exit, latency: u64, panicked: bool, is
         add(&slot.total, latency);
     }
     if panicked {
-        add(&slot.panics, 1);
+        slot.record_panic();
     }
 }
 
@@ -203,7 +203,7 @@ pub(super) fn record_orphan_call(id: u32, latency: u64, panicked: bool, is_async
 #[cold]
 pub(crate) fn record_cancelled(id: u32) {
     with_local(|local| match live_store(local) {
-        Some(store) => add(&store.slot_or_insert(id).cancelled, 1),
+        Some(store) => store.slot_or_insert(id).record_cancelled(),
         None => store::record_orphan(id, |t| t.cancelled += 1),
     })
 }

@@ -105,8 +105,7 @@ pub(super) fn settle(
 fn settle_alloc(local: &mut Local, callsite: u32, slot: &Slot, depth: usize) {
     let AllocFrame { at_entry, child } = local.allocs[depth];
     let inclusive = alloc::thread_counts().since(at_entry);
-    slot.alloc_total.add(inclusive);
-    slot.alloc_self.add(inclusive.since(child));
+    slot.record_allocs(inclusive, inclusive.since(child));
     if let Some(parent) = depth.checked_sub(1)
         && local.frames[parent].alloc_tracked
     {

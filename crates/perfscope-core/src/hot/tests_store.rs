@@ -30,7 +30,7 @@ fn span_call(id: u32, span_id: u64) {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "600 slots of 2 KiB: minutes under Miri; the pages' code is the same")]
+#[cfg_attr(miri, ignore = "600 slots: minutes under Miri; the pages' code is the same")]
 fn callsites_on_several_pages_each_keep_their_own_slot() {
     // 600 ids: the store's pages hold 256 slots each, so these span at least three pages.
     let ids = span_callsites(600);

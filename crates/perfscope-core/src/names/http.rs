@@ -152,3 +152,12 @@ pub const HTTP_CLIENT_BATCH_ITEMS_TOTAL: Name = Name {
     kind: MetricType::Counter,
     section: section::HTTP,
 };
+/// Requests per flushed batch, by batcher (`batcher`): a histogram of sizes (a count, not a
+/// duration), whose `_sum` is the requests batched and `_count` the batches flushed.
+pub const HTTP_CLIENT_BATCH_SIZE: Name = Name {
+    name: "perfscope_http_client_batch_size",
+    help: "Requests per flushed batch, by batcher.",
+    unit: FigureUnit::Count,
+    kind: MetricType::Histogram,
+    section: section::HTTP,
+};

@@ -230,6 +230,7 @@ pub const ALL: &[Name] = &[
     HTTP_CLIENT_CONNECTIONS_REUSED_TOTAL,
     HTTP_CLIENT_BATCHES_TOTAL,
     HTTP_CLIENT_BATCH_ITEMS_TOTAL,
+    HTTP_CLIENT_BATCH_SIZE,
 ];
 
 /// Names of history series only (`Snapshot::history`, for the reports): never in a
@@ -259,7 +260,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 103);
+        assert_eq!(seen.len(), 104);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

@@ -17,8 +17,8 @@ mod slot;
 mod thread;
 mod totals;
 
-pub use registry::live_threads;
 pub(crate) use registry::{Collected, collect, new_thread_store, record_orphan, reset, retire};
+pub use registry::{held_bytes, live_threads};
 pub use slot::EDGES;
 pub(crate) use slot::{Slot, add};
 #[cfg(not(perfscope_loom))]

@@ -102,6 +102,11 @@ impl Registry {
         reg.resets += 1;
     }
 
+    /// Bytes the live thread stores hold.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.lock().live.iter().map(|s| s.heap_bytes()).sum()
+    }
+
     /// Number of live thread stores.
     pub(crate) fn live_threads(&self) -> usize {
         self.lock().live.len()
@@ -136,4 +141,10 @@ pub(crate) fn reset() {
 /// Number of live thread stores (for tests and diagnostics).
 pub fn live_threads() -> usize {
     REGISTRY.live_threads()
+}
+
+/// Bytes the live threads' stores hold for their figures (slots, histogram octaves, edge
+/// tables; not the retired totals of exited threads): what measuring costs in memory.
+pub fn held_bytes() -> usize {
+    REGISTRY.held_bytes()
 }

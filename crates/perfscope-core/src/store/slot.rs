@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::*;
 
 use crate::alloc::AllocCounts;
 use crate::histogram::AtomicHistogram;
-use crate::sync::{AtomicU32, AtomicU64};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64};
 
 use super::totals::Totals;
 
@@ -75,51 +75,49 @@ impl AllocSlot {
         }
     }
 }
-/// The statistics of one callsite on one thread. Durations are in clock ticks.
+/// The child edges of one slot, allocated with its first measured child.
+struct Edges([Edge; EDGES]);
+
+/// The figures of a slot that most callsites never need, allocated on first use: panics,
+/// cancellations, calls past the edge table, and allocation counts (which only callsites that
+/// allocate, with [`CountingAlloc`](crate::alloc::CountingAlloc) installed, have).
 #[derive(Default)]
-#[repr(C, align(128))]
+struct Rare {
+    panics: AtomicU64,
+    cancelled: AtomicU64,
+    other_children: AtomicU64,
+    /// Allocations made by the callsite itself.
+    alloc_self: AllocSlot,
+    /// Allocations made by the callsite and its measured children.
+    alloc_total: AllocSlot,
+}
+
+/// The statistics of one callsite on one thread: two cache lines, the counters every call
+/// writes and the latency histogram's inline part; edges and rare figures live apart,
+/// allocated on first use. Durations are in clock ticks. Calls are not counted apart: each
+/// completed call is one value of the latency histogram.
+#[derive(Default)]
+#[repr(C, align(64))]
 pub(crate) struct Slot {
-    pub calls: AtomicU64,
-    pub panics: AtomicU64,
-    pub cancelled: AtomicU64,
-    pub polls: AtomicU64,
     /// Inclusive time running on a thread (sync calls; async polls).
     pub busy: AtomicU64,
     /// `busy` minus the busy time of measured children.
     pub self_: AtomicU64,
-    /// First poll to completion, summed over completed async calls.
-    pub total: AtomicU64,
     /// Longest call latency.
     pub max: AtomicU64,
-    pub other_children: AtomicU64,
-    /// Allocations made by the callsite itself.
-    pub alloc_self: AllocSlot,
-    /// Allocations made by the callsite and its measured children.
-    pub alloc_total: AllocSlot,
-    pub edges: [Edge; EDGES],
+    pub polls: AtomicU64,
+    /// First poll to completion, summed over completed async calls.
+    pub total: AtomicU64,
+    edges: AtomicPtr<Edges>,
+    rare: AtomicPtr<Rare>,
     /// Call latency (sync: duration; async: first poll to completion).
     pub latency: AtomicHistogram,
 }
 
 impl Slot {
-    /// A zeroed slot, built in place on the heap (it is about 2 KiB).
-    #[cfg(not(perfscope_loom))]
-    pub(super) fn new_boxed() -> Box<Slot> {
-        // SAFETY: every field is an atomic integer or pointer (or an array of them), valid when
-        // zeroed (a null octave pointer is an octave not allocated yet).
-        unsafe { Box::<Slot>::new_zeroed().assume_init() }
-    }
-
-    /// loom's atomics are not plain integers: zeroed bytes are no valid one.
-    #[cfg(perfscope_loom)]
-    pub(super) fn new_boxed() -> Box<Slot> {
-        Box::default()
-    }
-
     /// Records one completed call's latency (owning thread only).
     #[inline(always)]
     pub fn record_latency(&self, latency: u64) {
-        add(&self.calls, 1);
         if latency > self.max.load(Relaxed) {
             self.max.store(latency, Relaxed);
         }
@@ -130,29 +128,33 @@ impl Slot {
     /// thread only).
     #[inline(always)]
     pub fn record_edge(&self, child: u32, calls: u64, busy: u64) {
-        let edge = &self.edges[child as usize % EDGES];
-        if edge.child.load(Relaxed) == child {
-            edge.add(calls, busy);
-        } else {
-            self.record_edge_probing(child, calls, busy);
+        // SAFETY: a non-null pointer is a published edge table, freed only with the slot.
+        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+            let edge = &edges.0[child as usize % EDGES];
+            if edge.child.load(Relaxed) == child {
+                return edge.add(calls, busy);
+            }
         }
+        self.record_edge_probing(child, calls, busy);
     }
 
-    /// The rest of [`Slot::record_edge`]: linear probing from the child's home entry.
+    /// The rest of [`Slot::record_edge`]: the table's allocation, and linear probing from the
+    /// child's home entry.
     #[cold]
     #[inline(never)]
     fn record_edge_probing(&self, child: u32, calls: u64, busy: u64) {
         if let Some(edge) = self.edge_entry(child) {
             edge.add(calls, busy);
         } else {
-            add(&self.other_children, calls);
+            add(&self.rare().other_children, calls);
         }
     }
 
     /// The edge entry of `child`, claimed if new; `None` when the table is full.
     fn edge_entry(&self, child: u32) -> Option<&Edge> {
+        let edges = publish(&self.edges, || Edges(Default::default()));
         for i in 0..EDGES {
-            let edge = &self.edges[(child as usize + i) % EDGES];
+            let edge = &edges.0[(child as usize + i) % EDGES];
             let id = edge.child.load(Relaxed);
             if id == child {
                 return Some(edge);
@@ -167,77 +169,170 @@ impl Slot {
 
     /// Adds the bytes `child` allocated (inclusive) under this callsite (owning thread only).
     pub fn record_edge_bytes(&self, child: u32, bytes: u64) {
+        if bytes == 0 {
+            return;
+        }
         if let Some(edge) = self.edge_entry(child) {
             add(&edge.bytes, bytes);
         }
     }
 
+    /// The rare figures, allocated on first use (owning thread only).
+    fn rare(&self) -> &Rare {
+        publish(&self.rare, Rare::default)
+    }
+
+    /// Counts a call that ended by unwinding (owning thread only).
+    #[cold]
+    pub fn record_panic(&self) {
+        add(&self.rare().panics, 1);
+    }
+
+    /// Counts a future dropped before completion (owning thread only).
+    #[cold]
+    pub fn record_cancelled(&self) {
+        add(&self.rare().cancelled, 1);
+    }
+
+    /// Adds a call's allocations: `inclusive` of its measured children, `own` without them
+    /// (owning thread only). Nothing is allocated for a call that allocated nothing.
+    #[inline]
+    pub fn record_allocs(&self, inclusive: AllocCounts, own: AllocCounts) {
+        if inclusive == AllocCounts::default() {
+            return;
+        }
+        let rare = self.rare();
+        rare.alloc_total.add(inclusive);
+        rare.alloc_self.add(own);
+    }
+
     pub(super) fn clear(&self) {
-        for c in [
-            &self.calls,
-            &self.panics,
-            &self.cancelled,
-            &self.polls,
-            &self.busy,
-            &self.self_,
-            &self.total,
-            &self.max,
-            &self.other_children,
-        ] {
+        for c in [&self.polls, &self.busy, &self.self_, &self.total, &self.max] {
             c.store(0, Relaxed);
         }
-        for e in &self.edges {
-            e.child.store(0, Relaxed);
-            e.calls.store(0, Relaxed);
-            e.busy.store(0, Relaxed);
-            e.bytes.store(0, Relaxed);
+        // SAFETY: as in `record_edge`.
+        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+            for e in &edges.0 {
+                e.child.store(0, Relaxed);
+                e.calls.store(0, Relaxed);
+                e.busy.store(0, Relaxed);
+                e.bytes.store(0, Relaxed);
+            }
         }
-        self.alloc_self.clear();
-        self.alloc_total.clear();
+        // SAFETY: as in `record_edge`.
+        if let Some(rare) = unsafe { self.rare.load(Acquire).as_ref() } {
+            for c in [&rare.panics, &rare.cancelled, &rare.other_children] {
+                c.store(0, Relaxed);
+            }
+            rare.alloc_self.clear();
+            rare.alloc_total.clear();
+        }
         self.latency.clear();
     }
 
     pub(super) fn add_to(&self, t: &mut Totals) {
-        t.calls += self.calls.load(Relaxed);
-        t.panics += self.panics.load(Relaxed);
-        t.cancelled += self.cancelled.load(Relaxed);
         t.polls += self.polls.load(Relaxed);
         t.busy += self.busy.load(Relaxed);
         t.self_ += self.self_.load(Relaxed);
         t.total += self.total.load(Relaxed);
-        t.max = t.max.max(self.max.load(Relaxed));
-        t.other_children += self.other_children.load(Relaxed);
-        t.alloc_self = t.alloc_self.plus(self.alloc_self.load());
-        t.alloc_total = t.alloc_total.plus(self.alloc_total.load());
-        for e in &self.edges {
-            let child = e.child.load(Acquire);
-            if child != 0 {
-                let edge = t.children.entry(child).or_default();
-                edge.calls += e.calls.load(Relaxed);
-                edge.busy += e.busy.load(Relaxed);
-                edge.bytes += e.bytes.load(Relaxed);
+        let max = self.max.load(Relaxed);
+        t.max = t.max.max(max);
+        // SAFETY: as in `record_edge`.
+        if let Some(rare) = unsafe { self.rare.load(Acquire).as_ref() } {
+            t.panics += rare.panics.load(Relaxed);
+            t.cancelled += rare.cancelled.load(Relaxed);
+            t.other_children += rare.other_children.load(Relaxed);
+            t.alloc_self = t.alloc_self.plus(rare.alloc_self.load());
+            t.alloc_total = t.alloc_total.plus(rare.alloc_total.load());
+        }
+        // SAFETY: as in `record_edge`.
+        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+            for e in &edges.0 {
+                let child = e.child.load(Acquire);
+                if child != 0 {
+                    let edge = t.children.entry(child).or_default();
+                    edge.calls += e.calls.load(Relaxed);
+                    edge.busy += e.busy.load(Relaxed);
+                    edge.bytes += e.bytes.load(Relaxed);
+                }
             }
         }
-        // Read `max` before the buckets: a value recorded in between lands at most in a bucket
-        // this snapshot skips, to be seen by the next one.
-        self.latency.add_to_up_to(&mut t.latency, self.max.load(Relaxed));
+        // `max` was read before the buckets: a value recorded in between lands at most in a
+        // bucket this snapshot skips, to be seen by the next one.
+        t.calls += self.latency.add_to_up_to(&mut t.latency, max);
+    }
+
+    /// Bytes this slot holds, its edge table, rare figures and histogram included.
+    pub fn heap_bytes(&self) -> usize {
+        let edges = !self.edges.load(Relaxed).is_null();
+        let rare = !self.rare.load(Relaxed).is_null();
+        std::mem::size_of::<Slot>() - std::mem::size_of::<AtomicHistogram>()
+            + self.latency.heap_bytes()
+            + usize::from(edges) * std::mem::size_of::<Edges>()
+            + usize::from(rare) * std::mem::size_of::<Rare>()
     }
 }
 
-#[cfg(test)]
+/// The value `slot` points at, allocated by `new` and published first if it is null (owning
+/// thread only).
+fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
+    let mut value = slot.load(Acquire);
+    if value.is_null() {
+        let _own = crate::alloc::suspend();
+        value = Box::into_raw(Box::new(new()));
+        slot.store(value, Release);
+    }
+    // SAFETY: published above or before, freed only with the slot.
+    unsafe { &*value }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let edges = self.edges.load(Acquire);
+        if !edges.is_null() {
+            // SAFETY: allocated by `publish`; `&mut self` means no reader is left.
+            drop(unsafe { Box::from_raw(edges) });
+        }
+        let rare = self.rare.load(Acquire);
+        if !rare.is_null() {
+            // SAFETY: as above.
+            drop(unsafe { Box::from_raw(rare) });
+        }
+    }
+}
+
+#[cfg(all(test, not(perfscope_loom)))]
 mod tests {
     use super::*;
 
-    /// Every (thread, function) pair holds one slot: it must stay small (its histogram's
-    /// octaves are allocated apart, on first use).
+    /// Every (thread, function) pair holds one slot: two cache lines until it needs more.
     #[test]
-    fn a_slot_is_about_two_kibibytes() {
-        let size = std::mem::size_of::<Slot>();
-        assert!(size <= 2100, "a slot is {size} bytes");
-        let slot = Slot::new_boxed();
+    fn a_slot_is_two_cache_lines_until_its_calls_need_more() {
+        assert_eq!(std::mem::size_of::<Slot>(), 128);
+        let slot = Slot::default();
         slot.record_latency(50);
-        assert_eq!(slot.latency.heap_bytes(), std::mem::size_of::<AtomicHistogram>());
         slot.record_latency(5_000);
-        assert_eq!(slot.latency.heap_bytes(), std::mem::size_of::<AtomicHistogram>() + 512);
+        assert_eq!(slot.heap_bytes(), 128, "two calls: their latencies kept inline");
+        slot.record_latency(5_000);
+        assert_eq!(slot.heap_bytes(), 128 + 80 + 256, "a group and an octave");
+        slot.record_latency(5_000_000);
+        assert_eq!(slot.heap_bytes(), 128 + 2 * 80 + 2 * 256, "another group and octave");
+        let used = slot.heap_bytes();
+        slot.record_allocs(AllocCounts::default(), AllocCounts::default());
+        assert_eq!(slot.heap_bytes(), used, "nothing allocated: no counters");
+        slot.record_edge(7, 1, 10);
+        assert_eq!(slot.heap_bytes(), used + 512, "an edge table");
+        slot.record_panic();
+        let rare = std::mem::size_of::<Rare>();
+        assert_eq!(slot.heap_bytes(), used + 512 + rare);
+        let mut t = Totals::default();
+        slot.add_to(&mut t);
+        assert_eq!((t.calls, t.panics, t.max, t.latency.count()), (4, 1, 5_000_000, 4));
+        assert_eq!(t.children[&7].calls, 1);
+        // A snapshot that read `max` before a longer call was recorded counts neither its
+        // latency nor its call, and the next one counts both.
+        let mut t = Totals::default();
+        slot.latency.add_to_up_to(&mut t.latency, 5_000);
+        assert_eq!(t.latency.count(), 3);
     }
 }

@@ -5,7 +5,9 @@
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use ipnet::IpNet;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::ExportError;
+use perfscope_core::sync::lock;
 
 /// Connections served at once; more wait in the kernel's accept queue.
 pub(crate) const MAX_CONNECTIONS: usize = 256;
@@ -30,10 +33,57 @@ pub const PROTOBUF_FORMAT: &str =
 #[derive(Debug)]
 pub(crate) struct Served {
     pub registry: prometheus::Registry,
+    /// perfscope's exported series, which the encoders write themselves.
+    pub state: super::collector::State,
     /// Empty: everyone.
     pub allow: Vec<IpNet>,
     /// The `/debug` endpoint, when asked for.
     pub debug: Option<super::debug::Debug>,
+    /// The last page's buffer, back from hyper once sent.
+    pub pages: Pages,
+}
+
+/// One page buffer kept across scrapes: each answer is written into the buffer the previous
+/// one left (its memory mapped already: a text page of 10,000 functions is 35 MiB, above
+/// glibc's mmap threshold, and a fresh one costs thousands of page faults — 28 ms against 9 ms
+/// to encode, `BENCHMARKS.md`), and the body hands it back when hyper drops it. Holds the
+/// largest recent page's memory between scrapes.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Pages(Arc<Mutex<Vec<u8>>>);
+
+impl Pages {
+    /// The kept buffer, empty (a new one if another scrape holds it).
+    fn take(&self) -> Vec<u8> {
+        let mut buffer = std::mem::take(&mut *lock(&self.0));
+        buffer.clear();
+        buffer
+    }
+
+    /// `page` as a response body that returns its buffer here when dropped.
+    fn body(&self, page: Vec<u8>) -> Bytes {
+        Bytes::from_owner(Page { page, pages: self.clone() })
+    }
+}
+
+/// A page on its way to the client.
+struct Page {
+    page: Vec<u8>,
+    pages: Pages,
+}
+
+impl AsRef<[u8]> for Page {
+    fn as_ref(&self) -> &[u8] {
+        &self.page
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let mut kept = lock(&self.pages.0);
+        if kept.capacity() < self.page.capacity() {
+            *kept = std::mem::take(&mut self.page);
+        }
+    }
 }
 
 impl Served {
@@ -53,12 +103,18 @@ impl Served {
             return plain(StatusCode::NOT_FOUND, "not found: metrics are at /metrics\n");
         }
         let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let (body, content_type) = if wants_protobuf(accept) {
-            (render_protobuf(&self.registry), PROTOBUF_FORMAT)
+        let mut page = self.pages.take();
+        let content_type = if wants_protobuf(accept) {
+            super::direct::render_protobuf(&self.registry, &self.state, &mut page);
+            PROTOBUF_FORMAT
         } else {
-            (render_text(&self.registry).into_bytes(), prometheus::TEXT_FORMAT)
+            // An empty buffer is valid UTF-8: nothing to check.
+            let mut text = String::from_utf8(page).unwrap_or_default();
+            super::direct::render_text(&self.registry, &self.state, &mut text);
+            page = text.into_bytes();
+            prometheus::TEXT_FORMAT
         };
-        let mut response = Response::new(Full::new(Bytes::from(body)));
+        let mut response = Response::new(Full::new(self.pages.body(page)));
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         response
     }
@@ -71,19 +127,36 @@ pub(crate) fn wants_protobuf(accept: &str) -> bool {
         && accept.contains("io.prometheus.client.MetricFamily")
 }
 
-/// The text exposition of `registry`.
-pub(crate) fn render_text(registry: &prometheus::Registry) -> String {
-    let mut text = String::new();
-    // Encoding fails only on a family without samples, which `gather` never returns.
-    let _ = prometheus::TextEncoder::new().encode_utf8(&registry.gather(), &mut text);
+/// Sizes of the last expositions, so the next one is written into a buffer of about its
+/// size (no regrowth and copy of a page of several MiB).
+static LAST_TEXT: AtomicUsize = AtomicUsize::new(0);
+static LAST_PROTOBUF: AtomicUsize = AtomicUsize::new(0);
+
+/// Capacity for an exposition whose last one was `last` bytes long.
+fn capacity(last: &AtomicUsize) -> usize {
+    let last = last.load(Relaxed);
+    last + last / 8
+}
+
+/// The text exposition of `registry`, perfscope's series in `state`.
+pub(crate) fn render_text(
+    registry: &prometheus::Registry,
+    state: &super::collector::State,
+) -> String {
+    let mut text = String::with_capacity(capacity(&LAST_TEXT));
+    super::direct::render_text(registry, state, &mut text);
+    LAST_TEXT.store(text.len(), Relaxed);
     text
 }
 
 /// The protobuf exposition of `registry` (length-delimited `MetricFamily` messages).
-pub(crate) fn render_protobuf(registry: &prometheus::Registry) -> Vec<u8> {
-    use prometheus::Encoder as _;
-    let mut bytes = Vec::new();
-    let _ = prometheus::ProtobufEncoder::new().encode(&registry.gather(), &mut bytes);
+pub(crate) fn render_protobuf(
+    registry: &prometheus::Registry,
+    state: &super::collector::State,
+) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(capacity(&LAST_PROTOBUF));
+    super::direct::render_protobuf(registry, state, &mut bytes);
+    LAST_PROTOBUF.store(bytes.len(), Relaxed);
     bytes
 }
 

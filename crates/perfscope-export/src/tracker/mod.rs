@@ -73,6 +73,9 @@ impl Counters {
 /// One function's figures in a reading: cumulative since start or the last reset.
 #[derive(Debug, Clone)]
 pub(crate) struct Reading<'a> {
+    /// The callsite's id, when the reading is one callsite's: its series is then found by id
+    /// after the first time (no key built, no hashing).
+    pub id: Option<u32>,
     pub function: &'a str,
     pub module: &'a str,
     pub counters: Counters,
@@ -133,7 +136,12 @@ pub(crate) struct Tracker {
     /// `perfscope::reset()` calls seen in the previous reading.
     last_resets: u64,
     key: String,
+    /// Series index by callsite id ([`NO_SERIES`]: not seen yet).
+    by_id: Vec<usize>,
 }
+
+/// [`Tracker::by_id`]'s "not seen yet".
+const NO_SERIES: usize = usize::MAX;
 
 impl Tracker {
     pub fn new(max_series: usize) -> Self {
@@ -145,6 +153,7 @@ impl Tracker {
             own_series: 0,
             last_resets: 0,
             key: String::new(),
+            by_id: Vec::new(),
         }
     }
 
@@ -152,6 +161,23 @@ impl Tracker {
     #[cfg(test)]
     pub fn series_count(&self) -> usize {
         self.series.len()
+    }
+
+    /// The series of a reading: by callsite id once known (a callsite's name and module never
+    /// change), else by name.
+    fn series_of_reading(&mut self, reading: &Reading<'_>) -> usize {
+        let Some(id) = reading.id.map(|id| id as usize) else {
+            return self.series_of(reading.function, reading.module);
+        };
+        if let Some(&i) = self.by_id.get(id).filter(|i| **i != NO_SERIES) {
+            return i;
+        }
+        let i = self.series_of(reading.function, reading.module);
+        if id >= self.by_id.len() {
+            self.by_id.resize(id + 1, NO_SERIES);
+        }
+        self.by_id[id] = i;
+        i
     }
 
     fn series_of(&mut self, function: &str, module: &str) -> usize {
@@ -208,27 +234,40 @@ impl Tracker {
         seconds_per_tick: f64,
         sink: &mut dyn Sink,
     ) {
-        let mut now: Vec<(Counters, Vec<&Histogram>)> = Vec::new();
-        now.resize_with(self.series.len(), Default::default);
+        // Per series: the summed counters and the histograms (most series have one callsite,
+        // kept inline; the others' go to `shared`).
+        let mut now: Vec<(Counters, Option<&Histogram>)> =
+            vec![Default::default(); self.series.len()];
+        let mut shared: Vec<(usize, &Histogram)> = Vec::new();
         for reading in readings {
-            let i = self.series_of(reading.function, reading.module);
+            let i = self.series_of_reading(&reading);
             if i >= now.len() {
-                now.resize_with(i + 1, Default::default);
+                now.resize(i + 1, Default::default());
             }
-            let (counters, histograms) = &mut now[i];
+            let (counters, histogram) = &mut now[i];
             *counters = counters.zip(&reading.counters, u64::saturating_add);
-            histograms.push(reading.latency);
+            match histogram {
+                None => *histogram = Some(reading.latency),
+                Some(_) => shared.push((i, reading.latency)),
+            }
         }
+        shared.sort_by_key(|(i, _)| *i);
+        let mut histograms: Vec<&Histogram> = Vec::new();
         let reset_all = resets != self.last_resets;
         self.last_resets = resets;
 
         let mut new_samples = Vec::new();
         for (index, (series, reading)) in self.series.iter_mut().zip(now).enumerate() {
-            let (counters, histograms) = reading;
+            let (counters, first) = reading;
             // A latency sample comes with every completed call: same counters, same histogram.
             if series.announced && !reset_all && counters == series.last {
                 continue;
             }
+            histograms.clear();
+            histograms.extend(first);
+            let from = shared.partition_point(|(i, _)| *i < index);
+            let more = shared[from..].iter().take_while(|(i, _)| *i == index);
+            histograms.extend(more.map(|(_, h)| *h));
             let latency = buckets_of(&histograms);
             new_samples.clear();
             // Only a reset makes figures restart from zero (and a latency bucket can only
@@ -295,7 +334,8 @@ mod tests {
         for &(value, count) in latency {
             (0..count).for_each(|_| histogram.record(value));
         }
-        Reading { function, module: "m", counters, latency: Box::leak(Box::new(histogram)) }
+        let latency = Box::leak(Box::new(histogram));
+        Reading { id: None, function, module: "m", counters, latency }
     }
 
     #[test]
@@ -371,6 +411,18 @@ mod tests {
         );
         assert_eq!(t.series_count(), 3);
         assert_eq!(sink.changes.last().unwrap().2, calls(3));
+    }
+
+    #[test]
+    fn callsites_sharing_a_name_share_a_series_when_found_by_id() {
+        let (mut t, mut sink) = (Tracker::new(10), Capture::default());
+        let at = |id, n| Reading { id: Some(id), ..reading("f", calls(n), &[(5, n)]) };
+        t.update([at(7, 1), at(9, 2), reading("g", calls(1), &[])], 0, 1.0, &mut sink);
+        t.update([at(7, 2), at(9, 4), reading("g", calls(1), &[])], 0, 1.0, &mut sink);
+        assert_eq!(t.series_count(), 2);
+        let f: Vec<_> = sink.changes.iter().filter(|c| c.0 == "f").collect();
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[1].1, f[1].2, f[1].3.clone()), (calls(3), calls(6), vec![(5, 3)]));
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! each flush runs on a task of its own, so the next batch fills while one is in flight.
 //!
 //! Figures (section `http`, label `batcher`): batches flushed by cause
-//! (`perfscope_http_client_batches_total`, `cause="full"|"deadline"|"closed"`) and requests
-//! batched (`perfscope_http_client_batch_items_total`; their ratio is the mean batch size).
+//! (`perfscope_http_client_batches_total`, `cause="full"|"deadline"|"closed"`), requests
+//! batched (`perfscope_http_client_batch_items_total`; their ratio is the mean batch size) and
+//! the distribution of batch sizes, a histogram of requests per batch
+//! (`perfscope_http_client_batch_size`: `_bucket` on powers of two, `_sum` the requests,
+//! `_count` the batches).
 //! Once [`MIN_BATCHES_FOR_ADVICE`] batches were flushed, if most were flushed by the deadline,
 //! every snapshot carries a recommendation event saying so: the batches rarely fill, so each
 //! request waits up to `max_wait` for nothing.
@@ -15,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use perfscope_core::figures::{self, Figure, FigureSource, Registration};
+use perfscope_core::figures::{self, Figure, FigureSource, HistogramFigure, Registration};
+use perfscope_core::histogram::{AtomicHistogram, Histogram};
 use perfscope_core::history::{Event, EventKind};
 use perfscope_core::names::{self, section};
 use tokio::sync::{mpsc, oneshot};
@@ -46,8 +50,9 @@ type Item<Req, Resp> = (Req, oneshot::Sender<Resp>);
 
 /// Gathers requests into batches: a batch is flushed when it holds `max_size` requests
 /// (cause `full`) or `max_wait` after its first (cause `deadline`), each flush on a task of
-/// its own. Figures (label `batcher`): `perfscope_http_client_batches_total` by cause and
-/// `perfscope_http_client_batch_items_total`; past [`MIN_BATCHES_FOR_ADVICE`] batches mostly
+/// its own. Figures (label `batcher`): `perfscope_http_client_batches_total` by cause,
+/// `perfscope_http_client_batch_items_total` and the histogram of batch sizes
+/// `perfscope_http_client_batch_size`; past [`MIN_BATCHES_FOR_ADVICE`] batches mostly
 /// flushed by the deadline, a recommendation event. Clones share the batcher; its task ends
 /// when the last clone is dropped (flushing what it holds, cause `closed`).
 pub struct Batcher<Req, Resp> {
@@ -72,6 +77,8 @@ struct Stats {
     name: String,
     batches: [AtomicU64; 3],
     items: AtomicU64,
+    /// Requests per batch; written by the batcher's task only (its single writer).
+    sizes: AtomicHistogram,
     registration: std::sync::OnceLock<Registration>,
 }
 
@@ -114,6 +121,13 @@ impl<Req: Send + 'static, Resp: Send + 'static> Batcher<Req, Resp> {
     pub fn items(&self) -> u64 {
         self.stats.items.load(Relaxed)
     }
+
+    /// The sizes of the batches flushed so far (requests per batch; exact below 128).
+    pub fn sizes(&self) -> Histogram {
+        let mut sizes = Histogram::new();
+        self.stats.sizes.add_to(&mut sizes);
+        sizes
+    }
 }
 
 /// The batcher's task: fills batches and hands each to a flush task of its own.
@@ -146,6 +160,8 @@ async fn gather<Req, Resp, F, Fut>(
                 () = tokio::time::sleep_until(deadline) => break DEADLINE,
             }
         };
+        // This task is the histogram's one writer.
+        stats.sizes.record(batch.len() as u64);
         stats.batches[cause].fetch_add(1, Relaxed);
         stats.items.fetch_add(batch.len() as u64, Relaxed);
         let (requests, answers): (Vec<Req>, Vec<oneshot::Sender<Resp>>) = batch.into_iter().unzip();
@@ -173,6 +189,23 @@ impl FigureSource for BatchSource {
         let items =
             Figure::of(&names::HTTP_CLIENT_BATCH_ITEMS_TOTAL, stats.items.load(Relaxed) as f64);
         out.push(items.with_label("batcher", stats.name.clone()));
+    }
+
+    fn histograms(&self, out: &mut Vec<HistogramFigure>) {
+        let Some(stats) = self.0.upgrade() else { return };
+        let mut sizes = Histogram::new();
+        stats.sizes.add_to(&mut sizes);
+        // The exact sum of the sizes. Below 128 each size has a bucket of its own, so the
+        // histogram gives it, in step with its count; above, the requests batched (a batch
+        // flushed during this reading may be counted there and not yet in the histogram).
+        let sum: u64 = sizes.buckets().map(|(low, _, n)| low * n).sum();
+        let sum = if sizes.highest().is_some_and(|h| h < 128) {
+            sum as f64
+        } else {
+            stats.items.load(Relaxed) as f64
+        };
+        let figure = HistogramFigure::of(&names::HTTP_CLIENT_BATCH_SIZE, sizes, sum);
+        out.push(figure.with_label("batcher", stats.name.clone()));
     }
 
     fn events(&self, out: &mut Vec<Event>) {

@@ -23,7 +23,8 @@
 //! (`error_type="connect"|"timeout"|"request"|"body"|"middleware"|"4xx"|"5xx"`); per host,
 //! `perfscope_http_client_connections_opened_total` and `..._connections_reused_total`.
 //! Counters are relaxed atomics, read at snapshot time. A [`Batcher`] sends many small
-//! requests as one and counts its batches by flush cause (`full` or `deadline`).
+//! requests as one, counts its batches by flush cause (`full` or `deadline`) and keeps the
+//! distribution of their sizes (`perfscope_http_client_batch_size`, a histogram of counts).
 //!
 //! **Labels are bounded**: routes are templates (axum's `MatchedPath`, or the layer's
 //! template function; [`UNMATCHED`] otherwise), client URLs are the caller's templates
