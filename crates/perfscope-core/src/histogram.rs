@@ -15,7 +15,7 @@
 use std::ptr;
 use std::sync::atomic::Ordering::*;
 
-use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, fence};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -112,8 +112,9 @@ pub struct AtomicHistogram {
     /// The first values recorded, plus one (0: none yet), in the order they came.
     samples: [AtomicU64; SAMPLES],
     /// The octave the last bucketed value fell in: its address, with its number plus one in
-    /// the low bits ([`HOT_TAG`]); 0 until the first octave is allocated, never 0 after.
-    hot: AtomicUsize,
+    /// the low bits ([`HOT_TAG`]; the pointer keeps its provenance); null until the first
+    /// octave is allocated, never null after.
+    hot: AtomicPtr<Octave>,
     groups: [AtomicPtr<Group>; GROUPS],
 }
 
@@ -129,7 +130,7 @@ impl AtomicHistogram {
     pub const fn new() -> Self {
         AtomicHistogram {
             samples: [const { AtomicU64::new(0) }; SAMPLES],
-            hot: AtomicUsize::new(0),
+            hot: AtomicPtr::new(ptr::null_mut()),
             groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
         }
     }
@@ -139,7 +140,7 @@ impl AtomicHistogram {
     pub fn new() -> Self {
         AtomicHistogram {
             samples: std::array::from_fn(|_| AtomicU64::new(0)),
-            hot: AtomicUsize::new(0),
+            hot: AtomicPtr::new(ptr::null_mut()),
             groups: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
@@ -152,10 +153,10 @@ impl AtomicHistogram {
         // Acquire: the owning thread published the octave itself, but `record` is safe to call
         // from any thread, which must then see it initialised (a plain load on x86-64).
         let hot = self.hot.load(Acquire);
-        if hot & HOT_TAG == octave + 1 {
-            // SAFETY: a tagged address is a live, published octave, freed only with the
-            // histogram; `sub < SUB`, the length of an octave.
-            let page = unsafe { &*((hot & !HOT_TAG) as *const Octave) };
+        if hot.addr() & HOT_TAG == octave + 1 {
+            // SAFETY: untagged, a tagged pointer is a live, published octave, freed only with
+            // the histogram; `sub < SUB`, the length of an octave.
+            let page = unsafe { &*hot.map_addr(|a| a & !HOT_TAG) };
             if !bump(unsafe { page.0.get_unchecked(sub) }) {
                 self.carry(page, octave, sub);
             }
@@ -188,7 +189,7 @@ impl AtomicHistogram {
     /// (allocated here if new), which becomes the hot one.
     #[inline(never)]
     fn record_elsewhere(&self, value: u64, octave: usize, sub: usize) {
-        if self.hot.load(Relaxed) == 0
+        if self.hot.load(Relaxed).is_null()
             && let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0)
         {
             free.store(value.saturating_add(1), Release);
@@ -201,7 +202,8 @@ impl AtomicHistogram {
         if !bump(&page.0[sub]) {
             self.carry(page, octave, sub);
         }
-        self.hot.store(ptr::from_ref(page) as usize | (octave + 1), Release);
+        let tagged = ptr::from_ref(page).cast_mut().map_addr(|a| a | (octave + 1));
+        self.hot.store(tagged, Release);
     }
 
     /// Adds the counts into `into`; returns how many values that is.
