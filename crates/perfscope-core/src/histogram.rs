@@ -15,7 +15,7 @@
 use std::ptr;
 use std::sync::atomic::Ordering::*;
 
-use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, fence};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, fence, publish};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;
@@ -268,16 +268,14 @@ impl AtomicHistogram {
     }
 
     fn for_each_octave(&self, mut f: impl FnMut(&Octave)) {
-        for group in &self.groups {
-            // SAFETY: as in `add_to_up_to`.
-            let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
+        self.for_each_group(|group| {
             for page in &group.octaves {
                 // SAFETY: as in `add_to_up_to`.
                 if let Some(page) = unsafe { page.load(Acquire).as_ref() } {
                     f(page);
                 }
             }
-        }
+        });
     }
 
     /// Bytes this histogram holds, groups and octaves included.
@@ -329,27 +327,6 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
         spins += 1;
         crate::sync::spin(spins);
     }
-}
-
-/// The value `slot` points at, allocated by `new` and published first if it is null (owning
-/// thread only; should another thread misuse `record` and race it, one value wins and the
-/// other is freed: nothing leaks or dangles).
-fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
-    let mut page = slot.load(Acquire);
-    if page.is_null() {
-        let _own = crate::alloc::suspend();
-        let fresh = Box::into_raw(Box::new(new()));
-        page = match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
-            Ok(_) => fresh,
-            Err(winner) => {
-                // SAFETY: `fresh` was never published.
-                drop(unsafe { Box::from_raw(fresh) });
-                winner
-            }
-        };
-    }
-    // SAFETY: published above or before, freed only with its owner.
-    unsafe { &*page }
 }
 
 impl Drop for AtomicHistogram {

@@ -8,6 +8,9 @@
 //! cannot be built in a `const` initialiser, and the models drive the store directly, as the
 //! hot path does (see `RELIABILITY.md`, "Concurrency: loom and Miri").
 
+use std::ptr;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
 #[cfg(perfscope_loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, fence};
 #[cfg(perfscope_loom)]
@@ -16,6 +19,29 @@ pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, fence};
 #[cfg(not(perfscope_loom))]
 pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The value `slot` points at, allocated by `new` (perfscope's own allocation, not counted)
+/// and published first if it is null: the lazily allocated parts of a thread's store (edge
+/// tables, rare figures, histogram groups, octaves and carries). Meant for the owning thread;
+/// should another thread race it, one value wins and the other is freed: nothing leaks or
+/// dangles. Whatever `slot` points at must be freed only with its owner.
+pub(crate) fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
+    let mut value = slot.load(Acquire);
+    if value.is_null() {
+        let _own = crate::alloc::suspend();
+        let fresh = Box::into_raw(Box::new(new()));
+        value = match slot.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
+            Ok(_) => fresh,
+            Err(winner) => {
+                // SAFETY: `fresh` was never published.
+                drop(unsafe { Box::from_raw(fresh) });
+                winner
+            }
+        };
+    }
+    // SAFETY: published above or before, freed only with its owner.
+    unsafe { &*value }
+}
 
 /// Waits a moment in a retry loop (loom: lets the other modelled threads run).
 pub(crate) fn spin(attempt: u32) {

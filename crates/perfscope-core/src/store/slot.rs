@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::*;
 
 use crate::alloc::AllocCounts;
 use crate::histogram::AtomicHistogram;
-use crate::sync::{AtomicPtr, AtomicU32, AtomicU64};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, publish};
 
 use super::totals::Totals;
 
@@ -128,8 +128,7 @@ impl Slot {
     /// thread only).
     #[inline(always)]
     pub fn record_edge(&self, child: u32, calls: u64, busy: u64) {
-        // SAFETY: a non-null pointer is a published edge table, freed only with the slot.
-        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+        if let Some(edges) = self.edges_if_any() {
             let edge = &edges.0[child as usize % EDGES];
             if edge.child.load(Relaxed) == child {
                 return edge.add(calls, busy);
@@ -177,6 +176,19 @@ impl Slot {
         }
     }
 
+    /// The edge table, if the slot has one.
+    #[inline(always)]
+    fn edges_if_any(&self) -> Option<&Edges> {
+        // SAFETY: a non-null pointer is a published edge table, freed only with the slot.
+        unsafe { self.edges.load(Acquire).as_ref() }
+    }
+
+    /// The rare figures, if the slot has any.
+    fn rare_if_any(&self) -> Option<&Rare> {
+        // SAFETY: a non-null pointer is published rare figures, freed only with the slot.
+        unsafe { self.rare.load(Acquire).as_ref() }
+    }
+
     /// The rare figures, allocated on first use (owning thread only).
     fn rare(&self) -> &Rare {
         publish(&self.rare, Rare::default)
@@ -210,8 +222,7 @@ impl Slot {
         for c in [&self.polls, &self.busy, &self.self_, &self.total, &self.max] {
             c.store(0, Relaxed);
         }
-        // SAFETY: as in `record_edge`.
-        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+        if let Some(edges) = self.edges_if_any() {
             for e in &edges.0 {
                 e.child.store(0, Relaxed);
                 e.calls.store(0, Relaxed);
@@ -219,8 +230,7 @@ impl Slot {
                 e.bytes.store(0, Relaxed);
             }
         }
-        // SAFETY: as in `record_edge`.
-        if let Some(rare) = unsafe { self.rare.load(Acquire).as_ref() } {
+        if let Some(rare) = self.rare_if_any() {
             for c in [&rare.panics, &rare.cancelled, &rare.other_children] {
                 c.store(0, Relaxed);
             }
@@ -237,16 +247,14 @@ impl Slot {
         t.total += self.total.load(Relaxed);
         let max = self.max.load(Relaxed);
         t.max = t.max.max(max);
-        // SAFETY: as in `record_edge`.
-        if let Some(rare) = unsafe { self.rare.load(Acquire).as_ref() } {
+        if let Some(rare) = self.rare_if_any() {
             t.panics += rare.panics.load(Relaxed);
             t.cancelled += rare.cancelled.load(Relaxed);
             t.other_children += rare.other_children.load(Relaxed);
             t.alloc_self = t.alloc_self.plus(rare.alloc_self.load());
             t.alloc_total = t.alloc_total.plus(rare.alloc_total.load());
         }
-        // SAFETY: as in `record_edge`.
-        if let Some(edges) = unsafe { self.edges.load(Acquire).as_ref() } {
+        if let Some(edges) = self.edges_if_any() {
             for e in &edges.0 {
                 let child = e.child.load(Acquire);
                 if child != 0 {
@@ -264,26 +272,13 @@ impl Slot {
 
     /// Bytes this slot holds, its edge table, rare figures and histogram included.
     pub fn heap_bytes(&self) -> usize {
-        let edges = !self.edges.load(Relaxed).is_null();
-        let rare = !self.rare.load(Relaxed).is_null();
+        let edges = self.edges_if_any().is_some();
+        let rare = self.rare_if_any().is_some();
         std::mem::size_of::<Slot>() - std::mem::size_of::<AtomicHistogram>()
             + self.latency.heap_bytes()
             + usize::from(edges) * std::mem::size_of::<Edges>()
             + usize::from(rare) * std::mem::size_of::<Rare>()
     }
-}
-
-/// The value `slot` points at, allocated by `new` and published first if it is null (owning
-/// thread only).
-fn publish<T>(slot: &AtomicPtr<T>, new: impl FnOnce() -> T) -> &T {
-    let mut value = slot.load(Acquire);
-    if value.is_null() {
-        let _own = crate::alloc::suspend();
-        value = Box::into_raw(Box::new(new()));
-        slot.store(value, Release);
-    }
-    // SAFETY: published above or before, freed only with the slot.
-    unsafe { &*value }
 }
 
 impl Drop for Slot {
