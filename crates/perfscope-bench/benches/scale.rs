@@ -23,7 +23,11 @@ use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use perfscope_core::{Callsite, CallsiteName, Kind, enter};
+use perfscope_core::{Callsite, enter};
+
+#[path = "common/callsites.rs"]
+mod common;
+use common::callsites;
 
 /// `threads × functions` configurations, and how many times each time is measured.
 /// 1 × 10,000 is the scrape goal's largest program (one thread: the snapshot holds little).
@@ -40,24 +44,6 @@ const CONFIGS: [(usize, usize, usize, usize); 7] = [
 
 /// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<calls>x<repetitions>`.
 const CHILD: &str = "PERFSCOPE_SCALE_CHILD";
-
-/// `count` distinct callsites, as `count` `#[measure]`d functions would have.
-fn callsites(count: usize) -> Vec<&'static Callsite> {
-    (0..count)
-        .map(|i| {
-            let name: &'static str =
-                Box::leak(format!("scale::module{}::function{i}", i / 50).into());
-            let module: &'static str = Box::leak(format!("scale::module{}", i / 50).into());
-            &*Box::leak(Box::new(Callsite::new(
-                CallsiteName::Static(name),
-                Kind::Sync,
-                module,
-                file!(),
-                i as u32,
-            )))
-        })
-        .collect()
-}
 
 /// Resident set size in bytes (`/proc/self/statm`'s second field, in pages).
 fn rss_bytes() -> u64 {
@@ -85,7 +71,7 @@ fn median(repetitions: usize, mut f: impl FnMut()) -> Duration {
 /// iterations first, so each function's latencies spread over two or three powers of two
 /// (the histograms' octaves), as a real function's do.
 fn run(threads: usize, functions: usize, calls: usize, repetitions: usize) {
-    let callsites: Arc<Vec<&'static Callsite>> = Arc::new(callsites(functions));
+    let callsites: Arc<Vec<&'static Callsite>> = Arc::new(callsites("scale", functions));
     let exporter = perfscope_export::prometheus()
         .with_address("127.0.0.1:0".parse().expect("an address"))
         .with_max_functions(functions)

@@ -6,27 +6,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use perfscope_core::{Callsite, CallsiteName, Kind, enter};
+use perfscope_core::{Callsite, enter};
+
+#[path = "common/callsites.rs"]
+mod common;
+use common::callsites;
 
 const FUNCTIONS: usize = 1000;
-
-/// 1,000 distinct callsites, as 1,000 `#[measure]`d functions would have, in 50 modules.
-fn callsites() -> Vec<&'static Callsite> {
-    (0..FUNCTIONS)
-        .map(|i| {
-            let name: &'static str =
-                Box::leak(format!("bench::module{}::function{i}", i / 50).into());
-            let module: &'static str = Box::leak(format!("bench::module{}", i / 50).into());
-            &*Box::leak(Box::new(Callsite::new(
-                CallsiteName::Static(name),
-                Kind::Sync,
-                module,
-                file!(),
-                i as u32,
-            )))
-        })
-        .collect()
-}
 
 /// Calls function `i`, which calls `i + 1` up to the end of its chain of ten (so 900 call
 /// edges), each spinning a few microseconds (so the latency histograms span several octaves).
@@ -49,7 +35,7 @@ fn round(callsites: &[&'static Callsite]) {
 }
 
 fn session(c: &mut Criterion) {
-    let callsites = callsites();
+    let callsites = callsites("bench", FUNCTIONS);
     for _ in 0..5 {
         round(&callsites);
     }
