@@ -1,6 +1,7 @@
 //! What perfscope costs as a program grows (issue 26): for threads × functions in
 //! {1×100, 4×1,000, 16×2,000, 64×5,000, 1×10,000}, every thread calling every function once
-//! (and 16×2,000 and 64×5,000 with 20 calls of each, of spread latencies), the resident memory
+//! (and 16×2,000 and 64×5,000 with 20 and with 300 calls of each, of spread latencies: in the
+//! histograms' sparse stage, and past it in octaves), the resident memory
 //! perfscope adds (and what its stores hold, `perfscope_core::held_bytes()`), the time of one `snapshot()`, and one Prometheus scrape in
 //! the text format (`render()`, a new page each time, and `render_into` a buffer kept across
 //! scrapes, as the listener does) and in the protobuf format (every function with a series of
@@ -8,8 +9,8 @@
 //!
 //! ```text
 //! cargo bench -p perfscope-bench --bench scale            # every configuration
-//! cargo bench -p perfscope-bench --bench scale -- 16x2000 # some of them (64x5000x20:
-//!                                                         # 20 calls of each)
+//! cargo bench -p perfscope-bench --bench scale -- 16x2000 # some of them (64x5000x300:
+//!                                                         # 300 calls of each)
 //! ```
 //!
 //! Each configuration runs in a process of its own (this binary re-runs itself), so its
@@ -32,7 +33,7 @@ use common::callsites;
 /// `threads × functions` configurations, and how many times each time is measured.
 /// 1 × 10,000 is the scrape goal's largest program (one thread: the snapshot holds little).
 /// (threads, functions, calls of each function per thread, repetitions).
-const CONFIGS: [(usize, usize, usize, usize); 7] = [
+const CONFIGS: [(usize, usize, usize, usize); 9] = [
     (1, 100, 1, 50),
     (4, 1_000, 1, 20),
     (16, 2_000, 1, 10),
@@ -40,6 +41,8 @@ const CONFIGS: [(usize, usize, usize, usize); 7] = [
     (1, 10_000, 1, 10),
     (16, 2_000, 20, 10),
     (64, 5_000, 20, 5),
+    (16, 2_000, 300, 10),
+    (64, 5_000, 300, 5),
 ];
 
 /// Marks a child run: `SCALE_CHILD=<threads>x<functions>x<calls>x<repetitions>`.

@@ -9,8 +9,9 @@
 //! Why not the `hdrhistogram` crate: the hot path needs a histogram its owning thread updates
 //! with plain relaxed stores while another thread reads it for a snapshot, with no `&mut` and no
 //! lock. [`AtomicHistogram`] is that writer side (a bucket index computation, a pointer load
-//! for the value's octave, and one load+store; octaves are allocated on first use);
-//! [`Histogram`] is the plain, mergeable reader side.
+//! for the value's octave, and one load+store; its first values kept as they are, the next
+//! ones as (bucket, count) pairs, octaves allocated on first use after that); [`Histogram`] is
+//! the plain, mergeable reader side.
 
 use std::ptr;
 use std::sync::atomic::Ordering::*;
@@ -61,11 +62,34 @@ pub fn bucket_value(index: usize) -> u64 {
 /// bucket `i % 64` of octave `i / 64`.
 const OCTAVES: usize = BUCKETS / SUB as usize;
 /// Octaves per group: the histogram points at groups, a group at octaves.
-const GROUP: usize = 8;
+const GROUP: usize = 9;
 /// Groups covering every octave.
 const GROUPS: usize = OCTAVES.div_ceil(GROUP);
 /// Values kept as they are before any bucket is allocated.
 pub const SAMPLES: usize = 2;
+/// (bucket, count) pairs of the sparse stage.
+const SPARSE: usize = 31;
+/// Values the sparse stage takes (past the samples) before every value goes to the octaves:
+/// enough for a function called a few hundred times, few enough that a hot one soon takes the
+/// one-load path. One in the loom models and under Miri, so that their short runs reach the
+/// octaves.
+pub(crate) const SPARSE_FOR: u32 = if cfg!(any(perfscope_loom, miri)) { 1 } else { 256 };
+/// Low bits of a sparse pair holding its count (at most [`SPARSE_FOR`]); the bucket plus one
+/// is above them.
+const COUNT_BITS: u32 = 20;
+const _: () = assert!(BUCKETS < 1 << (32 - COUNT_BITS) && SPARSE_FOR < 1 << COUNT_BITS);
+
+/// The sparse stage: the values recorded after the samples, as up to [`SPARSE`] pairs of a
+/// bucket and its count (one 32-bit word each, filled in order; 0: unused), before any octave
+/// exists: 128 bytes for a function called a few hundred times, however far apart its values
+/// (five octaves would take 1,360 bytes). A value whose bucket has no pair and no pair left,
+/// or that comes after the stage has taken [`SPARSE_FOR`] values, goes to its octave; the
+/// pairs keep what they counted, and readers add them to the octaves.
+struct Sparse {
+    pairs: [AtomicU32; SPARSE],
+    /// Values taken (the owning thread's count; readers do not need it).
+    taken: AtomicU32,
+}
 
 /// The 64 buckets of one octave (aligned so that a pointer to it leaves six low bits free).
 /// Counts are 32-bit: a bucket at `u32::MAX` carries into its group's [`Carries`].
@@ -101,13 +125,15 @@ const HOT_TAG: usize = 63;
 /// The writer side: updated by its owning thread only, readable from any thread.
 ///
 /// It is small until used: 72 bytes inline, holding the first [`SAMPLES`] values themselves
-/// (exact), pointers to groups of octave pointers, and the octave the last value fell in;
-/// past those values each octave's 64 buckets (32-bit, 256 bytes) are allocated the first time
-/// a value falls in it, and each group (80 bytes) with its first octave. A (thread, function)
-/// pair called once or twice costs the inline bytes; one called often costs 80 + 256 bytes per
-/// octave its calls span (a function's latencies usually span one to three), not the 11 KiB
-/// of every bucket. A value in the same octave as the one before takes one pointer load.
-/// All-zero bytes are a valid empty histogram.
+/// (exact), pointers to the sparse stage and to groups of octave pointers, and the octave the
+/// last value fell in. The next few hundred values go to the sparse stage (128 bytes, see
+/// [`Sparse`]); past it each octave's 64 buckets (32-bit, 256 bytes) are allocated the first
+/// time a value falls in it, and each group (88 bytes) with its first octave. A (thread,
+/// function) pair called once or twice costs the inline bytes, one called a few hundred times
+/// 128 more, one called often 88 + 256 bytes per octave its calls span (a function's
+/// latencies usually span one to three), not the 11 KiB of every bucket. A value in the same
+/// octave as the one before takes one pointer load. All-zero bytes are a valid empty
+/// histogram.
 pub struct AtomicHistogram {
     /// The first values recorded, plus one (0: none yet), in the order they came.
     samples: [AtomicU64; SAMPLES],
@@ -115,6 +141,8 @@ pub struct AtomicHistogram {
     /// the low bits ([`HOT_TAG`]; the pointer keeps its provenance); null until the first
     /// octave is allocated, never null after.
     hot: AtomicPtr<Octave>,
+    /// Allocated with the first value past the samples.
+    sparse: AtomicPtr<Sparse>,
     groups: [AtomicPtr<Group>; GROUPS],
 }
 
@@ -131,6 +159,7 @@ impl AtomicHistogram {
         AtomicHistogram {
             samples: [const { AtomicU64::new(0) }; SAMPLES],
             hot: AtomicPtr::new(ptr::null_mut()),
+            sparse: AtomicPtr::new(ptr::null_mut()),
             groups: [const { AtomicPtr::new(ptr::null_mut()) }; GROUPS],
         }
     }
@@ -141,6 +170,7 @@ impl AtomicHistogram {
         AtomicHistogram {
             samples: std::array::from_fn(|_| AtomicU64::new(0)),
             hot: AtomicPtr::new(ptr::null_mut()),
+            sparse: AtomicPtr::new(ptr::null_mut()),
             groups: std::array::from_fn(|_| AtomicPtr::new(ptr::null_mut())),
         }
     }
@@ -185,25 +215,68 @@ impl AtomicHistogram {
         group.seq.store(seq + 2, Release);
     }
 
-    /// One of the first [`SAMPLES`] values, or a value in another octave than the last one
-    /// (allocated here if new), which becomes the hot one.
+    /// One of the first [`SAMPLES`] values, one for the sparse stage, or a value in another
+    /// octave than the last one (allocated here if new), which becomes the hot one.
     #[inline(never)]
     fn record_elsewhere(&self, value: u64, octave: usize, sub: usize) {
-        if self.hot.load(Relaxed).is_null()
+        let hot = self.hot.load(Relaxed);
+        if hot.is_null()
             && let Some(free) = self.samples.iter().find(|s| s.load(Relaxed) == 0)
         {
             free.store(value.saturating_add(1), Release);
             return;
         }
-        let group = publish(&self.groups[octave / GROUP], Group::new);
-        let page = publish(&group.octaves[octave % GROUP], || {
-            Octave(std::array::from_fn(|_| AtomicU32::new(0)))
-        });
+        // SAFETY: a non-null pointer is a published group or octave, freed only with the
+        // histogram.
+        let page = unsafe {
+            self.groups[octave / GROUP]
+                .load(Acquire)
+                .as_ref()
+                .and_then(|group| group.octaves[octave % GROUP].load(Acquire).as_ref())
+        };
+        let page = match page {
+            Some(page) => page,
+            None if self.record_sparse(octave * SUB as usize + sub) => return,
+            None => {
+                let group = publish(&self.groups[octave / GROUP], Group::new);
+                publish(&group.octaves[octave % GROUP], || {
+                    Octave(std::array::from_fn(|_| AtomicU32::new(0)))
+                })
+            }
+        };
         if !bump(&page.0[sub]) {
             self.carry(page, octave, sub);
         }
         let tagged = ptr::from_ref(page).cast_mut().map_addr(|a| a | (octave + 1));
         self.hot.store(tagged, Release);
+    }
+
+    /// Counts a value of `bucket` in the sparse stage (allocated with its first value) if the
+    /// stage still takes values and has the bucket's pair or a free one.
+    fn record_sparse(&self, bucket: usize) -> bool {
+        let sparse = publish(&self.sparse, || Sparse {
+            pairs: std::array::from_fn(|_| AtomicU32::new(0)),
+            taken: AtomicU32::new(0),
+        });
+        let taken = sparse.taken.load(Relaxed);
+        if taken >= SPARSE_FOR {
+            return false;
+        }
+        let key = (bucket as u32 + 1) << COUNT_BITS;
+        for pair in &sparse.pairs {
+            let now = pair.load(Relaxed);
+            if now == 0 {
+                // Release: a reader that sees the pair sees the stage initialised before it.
+                pair.store(key | 1, Release);
+            } else if now >> COUNT_BITS << COUNT_BITS == key {
+                pair.store(now + 1, Relaxed);
+            } else {
+                continue;
+            }
+            sparse.taken.store(taken + 1, Relaxed);
+            return true;
+        }
+        false
     }
 
     /// Adds the counts into `into`; returns how many values that is.
@@ -228,6 +301,20 @@ impl AtomicHistogram {
             }
         }
         let last = bucket_of(max) / SUB as usize;
+        // SAFETY: a non-null pointer is the published sparse stage, freed with the histogram.
+        if let Some(sparse) = unsafe { self.sparse.load(Acquire).as_ref() } {
+            for pair in &sparse.pairs {
+                let (bucket, count) = match pair.load(Acquire) {
+                    0 => continue,
+                    pair => ((pair >> COUNT_BITS) as usize - 1, pair & ((1 << COUNT_BITS) - 1)),
+                };
+                // Octaves past the maximum's are not read either (see the samples above).
+                if bucket / SUB as usize <= last {
+                    into.add(bucket, count.into());
+                    added += u64::from(count);
+                }
+            }
+        }
         for (g, group) in self.groups.iter().enumerate().take(last / GROUP + 1) {
             // SAFETY: a non-null pointer is a published group, freed only with the histogram.
             let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
@@ -248,6 +335,11 @@ impl AtomicHistogram {
     pub fn clear(&self) {
         for s in &self.samples {
             s.store(0, Relaxed);
+        }
+        // SAFETY: as in `add_to_up_to`. The pairs restart empty; the stage takes no more values
+        // than it would have.
+        if let Some(sparse) = unsafe { self.sparse.load(Acquire).as_ref() } {
+            sparse.pairs.iter().for_each(|p| p.store(0, Relaxed));
         }
         self.for_each_group(|group| {
             // SAFETY: as in `add_to_up_to`.
@@ -286,7 +378,9 @@ impl AtomicHistogram {
             carries += usize::from(!group.carries.load(Relaxed).is_null());
         });
         self.for_each_octave(|_| octaves += 1);
+        let sparse = usize::from(!self.sparse.load(Relaxed).is_null());
         std::mem::size_of::<Self>()
+            + sparse * std::mem::size_of::<Sparse>()
             + groups * std::mem::size_of::<Group>()
             + octaves * std::mem::size_of::<Octave>()
             + carries * std::mem::size_of::<Carries>()
@@ -331,6 +425,12 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
 
 impl Drop for AtomicHistogram {
     fn drop(&mut self) {
+        let sparse = self.sparse.load(Acquire);
+        if !sparse.is_null() {
+            // SAFETY: allocated by `publish` with `Box::into_raw`; `&mut self` means no reader
+            // is left.
+            drop(unsafe { Box::from_raw(sparse) });
+        }
         for group in &self.groups {
             let group = group.load(Acquire);
             if group.is_null() {
@@ -599,11 +699,54 @@ impl Histogram {
     }
 }
 
-/// loom: a reader racing the owning thread's carry never sees a count off by 2^32.
+/// Values that fill the samples and the sparse stage when they share a bucket: the next one
+/// goes to an octave.
+#[cfg(test)]
+const PAST_SPARSE: usize = SAMPLES + SPARSE_FOR as usize;
+
+/// loom: a reader racing the owning thread's carry never sees a count off by 2^32; a reader
+/// racing the stages' publication sees each value once or not yet.
 #[cfg(all(test, perfscope_loom))]
 mod loom_model {
     use super::*;
     use crate::sync::Arc;
+
+    /// The owner records one value in each stage (two samples, the sparse stage, an octave:
+    /// the last two allocated and published then) while another thread reads: the reader sees
+    /// some of the values, each once and in its own bucket, never a stage before its
+    /// initialisation.
+    #[test]
+    fn loom_stages_vs_reader() {
+        let values = [3u64, 40, 1_000, 70_000];
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = runs.clone();
+        loom::model(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let atomic = Arc::new(AtomicHistogram::new());
+            let reader = atomic.clone();
+            let snapshot = loom::thread::spawn(move || {
+                let mut read = Histogram::new();
+                let seen = reader.add_to(&mut read);
+                // Stages are read one after the other while the owner fills them: any subset
+                // of the values, each once, in its own bucket (none seen half-initialised).
+                assert_eq!(seen, read.count());
+                for (low, _, count) in read.buckets() {
+                    let recorded = values.iter().any(|v| bucket_of(*v) == bucket_of(low));
+                    assert!(recorded && count == 1, "read {count} in the bucket of {low}");
+                }
+            });
+            for v in values {
+                atomic.record(v);
+            }
+            snapshot.join().expect("the reading thread");
+            let mut after = Histogram::new();
+            assert_eq!(atomic.add_to(&mut after), 4);
+            assert!(!atomic.sparse.load(Relaxed).is_null() && !atomic.hot.load(Relaxed).is_null());
+        });
+        let runs = runs.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("loom model stages_vs_reader: {runs} executions");
+        assert!(runs > 10, "the model explored {runs} interleavings");
+    }
 
     #[test]
     fn loom_carry_vs_reader() {
@@ -615,9 +758,9 @@ mod loom_model {
         builder.check(move || {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let atomic = Arc::new(AtomicHistogram::new());
-            // Two samples and one bucketed value: the octave exists; then the bucket is
-            // set one short of full.
-            for _ in 0..3 {
+            // The samples, the sparse stage and one value in the octave; then the octave's
+            // bucket is set one short of full.
+            for _ in 0..=PAST_SPARSE {
                 atomic.record(1_000);
             }
             let octave = bucket_of(1_000) / SUB as usize;
@@ -628,7 +771,7 @@ mod loom_model {
                 &*group.octaves[octave % GROUP].load(Acquire)
             };
             page.0[sub].store(u32::MAX - 1, Relaxed);
-            let start = 2 + u64::from(u32::MAX) - 1;
+            let start = PAST_SPARSE as u64 + u64::from(u32::MAX) - 1;
             let reader = atomic.clone();
             let snapshot = loom::thread::spawn(move || {
                 let mut read = Histogram::new();
@@ -756,37 +899,74 @@ mod tests {
     }
 
     #[test]
-    fn samples_first_then_octaves_allocated_on_first_use_and_cleared_in_place() {
+    fn samples_then_sparse_pairs_then_octaves_allocated_on_first_use_and_cleared_in_place() {
         let atomic = AtomicHistogram::new();
         let empty = atomic.heap_bytes();
-        assert_eq!(empty, 72, "inline: the samples, the hot octave and the group pointers");
+        assert_eq!(empty, 72, "inline: the samples, the stage, the hot octave, the groups");
         // The first values are kept as they are: nothing allocated.
         atomic.record(1 << 30);
         atomic.record(5);
         assert_eq!(atomic.heap_bytes(), empty);
+        // The next ones as (bucket, count) pairs, however far apart: one sparse stage.
         let values = [0, 63, 64, 127, 128, 129, 200, 255, 256, 1 << 20, (1 << 21) - 1, u64::MAX];
         for v in values {
             atomic.record(v);
         }
-        // Octaves 0 (0-63), 1 (64-127), of 2^7, 2^8, 2^20 and the last one (everything from
-        // 2^47 up); groups 0 (octaves 0-7), 2 (octave 15 = 2^20) and 5 (the last one).
-        let octave = 64 * 4;
-        let group = std::mem::size_of::<Group>();
-        assert_eq!(group, 80);
-        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave);
+        let sparse = std::mem::size_of::<Sparse>();
+        assert_eq!(sparse, 128);
+        assert_eq!(atomic.heap_bytes(), empty + sparse);
         let mut merged = Histogram::new();
         atomic.add_to(&mut merged);
-        let all: Vec<u64> = [1 << 30, 5].into_iter().chain(values).collect();
+        let mut all: Vec<u64> = [1 << 30, 5].into_iter().chain(values).collect();
+        assert_eq!(merged, from(&all));
+        // Until the stage has taken its share of values.
+        let rest = SPARSE_FOR as usize - values.len();
+        (0..rest).for_each(|_| atomic.record(200));
+        all.extend(std::iter::repeat_n(200, rest));
+        assert_eq!(atomic.heap_bytes(), empty + sparse);
+        // Then octaves 0 (0-63), 1 (64-127), of 2^7, 2^8, 2^20 and the last one (everything
+        // from 2^47 up); groups 0 (octaves 0-8), 1 (octave 15 = 2^20) and 4 (the last one).
+        for v in values {
+            atomic.record(v);
+            all.push(v);
+        }
+        let octave = 64 * 4;
+        let group = std::mem::size_of::<Group>();
+        assert_eq!(group, 88);
+        let used = empty + sparse + 3 * group + 6 * octave;
+        assert_eq!(atomic.heap_bytes(), used);
+        let mut merged = Histogram::new();
+        atomic.add_to(&mut merged);
         assert_eq!(merged, from(&all));
         atomic.clear();
         let mut cleared = Histogram::new();
         atomic.add_to(&mut cleared);
         assert_eq!(cleared.count(), 0);
-        assert_eq!(atomic.heap_bytes(), empty + 3 * group + 6 * octave, "kept for readers");
+        assert_eq!(atomic.heap_bytes(), used, "kept for readers");
         [300, 301, 300].into_iter().for_each(|v| atomic.record(v));
         let mut again = Histogram::new();
         atomic.add_to(&mut again);
         assert_eq!(again, from(&[300, 301, 300]));
+    }
+
+    /// A value whose bucket finds no free pair goes to its octave while the stage still takes
+    /// the values of the buckets it holds; readers add both.
+    #[test]
+    fn a_full_sparse_stage_sends_new_buckets_to_their_octaves() {
+        let atomic = AtomicHistogram::new();
+        // Two samples, then 40 buckets for 31 pairs.
+        let values: Vec<u64> = (0..42).map(|i| 1_000 + 16 * i).collect();
+        values.iter().for_each(|&v| atomic.record(v));
+        let full = atomic.heap_bytes();
+        assert!(full > 72 + 128, "the last nine buckets are in octaves");
+        // A bucket with a pair counts there (nothing allocated); the octave's stay there.
+        atomic.record(values[2]);
+        atomic.record(values[41]);
+        assert_eq!(atomic.heap_bytes(), full);
+        let mut merged = Histogram::new();
+        atomic.add_to(&mut merged);
+        let all: Vec<u64> = values.iter().copied().chain([values[2], values[41]]).collect();
+        assert_eq!(merged, from(&all));
     }
 
     /// A bucket past `u32::MAX` values carries into its group's carries: the count goes on
@@ -794,7 +974,10 @@ mod tests {
     #[test]
     fn a_full_bucket_carries_and_counts_on_exactly() {
         let atomic = AtomicHistogram::new();
-        for v in [1_000, 1_000, 1_000, 1_001] {
+        for _ in 0..PAST_SPARSE {
+            atomic.record(1_000);
+        }
+        for v in [1_000, 1_001] {
             atomic.record(v);
         }
         let octave = bucket_of(1_000) / SUB as usize;
@@ -804,7 +987,7 @@ mod tests {
             let group = &*atomic.groups[octave / GROUP].load(Acquire);
             &*group.octaves[octave % GROUP].load(Acquire)
         };
-        // Two samples, then two in the bucket (1,000 and 1,001 share it).
+        // The samples and the sparse stage, then two in the bucket (1,000 and 1,001 share it).
         assert_eq!(page.0[sub].load(Relaxed), 2);
         page.0[sub].store(u32::MAX - 1, Relaxed);
         let before = atomic.heap_bytes();
@@ -815,7 +998,7 @@ mod tests {
         assert_eq!(atomic.heap_bytes(), before + std::mem::size_of::<Carries>());
         let mut merged = Histogram::new();
         let added = atomic.add_to(&mut merged);
-        let expected = 2 + (u64::from(u32::MAX) - 1) + 3;
+        let expected = PAST_SPARSE as u64 + (u64::from(u32::MAX) - 1) + 3;
         assert_eq!((added, merged.count()), (expected, expected));
         assert_eq!(merged.quantile(0.5), from(&[1_000]).quantile(0.5));
         atomic.clear();

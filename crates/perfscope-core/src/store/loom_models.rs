@@ -81,9 +81,10 @@ fn assert_prefix(seen: (u64, u64, u64, u64), ticks: &[u64]) {
 }
 
 /// A thread publishes its store's page and slot and records three calls (the first publishes
-/// the edge table, the first two latencies are kept in the slot, the third one's publishes a
-/// histogram group and octave and makes it the slot's hot octave) while a snapshot reads: the snapshot sees each counter
-/// at one of its written values (a published slot or octave is never seen before its
+/// the edge table, the first two latencies are kept in the slot, the third one's publishes
+/// the histogram's sparse stage; `histogram::loom_model` races the octaves past it) while a
+/// snapshot reads: the snapshot sees each counter at one of its written values (a published
+/// slot or stage is never seen before its
 /// initialisation, nothing is counted twice), and once the thread has exited the figures are
 /// exact.
 #[test]

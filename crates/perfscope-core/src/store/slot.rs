@@ -299,6 +299,7 @@ impl Drop for Slot {
 #[cfg(all(test, not(perfscope_loom)))]
 mod tests {
     use super::*;
+    use crate::histogram::SPARSE_FOR;
 
     /// Every (thread, function) pair holds one slot: two cache lines until it needs more.
     #[test]
@@ -309,9 +310,16 @@ mod tests {
         slot.record_latency(5_000);
         assert_eq!(slot.heap_bytes(), 128, "two calls: their latencies kept inline");
         slot.record_latency(5_000);
-        assert_eq!(slot.heap_bytes(), 128 + 80 + 256, "a group and an octave");
+        assert_eq!(slot.heap_bytes(), 128 + 128, "the next ones as pairs: the sparse stage");
+        for _ in 1..SPARSE_FOR {
+            slot.record_latency(5_000);
+        }
+        assert_eq!(slot.heap_bytes(), 128 + 128);
+        slot.record_latency(5_000);
+        assert_eq!(slot.heap_bytes(), 128 + 128 + 88 + 256, "then a group and an octave");
         slot.record_latency(5_000_000);
-        assert_eq!(slot.heap_bytes(), 128 + 2 * 80 + 2 * 256, "another group and octave");
+        let octaves = 128 + 128 + 2 * 88 + 2 * 256;
+        assert_eq!(slot.heap_bytes(), octaves, "another group and octave");
         let used = slot.heap_bytes();
         slot.record_allocs(AllocCounts::default(), AllocCounts::default());
         assert_eq!(slot.heap_bytes(), used, "nothing allocated: no counters");
@@ -322,12 +330,13 @@ mod tests {
         assert_eq!(slot.heap_bytes(), used + 512 + rare);
         let mut t = Totals::default();
         slot.add_to(&mut t);
-        assert_eq!((t.calls, t.panics, t.max, t.latency.count()), (4, 1, 5_000_000, 4));
+        let calls = u64::from(SPARSE_FOR) + 4;
+        assert_eq!((t.calls, t.panics, t.max, t.latency.count()), (calls, 1, 5_000_000, calls));
         assert_eq!(t.children[&7].calls, 1);
         // A snapshot that read `max` before a longer call was recorded counts neither its
         // latency nor its call, and the next one counts both.
         let mut t = Totals::default();
         slot.latency.add_to_up_to(&mut t.latency, 5_000);
-        assert_eq!(t.latency.count(), 3);
+        assert_eq!(t.latency.count(), calls - 1);
     }
 }
