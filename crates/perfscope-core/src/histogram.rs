@@ -320,11 +320,10 @@ impl AtomicHistogram {
             let Some(group) = (unsafe { group.load(Acquire).as_ref() }) else { continue };
             let octaves = (last - g * GROUP + 1).min(GROUP);
             let mut read = [[0u64; SUB as usize]; GROUP];
-            let present = read_group(group, octaves, &mut read);
+            read_group(group, octaves, &mut read);
+            // An octave not allocated reads as zeros, which add nothing.
             for (o, counts) in read.iter().enumerate().take(octaves) {
-                if present & (1 << o) != 0 {
-                    added += into.add_octave((g * GROUP + o) * SUB as usize, counts);
-                }
+                added += into.add_octave((g * GROUP + o) * SUB as usize, counts);
             }
         }
         added
@@ -388,13 +387,12 @@ impl AtomicHistogram {
 }
 
 /// Reads the first `octaves` octaves of `group` into `read` (carries included), consistent
-/// with any carry the owning thread makes meanwhile; returns which octaves exist (bit `o`).
-fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GROUP]) -> u32 {
+/// with any carry the owning thread makes meanwhile (an octave not allocated reads as zeros).
+fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GROUP]) {
     let mut spins = 0u32;
     loop {
         let seq = group.seq.load(Acquire);
         if seq.is_multiple_of(2) {
-            let mut present = 0;
             // SAFETY: a non-null pointer is published, freed only with the histogram.
             let carries = unsafe { group.carries.load(Acquire).as_ref() };
             for (o, counts) in read.iter_mut().enumerate().take(octaves) {
@@ -402,7 +400,6 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
                 let Some(page) = (unsafe { group.octaves[o].load(Acquire).as_ref() }) else {
                     continue;
                 };
-                present |= 1 << o;
                 for (r, b) in counts.iter_mut().zip(&page.0) {
                     *r = u64::from(b.load(Relaxed));
                 }
@@ -414,7 +411,7 @@ fn read_group(group: &Group, octaves: usize, read: &mut [[u64; SUB as usize]; GR
             }
             fence(Acquire);
             if group.seq.load(Relaxed) == seq {
-                return present;
+                return;
             }
         }
         // A carry is being made: a few instructions, unless its thread was preempted there.
@@ -896,9 +893,21 @@ mod tests {
         let mut merged = Histogram::new();
         atomic.add_to_up_to(&mut merged, 8);
         assert_eq!(merged, from(&[7, 8]));
+        // The same past the sparse stage, in octaves of the first group (0-8: up to 2^15) and
+        // of the second (9-17), the maximum's (70,000: octave 11) and one above it in the same
+        // group (2^20: octave 15), left for the next reading.
+        let atomic = AtomicHistogram::new();
+        (0..PAST_SPARSE).for_each(|_| atomic.record(7));
+        [300, 9_000, 1 << 20, 70_000, 310].into_iter().for_each(|v| atomic.record(v));
+        let mut merged = Histogram::new();
+        assert_eq!(atomic.add_to_up_to(&mut merged, 70_000), PAST_SPARSE as u64 + 4);
+        let mut expected = from(&[300, 9_000, 70_000, 310]);
+        expected.record_n(7, PAST_SPARSE as u64);
+        assert_eq!(merged, expected);
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "under Miri the sparse stage takes one value (SPARSE_FOR)")]
     fn samples_then_sparse_pairs_then_octaves_allocated_on_first_use_and_cleared_in_place() {
         let atomic = AtomicHistogram::new();
         let empty = atomic.heap_bytes();
@@ -947,6 +956,26 @@ mod tests {
         let mut again = Histogram::new();
         atomic.add_to(&mut again);
         assert_eq!(again, from(&[300, 301, 300]));
+    }
+
+    /// The hot octave is the one the last bucketed value fell in: its address, its number
+    /// plus one in the low bits (a wrong tag would send every value down the slow path).
+    #[test]
+    fn the_hot_octave_is_the_last_one_used_tagged_with_its_number() {
+        let atomic = AtomicHistogram::new();
+        (0..PAST_SPARSE).for_each(|_| atomic.record(1_000));
+        assert!(atomic.hot.load(Relaxed).is_null(), "samples and pairs only");
+        for v in [1_000, 1 << 20, 1_001] {
+            atomic.record(v);
+            let octave = bucket_of(v) / SUB as usize;
+            // SAFETY: test only; the group and the octave exist (a value was recorded there).
+            let page = unsafe { &*atomic.groups[octave / GROUP].load(Acquire) }.octaves
+                [octave % GROUP]
+                .load(Acquire);
+            let hot = atomic.hot.load(Relaxed);
+            assert_eq!(hot.addr() & HOT_TAG, octave + 1, "the tag of {v}'s octave");
+            assert_eq!(hot.map_addr(|a| a & !HOT_TAG), page, "the address of {v}'s octave");
+        }
     }
 
     /// A value whose bucket finds no free pair goes to its octave while the stage still takes
