@@ -30,7 +30,7 @@ const CHILD: u32 = 2;
 
 /// Runs `model` under loom with `preemptions` preemptions per execution at most (unless
 /// `LOOM_MAX_PREEMPTIONS` says otherwise: the scheduled deeper run); prints the number of
-/// executions explored.
+/// executions explored, and fails when there was only one.
 fn check(name: &str, preemptions: usize, model: impl Fn() + Sync + Send + 'static) {
     let runs = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = runs.clone();
@@ -45,6 +45,8 @@ fn check(name: &str, preemptions: usize, model: impl Fn() + Sync + Send + 'stati
     });
     let runs = runs.load(Relaxed);
     eprintln!("loom model {name}: {runs} executions (preemption bound {preemptions})");
+    // A model whose threads never overlap explores one interleaving and proves nothing.
+    assert!(runs > 1, "loom model {name} explored {runs} interleaving(s)");
 }
 
 /// One call of `PARENT` as the hot path records it: the slot found (or published on the first
