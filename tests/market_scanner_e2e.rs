@@ -7,50 +7,14 @@
 //! written fails the run and leaves an earlier one whole.
 
 mod promtool;
+mod scanner;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `target/<profile>/examples/market_scanner`, which `cargo test` (without target filters,
-/// as `scripts/test` runs it) builds beside the tests. Run alone, this test needs
-/// `cargo build --example market_scanner` first; it says so rather than run a stale binary.
-fn scanner_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let binary = profile_dir.join("examples").join("market_scanner");
-    let sources = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/market_scanner");
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    // The newest of the example's files (main.rs and its modules).
-    let written = std::fs::read_dir(sources)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| modified(&entry.ok()?.path()))
-        .max();
-    let built = modified(&binary);
-    assert!(
-        built.is_some_and(|b| written.is_none_or(|w| b >= w)),
-        "{} is missing or older than its source: run `cargo build --example market_scanner` \
-         (or the whole suite, `scripts/test`)",
-        binary.display()
-    );
-    binary
-}
-
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port")
-}
-
-fn scrape(address: SocketAddr) -> Option<String> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n").ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    Some(text)
-}
+use scanner::{binary as scanner_binary, free_address, get};
 
 /// Kills the scanner if the test fails before it exits.
 struct Running(Child);
@@ -124,8 +88,8 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
             }
             panic!("the scanner exited early ({status}):\n{stderr}");
         }
-        if let Some(text) = scrape(address) {
-            last = text;
+        if let Some((_, body)) = get(address, "/metrics") {
+            last = body;
             if wanted.iter().all(|w| last.contains(w)) {
                 break;
             }
@@ -134,7 +98,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     }
     let missing: Vec<&&str> = wanted.iter().filter(|w| !last.contains(**w)).collect();
     assert!(missing.is_empty(), "missing {missing:?} from /metrics:\n{last}");
-    promtool_check(last.split_once("\r\n\r\n").map_or(last.as_str(), |(_, body)| body));
+    promtool_check(&last);
 
     let status = scanner.stop_with("TERM");
     let mut stderr = String::new();
