@@ -9,7 +9,8 @@
 //! with the 10th–90th percentiles of those per-round figures.
 //!
 //! Two phases: allocation tracking off (no `CountingAlloc` has served an allocation yet), then
-//! on (one has: every frame then reads the allocation counters too).
+//! on (one has: every frame then reads the allocation counters too). `-- spans` runs the layer
+//! phase alone.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
@@ -171,6 +172,11 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs this once, quickly.
     if std::env::args().all(|a| a != "--bench") {
         black_box(empty_measured(1) + empty_block(1) + two_clock_reads(1));
+        return;
+    }
+    // `cargo bench --bench alternated -- spans`: the layer phase alone (for profiling it).
+    if std::env::args().any(|a| a == "spans") {
+        layer();
         return;
     }
     calls("allocation tracking off");

@@ -36,7 +36,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 pub use names::{DEFAULT_MAX_SPAN_NAMES, tracked_span_names};
-use spans::{SpanState, SpanTable};
+use spans::{Entry, SpanState, SpanTable};
 
 /// A new perfscope layer with default settings; see [`PerfscopeLayer`] for the options.
 pub fn layer() -> PerfscopeLayer {
@@ -69,21 +69,22 @@ impl PerfscopeLayer {
         PerfscopeLayer { max_span_names: max, ..self }
     }
 
-    /// The span's state: from the table, or from the registry when the table was full.
+    /// The span's state: from the table (with its entry), or from the registry when the table
+    /// was full.
     #[inline]
     fn with_state<S, R>(
         &self,
         id: &Id,
         ctx: &Context<'_, S>,
-        f: impl FnOnce(&SpanState, bool) -> R,
+        f: impl FnOnce(&SpanState, Option<Entry<'_>>) -> R,
     ) -> Option<R>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        if let Some(state) = self.spans.get(id.into_u64()) {
-            return Some(f(state, true));
+        if let Some(entry) = self.spans.get(id.into_u64()) {
+            return Some(f(entry.state, Some(entry)));
         }
-        spilled(id, ctx, |state| f(state, false))
+        spilled(id, ctx, |state| f(state, None))
     }
 }
 
@@ -129,10 +130,10 @@ where
 
     #[inline]
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let _ = self.with_state(&id, &ctx, |state, in_table| {
+        let _ = self.with_state(&id, &ctx, |state, entry| {
             span::close(state.callsite(), state.created());
-            if in_table {
-                self.spans.remove(state);
+            if let Some(entry) = entry {
+                self.spans.remove(entry);
             }
         });
     }
