@@ -87,12 +87,12 @@ impl Registry {
         let mut totals = reg.retired.clone();
         let mut held = 0;
         for store in &reg.live {
-            if !store.stale.load(Acquire) {
-                store.add_to(&mut totals);
-            }
-            // Right after its totals, while its lines are in cache (a stale store still holds
-            // its memory until its owner clears it).
-            held += store.heap_bytes();
+            // A stale store still holds its memory until its owner clears it.
+            held += if store.stale.load(Acquire) {
+                store.heap_bytes()
+            } else {
+                store.add_to_counting_held(&mut totals)
+            };
         }
         Collected { totals, since: reg.since, resets: reg.resets, held }
     }
