@@ -75,3 +75,28 @@ fn the_wrappers_pass_calls_through_and_record_nothing() {
     assert!(theirs.is_empty(), "no wrapper's figure is read: {theirs:?}");
     assert!(snapshot.histograms.is_empty(), "{:?}", snapshot.histograms);
 }
+
+/// The query collector, fed directly and through its tracing layer (sqlx's event), counts no
+/// statement.
+#[cfg(feature = "sqlx")]
+#[test]
+fn the_query_collector_counts_nothing() {
+    use perfscope_instrument::queries::{QueryCollector, QueryRecord};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let queries = QueryCollector::new();
+    let statement = "SELECT id FROM off_queries WHERE id = 1";
+    let record = QueryRecord {
+        statement,
+        elapsed: Duration::from_millis(5),
+        rows_returned: 1,
+        rows_affected: 0,
+    };
+    queries.record(&record);
+    queries.record_error(statement);
+    let subscriber = tracing_subscriber::registry().with(queries.layer());
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::debug!(target: "sqlx::query", summary = "SELECT id", db.statement = statement, rows_returned = 1_u64, rows_affected = 0_u64, elapsed_secs = 0.005_f64, "SELECT id");
+    });
+    assert!(queries.fingerprints().is_empty(), "{:?}", queries.fingerprints());
+}
