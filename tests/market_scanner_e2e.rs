@@ -67,6 +67,7 @@ fn the_scanner_serves_every_crates_families_and_reports_on_sigterm() {
     let wanted = [
         "perfscope_function_self_seconds_total{",
         "process_threads ",
+        "perfscope_held_bytes ",
         "perfscope_node_memory_mem_total_bytes ",
         "perfscope_tokio_workers ",
         "perfscope_traffic_requests_per_second{",

@@ -167,6 +167,9 @@ pub fn refused_callsites() -> u64 {
 /// Counts one call (e.g. a tracing span) sent to [`OVERFLOW_ID`] because a cardinality cap was
 /// reached; reports show the total as a warning.
 pub fn count_overflow() {
+    if crate::OFF {
+        return;
+    }
     OVERFLOWED.fetch_add(1, Ordering::Relaxed);
 }
 

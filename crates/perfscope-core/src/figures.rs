@@ -46,6 +46,9 @@ pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
 /// Name of the process-wide heap in use ([`names::HEAP_IN_USE_BYTES`]; with `CountingAlloc`
 /// only).
 pub const HEAP_IN_USE_BYTES: &str = names::HEAP_IN_USE_BYTES.name;
+/// Name of the bytes perfscope's live thread stores hold ([`names::HELD_BYTES`]: what
+/// [`crate::held_bytes`] says, in every snapshot).
+pub const HELD_BYTES: &str = names::HELD_BYTES.name;
 
 /// One figure: a named value with labels, from one section (source).
 #[derive(Debug, Clone, PartialEq)]
@@ -258,9 +261,13 @@ struct Entry {
 
 static SOURCES: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
-/// Registers `source`: every snapshot reads it until the [`Registration`] is dropped.
+/// Registers `source`: every snapshot reads it until the [`Registration`] is dropped. With
+/// [`crate::OFF`] nothing is registered (the source is dropped, no snapshot reads it).
 pub fn register(source: Arc<dyn FigureSource>) -> Registration {
     let alive = Arc::new(());
+    if crate::OFF {
+        return Registration { _alive: alive };
+    }
     let mut sources = lock(&SOURCES);
     sources.retain(|e| e.alive.strong_count() > 0);
     sources.push(Entry { alive: Arc::downgrade(&alive), source });
@@ -271,14 +278,19 @@ pub fn register(source: Arc<dyn FigureSource>) -> Registration {
 /// source that panics adds nothing (the snapshot goes on).
 #[cfg(test)]
 pub(crate) fn read_all(heap_in_use: Option<u64>) -> Vec<Figure> {
-    read_sources(heap_in_use, false).figures
+    read_sources(heap_in_use, None, false).figures
 }
 
-/// Figures, events and (with `history`) history of every source. A source that panics adds
-/// nothing of that kind to this reading.
-pub(crate) fn read_sources(heap_in_use: Option<u64>, history: bool) -> Readings {
+/// Figures, events and (with `history`) history of every source, after perfscope's own
+/// (`heap_in_use`, and `held_bytes`: what the thread stores hold, read with their totals). A
+/// source that panics adds nothing of that kind to this reading.
+pub(crate) fn read_sources(
+    heap_in_use: Option<u64>,
+    held_bytes: Option<usize>,
+    history: bool,
+) -> Readings {
     let mut out = Readings::default();
-    process_figures(heap_in_use, &mut out.figures);
+    process_figures(heap_in_use, held_bytes, &mut out.figures);
     let sources: Vec<Arc<dyn FigureSource>> = {
         let sources = lock(&SOURCES);
         sources.iter().filter(|e| e.alive.strong_count() > 0).map(|e| e.source.clone()).collect()
@@ -370,12 +382,15 @@ fn guarded<T>(out: &mut Vec<T>, read: impl FnOnce(&mut Vec<T>)) {
 /// The proof of the path, and what every program wants beside its hotspots: the heap in use
 /// (with `CountingAlloc`) and the process's thread count (Linux). A figure that cannot be
 /// read is absent, never zero.
-fn process_figures(heap_in_use: Option<u64>, out: &mut Vec<Figure>) {
+fn process_figures(heap_in_use: Option<u64>, held_bytes: Option<usize>, out: &mut Vec<Figure>) {
     if let Some(bytes) = heap_in_use {
         out.push(Figure::of(&names::HEAP_IN_USE_BYTES, bytes as f64));
     }
     if let Some(threads) = os_threads() {
         out.push(Figure::of(&names::PROCESS_THREADS, threads as f64));
+    }
+    if let Some(bytes) = held_bytes {
+        out.push(Figure::of(&names::HELD_BYTES, bytes as f64));
     }
 }
 

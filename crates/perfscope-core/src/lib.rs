@@ -74,6 +74,24 @@ pub use snapshot::{
 };
 pub use store::{EDGES, held_bytes, live_threads};
 
+/// `true` when perfscope is compiled out: the `off` feature, which `perfscope/off` turns on
+/// (Cargo unifies features, so every crate of the build that records through this one sees
+/// it). Then every way in which perfscope records does nothing, while every type and function
+/// stays as it is, so code compiles unchanged:
+///
+/// - [`enter`] and [`instrument`] push no frame (the guard and the wrapped future only run
+///   the call), and [`span`]'s enter, exit and close do nothing: no `#[measure]`d function
+///   (the macros expand to the bare item anyway), block, tracing span, or instrument wrapper
+///   (pools, caches, channels, locks, HTTP, queries) records a call;
+/// - [`figures::register`] registers nothing: no figure source (the instrument wrappers', the
+///   monitor's, other code's) is read by a snapshot;
+/// - [`CountingAlloc`] passes every request to the allocator it wraps and counts nothing;
+/// - [`count_overflow`] counts nothing.
+///
+/// It is a `const`, so each check is removed by the compiler: with `off` the recording code is
+/// not in the program, without it the checks cost nothing.
+pub const OFF: bool = cfg!(feature = "off");
+
 /// Depth of the calling thread's frame stack (0 outside measured code).
 #[cfg(not(perfscope_loom))]
 pub fn current_depth() -> usize {

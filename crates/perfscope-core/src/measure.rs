@@ -25,6 +25,10 @@ pub struct SyncGuard {
 /// Starts measuring a sync call of `callsite`.
 #[inline(always)]
 pub fn enter(callsite: &'static Callsite) -> SyncGuard {
+    if crate::OFF {
+        let entry = Entry { id: 0, start: 0 };
+        return SyncGuard { entry, unwinding_at_entry: false, _not_send: PhantomData };
+    }
     let unwinding_at_entry = std::thread::panicking();
     SyncGuard { entry: hot::push(callsite.id()), unwinding_at_entry, _not_send: PhantomData }
 }
@@ -37,13 +41,18 @@ impl SyncGuard {
     pub fn finish(self) {
         let entry = self.entry;
         std::mem::forget(self);
-        hot::pop_sync(entry, false);
+        if !crate::OFF {
+            hot::pop_sync(entry, false);
+        }
     }
 }
 
 impl Drop for SyncGuard {
     #[inline(always)]
     fn drop(&mut self) {
+        if crate::OFF {
+            return;
+        }
         hot::pop_sync(self.entry, std::thread::panicking() && !self.unwinding_at_entry);
     }
 }
@@ -114,7 +123,7 @@ impl<F: Future> Future for Instrumented<F> {
         // are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-        if this.state == State::Done {
+        if crate::OFF || this.state == State::Done {
             return inner.poll(cx);
         }
         let guard = PollGuard { entry: hot::push(this.callsite.id()), state: &mut this.state };
@@ -126,7 +135,9 @@ impl<F: Future> Future for Instrumented<F> {
 
 impl<F> Drop for Instrumented<F> {
     fn drop(&mut self) {
-        if let State::Running(_) = self.state {
+        if let State::Running(_) = self.state
+            && !crate::OFF
+        {
             hot::record_cancelled(self.callsite.id());
         }
     }

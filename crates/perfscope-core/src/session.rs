@@ -80,7 +80,8 @@ impl Session {
     /// Starts a session now: reads the stores and the sources' counters (a lock held while
     /// the stores are read, as for a snapshot; no thread is stopped).
     pub fn start() -> Session {
-        let readings = figures::read_sources(alloc::heap_in_use(), false);
+        // Only the counters and histograms are kept: no gauge of perfscope's own is read.
+        let readings = figures::read_sources(alloc::heap_in_use(), None, false);
         let started = clock::now();
         let store::Collected { totals, resets, .. } = store::collect();
         let counters = readings
@@ -125,7 +126,7 @@ impl Session {
     }
 
     fn take(&self, history: bool) -> Snapshot {
-        let store::Collected { totals, since, resets } = store::collect();
+        let store::Collected { totals, since, resets, held } = store::collect();
         let overflowed = callsite::overflowed();
         let window = if resets == self.resets {
             Window {
@@ -144,7 +145,7 @@ impl Session {
             // A reset threw the earlier figures away: the window starts there.
             Window { totals, since: since.max(self.started), resets, overflowed_spans: overflowed }
         };
-        let readings = figures::read_sources(alloc::heap_in_use(), history);
+        let readings = figures::read_sources(alloc::heap_in_use(), Some(held), history);
         build(window, self.readings_since(readings))
     }
 

@@ -138,9 +138,9 @@ pub fn snapshot_with_history() -> Snapshot {
 }
 
 fn take(history: bool) -> Snapshot {
-    let store::Collected { totals, since, resets } = store::collect();
+    let store::Collected { totals, since, resets, held } = store::collect();
     let window = Window { totals, since, resets, overflowed_spans: callsite::overflowed() };
-    build(window, figures::read_sources(alloc::heap_in_use(), history))
+    build(window, figures::read_sources(alloc::heap_in_use(), Some(held), history))
 }
 
 /// What a snapshot is built from: callsites' totals in ticks over a span of time. The whole

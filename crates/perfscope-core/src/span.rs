@@ -3,7 +3,8 @@
 //!
 //! A span is one call: created (`clock::now()` read by the caller), entered and exited any
 //! number of times (each entry is a frame: busy and self time, allocations, parent edge), and
-//! closed (call count, wall time from creation, latency histogram).
+//! closed (call count, wall time from creation, latency histogram). With [`crate::OFF`] they
+//! do nothing.
 
 use crate::hot;
 
@@ -11,6 +12,9 @@ use crate::hot;
 /// `first` marks its first entry: the enclosing frame's edge to it counts one call.
 #[inline]
 pub fn enter(callsite: u32, span: u64, first: bool) {
+    if crate::OFF {
+        return;
+    }
     hot::span_enter(callsite, span, first);
 }
 
@@ -18,6 +22,9 @@ pub fn enter(callsite: u32, span: u64, first: bool) {
 /// is not entered on this thread.
 #[inline]
 pub fn exit(span: u64) {
+    if crate::OFF {
+        return;
+    }
     hot::span_exit(span);
 }
 
@@ -25,5 +32,8 @@ pub fn exit(span: u64) {
 /// `created` (from [`crate::clock::now`]), with its wall time.
 #[inline]
 pub fn close(callsite: u32, created: u64) {
+    if crate::OFF {
+        return;
+    }
     hot::span_close(callsite, created);
 }

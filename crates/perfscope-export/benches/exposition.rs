@@ -47,8 +47,9 @@ fn call_all(callsites: &[&'static Callsite], calls: usize) {
     }
 }
 
-/// An exporter with a series for each of `functions` functions (no listener is used).
-fn exporter(functions: usize) -> PrometheusExporter {
+/// An exporter with a series for each of `functions` functions (no listener is used), and the
+/// length of its text page.
+fn exporter(functions: usize) -> (PrometheusExporter, usize) {
     let exporter = perfscope_export::prometheus()
         .with_address("127.0.0.1:0".parse().expect("an address"))
         .with_max_functions(functions)
@@ -57,13 +58,13 @@ fn exporter(functions: usize) -> PrometheusExporter {
     let first = exporter.render();
     let series = first.lines().filter(|l| l.starts_with("perfscope_function_calls_total{")).count();
     assert_eq!(series, functions, "one series per function");
-    exporter
+    (exporter, first.len())
 }
 
 /// Every part of a scrape of `callsites.len()` functions, and whole scrapes.
 fn scrapes(c: &mut Criterion, callsites: &[&'static Callsite], samples: usize) {
     let functions = callsites.len();
-    let exporter = exporter(functions);
+    let (exporter, page) = exporter(functions);
     let mut group = c.benchmark_group(format!("exposition_{functions}_functions"));
     group.sample_size(samples).measurement_time(Duration::from_secs(8));
     group.bench_function("baseline: perfscope_core::snapshot()", |b| {
@@ -141,6 +142,15 @@ fn scrapes(c: &mut Criterion, callsites: &[&'static Callsite], samples: usize) {
     }
     group.bench_function("scrape text, nothing new", |b| {
         b.iter(|| black_box(exporter.render()));
+    });
+    // `render()` before its new page was asked for huge pages: a plain `String` of the last
+    // page's size (and an eighth), the page written into it.
+    group.bench_function("scrape text, nothing new, into a plain new String (baseline)", |b| {
+        b.iter(|| {
+            let mut text = String::with_capacity(page + page / 8);
+            exporter.render_into(&mut text);
+            black_box(text)
+        });
     });
     group.bench_function("scrape protobuf, nothing new", |b| {
         b.iter(|| black_box(exporter.render_protobuf()));

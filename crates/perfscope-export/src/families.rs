@@ -25,6 +25,8 @@ pub const PANICS: &str = names::FUNCTION_PANICS_TOTAL.name;
 pub const PROCESS_THREADS: &str = names::PROCESS_THREADS.name;
 /// Heap in use, process-wide (a gauge, with perfscope's counting allocator).
 pub const HEAP_IN_USE: &str = names::HEAP_IN_USE_BYTES.name;
+/// Bytes perfscope's live thread stores hold (a gauge every snapshot carries).
+pub const HELD_BYTES: &str = names::HELD_BYTES.name;
 
 /// Label holding the function's path (`my_crate::scan::rsi`).
 pub const FUNCTION_LABEL: &str = "function";

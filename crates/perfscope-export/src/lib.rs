@@ -74,7 +74,8 @@
 //!
 //! [`dashboard::dashboard_json`] builds `dashboards/perfscope.json`; regenerate it with
 //! `cargo run -p perfscope-export --bin perfscope-dashboard > dashboards/perfscope.json`.
-#![forbid(unsafe_code)]
+// One `madvise` call (`prometheus/page.rs`) is the only unsafe code.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod background;

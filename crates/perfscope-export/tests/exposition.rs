@@ -302,9 +302,17 @@ impl perfscope_core::figures::FigureSource for Pool {
 }
 
 /// Figures that are not functions reach `/metrics` through the snapshot: the process's own
-/// (threads) and a registered source's, typed as the source says.
+/// (threads, perfscope's held bytes) and a registered source's, typed as the source says.
 #[test]
 fn figures_that_are_not_functions_are_served_from_the_snapshot() {
+    static HELD: perfscope_core::Callsite = perfscope_core::Callsite::new(
+        perfscope_core::CallsiteName::Static("exposition::held"),
+        perfscope_core::Kind::Sync,
+        module_path!(),
+        file!(),
+        line!(),
+    );
+    drop(perfscope_core::enter(&HELD));
     let _pool = perfscope_core::figures::register(std::sync::Arc::new(Pool));
     let exporter = start();
     let text = get(exporter.address().unwrap(), "/metrics").unwrap().body;
@@ -314,6 +322,10 @@ fn figures_that_are_not_functions_are_served_from_the_snapshot() {
     assert_eq!(sample(&text, "test_pool_idle", &[("pool", "db")]), Some(2.0));
     let threads = sample(&text, families::PROCESS_THREADS, &[]).expect("process_threads");
     assert!(threads >= 2.0, "{text}"); // this test's thread and the listener's at least
+    // perfscope's own memory: this thread measured a call, so its store holds a slot at least.
+    assert!(text.contains("# TYPE perfscope_held_bytes gauge\n"), "{text}");
+    let held = sample(&text, families::HELD_BYTES, &[]).expect("perfscope_held_bytes");
+    assert!(held >= 64.0, "{held}");
     promtool_check(&text);
     exporter.shutdown();
 }

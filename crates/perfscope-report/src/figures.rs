@@ -121,4 +121,7 @@ pub struct ProcessFigures {
     pub heap_in_use_bytes: Option<u64>,
     /// OS threads of the process (Linux).
     pub threads: Option<u64>,
+    /// Bytes perfscope's live thread stores hold (`perfscope_held_bytes`): what measuring
+    /// costs in memory (`None` in reports written before it was a figure).
+    pub held_bytes: Option<u64>,
 }

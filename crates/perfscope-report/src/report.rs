@@ -142,6 +142,7 @@ impl Report {
         ProcessFigures {
             heap_in_use_bytes: whole(figures::HEAP_IN_USE_BYTES),
             threads: whole(figures::PROCESS_THREADS),
+            held_bytes: whole(figures::HELD_BYTES),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Figures that are not functions, through the report: the process's own (threads; heap in
-//! use needs `CountingAlloc`), and a registered source's, in the JSON, the table and the HTML.
+//! Figures that are not functions, through the report: the process's own (threads, the bytes
+//! perfscope's stores hold; heap in use needs `CountingAlloc`), and a registered source's, in the JSON, the table and the HTML.
 
 use std::sync::Arc;
 
@@ -21,12 +21,21 @@ impl FigureSource for Cache {
 
 #[test]
 fn figures_reach_the_report_its_json_and_its_views() {
+    perfscope::measure_block!("figures::held", {});
     let registration = figures::register(Arc::new(Cache));
     let report = perfscope::report();
     drop(registration);
 
     let threads = report.process().threads.expect("Linux: a thread count");
     assert!(threads >= 1, "{threads}");
+    // This thread measured a call: its store holds a slot at least.
+    let held = report.process().held_bytes.expect("perfscope's held bytes");
+    assert!(held >= 64, "{held}");
+    let figure = report.figures.iter().find(|f| f.name == figures::HELD_BYTES).expect("a figure");
+    assert_eq!(
+        (figure.section.as_str(), figure.kind, figure.unit),
+        ("process", FigureKind::Gauge, FigureUnit::Bytes)
+    );
     assert_eq!(report.process().heap_in_use_bytes, None, "no CountingAlloc in this binary");
     let hit = report
         .figures
@@ -45,10 +54,17 @@ fn figures_reach_the_report_its_json_and_its_views() {
 
     let table = report.to_string();
     assert!(table.contains("\ncache: test_cache_hit_ratio{level=\"l1\"} 87.5%"), "{table}");
-    assert!(table.contains(&format!("\nprocess: process_threads {threads}")), "{table}");
+    let process = format!(
+        "\nprocess: process_threads {threads}, perfscope_held_bytes {}",
+        perfscope::human_bytes(held)
+    );
+    assert!(table.contains(&process), "{table}");
     let html = report.to_html();
     // The summary keeps to the process's figures and counts the others...
     assert!(html.contains(&format!("<dt>process_threads</dt><dd>{threads}</dd>")), "{html}");
+    let held_row =
+        format!("<dt>perfscope_held_bytes</dt><dd>{}</dd>", perfscope::human_bytes(held));
+    assert!(html.contains(&held_row), "{html}");
     assert!(html.contains("<dt>other figures</dt><dd>"), "{html}");
     // ...which the Figures table lists, value sortable by number.
     let row = "<tr><td>cache</td><td class=\"name\">test_cache_hit_ratio{level=&quot;l1&quot;}</td>\

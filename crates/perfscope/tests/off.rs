@@ -56,3 +56,24 @@ fn nothing_is_measured_when_off() {
     assert!(session.report().functions.is_empty());
     assert!(perfscope::report().functions.is_empty());
 }
+
+/// The tracing layer (`perfscope::layer()`) is installed as usual and records no span.
+#[cfg(feature = "tracing")]
+#[test]
+fn the_tracing_layer_records_nothing_when_off() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let session = perfscope::session();
+    let subscriber = tracing_subscriber::registry().with(perfscope::layer());
+    tracing::subscriber::with_default(subscriber, || {
+        for i in 0..3 {
+            let outer = tracing::info_span!("off_outer", i);
+            let _outer = outer.enter();
+            let inner = tracing::info_span!("off_inner");
+            inner.in_scope(|| assert_eq!(Parser.parse("ab"), 2));
+        }
+    });
+    let report = session.report();
+    assert!(report.function("off_outer").is_none() && report.function("off_inner").is_none());
+    assert!(report.functions.is_empty(), "{:?}", report.functions);
+    assert!(perfscope::snapshot().callsites.iter().all(|c| c.calls == 0));
+}

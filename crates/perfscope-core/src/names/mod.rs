@@ -138,6 +138,7 @@ pub const ALL: &[Name] = &[
     FUNCTION_PANICS_TOTAL,
     PROCESS_THREADS,
     HEAP_IN_USE_BYTES,
+    HELD_BYTES,
     PROCESS_RESIDENT_MEMORY_BYTES,
     PROCESS_VIRTUAL_MEMORY_BYTES,
     PROCESS_CPU_SECONDS_TOTAL,
@@ -260,7 +261,7 @@ mod tests {
             assert!(!n.help.is_empty() && n.help.ends_with('.'), "{}: {:?}", n.name, n.help);
             assert!(!n.section.is_empty() && n.section.chars().all(|c| c.is_ascii_lowercase()));
         }
-        assert_eq!(seen.len(), 104);
+        assert_eq!(seen.len(), 105);
         assert!(!ALL.iter().any(|n| n.name == OVERFLOW));
     }
 

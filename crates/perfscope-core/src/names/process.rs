@@ -1,5 +1,5 @@
-//! This process's figures: the thread count and heap every snapshot carries (from
-//! `perfscope-core`), and the monitor's memory, CPU and file descriptors, named as Prometheus
+//! This process's figures: the thread count, heap and perfscope's own memory every snapshot
+//! carries (from `perfscope-core`), and the monitor's memory, CPU and file descriptors, named as Prometheus
 //! client libraries name them (`process_*`).
 
 use super::{MetricType, Name, section};
@@ -17,6 +17,14 @@ pub const PROCESS_THREADS: Name = Name {
 pub const HEAP_IN_USE_BYTES: Name = Name {
     name: "perfscope_heap_in_use_bytes",
     help: "Bytes allocated and not freed, process-wide (perfscope's counting allocator).",
+    unit: FigureUnit::Bytes,
+    kind: MetricType::Gauge,
+    section: section::PROCESS,
+};
+/// Bytes perfscope's live thread stores hold (every snapshot): [`crate::held_bytes`].
+pub const HELD_BYTES: Name = Name {
+    name: "perfscope_held_bytes",
+    help: "Bytes perfscope's live thread stores hold for their figures (slots, histogram octaves, edge tables): what measuring costs in memory.",
     unit: FigureUnit::Bytes,
     kind: MetricType::Gauge,
     section: section::PROCESS,

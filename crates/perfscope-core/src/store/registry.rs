@@ -34,6 +34,8 @@ pub(crate) struct Collected {
     pub since: u64,
     /// `reset()` calls so far.
     pub resets: u64,
+    /// Bytes the live stores hold ([`held_bytes`]), summed as they are read.
+    pub held: usize,
 }
 
 impl Registry {
@@ -83,12 +85,16 @@ impl Registry {
     pub(crate) fn collect(&self) -> Collected {
         let reg = self.lock();
         let mut totals = reg.retired.clone();
+        let mut held = 0;
         for store in &reg.live {
-            if !store.stale.load(Acquire) {
-                store.add_to(&mut totals);
-            }
+            // A stale store still holds its memory until its owner clears it.
+            held += if store.stale.load(Acquire) {
+                store.heap_bytes()
+            } else {
+                store.add_to_counting_held(&mut totals)
+            };
         }
-        Collected { totals, since: reg.since, resets: reg.resets }
+        Collected { totals, since: reg.since, resets: reg.resets, held }
     }
 
     /// Clears every store (each lazily, by its owner) and the retired totals.

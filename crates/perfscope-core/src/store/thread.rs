@@ -192,21 +192,39 @@ impl ThreadStore {
     /// (histogram octaves, edge tables, rare figures). Reads pointers the owning thread
     /// publishes; a slot being added meanwhile may be left out.
     pub(super) fn heap_bytes(&self) -> usize {
-        let pages = self.pages.iter().filter(|p| !p.load(Acquire).is_null()).count();
         let mut slots = 0usize;
         let mut beyond = 0;
         self.for_each(|_, slot| {
             slots += 1;
             beyond += slot.heap_bytes() - std::mem::size_of::<Slot>();
         });
-        std::mem::size_of::<Self>()
-            + pages * std::mem::size_of::<Page>()
-            + slots.div_ceil(CHUNK) * std::mem::size_of::<Chunk>()
-            + beyond
+        self.fixed_bytes(slots) + beyond
     }
 
     pub(super) fn add_to(&self, totals: &mut HashMap<u32, Totals>) {
         self.for_each(|id, slot| slot.add_to(totals.entry(id).or_default()));
+    }
+
+    /// [`add_to`](Self::add_to), returning the bytes the store holds (as
+    /// [`heap_bytes`](Self::heap_bytes)), counted in the same walk, each slot right after its
+    /// figures are read (its lines in cache).
+    pub(super) fn add_to_counting_held(&self, totals: &mut HashMap<u32, Totals>) -> usize {
+        let mut slots = 0usize;
+        let mut beyond = 0;
+        self.for_each(|id, slot| {
+            slot.add_to(totals.entry(id).or_default());
+            slots += 1;
+            beyond += slot.heap_bytes() - std::mem::size_of::<Slot>();
+        });
+        self.fixed_bytes(slots) + beyond
+    }
+
+    /// The store itself, its pages, and the chunks holding `slots` slots.
+    fn fixed_bytes(&self, slots: usize) -> usize {
+        let pages = self.pages.iter().filter(|p| !p.load(Acquire).is_null()).count();
+        std::mem::size_of::<Self>()
+            + pages * std::mem::size_of::<Page>()
+            + slots.div_ceil(CHUNK) * std::mem::size_of::<Chunk>()
     }
 }
 

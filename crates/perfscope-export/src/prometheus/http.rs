@@ -143,7 +143,7 @@ pub(crate) fn render_text(
     registry: &prometheus::Registry,
     state: &super::collector::State,
 ) -> String {
-    let mut text = String::with_capacity(capacity(&LAST_TEXT));
+    let mut text = super::page::text(capacity(&LAST_TEXT));
     super::direct::render_text(registry, state, &mut text);
     LAST_TEXT.store(text.len(), Relaxed);
     text
@@ -154,7 +154,7 @@ pub(crate) fn render_protobuf(
     registry: &prometheus::Registry,
     state: &super::collector::State,
 ) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(capacity(&LAST_PROTOBUF));
+    let mut bytes = super::page::buffer(capacity(&LAST_PROTOBUF));
     super::direct::render_protobuf(registry, state, &mut bytes);
     LAST_PROTOBUF.store(bytes.len(), Relaxed);
     bytes

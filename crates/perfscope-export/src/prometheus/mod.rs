@@ -13,6 +13,7 @@ mod collector;
 mod debug;
 mod direct;
 mod http;
+mod page;
 mod proto;
 mod text;
 

@@ -85,13 +85,16 @@ const REMOVED_EXPLICIT: usize = 6;
 const REPLACED: usize = 7;
 
 /// A level's running counts, striped per thread: a hit writes no cache line another thread
-/// writes (see [`Striped`]).
+/// writes (see [`Striped`]). With `perfscope/off` ([`perfscope_core::OFF`]) nothing is counted.
 #[derive(Debug, Default)]
 pub(crate) struct Counters(Striped<8>);
 
 impl Counters {
     #[inline(always)]
     pub(crate) fn request(&self, hit: bool) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.0.add(if hit { HITS } else { MISSES }, 1);
     }
 
@@ -107,15 +110,24 @@ impl Counters {
 
     #[inline(always)]
     pub(crate) fn write(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.0.add(WRITES, 1);
     }
 
     pub(crate) fn error(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.0.add(ERRORS, 1);
     }
 
     /// Counts one removal reported by moka's eviction listener.
     pub(crate) fn removed(&self, cause: RemovalCause) {
+        if perfscope_core::OFF {
+            return;
+        }
         let counter = match cause {
             RemovalCause::Size => EVICTED_SIZE,
             RemovalCause::Expired => EVICTED_EXPIRED,

@@ -39,7 +39,9 @@ pub(crate) struct Stamped<T> {
 impl<T> Stamped<T> {
     #[inline(always)]
     pub(crate) fn now(value: T) -> Stamped<T> {
-        Stamped { sent: clock::now(), value }
+        // With `perfscope/off` the clock is not read (nothing is recorded at the receive).
+        let sent = if perfscope_core::OFF { 0 } else { clock::now() };
+        Stamped { sent, value }
     }
 }
 
@@ -177,18 +179,27 @@ impl Shared {
     /// One item accepted by the channel.
     #[inline(always)]
     pub(crate) fn sent(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.tx.sends.fetch_add(1, Relaxed);
     }
 
     /// One send refused: the channel is closed.
     #[cold]
     pub(crate) fn refused(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.tx.closed.fetch_add(1, Relaxed);
     }
 
     /// One send waited `ticks` for capacity.
     #[cold]
     pub(crate) fn waited(&self, ticks: u64) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.tx.send_waits.fetch_add(1, Relaxed);
         self.tx.send_wait_ticks.fetch_add(ticks, Relaxed);
     }
@@ -196,6 +207,9 @@ impl Shared {
     /// `item` received by the receiver counting into `side` (its only writer): its value.
     #[inline(always)]
     pub(crate) fn received<T>(&self, side: &RecvSide, item: Stamped<T>) -> T {
+        if perfscope_core::OFF {
+            return item.value;
+        }
         let waited = clock::now().saturating_sub(item.sent);
         // The queue held this item and what was sent after it: its depth before this receive.
         let depth = side.backlog(self.tx.sends.load(Relaxed));
@@ -211,6 +225,9 @@ impl Shared {
     /// The receiver counting into `side` missed `n` items (broadcast).
     #[cold]
     pub(crate) fn lagged(&self, side: &RecvSide, n: u64) {
+        if perfscope_core::OFF {
+            return;
+        }
         add_own(&side.lagged, n);
     }
 

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use perfscope_core::{Callsite, Kind, clock, enter};
+use perfscope_core::{Callsite, Kind, enter};
 
-use super::stats::{LockStats, Shape, Site, since};
+use super::stats::{LockStats, Shape, Site, now, since};
 
 /// Waits for `lock` under `frame`: what it gave, and the ticks waited.
 #[cold]
 #[inline(never)]
 fn waited<G>(frame: &'static Callsite, lock: impl FnOnce() -> G) -> (G, Option<u64>) {
-    let start = clock::now();
+    let start = now();
     let guard = enter(frame);
     let taken = lock();
     guard.finish();
@@ -58,7 +58,7 @@ impl<T: ?Sized> Mutex<T> {
         waited: Option<u64>,
     ) -> MutexGuard<'a, T> {
         self.site.exclusive.acquired_exclusive(waited);
-        MutexGuard { inner, site: &self.site, since: clock::now() }
+        MutexGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock if no one holds it (never a wait, never a frame).
@@ -143,7 +143,7 @@ impl<T: ?Sized> RwLock<T> {
             None => waited(self.site.shared_frame, || self.inner.read()),
         };
         self.site.shared.acquired_shared(waited);
-        RwLockReadGuard { inner, site: &self.site, since: clock::now() }
+        RwLockReadGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock exclusively, blocking while others hold it (the wait a frame
@@ -155,21 +155,21 @@ impl<T: ?Sized> RwLock<T> {
             None => waited(self.site.exclusive_frame, || self.inner.write()),
         };
         self.site.exclusive.acquired_exclusive(waited);
-        RwLockWriteGuard { inner, site: &self.site, since: clock::now() }
+        RwLockWriteGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock shared if no writer holds it (never a wait).
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         let inner = self.inner.try_read()?;
         self.site.shared.acquired_shared(None);
-        Some(RwLockReadGuard { inner, site: &self.site, since: clock::now() })
+        Some(RwLockReadGuard { inner, site: &self.site, since: now() })
     }
 
     /// Takes the lock exclusively if no one holds it (never a wait).
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let inner = self.inner.try_write()?;
         self.site.exclusive.acquired_exclusive(None);
-        Some(RwLockWriteGuard { inner, site: &self.site, since: clock::now() })
+        Some(RwLockWriteGuard { inner, site: &self.site, since: now() })
     }
 
     /// Whether someone holds the lock now.

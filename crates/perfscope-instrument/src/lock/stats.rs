@@ -72,6 +72,9 @@ impl Side {
     /// holding the lock exclusively.
     #[inline(always)]
     pub(crate) fn acquired_exclusive(&self, waited: Option<u64>) {
+        if perfscope_core::OFF {
+            return;
+        }
         add_held(&self.acquisitions, 1);
         if let Some(waited) = waited {
             add_held(&self.contentions, 1);
@@ -82,6 +85,9 @@ impl Side {
     /// Held exclusively for `ticks`; call before the lock is released.
     #[inline(always)]
     pub(crate) fn released_exclusive(&self, ticks: u64) {
+        if perfscope_core::OFF {
+            return;
+        }
         add_held(&self.hold_ticks, ticks);
         if ticks > self.hold_max_ticks.load(Relaxed) {
             self.hold_max_ticks.store(ticks, Relaxed);
@@ -91,6 +97,9 @@ impl Side {
     /// Taken shared after waiting `waited` ticks (`None`: at the first try).
     #[inline(always)]
     pub(crate) fn acquired_shared(&self, waited: Option<u64>) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.acquisitions.fetch_add(1, Relaxed);
         if let Some(waited) = waited {
             self.contentions.fetch_add(1, Relaxed);
@@ -101,6 +110,9 @@ impl Side {
     /// Held shared for `ticks`.
     #[inline(always)]
     pub(crate) fn released_shared(&self, ticks: u64) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.hold_ticks.fetch_add(ticks, Relaxed);
         if ticks > self.hold_max_ticks.load(Relaxed) {
             self.hold_max_ticks.fetch_max(ticks, Relaxed);
@@ -215,8 +227,17 @@ impl FigureSource for LockSource {
     }
 }
 
-/// Ticks since `since`.
+/// The clock now (0 with `perfscope/off`: the clock is not read).
+#[inline(always)]
+pub(crate) fn now() -> u64 {
+    if perfscope_core::OFF { 0 } else { clock::now() }
+}
+
+/// Ticks since `since` (0 with `perfscope/off`: the clock is not read).
 #[inline(always)]
 pub(crate) fn since(since: u64) -> u64 {
+    if perfscope_core::OFF {
+        return 0;
+    }
     clock::now().saturating_sub(since)
 }

@@ -2,9 +2,9 @@
 
 use std::sync::{self, Arc, LockResult, PoisonError, TryLockError, TryLockResult};
 
-use perfscope_core::{Kind, clock, enter};
+use perfscope_core::{Kind, enter};
 
-use super::stats::{LockStats, Shape, Site, since};
+use super::stats::{LockStats, Shape, Site, now, since};
 
 /// A `std::sync::Mutex` measured by perfscope (see the [module](crate::lock) documentation):
 /// the same methods, poisoning included.
@@ -40,7 +40,7 @@ impl<T: ?Sized> Mutex<T> {
             Err(TryLockError::WouldBlock) => self.wait(),
         };
         self.site.exclusive.acquired_exclusive(waited);
-        let since = clock::now();
+        let since = now();
         let site = &*self.site;
         match taken {
             Ok(inner) => Ok(MutexGuard { inner, site, since }),
@@ -52,7 +52,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(never)]
     #[allow(clippy::type_complexity)]
     fn wait(&self) -> (LockResult<sync::MutexGuard<'_, T>>, Option<u64>) {
-        let start = clock::now();
+        let start = now();
         let frame = enter(self.site.exclusive_frame);
         let taken = self.inner.lock();
         frame.finish();
@@ -65,7 +65,7 @@ impl<T: ?Sized> Mutex<T> {
         let site = &*self.site;
         let guard = |inner| {
             site.exclusive.acquired_exclusive(None);
-            MutexGuard { inner, site, since: clock::now() }
+            MutexGuard { inner, site, since: now() }
         };
         match self.inner.try_lock() {
             Ok(inner) => Ok(guard(inner)),

@@ -2,9 +2,9 @@
 
 use std::sync::{self, Arc, LockResult, PoisonError, TryLockError, TryLockResult};
 
-use perfscope_core::{Kind, clock, enter};
+use perfscope_core::{Kind, enter};
 
-use super::stats::{LockStats, Shape, Site, since};
+use super::stats::{LockStats, Shape, Site, now, since};
 
 /// A `std::sync::RwLock` measured by perfscope (see the [module](crate::lock) documentation):
 /// the same methods, poisoning included. Reads count in mode `shared`, writes in `exclusive`.
@@ -16,7 +16,7 @@ pub struct RwLock<T: ?Sized> {
 /// Waits for `lock` under `frame`, in ticks.
 #[inline(always)]
 fn waited<G>(frame: &'static perfscope_core::Callsite, lock: impl FnOnce() -> G) -> (G, u64) {
-    let start = clock::now();
+    let start = now();
     let guard = enter(frame);
     let taken = lock();
     guard.finish();
@@ -48,7 +48,7 @@ impl<T: ?Sized> RwLock<T> {
             Err(TryLockError::WouldBlock) => self.wait_read(),
         };
         self.site.shared.acquired_shared(waited);
-        let (site, since) = (&*self.site, clock::now());
+        let (site, since) = (&*self.site, now());
         match taken {
             Ok(inner) => Ok(RwLockReadGuard { inner, site, since }),
             Err(p) => Err(PoisonError::new(RwLockReadGuard { inner: p.into_inner(), site, since })),
@@ -73,7 +73,7 @@ impl<T: ?Sized> RwLock<T> {
             Err(TryLockError::WouldBlock) => self.wait_write(),
         };
         self.site.exclusive.acquired_exclusive(waited);
-        let (site, since) = (&*self.site, clock::now());
+        let (site, since) = (&*self.site, now());
         match taken {
             Ok(inner) => Ok(RwLockWriteGuard { inner, site, since }),
             Err(p) => {
@@ -95,7 +95,7 @@ impl<T: ?Sized> RwLock<T> {
         let site = &*self.site;
         let guard = |inner| {
             site.shared.acquired_shared(None);
-            RwLockReadGuard { inner, site, since: clock::now() }
+            RwLockReadGuard { inner, site, since: now() }
         };
         match self.inner.try_read() {
             Ok(inner) => Ok(guard(inner)),
@@ -111,7 +111,7 @@ impl<T: ?Sized> RwLock<T> {
         let site = &*self.site;
         let guard = |inner| {
             site.exclusive.acquired_exclusive(None);
-            RwLockWriteGuard { inner, site, since: clock::now() }
+            RwLockWriteGuard { inner, site, since: now() }
         };
         match self.inner.try_write() {
             Ok(inner) => Ok(guard(inner)),

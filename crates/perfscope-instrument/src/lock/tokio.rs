@@ -6,13 +6,13 @@ use std::future::Future;
 use std::sync::Arc;
 
 use ::tokio::sync::{self, TryLockError};
-use perfscope_core::{Callsite, Kind, clock, instrument};
+use perfscope_core::{Callsite, Kind, instrument};
 
-use super::stats::{LockStats, Shape, Site, since};
+use super::stats::{LockStats, Shape, Site, now, since};
 
 /// Waits for `lock` under `frame`: what it gave, and the ticks waited.
 async fn waited<G>(frame: &'static Callsite, lock: impl Future<Output = G>) -> (G, Option<u64>) {
-    let start = clock::now();
+    let start = now();
     let taken = instrument(frame, lock).await;
     (taken, Some(since(start)))
 }
@@ -55,7 +55,7 @@ impl<T: ?Sized> Mutex<T> {
         waited: Option<u64>,
     ) -> MutexGuard<'a, T> {
         self.site.exclusive.acquired_exclusive(waited);
-        MutexGuard { inner, site: &self.site, since: clock::now() }
+        MutexGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock if no one holds it (never a wait, never a frame).
@@ -69,7 +69,7 @@ impl<T: ?Sized> Mutex<T> {
         let (inner, waited) = match self.inner.try_lock() {
             Ok(guard) => (guard, None),
             Err(_) => {
-                let start = clock::now();
+                let start = now();
                 let frame = perfscope_core::enter(self.site.exclusive_frame);
                 let guard = self.inner.blocking_lock();
                 frame.finish();
@@ -140,7 +140,7 @@ impl<T: ?Sized> RwLock<T> {
             Err(_) => waited(self.site.shared_frame, self.inner.read()).await,
         };
         self.site.shared.acquired_shared(waited);
-        RwLockReadGuard { inner, site: &self.site, since: clock::now() }
+        RwLockReadGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock exclusively, waiting while others hold it (the wait an async frame
@@ -151,21 +151,21 @@ impl<T: ?Sized> RwLock<T> {
             Err(_) => waited(self.site.exclusive_frame, self.inner.write()).await,
         };
         self.site.exclusive.acquired_exclusive(waited);
-        RwLockWriteGuard { inner, site: &self.site, since: clock::now() }
+        RwLockWriteGuard { inner, site: &self.site, since: now() }
     }
 
     /// Takes the lock shared if no writer holds it (never a wait).
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_read()?;
         self.site.shared.acquired_shared(None);
-        Ok(RwLockReadGuard { inner, site: &self.site, since: clock::now() })
+        Ok(RwLockReadGuard { inner, site: &self.site, since: now() })
     }
 
     /// Takes the lock exclusively if no one holds it (never a wait).
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         let inner = self.inner.try_write()?;
         self.site.exclusive.acquired_exclusive(None);
-        Ok(RwLockWriteGuard { inner, site: &self.site, since: clock::now() })
+        Ok(RwLockWriteGuard { inner, site: &self.site, since: now() })
     }
 
     /// The value, through `&mut` (no locking).

@@ -85,6 +85,9 @@ impl Counters {
     /// One object handed out.
     #[inline(always)]
     pub(crate) fn acquired(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.acquires.fetch_add(1, Relaxed);
         self.held();
     }
@@ -92,6 +95,9 @@ impl Counters {
     /// One more object held by a caller (the acquires are counted elsewhere).
     #[inline(always)]
     pub(crate) fn held(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         let in_use = self.in_use.fetch_add(1, Relaxed) + 1;
         self.high(in_use);
     }
@@ -99,6 +105,9 @@ impl Counters {
     /// One object given back (or taken out of the pool).
     #[inline(always)]
     pub(crate) fn released(&self) {
+        if perfscope_core::OFF {
+            return;
+        }
         self.in_use.fetch_sub(1, Relaxed);
     }
 

@@ -25,6 +25,10 @@ impl QueryLayer {
 
 impl<S: Subscriber> Layer<S> for QueryLayer {
     fn on_event(&self, event: &TracingEvent<'_>, _ctx: Context<'_, S>) {
+        // With `perfscope/off` no statement is read (nor counted).
+        if perfscope_core::OFF {
+            return;
+        }
         let target = event.metadata().target();
         let failed = target == ERROR_TARGET;
         if !failed && target != SQLX_TARGET {

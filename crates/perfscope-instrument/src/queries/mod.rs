@@ -188,8 +188,12 @@ impl QueryCollector {
         QueryLayer::new(self.clone()).with_filter(targets)
     }
 
-    /// Counts one statement (what the layer does for each event).
+    /// Counts one statement (what the layer does for each event); nothing with
+    /// `perfscope/off`.
     pub fn record(&self, query: &QueryRecord<'_>) {
+        if perfscope_core::OFF {
+            return;
+        }
         let nanos = u64::try_from(query.elapsed.as_nanos()).unwrap_or(u64::MAX);
         let mut state = lock(&self.inner.state);
         let state = &mut *state;
@@ -209,6 +213,9 @@ impl QueryCollector {
     /// layer does for each [`ERROR_TARGET`] event). The statement's call is counted by
     /// [`record`](Self::record), from sqlx's own event.
     pub fn record_error(&self, statement: &str) {
+        if perfscope_core::OFF {
+            return;
+        }
         let mut state = lock(&self.inner.state);
         state.counts_of(statement).errors += 1;
     }
