@@ -126,8 +126,8 @@ const HOT_TAG: usize = 63;
 ///
 /// It is small until used: 72 bytes inline, holding the first [`SAMPLES`] values themselves
 /// (exact), pointers to the sparse stage and to groups of octave pointers, and the octave the
-/// last value fell in. The next few hundred values go to the sparse stage (128 bytes, see
-/// [`Sparse`]); past it each octave's 64 buckets (32-bit, 256 bytes) are allocated the first
+/// last value fell in. The next 256 values go to the sparse stage (128 bytes of (bucket,
+/// count) pairs); past it each octave's 64 buckets (32-bit, 256 bytes) are allocated the first
 /// time a value falls in it, and each group (88 bytes) with its first octave. A (thread,
 /// function) pair called once or twice costs the inline bytes, one called a few hundred times
 /// 128 more, one called often 88 + 256 bytes per octave its calls span (a function's

@@ -71,11 +71,12 @@ pub(super) fn system_row(y: u32, id: u32) -> Value {
         ),
         (
             "Process: resident memory and heap",
-            "Resident set size of the measured process, and the heap it holds (with perfscope's counting allocator; absent without it).".into(),
+            "Resident set size of the measured process, the heap it holds (with perfscope's counting allocator; absent without it), and what perfscope's own per-thread stores hold of it.".into(),
             "bytes",
             vec![
                 target("A", m(&PROCESS_RESIDENT_MEMORY_BYTES), "rss {{instance}}"),
                 target("B", m(&HEAP_IN_USE_BYTES), "heap {{instance}}"),
+                target("C", m(&HELD_BYTES), "perfscope {{instance}}"),
             ],
         ),
         (
