@@ -5,7 +5,7 @@
 // The hot path (`enter`) is not built for loom's models.
 #![cfg(not(perfscope_loom))]
 
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier, OnceLock};
 
 use perfscope_core::figures::{FigureKind, FigureUnit, HELD_BYTES};
 use perfscope_core::names::section;
@@ -25,36 +25,44 @@ fn held(snapshot: &Snapshot) -> u64 {
 
 #[test]
 fn held_bytes_is_a_process_figure_that_follows_the_thread_stores() {
-    let callsites: Vec<&'static Callsite> = (0..FUNCTIONS)
-        .map(|i| {
-            let name: &'static str = Box::leak(format!("held::function{i}").into());
-            &*Box::leak(Box::new(Callsite::new(
-                CallsiteName::Static(name),
-                Kind::Sync,
-                module_path!(),
-                file!(),
-                i as u32,
-            )))
-        })
-        .collect();
+    // Kept in a static: the leaked callsites stay reachable (Miri's leak check).
+    static CALLSITES: OnceLock<Vec<&'static Callsite>> = OnceLock::new();
+    let callsites = CALLSITES.get_or_init(|| {
+        (0..FUNCTIONS)
+            .map(|i| {
+                let name: &'static str = Box::leak(format!("held::function{i}").into());
+                &*Box::leak(Box::new(Callsite::new(
+                    CallsiteName::Static(name),
+                    Kind::Sync,
+                    module_path!(),
+                    file!(),
+                    i as u32,
+                )))
+            })
+            .collect()
+    });
     let before = held(&snapshot());
     assert_eq!(before, held_bytes() as u64);
 
-    let (called, read) = (Barrier::new(2), Barrier::new(2));
-    let during = std::thread::scope(|s| {
-        s.spawn(|| {
-            for callsite in &callsites {
+    // A thread of its own, joined (not a scoped one: a scope ends when its threads' closures
+    // have returned, which can be before their thread-local destructors flush their stores;
+    // `join` waits for the thread itself).
+    let (called, read) = (Arc::new(Barrier::new(2)), Arc::new(Barrier::new(2)));
+    let thread = {
+        let (called, read) = (called.clone(), read.clone());
+        std::thread::spawn(move || {
+            for callsite in callsites {
                 drop(enter(callsite));
             }
             called.wait();
             read.wait();
-        });
-        called.wait();
-        let during = held(&snapshot());
-        assert_eq!(during, held_bytes() as u64);
-        read.wait();
-        during
-    });
+        })
+    };
+    called.wait();
+    let during = held(&snapshot());
+    assert_eq!(during, held_bytes() as u64);
+    read.wait();
+    thread.join().expect("the calling thread");
     // One slot at least per function the new thread called: far more than 8 bytes each.
     assert!(during >= before + 8 * FUNCTIONS as u64, "before {before} B, during {during} B");
 
