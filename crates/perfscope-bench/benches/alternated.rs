@@ -20,6 +20,10 @@ use perfscope::CountingAlloc;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
+#[path = "common/spread.rs"]
+mod spread;
+use spread::spread;
+
 #[inline(never)]
 fn empty_plain(x: u64) -> u64 {
     black_box(x)
@@ -93,13 +97,6 @@ fn rounds(variants: &[Variant<'_>]) -> Vec<Vec<f64>> {
             times
         })
         .collect()
-}
-
-/// Median and 10th/90th percentiles.
-fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
-    xs.sort_by(f64::total_cmp);
-    let at = |q: f64| xs[((xs.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.1), at(0.9))
 }
 
 fn column(times: &[Vec<f64>], f: impl Fn(&[f64]) -> f64) -> (f64, f64, f64) {

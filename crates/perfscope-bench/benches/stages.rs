@@ -12,13 +12,17 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use perfscope_core::histogram::{AtomicHistogram, SAMPLES};
+use perfscope_core::histogram::{AtomicHistogram, SAMPLES, SPARSE_FOR};
+
+#[path = "common/spread.rs"]
+mod spread;
+use spread::spread;
 
 const ROUNDS: usize = 201;
 /// New histograms per round (a pair each).
 const FRESH: usize = 2_000;
-/// Values a pair's first two stages take: the samples and the sparse stage's 256.
-const STAGED: usize = SAMPLES + 256;
+/// Values a pair's first two stages take: the samples and the sparse stage's (258 in all).
+const STAGED: usize = SAMPLES + SPARSE_FOR as usize;
 
 /// Latencies in ticks: 24 values over three octaves (200 to 1,500 ticks).
 fn value(i: usize) -> u64 {
@@ -29,12 +33,6 @@ fn per_value(values: usize, f: impl FnOnce()) -> f64 {
     let start = Instant::now();
     f();
     start.elapsed().as_nanos() as f64 / values as f64
-}
-
-fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
-    xs.sort_by(f64::total_cmp);
-    let at = |q: f64| xs[((xs.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.1), at(0.9))
 }
 
 fn main() {

@@ -73,7 +73,7 @@ const SPARSE: usize = 31;
 /// enough for a function called a few hundred times, few enough that a hot one soon takes the
 /// one-load path. One in the loom models and under Miri, so that their short runs reach the
 /// octaves.
-pub(crate) const SPARSE_FOR: u32 = if cfg!(any(perfscope_loom, miri)) { 1 } else { 256 };
+pub const SPARSE_FOR: u32 = if cfg!(any(perfscope_loom, miri)) { 1 } else { 256 };
 /// Low bits of a sparse pair holding its count (at most [`SPARSE_FOR`]); the bucket plus one
 /// is above them.
 const COUNT_BITS: u32 = 20;

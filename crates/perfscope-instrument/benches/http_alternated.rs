@@ -20,6 +20,10 @@ use axum::extract::Path;
 use axum::routing::get;
 use perfscope_instrument::http::{HttpServerLayer, RequestBuilderExt, client};
 
+#[path = "common/spread.rs"]
+mod spread;
+use spread::spread;
+
 /// Keep-alive connections of the loopback load.
 const CONNECTIONS: usize = 16;
 /// Requests per batch of the load.
@@ -44,13 +48,6 @@ fn serve(runtime: &tokio::runtime::Runtime, app: Router) -> SocketAddr {
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serving") });
         address
     })
-}
-
-/// The median and the 10th and 90th percentiles of `values`.
-fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.1), at(0.9))
 }
 
 fn batch(load: &tokio::runtime::Runtime, client: &reqwest::Client, url: &str) -> Duration {

@@ -35,6 +35,10 @@ use perfscope_instrument::http::{HttpClientMiddleware, RequestBuilderExt};
 use reqwest::{Request, Response};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 
+#[path = "common/spread.rs"]
+mod spread;
+use spread::spread;
+
 /// Calls per client per round.
 const CALLS: usize = 250;
 /// Rounds (each runs every client).
@@ -119,13 +123,6 @@ fn calls(runtime: &tokio::runtime::Runtime, client: &ClientWithMiddleware, templ
         }
         start.elapsed().as_nanos() as f64 / CALLS as f64
     })
-}
-
-/// The median and the 10th and 90th percentiles of `values`.
-fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.1), at(0.9))
 }
 
 fn main() {
